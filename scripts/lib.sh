@@ -1,0 +1,37 @@
+# Shared helpers for the project's scripts: progress lines, failures that say
+# which step broke and how to fix it, and the environment every script uses.
+# shellcheck shell=bash
+
+ZDT_HOME="${ZDT_HOME:-$HOME/.cache/zero-downtime-agents}"
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PULUMI_VERSION="3.248.0"
+ZDT_START=${ZDT_START:-$(date +%s)}
+
+elapsed() { local s=$(( $(date +%s) - ZDT_START )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+step() { printf '\n==> [%s] %s  (elapsed %s)\n' "$1" "$2" "$(elapsed)"; }
+info() { printf '    %s\n' "$*"; }
+fail() { # fail "<step>" "<what happened>" "<how to fix>"
+  printf '\nERROR in step "%s": %s\n  fix: %s\n' "$1" "$2" "$3" >&2
+  exit 1
+}
+
+# Runs a long command with a heartbeat so a silent build still shows progress.
+with_heartbeat() { # with_heartbeat "<label>" <log file> cmd...
+  local label=$1 log=$2; shift 2
+  "$@" >"$log" 2>&1 &
+  local pid=$! t0; t0=$(date +%s)
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 15
+    kill -0 "$pid" 2>/dev/null && info "$label: still running ($(( $(date +%s) - t0 ))s, log: $log)"
+  done
+  wait "$pid"
+}
+
+# The environment for pulumi and the tests: written by setup, read by every script.
+load_env() {
+  if [ ! -f "$ZDT_HOME/env.sh" ]; then
+    fail "environment" "$ZDT_HOME/env.sh is missing" "run scripts/setup first"
+  fi
+  # shellcheck disable=SC1091
+  . "$ZDT_HOME/env.sh"
+}

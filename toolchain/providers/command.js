@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// Local `command` provider: command:local:Command with the semantics of
+// @pulumi/command 1.x that this project relies on:
+// - create runs on create; update (or create again when update is unset) runs
+//   when any other input changes; a change of `triggers` replaces;
+// - delete runs the `delete` stored in state, with the last outputs in the
+//   environment as PULUMI_COMMAND_STDOUT / PULUMI_COMMAND_STDERR;
+// - a non-zero exit fails the step with the command's output in the error;
+// - if any input is secret, stdout and stderr are returned as secrets and the
+//   command's output is not streamed to the console.
+"use strict";
+
+const { spawn } = require("child_process");
+const crypto = require("crypto");
+const { serve, unwrap, secret, changedKeys } = require("./lib");
+
+const SUPPORTED = new Set(["create", "update", "delete", "dir", "environment", "interpreter", "stdin",
+    "triggers", "logging", "addPreviousOutputInEnv"]);
+const LOGGING = ["stdout", "stderr", "stdoutAndStderr", "none"];
+
+function runScript(script, inputs, previous, isSecret) {
+    const env = { ...process.env, ...(inputs.environment || {}) };
+    if (inputs.addPreviousOutputInEnv !== false && previous) {
+        env.PULUMI_COMMAND_STDOUT = previous.stdout || "";
+        env.PULUMI_COMMAND_STDERR = previous.stderr || "";
+    }
+    const [shell, ...shellArgs] = inputs.interpreter && inputs.interpreter.length ? inputs.interpreter : ["/bin/sh", "-c"];
+    const logging = isSecret ? "none" : (inputs.logging || "stdoutAndStderr");
+    return new Promise((resolve, reject) => {
+        const child = spawn(shell, [...shellArgs, script], { cwd: inputs.dir || process.cwd(), env });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => {
+            stdout += d;
+            if (logging === "stdout" || logging === "stdoutAndStderr") process.stderr.write(d);
+        });
+        child.stderr.on("data", (d) => {
+            stderr += d;
+            if (logging === "stderr" || logging === "stdoutAndStderr") process.stderr.write(d);
+        });
+        child.on("error", reject);
+        child.on("close", (code, signal) => {
+            const result = { stdout: stdout.replace(/\n$/, ""), stderr: stderr.replace(/\n$/, "") };
+            if (code === 0) return resolve(result);
+            const shown = isSecret ? "[output hidden: the command has secret inputs]" : `\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+            reject(new Error(`command failed (${signal || "exit code " + code}):${shown}`));
+        });
+        child.stdin.end(inputs.stdin || "");
+    });
+}
+
+function outputs(inputs, result, isSecret) {
+    const wrap = (v) => (isSecret ? secret(v) : v);
+    return { ...inputs, stdout: wrap(result.stdout), stderr: wrap(result.stderr) };
+}
+
+const command = {
+    check: (news) => {
+        const failures = [];
+        for (const key of Object.keys(news)) {
+            if (!SUPPORTED.has(key)) failures.push({ property: key, reason: `${key} is not supported by the local command provider` });
+        }
+        if (news.logging && !LOGGING.includes(news.logging)) failures.push({ property: "logging", reason: `logging must be one of ${LOGGING.join(", ")}` });
+        return { inputs: news, failures };
+    },
+    diff: (olds, news) => {
+        const keys = changedKeys(olds, news, [...SUPPORTED]);
+        return { changes: keys.length > 0, replaces: keys.includes("triggers") ? ["triggers"] : [] };
+    },
+    create: async (raw) => {
+        const seen = { secret: false };
+        const inputs = unwrap(raw, seen);
+        const result = inputs.create ? await runScript(inputs.create, inputs, undefined, seen.secret) : { stdout: "", stderr: "" };
+        return { id: crypto.randomUUID(), outs: outputs(raw, result, seen.secret) };
+    },
+    update: async (id, rawOlds, raw) => {
+        const seen = { secret: false };
+        const inputs = unwrap(raw, seen);
+        const olds = unwrap(rawOlds, seen);
+        const script = inputs.update || inputs.create;
+        const result = script ? await runScript(script, inputs, olds, seen.secret) : { stdout: "", stderr: "" };
+        return { outs: outputs(raw, result, seen.secret) };
+    },
+    delete: async (id, rawProps) => {
+        const seen = { secret: false };
+        const props = unwrap(rawProps, seen);
+        if (props.delete) await runScript(props.delete, props, props, seen.secret);
+    },
+};
+
+serve("command", "1.2.1", { "command:local:Command": command });

@@ -1,0 +1,314 @@
+#!/usr/bin/env node
+// Local `docker` provider: Container, Network, Image and RemoteImage with the
+// inputs of @pulumi/docker 4.x that this project uses. It drives the `docker`
+// CLI, so DOCKER_HOST (including ssh://) is honoured exactly as the CLI does.
+// Inputs it does not implement are rejected at check time, never ignored.
+"use strict";
+
+const crypto = require("crypto");
+const fs = require("fs");
+const path = require("path");
+const { serve, unwrap, exec, changedKeys, UNKNOWN } = require("./lib");
+
+const docker = (args, opts) => exec("docker", args, opts);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function unsupported(news, supported) {
+    return Object.keys(news).filter((k) => !supported.has(k))
+        .map((k) => ({ property: k, reason: `${k} is not supported by the local docker provider` }));
+}
+
+// ---- Container -------------------------------------------------------------
+
+const CONTAINER_INPUTS = new Set(["name", "image", "envs", "command", "entrypoints", "labels", "volumes",
+    "networksAdvanced", "networkMode", "ports", "healthcheck", "wait", "waitTimeout", "memory", "restart",
+    "destroyGraceSeconds", "stopSignal", "stopTimeout", "readOnly", "tmpfs", "user", "workingDir", "hostname",
+    "uploads", "mustRun", "removeVolumes", "privileged", "logDriver", "logOpts", "init", "start"]);
+
+/** Shell-quotes an exec-form healthcheck so `--health-cmd` (always CMD-SHELL) runs the same argv. */
+function shellQuote(args) {
+    return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
+}
+
+function healthArgs(hc) {
+    if (!hc) return [];
+    const [kind, ...rest] = hc.tests || [];
+    if (kind === "NONE") return ["--no-healthcheck"];
+    const cmd = kind === "CMD-SHELL" ? rest.join(" ") : kind === "CMD" ? shellQuote(rest) : shellQuote(hc.tests);
+    const args = ["--health-cmd", cmd];
+    if (hc.interval) args.push("--health-interval", hc.interval);
+    if (hc.timeout) args.push("--health-timeout", hc.timeout);
+    if (hc.startPeriod) args.push("--health-start-period", hc.startPeriod);
+    if (hc.retries !== undefined) args.push("--health-retries", String(hc.retries));
+    return args;
+}
+
+function createArgs(i) {
+    const a = ["create", "--name", i.name];
+    for (const e of i.envs || []) a.push("--env", e);
+    for (const l of i.labels || []) a.push("--label", `${l.label}=${l.value}`);
+    for (const v of i.volumes || []) {
+        const src = v.hostPath || v.volumeName;
+        a.push("--volume", `${src}:${v.containerPath}${v.readOnly ? ":ro" : ""}`);
+    }
+    const [firstNet] = i.networksAdvanced || [];
+    if (firstNet) {
+        a.push("--network", firstNet.name);
+        for (const alias of firstNet.aliases || []) a.push("--network-alias", alias);
+    } else if (i.networkMode) {
+        a.push("--network", i.networkMode);
+    }
+    for (const p of i.ports || []) {
+        const ip = p.ip ? `${p.ip}:` : "";
+        a.push("--publish", `${ip}${p.external || ""}:${p.internal}/${p.protocol || "tcp"}`);
+    }
+    a.push(...healthArgs(i.healthcheck));
+    if (i.memory) a.push("--memory", `${i.memory}m`);
+    a.push("--restart", i.restart || "no");
+    if (i.stopSignal) a.push("--stop-signal", i.stopSignal);
+    if (i.stopTimeout !== undefined) a.push("--stop-timeout", String(i.stopTimeout));
+    if (i.readOnly) a.push("--read-only");
+    for (const [p, o] of Object.entries(i.tmpfs || {})) a.push("--tmpfs", o ? `${p}:${o}` : p);
+    if (i.user) a.push("--user", i.user);
+    if (i.workingDir) a.push("--workdir", i.workingDir);
+    if (i.hostname) a.push("--hostname", i.hostname);
+    if (i.privileged) a.push("--privileged");
+    if (i.init) a.push("--init");
+    if (i.logDriver) a.push("--log-driver", i.logDriver);
+    for (const [k, v] of Object.entries(i.logOpts || {})) a.push("--log-opt", `${k}=${v}`);
+    if (i.entrypoints && i.entrypoints.length) a.push("--entrypoint", i.entrypoints[0]);
+    a.push(i.image);
+    if (i.entrypoints && i.entrypoints.length > 1) a.push(...i.entrypoints.slice(1));
+    a.push(...(i.command || []));
+    return a;
+}
+
+/** A minimal ustar archive, enough for `docker cp -` to place uploaded files. */
+function tarOf(files) {
+    const blocks = [];
+    for (const f of files) {
+        const body = f.contentBase64 !== undefined ? Buffer.from(f.contentBase64, "base64")
+            : f.source !== undefined ? fs.readFileSync(f.source) : Buffer.from(f.content || "");
+        const header = Buffer.alloc(512);
+        const name = f.file.replace(/^\/+/, "");
+        if (Buffer.byteLength(name) > 100) throw new Error(`upload path too long: ${f.file}`);
+        header.write(name, 0);
+        header.write((f.executable ? "0000755" : "0000644") + "\0", 100);
+        header.write("0000000\0", 108);
+        header.write("0000000\0", 116);
+        header.write(body.length.toString(8).padStart(11, "0") + "\0", 124);
+        header.write(Math.floor(Date.now() / 1000).toString(8).padStart(11, "0") + "\0", 136);
+        header.write("        ", 148);
+        header.write("0", 156);
+        header.write("ustar\0" + "00", 257);
+        let sum = 0;
+        for (const b of header) sum += b;
+        header.write(sum.toString(8).padStart(6, "0") + "\0 ", 148);
+        blocks.push(header, body, Buffer.alloc((512 - (body.length % 512)) % 512));
+    }
+    blocks.push(Buffer.alloc(1024));
+    return Buffer.concat(blocks);
+}
+
+async function inspectState(id) {
+    const { stdout } = await docker(["inspect", "--format", "{{json .State}}", id]);
+    return JSON.parse(stdout);
+}
+
+async function waitHealthy(id, i) {
+    const deadline = Date.now() + (i.waitTimeout || 60) * 1000;
+    for (;;) {
+        const s = await inspectState(id);
+        const health = s.Health ? s.Health.Status : undefined;
+        if (!s.Running) throw new Error(`container ${i.name} stopped while waiting to be healthy (exit code ${s.ExitCode})`);
+        if (i.healthcheck ? health === "healthy" : true) return;
+        if (Date.now() > deadline) {
+            const last = s.Health && s.Health.Log && s.Health.Log.length ? s.Health.Log[s.Health.Log.length - 1] : undefined;
+            const detail = last ? `; last check exited ${last.ExitCode}: ${String(last.Output).trim().slice(0, 500)}` : "";
+            throw new Error(`container ${i.name} was not healthy within ${i.waitTimeout || 60}s (status: ${health})${detail}`);
+        }
+        await sleep(500);
+    }
+}
+
+async function removeContainer(id, i) {
+    if (i.destroyGraceSeconds) {
+        await docker(["stop", "--time", String(i.destroyGraceSeconds), id]).catch(() => undefined);
+    }
+    const args = ["rm", "--force"];
+    if (i.removeVolumes !== false) args.push("--volumes");
+    await docker([...args, id]).catch((err) => {
+        if (!/No such container/i.test(err.message)) throw err;
+    });
+}
+
+const container = {
+    check: (news) => {
+        const failures = unsupported(news, CONTAINER_INPUTS);
+        if (!news.image) failures.push({ property: "image", reason: "image is required" });
+        if (!news.name) failures.push({ property: "name", reason: "name is required (the local provider does not generate names)" });
+        return { inputs: news, failures };
+    },
+    diff: (olds, news) => {
+        const keys = changedKeys(olds, news, [...CONTAINER_INPUTS]);
+        return { changes: keys.length > 0, replaces: keys, deleteBeforeReplace: true };
+    },
+    create: async (raw) => {
+        const i = unwrap(raw);
+        const { stdout } = await docker(createArgs(i));
+        const id = stdout.trim();
+        try {
+            for (const net of (i.networksAdvanced || []).slice(1)) {
+                const alias = (net.aliases || []).flatMap((a) => ["--alias", a]);
+                await docker(["network", "connect", ...alias, net.name, id]);
+            }
+            if (i.uploads && i.uploads.length) await docker(["cp", "-", `${id}:/`], { input: tarOf(i.uploads) });
+            if (i.start !== false) {
+                await docker(["start", id]);
+                if (i.wait) await waitHealthy(id, i);
+                else if (i.mustRun !== false && !(await inspectState(id)).Running) throw new Error(`container ${i.name} is not running after start`);
+            }
+        } catch (err) {
+            // Leave nothing half-made behind: the step fails and the container is gone.
+            await removeContainer(id, {}).catch(() => undefined);
+            throw err;
+        }
+        return { id, outs: { ...raw, id } };
+    },
+    delete: (id, props) => removeContainer(id, unwrap(props)),
+};
+
+// ---- Network ---------------------------------------------------------------
+
+const NETWORK_INPUTS = new Set(["name", "driver", "internal", "attachable", "labels", "options", "checkDuplicate"]);
+
+const network = {
+    check: (news) => ({ inputs: news, failures: unsupported(news, NETWORK_INPUTS) }),
+    diff: (olds, news) => {
+        const keys = changedKeys(olds, news, [...NETWORK_INPUTS]);
+        return { changes: keys.length > 0, replaces: keys, deleteBeforeReplace: true };
+    },
+    create: async (raw) => {
+        const i = unwrap(raw);
+        const a = ["network", "create"];
+        if (i.driver) a.push("--driver", i.driver);
+        if (i.internal) a.push("--internal");
+        if (i.attachable) a.push("--attachable");
+        for (const l of i.labels || []) a.push("--label", `${l.label}=${l.value}`);
+        for (const [k, v] of Object.entries(i.options || {})) a.push("--opt", `${k}=${v}`);
+        const { stdout } = await docker([...a, i.name]);
+        return { id: stdout.trim(), outs: { ...raw, driver: i.driver || "bridge" } };
+    },
+    delete: async (id) => {
+        await docker(["network", "rm", id]).catch((err) => {
+            if (!/not found|No such network/i.test(err.message)) throw err;
+        });
+    },
+};
+
+// ---- Image (build) ---------------------------------------------------------
+
+const IMAGE_INPUTS = new Set(["imageName", "build", "skipPush", "buildOnPreview", "registry", "contextDigest"]);
+
+function ignoreMatcher(context) {
+    const file = path.join(context, ".dockerignore");
+    const patterns = fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#")) : [];
+    const res = patterns.map((p) => new RegExp("^" + p.replace(/^\.?\//, "").replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*\*/g, "\u0000").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*").replace(/\?/g, ".") + "(/.*)?$"));
+    return (rel) => res.some((re) => re.test(rel));
+}
+
+/** Digest of the build context (paths and contents, in sorted order) so a change of any file rebuilds. */
+function contextDigest(context, dockerfile) {
+    const ignored = ignoreMatcher(context);
+    const hash = crypto.createHash("sha256");
+    const walk = (dir) => {
+        for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+            const full = path.join(dir, entry.name);
+            const rel = path.relative(context, full).split(path.sep).join("/");
+            if (ignored(rel)) continue;
+            if (entry.isDirectory()) walk(full);
+            else if (entry.isFile()) hash.update(rel + "\0").update(fs.readFileSync(full)).update("\0");
+        }
+    };
+    walk(context);
+    if (dockerfile && fs.existsSync(dockerfile)) hash.update(fs.readFileSync(dockerfile));
+    return "sha256:" + hash.digest("hex");
+}
+
+function buildPaths(i) {
+    const b = i.build || {};
+    const context = path.resolve(b.context || ".");
+    const dockerfile = path.resolve(context, b.dockerfile || "Dockerfile");
+    return { b, context, dockerfile };
+}
+
+async function buildImage(raw) {
+    const i = unwrap(raw);
+    const { b, context, dockerfile } = buildPaths(i);
+    const a = ["build", "--tag", i.imageName, "--file", dockerfile];
+    for (const [k, v] of Object.entries(b.args || {})) a.push("--build-arg", `${k}=${v}`);
+    if (b.target) a.push("--target", b.target);
+    if (b.platform) a.push("--platform", b.platform);
+    await docker([...a, context], { env: { ...process.env, DOCKER_BUILDKIT: process.env.DOCKER_BUILDKIT || "0" } });
+    const { stdout } = await docker(["image", "inspect", "--format", "{{.Id}}", i.imageName]);
+    return { ...raw, context, dockerfile, platform: b.platform || "", baseImageName: i.imageName, repoDigest: stdout.trim(), registryServer: "" };
+}
+
+const image = {
+    check: (news) => {
+        const failures = unsupported(news, IMAGE_INPUTS);
+        const i = unwrap(news);
+        if (i.skipPush !== true) failures.push({ property: "skipPush", reason: "no registry is used: set skipPush: true (the local provider builds images without pushing)" });
+        const inputs = { ...news };
+        if (i.build && typeof i.build.context === "string" && i.build.context !== UNKNOWN) {
+            const { context, dockerfile } = buildPaths(i);
+            if (!fs.existsSync(context)) failures.push({ property: "build.context", reason: `build context ${context} does not exist` });
+            else inputs.contextDigest = contextDigest(context, dockerfile);
+        }
+        return { inputs, failures };
+    },
+    diff: (olds, news) => {
+        const keys = changedKeys(olds, news, [...IMAGE_INPUTS]);
+        return { changes: keys.length > 0, replaces: keys.includes("imageName") ? ["imageName"] : [] };
+    },
+    create: async (raw) => ({ id: unwrap(raw).imageName, outs: await buildImage(raw) }),
+    update: async (id, olds, news) => ({ outs: await buildImage(news) }),
+    // Like the official provider, deleting the resource leaves the local image in place.
+};
+
+// ---- RemoteImage -----------------------------------------------------------
+
+const REMOTE_IMAGE_INPUTS = new Set(["name", "keepLocally", "forceRemove", "pullTriggers", "triggers", "platform"]);
+
+const remoteImage = {
+    check: (news) => ({ inputs: news, failures: unsupported(news, REMOTE_IMAGE_INPUTS) }),
+    diff: (olds, news) => {
+        const keys = changedKeys(olds, news, [...REMOTE_IMAGE_INPUTS]);
+        const replaces = keys.filter((k) => !["keepLocally", "forceRemove"].includes(k));
+        return { changes: keys.length > 0, replaces };
+    },
+    create: async (raw) => {
+        const i = unwrap(raw);
+        let found = await docker(["image", "inspect", "--format", "{{.Id}}", i.name]).catch(() => undefined);
+        if (!found) {
+            await docker(["pull", ...(i.platform ? ["--platform", i.platform] : []), i.name]);
+            found = await docker(["image", "inspect", "--format", "{{.Id}}", i.name]);
+        }
+        const imageId = found.stdout.trim();
+        return { id: `${imageId}${i.name}`, outs: { ...raw, imageId, repoDigest: imageId } };
+    },
+    update: async (id, olds, news) => ({ outs: { ...unwrap(olds), ...news } }),
+    delete: async (id, props) => {
+        const i = unwrap(props);
+        if (i.keepLocally) return;
+        await docker(["rmi", ...(i.forceRemove ? ["--force"] : []), i.name]).catch(() => undefined);
+    },
+};
+
+serve("docker", "4.11.2", {
+    "docker:index/container:Container": container,
+    "docker:index/network:Network": network,
+    "docker:index/image:Image": image,
+    "docker:index/remoteImage:RemoteImage": remoteImage,
+});
