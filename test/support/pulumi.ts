@@ -1,0 +1,96 @@
+// Drives the real Pulumi CLI against the local file backend for integration tests.
+import { spawn } from "child_process";
+import * as crypto from "crypto";
+import * as net from "net";
+
+export interface RunResult {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+/** Runs a program to completion (bounded by timeoutMs) and captures its output. */
+export function run(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(file, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env } });
+        let stdout = "";
+        let stderr = "";
+        const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 600_000);
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        child.on("error", (err) => {
+            clearTimeout(timer);
+            reject(new Error(`cannot run ${file}: ${err.message} (did scripts/setup run, and is its env.sh loaded?)`));
+        });
+        child.on("close", (code) => {
+            clearTimeout(timer);
+            resolve({ code: code ?? -1, stdout, stderr });
+        });
+        child.stdin.end(opts.input ?? "");
+    });
+}
+
+export async function mustRun(file: string, args: string[], opts: Parameters<typeof run>[2] = {}): Promise<RunResult> {
+    const r = await run(file, args, opts);
+    if (r.code !== 0) throw new Error(`${file} ${args.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+    return r;
+}
+
+export function uniqueName(prefix: string): string {
+    return `${prefix}${crypto.randomBytes(3).toString("hex")}`;
+}
+
+export function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const srv = net.createServer();
+        srv.listen(0, "127.0.0.1", () => {
+            const port = (srv.address() as net.AddressInfo).port;
+            srv.close(() => resolve(port));
+        });
+        srv.on("error", reject);
+    });
+}
+
+/** A throwaway stack of the project in `dir`, in the local backend. */
+export class TestStack {
+    constructor(readonly dir: string, readonly name: string) {}
+
+    private pulumi(args: string[], timeoutMs?: number, env?: NodeJS.ProcessEnv): Promise<RunResult> {
+        // Stack flags go before a "--", after which values may start with a dash.
+        const sep = args.indexOf("--");
+        const [head, tail] = sep < 0 ? [args, []] : [args.slice(0, sep), args.slice(sep)];
+        return run("pulumi", [...head, "--stack", this.name, "--non-interactive", ...tail], { cwd: this.dir, timeoutMs, env });
+    }
+
+    async init(config: Record<string, string>, secrets: Record<string, string> = {}): Promise<void> {
+        await mustRun("pulumi", ["stack", "init", this.name, "--non-interactive"], { cwd: this.dir });
+        for (const [k, v] of Object.entries(config)) await this.setConfig(k, v);
+        for (const [k, v] of Object.entries(secrets)) await this.setConfig(k, v, true);
+    }
+
+    async setConfig(key: string, value: string, secret = false): Promise<void> {
+        const r = await this.pulumi(["config", "set", "--path", key, ...(secret ? ["--secret"] : []), "--", value]);
+        if (r.code !== 0) throw new Error(`config set ${key} failed: ${r.stderr}`);
+    }
+
+    up(timeoutMs = 900_000, env?: NodeJS.ProcessEnv): Promise<RunResult> {
+        return this.pulumi(["up", "--yes", "--skip-preview"], timeoutMs, env);
+    }
+
+    preview(extra: string[] = []): Promise<RunResult> {
+        return this.pulumi(["preview", "--diff", ...extra]);
+    }
+
+    async outputs(showSecrets = false): Promise<Record<string, any>> {
+        const r = await this.pulumi(["stack", "output", "--json", ...(showSecrets ? ["--show-secrets"] : [])]);
+        if (r.code !== 0) throw new Error(`stack output failed: ${r.stderr}`);
+        return JSON.parse(r.stdout);
+    }
+
+    /** Destroys and removes the stack; used in after() hooks, so it never throws on a missing stack. */
+    async remove(): Promise<RunResult> {
+        const destroyed = await this.pulumi(["destroy", "--yes", "--skip-preview"], 600_000);
+        await this.pulumi(["stack", "rm", "--yes", "--force"]);
+        return destroyed;
+    }
+}
