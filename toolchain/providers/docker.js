@@ -197,7 +197,7 @@ const network = {
         for (const l of i.labels || []) a.push("--label", `${l.label}=${l.value}`);
         for (const [k, v] of Object.entries(i.options || {})) a.push("--opt", `${k}=${v}`);
         const { stdout } = await docker([...a, i.name]);
-        return { id: stdout.trim(), outs: { ...raw, driver: i.driver || "bridge" } };
+        return { id: stdout.trim(), outs: { ...raw } };
     },
     delete: async (id) => {
         await docker(["network", "rm", id]).catch((err) => {

@@ -50,8 +50,12 @@ function generate(i) {
     return a.join("");
 }
 
+// Inputs of the random resources; `olds` also holds outputs (result, hex...), never compared.
+const INPUTS = ["length", "lower", "upper", "numeric", "number", "special", "minLower", "minUpper", "minNumeric",
+    "minSpecial", "overrideSpecial", "keepers", "byteLength", "prefix"];
+
 const replaceOnAnyChange = (olds, news) => {
-    const keys = changedKeys(olds, news);
+    const keys = changedKeys(olds, news, INPUTS);
     return { changes: keys.length > 0, replaces: keys };
 };
 

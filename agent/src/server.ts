@@ -1,0 +1,218 @@
+// Reference agent: the HTTP contract the release program relies on (README, "Agent contract").
+import * as crypto from "crypto";
+import * as http from "http";
+import { buildIndex, KnowledgeIndex, search } from "./knowledge";
+import { LlmBackend, localBackend, openAiBackend } from "./llm";
+import { Metrics } from "./metrics";
+
+const env = process.env;
+const version = env.AGENT_VERSION ?? "0.0.0-dev";
+const releaseId = env.RELEASE_ID ?? version;
+const knowledgeDir = env.KNOWLEDGE_DIR ?? "/app/knowledge";
+const port = Number(env.PORT ?? 8080);
+const shutdownGraceMs = Number(env.SHUTDOWN_GRACE_MS ?? 30000);
+const tokenDelayMs = Number(env.STREAM_TOKEN_DELAY_MS ?? 50);
+// Fault injection for drills: slow start, failing health, an error rate on chat.
+const faultStartDelayMs = Number(env.FAULT_START_DELAY_MS ?? 0);
+const faultHealth = env.FAULT_HEALTH === "fail";
+const faultErrorRate = Number(env.FAULT_ERROR_RATE ?? 0);
+
+const llm: LlmBackend = env.LLM_PROVIDER === "openai"
+    ? openAiBackend(env.LLM_BASE_URL ?? "http://localhost:11434/v1", env.LLM_MODEL ?? "llama3.3", env.LLM_API_KEY, Number(env.LLM_TIMEOUT_MS ?? 5000))
+    : localBackend();
+const metrics = new Metrics();
+const startedAt = new Date().toISOString();
+
+let index: KnowledgeIndex | undefined;
+type ReindexState = { state: "idle" | "running" | "done" | "failed"; scope?: string; error?: string; startedAt?: string; finishedAt?: string; reparsed?: string[]; generation: number };
+let reindex: ReindexState = { state: "idle", generation: 0 };
+let pendingReindex: Promise<void> | undefined;
+
+/** Builds a new index in the background and swaps it in; concurrent requests share one run. */
+function startReindex(scope: "full" | "incremental"): Promise<void> {
+    if (pendingReindex) return pendingReindex;
+    const generation = reindex.generation + 1;
+    reindex = { state: "running", scope, startedAt: new Date().toISOString(), generation };
+    pendingReindex = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        try {
+            const built = buildIndex(knowledgeDir, index, scope);
+            index = built; // atomic swap: readers see the old or the new index, never a mix
+            reindex = { ...reindex, state: "done", finishedAt: new Date().toISOString(), reparsed: built.reparsed };
+        } catch (err) {
+            reindex = { ...reindex, state: "failed", finishedAt: new Date().toISOString(), error: (err as Error).message };
+            console.error(`reindex failed: ${(err as Error).message}`);
+        } finally {
+            pendingReindex = undefined;
+        }
+    });
+    return pendingReindex;
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+    const text = typeof body === "string" ? body : JSON.stringify(body);
+    res.writeHead(status, { "content-type": typeof body === "string" ? "text/plain; version=0.0.4" : "application/json", "content-length": Buffer.byteLength(text) });
+    res.end(text);
+}
+
+function readBody(req: http.IncomingMessage, limit = 1 << 20): Promise<string> {
+    return new Promise((resolve, reject) => {
+        let size = 0;
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => {
+            size += c.length;
+            if (size > limit) reject(new Error("request body too large"));
+            else chunks.push(c);
+        });
+        req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+        req.on("error", reject);
+    });
+}
+
+function authorized(req: http.IncomingMessage): boolean {
+    const expected = env.ADMIN_TOKEN;
+    const given = (req.headers.authorization ?? "").replace(/^Bearer\s+/i, "");
+    if (!expected || !given) return false;
+    const a = crypto.createHash("sha256").update(given).digest();
+    const b = crypto.createHash("sha256").update(expected).digest();
+    return crypto.timingSafeEqual(a, b);
+}
+
+async function health(): Promise<{ ok: boolean; checks: Record<string, { ok: boolean; detail?: string }> }> {
+    const checks: Record<string, { ok: boolean; detail?: string }> = {};
+    checks.knowledge = index ? { ok: true, detail: `${index.passages.length} passages` } : { ok: false, detail: "not indexed yet" };
+    if (reindex.state === "failed") checks.reindex = { ok: true, detail: `last reindex failed, serving the previous index: ${reindex.error}` };
+    try {
+        await llm.ping();
+        checks.llm = { ok: true, detail: llm.name };
+    } catch (err) {
+        checks.llm = { ok: false, detail: `${llm.name}: ${(err as Error).message}` };
+    }
+    if (faultHealth) checks.fault = { ok: false, detail: "FAULT_HEALTH=fail" };
+    return { ok: Object.values(checks).every((c) => c.ok), checks };
+}
+
+async function chat(req: http.IncomingMessage, res: http.ServerResponse): Promise<number> {
+    let body: { message?: unknown; stream?: unknown; conversationId?: unknown };
+    try {
+        body = JSON.parse(await readBody(req));
+    } catch {
+        send(res, 400, { error: "body must be JSON: {\"message\": string, \"stream\"?: boolean}" });
+        return 400;
+    }
+    if (typeof body.message !== "string" || body.message.length === 0) {
+        send(res, 400, { error: "message must be a non-empty string" });
+        return 400;
+    }
+    if (faultErrorRate > 0 && Math.random() < faultErrorRate) {
+        send(res, 500, { error: "injected fault (FAULT_ERROR_RATE)" });
+        return 500;
+    }
+    const conversationId = typeof body.conversationId === "string" ? body.conversationId : crypto.randomUUID();
+    const t0 = process.hrtime.bigint();
+    const passage = index ? search(index, body.message) : undefined;
+    const answer = await llm.answer(body.message, passage?.text);
+    metrics.llmLatency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+    const meta = { conversationId, version, releaseId, source: passage?.file ?? null };
+    const wantsStream = body.stream === true || (req.headers.accept ?? "").includes("text/event-stream");
+    if (!wantsStream) {
+        send(res, 200, { ...meta, answer });
+        return 200;
+    }
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    res.write(`event: meta\ndata: ${JSON.stringify(meta)}\n\n`);
+    const tokens = answer.split(/(\s+)/).filter((t) => t.trim().length > 0);
+    for (const token of tokens) {
+        if (res.destroyed) return 499;
+        res.write(`data: ${JSON.stringify({ token })}\n\n`);
+        await new Promise((r) => setTimeout(r, tokenDelayMs));
+    }
+    res.end(`event: done\ndata: ${JSON.stringify({ tokens: tokens.length })}\n\n`);
+    return 200;
+}
+
+async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<number> {
+    const url = new URL(req.url ?? "/", "http://agent");
+    const key = `${req.method} ${url.pathname}`;
+    switch (key) {
+        case "GET /health": {
+            const h = await health();
+            send(res, h.ok ? 200 : 503, { status: h.ok ? "ok" : "unhealthy", version, releaseId, checks: h.checks });
+            return h.ok ? 200 : 503;
+        }
+        case "GET /version":
+            send(res, 200, { version, releaseId, startedAt });
+            return 200;
+        case "GET /metrics":
+            send(res, 200, metrics.render({ agent_knowledge_passages: index?.passages.length ?? 0, agent_reindex_generation: reindex.generation }));
+            return 200;
+        case "POST /v1/chat":
+            return chat(req, res);
+        case "POST /admin/reindex":
+        case "GET /admin/reindex": {
+            if (!authorized(req)) {
+                send(res, 401, { error: "missing or wrong bearer token" });
+                return 401;
+            }
+            if (req.method === "GET") {
+                send(res, 200, reindex);
+                return 200;
+            }
+            let scope: "full" | "incremental" = "full";
+            try {
+                const raw = await readBody(req);
+                const parsed = raw ? JSON.parse(raw) : {};
+                if (parsed.scope !== undefined && parsed.scope !== "full" && parsed.scope !== "incremental") throw new Error("scope");
+                scope = parsed.scope ?? "full";
+            } catch {
+                send(res, 400, { error: "body must be JSON: {\"scope\": \"full\" | \"incremental\"}" });
+                return 400;
+            }
+            void startReindex(scope);
+            send(res, 202, reindex);
+            return 202;
+        }
+        default:
+            send(res, 404, { error: `no route ${key}` });
+            return 404;
+    }
+}
+
+const server = http.createServer((req, res) => {
+    const t0 = process.hrtime.bigint();
+    const isChat = req.url?.startsWith("/v1/chat");
+    if (isChat) metrics.activeConversations++;
+    route(req, res)
+        .catch((err) => {
+            console.error(err);
+            if (!res.headersSent) send(res, 500, { error: "internal error" });
+            else res.destroy();
+            return 500;
+        })
+        .then((status) => {
+            if (isChat) metrics.activeConversations--;
+            metrics.countRequest(status);
+            metrics.requestDuration.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+        });
+});
+server.keepAliveTimeout = 65_000; // longer than the proxy's idle timeout, so the proxy closes first
+
+// Graceful stop: refuse new connections, let in-flight requests and streams finish.
+function shutdown(signal: string): void {
+    console.log(`${signal}: draining (${metrics.activeConversations} conversations in flight, grace ${shutdownGraceMs} ms)`);
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    const idle = setInterval(() => server.closeIdleConnections(), 200);
+    setTimeout(() => {
+        clearInterval(idle);
+        console.log("grace period over, exiting");
+        process.exit(0);
+    }, shutdownGraceMs).unref();
+}
+process.on("SIGTERM", () => shutdown("SIGTERM"));
+process.on("SIGINT", () => shutdown("SIGINT"));
+
+setTimeout(() => {
+    void startReindex("full").then(() => {
+        server.listen(port, () => console.log(`agent ${version} (${releaseId}) listening on :${port}, llm ${llm.name}`));
+    });
+}, faultStartDelayMs);

@@ -1,0 +1,149 @@
+// One release of the agent: its image and its container. The container sits on
+// the private network, publishes no port, mounts the knowledge base and config
+// read-only, and its creation waits for Docker's health check to say "healthy" -
+// the first gate of a release.
+//
+// Safety by construction: the release id digests every plain input of the
+// container (and the contents of the image build context and config folder), and
+// names both the Pulumi resources and the Docker container. Any change to the
+// agent therefore creates a new release beside the live one; the serving
+// container is never replaced or stopped in place.
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import * as path from "path";
+import { AgentConfig } from "./config";
+import { folderDigest, releaseId as makeReleaseId } from "./releaseId";
+
+export const AGENT_PORT = 8080;
+
+export interface AgentReleaseInputs {
+    app: string;
+    agent: AgentConfig;
+    /** Folder of the Pulumi project; relative paths in config are resolved against it. */
+    projectDir: string;
+    networkName: string;
+    /** Seconds a retiring container gets to finish in-flight requests and streams. */
+    drainTimeoutSeconds: number;
+}
+
+/** Everything a release's container is made of, as plain values. */
+export interface AgentReleasePlan {
+    releaseId: string;
+    version: string;
+    containerName: string;
+    imageTag: string;
+    build?: { context: string; args: Record<string, string> };
+    env: Record<string, string>;
+    labels: Record<string, string>;
+    volumes: { hostPath: string; containerPath: string; readOnly: boolean }[];
+    networkName: string;
+    memoryMb: number;
+    restart: AgentConfig["restart"];
+    health: AgentConfig["health"];
+    drainTimeoutSeconds: number;
+}
+
+export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
+    const { agent } = i;
+    const build = agent.buildContext
+        ? { context: path.resolve(i.projectDir, agent.buildContext), args: { BASE_IMAGE: agent.baseImage, AGENT_VERSION: agent.version } }
+        : undefined;
+    const configDir = path.resolve(i.projectDir, agent.configDir);
+    const env: Record<string, string> = {
+        ...agent.env,
+        AGENT_VERSION: agent.version,
+        PORT: String(AGENT_PORT),
+        LLM_PROVIDER: agent.llm.provider,
+        SHUTDOWN_GRACE_MS: String(i.drainTimeoutSeconds * 1000),
+        ...(agent.llm.baseUrl ? { LLM_BASE_URL: agent.llm.baseUrl } : {}),
+        ...(agent.llm.model ? { LLM_MODEL: agent.llm.model } : {}),
+        ...(agent.faults.startDelayMs !== undefined ? { FAULT_START_DELAY_MS: String(agent.faults.startDelayMs) } : {}),
+        ...(agent.faults.failHealth ? { FAULT_HEALTH: "fail" } : {}),
+        ...(agent.faults.errorRate !== undefined ? { FAULT_ERROR_RATE: String(agent.faults.errorRate) } : {}),
+    };
+    const spec = {
+        imageTag: `${agent.image}:${agent.version}`,
+        build,
+        env,
+        volumes: [
+            { hostPath: path.resolve(i.projectDir, agent.knowledgeDir), containerPath: "/app/knowledge", readOnly: true },
+            { hostPath: configDir, containerPath: "/app/config", readOnly: true },
+        ],
+        networkName: i.networkName,
+        memoryMb: agent.memoryMb,
+        restart: agent.restart,
+        health: agent.health,
+        drainTimeoutSeconds: i.drainTimeoutSeconds,
+        // Contents, not just paths: a changed agent build or config is a new release.
+        // (Knowledge changes are hot-reloaded, so the knowledge folder is not digested.)
+        buildDigest: build ? folderDigest(build.context, (rel) => rel === "src" || rel.startsWith("src/") || rel === "node_modules") : undefined,
+        configDigest: folderDigest(configDir),
+    };
+    const id = makeReleaseId(agent.version, spec);
+    const { buildDigest: _b, configDigest: _c, ...plain } = spec;
+    return {
+        ...plain,
+        releaseId: id,
+        version: agent.version,
+        containerName: `${i.app}-agent-${id}`,
+        env: { ...env, RELEASE_ID: id },
+        labels: { "zdt.app": i.app, "zdt.role": "agent", "zdt.version": agent.version, "zdt.release": id },
+    };
+}
+
+export interface AgentReleaseArgs {
+    plan: AgentReleasePlan;
+    adminToken: pulumi.Input<string>;
+}
+
+export class AgentRelease extends pulumi.ComponentResource {
+    readonly containerName: pulumi.Output<string>;
+    readonly version: string;
+    readonly releaseId: string;
+
+    constructor(name: string, args: AgentReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("zdt:agents:AgentRelease", name, {}, opts);
+        const { plan } = args;
+        this.version = plan.version;
+        this.releaseId = plan.releaseId;
+
+        const imageName: pulumi.Output<string> = plan.build
+            ? new docker.Image(`${name}-image`, { imageName: plan.imageTag, build: plan.build, skipPush: true }, { parent: this }).imageName
+            : new docker.RemoteImage(`${name}-image`, { name: plan.imageTag, keepLocally: true }, { parent: this }).name;
+
+        const envs = pulumi.secret(pulumi.output(args.adminToken).apply((token) =>
+            [...Object.entries(plan.env).map(([k, v]) => `${k}=${v}`), `ADMIN_TOKEN=${token}`]));
+        const h = plan.health;
+        const container = new docker.Container(`${name}-container`, {
+            name: plan.containerName,
+            image: imageName,
+            envs,
+            labels: Object.entries(plan.labels).map(([label, value]) => ({ label, value })),
+            networksAdvanced: [{ name: plan.networkName }],
+            volumes: plan.volumes,
+            memory: plan.memoryMb,
+            restart: plan.restart,
+            healthcheck: {
+                tests: ["CMD", "curl", "-fsS", "--max-time", String(h.timeoutSeconds), `http://127.0.0.1:${AGENT_PORT}/health`],
+                interval: `${h.intervalSeconds}s`,
+                timeout: `${h.timeoutSeconds}s`,
+                retries: h.retries,
+                startPeriod: `${h.startPeriodSeconds}s`,
+            },
+            wait: true,
+            waitTimeout: h.waitTimeoutSeconds,
+            // Retirement: SIGTERM, then this long to drain before Docker kills it.
+            destroyGraceSeconds: plan.drainTimeoutSeconds,
+            stopTimeout: plan.drainTimeoutSeconds,
+        }, {
+            parent: this,
+            // envs carries the admin token, an Output the release id cannot digest; every
+            // other env var is plain and part of the release id. Ignoring envs here means
+            // nothing but a new release (a new resource) ever changes a running container.
+            ignoreChanges: ["envs"],
+        });
+
+        this.containerName = container.name;
+        this.registerOutputs({ containerName: this.containerName, version: this.version, releaseId: this.releaseId });
+    }
+}

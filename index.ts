@@ -1,0 +1,51 @@
+// Zero-downtime releases of a containerized AI agent.
+//
+// A release is a config change (agent.version, or anything else about the agent):
+// the new release comes up beside the live one, is gated on health, takes the
+// traffic through the proxy's runtime API, is verified against thresholds, and
+// only then does Pulumi delete the old release (it is no longer declared).
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import * as random from "@pulumi/random";
+import { planAgentRelease, AgentRelease } from "./components/agentRelease";
+import { loadConfig } from "./components/stackConfig";
+import { TrafficProxy } from "./components/trafficProxy";
+import { TrafficSwitch } from "./components/trafficSwitch";
+
+// 1. Configuration, validated as a whole before anything is declared.
+const cfg = loadConfig();
+
+// 2. Shared infrastructure: the private network and the admin token.
+const network = new docker.Network("network", { name: `${cfg.app}-net`, labels: [{ label: "zdt.app", value: cfg.app }] });
+const adminToken = new random.RandomPassword("admin-token", { length: 40, special: false });
+
+// 3. The proxy, the only published port.
+const proxy = new TrafficProxy("proxy", {
+    app: cfg.app,
+    networkName: cfg.app + "-net",
+    listenAddress: cfg.proxy.listenAddress,
+    port: cfg.proxy.port,
+    baseImage: cfg.proxy.baseImage,
+    buildContext: `${__dirname}/proxy`,
+}, { dependsOn: [network] });
+
+// 4. The release: named by its release id, so it never replaces the live one.
+const plan = planAgentRelease({ app: cfg.app, agent: cfg.agent, projectDir: __dirname, networkName: cfg.app + "-net", drainTimeoutSeconds: cfg.release.drainTimeoutSeconds });
+const release = new AgentRelease(`agent-${plan.releaseId}`, { plan, adminToken: adminToken.result }, { dependsOn: [network] });
+
+// 5. Health gate, flip, verification (and flip-back on a breach).
+const traffic = new TrafficSwitch("traffic", {
+    proxyContainer: proxy.containerName,
+    targetContainer: release.containerName,
+    targetRelease: release.releaseId,
+    targetVersion: release.version,
+    release: cfg.release,
+});
+
+export const liveColor = traffic.liveColor;
+export const liveVersion = traffic.liveVersion;
+export const liveRelease = release.releaseId;
+export const previousVersion = traffic.previousVersion;
+export const proxyUrl = proxy.url;
+export const releaseReport = traffic.result;
+export const adminTokenValue = pulumi.secret(adminToken.result);

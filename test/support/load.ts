@@ -1,0 +1,141 @@
+// A strict load client: keep-alive connections, no retries, and every non-2xx
+// answer, socket error, unparsable body or stream that ends before its "done"
+// event counts as a failure. Runs short chat requests at a fixed rate and
+// streaming chats that last several seconds, side by side.
+import * as http from "http";
+
+export interface LoadOptions {
+    url: string;
+    /** Short requests per second, spread over `shortLoops` keep-alive loops. */
+    shortRps: number;
+    shortLoops: number;
+    /** Concurrent streaming conversations, each restarted as soon as it ends. */
+    streams: number;
+    requestTimeoutMs?: number;
+}
+
+export interface LoadReport {
+    durationMs: number;
+    requests: number;
+    ok: number;
+    failed: number;
+    failures: Record<string, number>;
+    streamsCompleted: number;
+    streamsTruncated: number;
+    /** Answers per release id, and the time (ms since start) of the first and last answer of each. */
+    releases: Record<string, { answers: number; firstMs: number; lastMs: number }>;
+    achievedRps: number;
+}
+
+export class LoadGenerator {
+    private readonly agent: http.Agent;
+    private running = false;
+    private started = 0;
+    private loops: Promise<void>[] = [];
+    private readonly report: LoadReport = {
+        durationMs: 0, requests: 0, ok: 0, failed: 0, failures: {}, streamsCompleted: 0, streamsTruncated: 0, releases: {}, achievedRps: 0,
+    };
+
+    constructor(private readonly opts: LoadOptions) {
+        this.agent = new http.Agent({ keepAlive: true, maxSockets: opts.shortLoops + opts.streams + 4 });
+    }
+
+    start(): void {
+        this.running = true;
+        this.started = Date.now();
+        const interval = (1000 * this.opts.shortLoops) / this.opts.shortRps;
+        for (let i = 0; i < this.opts.shortLoops; i++) this.loops.push(this.shortLoop(interval, i));
+        for (let i = 0; i < this.opts.streams; i++) this.loops.push(this.streamLoop(i));
+    }
+
+    async stop(): Promise<LoadReport> {
+        this.running = false;
+        await Promise.all(this.loops);
+        this.agent.destroy();
+        this.report.durationMs = Date.now() - this.started;
+        this.report.achievedRps = Math.round((1000 * this.report.requests) / this.report.durationMs);
+        return this.report;
+    }
+
+    /** A snapshot while running (for assertions during a test). */
+    snapshot(): LoadReport {
+        return JSON.parse(JSON.stringify(this.report));
+    }
+
+    private fail(reason: string): void {
+        this.report.failed++;
+        this.report.failures[reason] = (this.report.failures[reason] ?? 0) + 1;
+    }
+
+    private seen(release: string | undefined): void {
+        if (!release) return;
+        const t = Date.now() - this.started;
+        const r = (this.report.releases[release] ??= { answers: 0, firstMs: t, lastMs: t });
+        r.answers++;
+        r.lastMs = t;
+    }
+
+    private async shortLoop(intervalMs: number, n: number): Promise<void> {
+        await sleep((intervalMs * n) / this.opts.shortLoops);
+        let next = Date.now();
+        while (this.running) {
+            await this.one(false, `load probe ${n} refund policy`);
+            next += intervalMs;
+            await sleep(Math.max(0, next - Date.now()));
+        }
+    }
+
+    private async streamLoop(n: number): Promise<void> {
+        await sleep(200 * n);
+        while (this.running) await this.one(true, `stream ${n}: which channels does the agent support`);
+    }
+
+    private one(stream: boolean, message: string): Promise<void> {
+        this.report.requests++;
+        const body = JSON.stringify({ message, stream });
+        return new Promise((resolve) => {
+            const req = http.request(`${this.opts.url}/v1/chat`, {
+                method: "POST",
+                agent: this.agent,
+                headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+                timeout: this.opts.requestTimeoutMs ?? 30000,
+            }, (res) => {
+                let text = "";
+                res.setEncoding("utf8");
+                res.on("data", (d) => (text += d));
+                res.on("error", (err) => { this.fail(`response ${(err as NodeJS.ErrnoException).code ?? err.message}`); resolve(); });
+                res.on("aborted", () => { this.fail(stream ? "stream aborted" : "response aborted"); if (stream) this.report.streamsTruncated++; resolve(); });
+                res.on("end", () => {
+                    if (res.statusCode !== 200) {
+                        this.fail(`HTTP ${res.statusCode}`);
+                    } else if (stream) {
+                        const meta = /event: meta\ndata: (.*)\n/.exec(text);
+                        if (!meta || !text.includes("event: done\n")) {
+                            this.fail("stream truncated");
+                            this.report.streamsTruncated++;
+                        } else {
+                            this.report.ok++;
+                            this.report.streamsCompleted++;
+                            this.seen(JSON.parse(meta[1]).releaseId);
+                        }
+                    } else {
+                        try {
+                            const parsed = JSON.parse(text) as { releaseId?: string; answer?: string };
+                            if (typeof parsed.answer !== "string") throw new Error("no answer");
+                            this.report.ok++;
+                            this.seen(parsed.releaseId);
+                        } catch {
+                            this.fail("unparsable body");
+                        }
+                    }
+                    resolve();
+                });
+            });
+            req.on("timeout", () => req.destroy(new Error("timeout")));
+            req.on("error", (err) => { this.fail(`request ${(err as NodeJS.ErrnoException).code ?? err.message}`); resolve(); });
+            req.end(body);
+        });
+    }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
