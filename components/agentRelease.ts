@@ -124,7 +124,8 @@ export class AgentRelease extends pulumi.ComponentResource {
             memory: plan.memoryMb,
             restart: plan.restart,
             healthcheck: {
-                tests: ["CMD", "curl", "-fsS", "--max-time", String(h.timeoutSeconds), `http://127.0.0.1:${AGENT_PORT}/health`],
+                // --fail-with-body: a failing check logs the JSON naming which check failed.
+                tests: ["CMD", "curl", "-sS", "--fail-with-body", "--max-time", String(h.timeoutSeconds), `http://127.0.0.1:${AGENT_PORT}/health`],
                 interval: `${h.intervalSeconds}s`,
                 timeout: `${h.timeoutSeconds}s`,
                 retries: h.retries,

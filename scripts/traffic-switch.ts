@@ -231,13 +231,22 @@ async function main(): Promise<void> {
     const errors = current.err5xx - base.err5xx;
     log(`verification passed: ${requests} requests, ${errors} 5xx, avg response ${current.rtimeMs} ms, max /health ${maxHealthMs} ms`);
 
+    // The previous release: what was live when this run started, or, when this run only
+    // re-verifies (an earlier run was interrupted after its flip), what the last
+    // successful run left live.
+    const last = lastRun();
+    const previous = live && live !== target
+        ? { color: live, release: liveInfo?.release ?? null, version: liveInfo?.version ?? null }
+        : last && last.liveRelease !== TARGET_RELEASE
+            ? { color: last.liveColor, release: last.liveRelease, version: last.liveVersion }
+            : { color: last?.previousColor ?? null, release: last?.previousRelease ?? null, version: last?.previousVersion ?? null };
     process.stdout.write(JSON.stringify({
         liveColor: target,
         liveRelease: TARGET_RELEASE,
         liveVersion: TARGET_VERSION,
-        previousColor: live && live !== target ? live : null,
-        previousRelease: live && live !== target ? liveInfo?.release ?? null : previousFromLastRun("previousRelease"),
-        previousVersion: live && live !== target ? liveInfo?.version ?? null : previousFromLastRun("previousVersion"),
+        previousColor: previous.color,
+        previousRelease: previous.release,
+        previousVersion: previous.version,
         phases,
         verification: { requests, errors5xx: errors, avgResponseMs: current.rtimeMs, maxHealthMs },
     }) + "\n");
@@ -247,12 +256,14 @@ function other(slot: Slot): Slot {
     return slot === "blue" ? "green" : "blue";
 }
 
-/** When re-verifying an already-live release, keep what the last successful run called "previous". */
-function previousFromLastRun(key: string): string | null {
+interface LastRun { liveColor: string; liveRelease: string; liveVersion: string; previousColor: string | null; previousRelease: string | null; previousVersion: string | null }
+
+/** The result of the last successful run, which the command provider passes in PULUMI_COMMAND_STDOUT. */
+function lastRun(): LastRun | undefined {
     try {
-        return JSON.parse(env.PULUMI_COMMAND_STDOUT ?? "")[key] ?? null;
+        return JSON.parse(env.PULUMI_COMMAND_STDOUT ?? "") as LastRun;
     } catch {
-        return null;
+        return undefined;
     }
 }
 

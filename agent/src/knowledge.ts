@@ -21,8 +21,10 @@ export interface KnowledgeIndex {
 const TEXT_FILES = /\.(md|markdown|txt)$/i;
 const FAQ_FILES = /\.json$/i;
 
+const STOP_WORDS = new Set("the and for are but not you your with this that from have has was were will can how what which who why when where does our any all its their them they there about into than then too very".split(" "));
+
 export function tokenize(text: string): string[] {
-    return text.toLowerCase().match(/[a-z0-9\u00c0-\u024f]+/g)?.filter((t) => t.length > 2) ?? [];
+    return text.toLowerCase().match(/[a-z0-9\u00c0-\u024f]+/g)?.filter((t) => t.length > 2 && !STOP_WORDS.has(t)) ?? [];
 }
 
 function termCounts(text: string): Map<string, number> {
@@ -84,13 +86,17 @@ export function buildIndex(dir: string, previous?: KnowledgeIndex, scope: "full"
     return { passages, files, builtAt: new Date().toISOString(), reparsed };
 }
 
+/** Best passage by TF-IDF: rare query words count more than common ones. */
 export function search(index: KnowledgeIndex, query: string): Passage | undefined {
     const q = new Set(tokenize(query));
+    const n = index.passages.length;
+    const idf = new Map<string, number>();
+    for (const t of q) idf.set(t, Math.log(1 + n / (1 + index.passages.filter((p) => p.terms.has(t)).length)));
     let best: Passage | undefined;
     let bestScore = 0;
     for (const p of index.passages) {
         let score = 0;
-        for (const t of q) score += p.terms.get(t) ?? 0;
+        for (const t of q) score += (p.terms.get(t) ?? 0) * (idf.get(t) ?? 0);
         if (score > bestScore) {
             best = p;
             bestScore = score;
