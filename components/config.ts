@@ -32,7 +32,7 @@ export const AgentSchema = z.object({
         baseUrl: z.string().url().optional().describe("Endpoint for provider 'openai'."),
         model: z.string().optional().describe("Model name for provider 'openai'."),
     }).strict().default({ provider: "local" }),
-    env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "environment variable names are upper-case"), z.string()).default({}).describe("Extra environment variables."),
+    env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "environment variable names are upper-case"), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}).describe("Extra environment variables."),
     health: HealthSchema.default(HealthSchema.parse({})),
     faults: z.object({
         startDelayMs: num().pipe(z.number().int().min(0).max(600000)).optional().describe("Drill: delay before the agent listens."),

@@ -1,5 +1,5 @@
 // Drives the real Pulumi CLI against the local file backend for integration tests.
-import { spawn } from "child_process";
+import { ChildProcess, spawn } from "child_process";
 import * as crypto from "crypto";
 import * as net from "net";
 
@@ -71,6 +71,16 @@ export class TestStack {
     async setConfig(key: string, value: string, secret = false): Promise<void> {
         const r = await this.pulumi(["config", "set", "--path", key, ...(secret ? ["--secret"] : []), "--", value]);
         if (r.code !== 0) throw new Error(`config set ${key} failed: ${r.stderr}`);
+    }
+
+    async rmConfig(key: string): Promise<void> {
+        const r = await this.pulumi(["config", "rm", "--path", key]);
+        if (r.code !== 0) throw new Error(`config rm ${key} failed: ${r.stderr}`);
+    }
+
+    /** Starts `pulumi up` in its own process group, so a test can kill it like a lost SSH session would. */
+    upDetached(): ChildProcess {
+        return spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", this.name, "--non-interactive"], { cwd: this.dir, detached: true, stdio: "ignore" });
     }
 
     up(timeoutMs = 900_000, env?: NodeJS.ProcessEnv): Promise<RunResult> {

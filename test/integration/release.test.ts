@@ -1,0 +1,183 @@
+// Releases with the real engine, the real Docker engine and HAProxy, with a strict
+// client loading the proxy the whole time (see test/support/load.ts).
+import { expect } from "chai";
+import * as path from "path";
+import { LoadGenerator, LoadReport } from "../support/load";
+import { TestStack, freePort, mustRun, uniqueName } from "../support/pulumi";
+
+const ROOT = path.join(__dirname, "..", "..");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("blue/green release under load (real engine)", function () {
+    this.timeout(900_000);
+    this.bail(true); // each step builds on the state the previous one left
+    const app = uniqueName("zt");
+    const stack = new TestStack(ROOT, app);
+    let url = "";
+
+    async function agentContainers(): Promise<string[]> {
+        const r = await mustRun("docker", ["ps", "-a", "--format", "{{.Names}}", "--filter", `label=zdt.app=${app}`, "--filter", "label=zdt.role=agent"]);
+        return r.stdout.split("\n").filter(Boolean).sort();
+    }
+
+    async function servedRelease(): Promise<string> {
+        const res = await fetch(`${url}/version`);
+        return ((await res.json()) as { releaseId: string }).releaseId;
+    }
+
+    /** Runs `fn` with the strict client loading the proxy (>= 100 short requests/s plus streams). */
+    async function underLoad(fn: () => Promise<void>): Promise<LoadReport> {
+        const load = new LoadGenerator({ url, shortRps: 120, shortLoops: 6, streams: 4 });
+        let report: LoadReport | undefined;
+        load.start();
+        try {
+            await sleep(1500);
+            await fn();
+            await sleep(1500);
+        } finally {
+            await load.stop().then((r) => (report = r));
+        }
+        return report!;
+    }
+
+    function expectNoFailures(report: LoadReport): void {
+        expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
+        expect(report.streamsTruncated).to.equal(0);
+        expect(report.ok).to.be.greaterThan(100);
+        expect(report.streamsCompleted).to.be.greaterThan(0);
+    }
+
+    before(async () => {
+        const port = await freePort();
+        url = `http://127.0.0.1:${port}`;
+        await stack.init({
+            app,
+            "agent.version": "1.0.0",
+            "agent.image": "zdt-test-agent",
+            "agent.buildContext": "agent",
+            "agent.env.STREAM_TOKEN_DELAY_MS": "120",
+            "agent.health.waitTimeoutSeconds": "20",
+            "proxy.port": String(port),
+            "release.verifyWindowSeconds": "6",
+            "release.healthGateTimeoutSeconds": "30",
+            "release.drainTimeoutSeconds": "10",
+        });
+    });
+
+    after(async () => {
+        await stack.remove();
+    });
+
+    it("first deploy serves v1 through the proxy", async () => {
+        const up = await stack.up();
+        expect(up.code, up.stdout + up.stderr).to.equal(0);
+        const out = await stack.outputs();
+        expect(out.liveVersion).to.equal("1.0.0");
+        expect(out.previousVersion).to.equal(null);
+        expect(await servedRelease()).to.equal(out.liveRelease);
+        expect(out.adminTokenValue).to.equal("[secret]");
+    });
+
+    it("releases v1 -> v2 with zero failed requests and zero truncated streams", async () => {
+        const before = await stack.outputs();
+        await stack.setConfig("agent.version", "2.0.0");
+        let up = { code: -1, stdout: "", stderr: "" };
+        const report = await underLoad(async () => {
+            up = await stack.up();
+        });
+        expect(up.code, up.stdout + up.stderr).to.equal(0);
+        expectNoFailures(report);
+        const after = await stack.outputs();
+        expect(after.liveVersion).to.equal("2.0.0");
+        expect(after.previousVersion).to.equal("1.0.0");
+        expect(after.liveColor).to.not.equal(before.liveColor);
+        // Both releases answered during the run; streams begun on v1 finished after v2 took over.
+        const v1 = report.releases[before.liveRelease];
+        const v2 = report.releases[after.liveRelease];
+        expect(v1.answers).to.be.greaterThan(0);
+        expect(v2.answers).to.be.greaterThan(0);
+        expect(await agentContainers()).to.deep.equal([`${app}-agent-${after.liveRelease}`]);
+    });
+
+    it("an unhealthy v3 never gets traffic: the update fails naming the failed check, v2 keeps serving", async () => {
+        const live = await stack.outputs();
+        await stack.setConfig("agent.version", "3.0.0");
+        await stack.setConfig("agent.faults.failHealth", "true");
+        await stack.setConfig("agent.health.waitTimeoutSeconds", "8");
+        let up = { code: -1, stdout: "", stderr: "" };
+        const report = await underLoad(async () => {
+            up = await stack.up();
+        });
+        expect(up.code).to.not.equal(0);
+        expect(up.stdout + up.stderr).to.match(/not healthy/).and.to.match(/fault.*FAULT_HEALTH=fail/);
+        expectNoFailures(report);
+        expect(Object.keys(report.releases)).to.deep.equal([live.liveRelease]);
+        expect(await servedRelease()).to.equal(live.liveRelease);
+        expect(await agentContainers()).to.deep.equal([`${app}-agent-${live.liveRelease}`]);
+    });
+
+    it("a v3 over the 5xx threshold is flipped back automatically and the update fails clearly", async () => {
+        const live = await stack.outputs();
+        await stack.rmConfig("agent.faults.failHealth");
+        await stack.setConfig("agent.health.waitTimeoutSeconds", "20");
+        await stack.setConfig("agent.version", "3.0.1");
+        await stack.setConfig("agent.faults.errorRate", "0.5");
+        let up = { code: -1, stdout: "", stderr: "" };
+        const report = await underLoad(async () => {
+            up = await stack.up();
+        });
+        expect(up.code).to.not.equal(0);
+        expect(up.stdout + up.stderr).to.match(/5xx rate [\d.]+% \(\d+ of \d+ requests\) exceeds threshold 1% by/);
+        expect(up.stdout + up.stderr).to.match(/flipped back to (blue|green)/);
+        // The only failures are the faulty release's own 500s, during the verification window.
+        expect(Object.keys(report.failures)).to.deep.equal(["HTTP 500"]);
+        expect(report.streamsTruncated).to.equal(0);
+        expect(await servedRelease()).to.equal(live.liveRelease);
+        // After the flip-back, every answer comes from v2 again.
+        const after = await underLoad(async () => {
+            await sleep(2000);
+        });
+        expectNoFailures(after);
+        expect(Object.keys(after.releases)).to.deep.equal([live.liveRelease]);
+    });
+
+    it("the next good release converges", async () => {
+        await stack.rmConfig("agent.faults");
+        await stack.setConfig("agent.version", "3.1.0");
+        let up = { code: -1, stdout: "", stderr: "" };
+        const report = await underLoad(async () => {
+            up = await stack.up();
+        });
+        expect(up.code, up.stdout + up.stderr).to.equal(0);
+        expectNoFailures(report);
+        const out = await stack.outputs();
+        expect(out.liveVersion).to.equal("3.1.0");
+        expect(out.previousVersion).to.equal("2.0.0");
+        expect(await agentContainers()).to.deep.equal([`${app}-agent-${out.liveRelease}`]);
+    });
+
+    it("a release whose `pulumi up` is killed keeps serving, and the next `pulumi up` converges", async () => {
+        await stack.setConfig("agent.version", "4.0.0");
+        await stack.setConfig("release.verifyWindowSeconds", "15");
+        const report = await underLoad(async () => {
+            const child = stack.upDetached();
+            const deadline = Date.now() + 240_000;
+            // Kill it once the new release serves (during the verification window).
+            while (!(await servedRelease().catch(() => "")).startsWith("4-0-0")) {
+                if (Date.now() > deadline) throw new Error("release 4.0.0 never started serving");
+                await sleep(250);
+            }
+            process.kill(-child.pid!, "SIGKILL");
+            await sleep(3000);
+            expect((await fetch(`${url}/version`)).status).to.equal(200);
+            await mustRun("pulumi", ["cancel", "--yes", "--stack", app, "--non-interactive"], { cwd: ROOT });
+            const up = await stack.up();
+            expect(up.code, up.stdout + up.stderr).to.equal(0);
+        });
+        expectNoFailures(report);
+        const out = await stack.outputs();
+        expect(out.liveVersion).to.equal("4.0.0");
+        expect(out.previousVersion).to.equal("3.1.0");
+        expect(await agentContainers()).to.deep.equal([`${app}-agent-${out.liveRelease}`]);
+    });
+});
