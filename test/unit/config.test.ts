@@ -1,0 +1,58 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseConfig, rawConfig } from "../../components/config";
+import { folderDigest, releaseId, stableJson } from "../../components/releaseId";
+
+describe("config schema", () => {
+    it("applies the documented defaults", () => {
+        const c = parseConfig({ agent: { version: "2.5.0" } });
+        expect(c.app).to.equal("agents");
+        expect(c.proxy).to.deep.include({ listenAddress: "127.0.0.1", port: 8080 });
+        expect(c.release.verifyWindowSeconds).to.equal(900);
+        expect(c.release.thresholds.maxErrorRatePercent).to.equal(1);
+        expect(c.agent.health.waitTimeoutSeconds).to.equal(120);
+    });
+
+    it("accepts numbers and booleans stored as strings by `pulumi config set --path`", () => {
+        const c = parseConfig({ agent: { version: "1.0.0", faults: { errorRate: "0.25", failHealth: "true" }, env: { N: 5 } }, proxy: { port: "9000" } });
+        expect(c.agent.faults).to.deep.equal({ errorRate: 0.25, failHealth: true });
+        expect(c.agent.env).to.deep.equal({ N: "5" });
+        expect(c.proxy.port).to.equal(9000);
+    });
+
+    it("lists every bad field with its path and what is allowed", () => {
+        expect(() => parseConfig({ agent: { version: "latest", image: "repo:tag", restart: "sometimes" }, release: { thresholds: { maxErrorRatePercent: 150 } } }))
+            .to.throw(/agent\.version: a version like 2\.5\.0[\s\S]*agent\.image: give the repository without a tag[\s\S]*agent\.restart: Invalid option: expected one of "no"\|"on-failure"\|"always"\|"unless-stopped"[\s\S]*release\.thresholds\.maxErrorRatePercent/);
+        expect(() => parseConfig({})).to.throw(/agent: Invalid input: expected object/);
+    });
+
+    it("reads only the project's namespace and parses JSON values", () => {
+        expect(rawConfig({ "zdt:app": "shop", "zdt:agent": '{"version":"1.0.0"}', "aws:region": "x" }, "zdt")).to.deep.equal({ app: "shop", agent: { version: "1.0.0" } });
+    });
+});
+
+describe("release id", () => {
+    it("does not depend on key order, and changes with any value", () => {
+        expect(stableJson({ b: 1, a: [{ y: 2, x: 1 }] })).to.equal(stableJson({ a: [{ x: 1, y: 2 }], b: 1 }));
+        expect(releaseId("2.5.0", { a: 1 })).to.match(/^2-5-0-[0-9a-f]{8}$/);
+        expect(releaseId("2.5.0", { a: 1 })).to.not.equal(releaseId("2.5.0", { a: 2 }));
+    });
+
+    it("digests a folder by content, independent of creation order and line endings", () => {
+        const mk = (files: [string, string][]) => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-digest-"));
+            for (const [rel, content] of files) {
+                fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+                fs.writeFileSync(path.join(dir, rel), content);
+            }
+            return dir;
+        };
+        const a = mk([["x/a.md", "one\n"], ["b.md", "two\n"]]);
+        const b = mk([["b.md", "two\r\n"], ["x/a.md", "one\n"]]);
+        const c = mk([["x/a.md", "one!\n"], ["b.md", "two\n"]]);
+        expect(folderDigest(a)).to.equal(folderDigest(b));
+        expect(folderDigest(a)).to.not.equal(folderDigest(c));
+    });
+});

@@ -1,0 +1,105 @@
+// The resource graph with Pulumi's mocks: fast, no engine, no Docker.
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+
+interface Registered { type: string; name: string; inputs: Record<string, any> }
+
+const ROOT = path.join(__dirname, "..", "..");
+
+/** Loads index.ts afresh with `config` and returns every resource it registered. */
+async function program(config: Record<string, unknown>, resources: Registered[] = []): Promise<{ resources: Registered[]; outputs: Record<string, any> }> {
+    pulumi.runtime.setMocks({
+        newResource: (args) => {
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+            const state: Record<string, any> = { ...args.inputs };
+            if (args.type === "command:local:Command") {
+                state.stdout = JSON.stringify({ liveColor: "blue", liveRelease: args.inputs.environment.TARGET_RELEASE, liveVersion: args.inputs.environment.TARGET_VERSION, previousVersion: null, phases: {}, verification: {} });
+            }
+            if (args.type === "random:index/randomPassword:RandomPassword") state.result = "x".repeat(args.inputs.length);
+            return { id: `${args.name}-id`, state };
+        },
+        call: (args) => args.inputs,
+    }, "zdt", "unit", false);
+    const all: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config)) all[`zdt:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    pulumi.runtime.setAllConfig(all);
+    for (const key of Object.keys(require.cache)) {
+        if (key.startsWith(ROOT) && !key.includes("node_modules") && !key.includes(`${path.sep}test${path.sep}`)) delete require.cache[key];
+    }
+    const mod = require(path.join(ROOT, "index"));
+    const outputs: Record<string, any> = {};
+    for (const [k, v] of Object.entries(mod)) {
+        outputs[k] = await new Promise((resolve) => (pulumi.output(v as any) as pulumi.Output<unknown>).apply(resolve));
+    }
+    return { resources, outputs };
+}
+
+const byType = (rs: Registered[], type: string) => rs.filter((r) => r.type === type);
+const base = { app: "unit", agent: { version: "1.0.0", buildContext: "agent" }, proxy: { port: 18999 } };
+
+describe("resource graph (mocks)", function () {
+    this.timeout(60_000);
+
+    it("a first deploy declares network, token, proxy, one release and the switch", async () => {
+        const { resources, outputs } = await program(base);
+        const containers = byType(resources, "docker:index/container:Container");
+        expect(containers.map((c) => c.inputs.name).sort()).to.have.length(2);
+        const agent = containers.find((c) => c.inputs.name.startsWith("unit-agent-1-0-0-"))!;
+        const proxy = containers.find((c) => c.inputs.name === "unit-proxy")!;
+        // Only the proxy publishes a port; the agent is on the private network only.
+        expect(proxy.inputs.ports).to.deep.equal([{ internal: 8080, external: 18999, ip: "127.0.0.1" }]);
+        expect(agent.inputs.ports ?? []).to.deep.equal([]);
+        expect(agent.inputs.networksAdvanced).to.deep.equal([{ name: "unit-net" }]);
+        // Creation gates on Docker's health check; knowledge and config are read-only.
+        expect(agent.inputs.wait).to.equal(true);
+        expect(agent.inputs.healthcheck.tests).to.include("http://127.0.0.1:8080/health");
+        expect(agent.inputs.volumes.every((v: any) => v.readOnly)).to.equal(true);
+        expect(agent.inputs.memory).to.equal(512);
+        expect(byType(resources, "random:index/randomPassword:RandomPassword")).to.have.length(1);
+        const sw = byType(resources, "command:local:Command");
+        expect(sw).to.have.length(1);
+        expect(sw[0].inputs.environment.TARGET_CONTAINER).to.equal(agent.inputs.name);
+        expect(outputs.liveVersion).to.equal("1.0.0");
+        expect(outputs.proxyUrl).to.equal("http://127.0.0.1:18999");
+    });
+
+    it("a release declares a new agent release beside nothing else new, and re-targets the switch", async () => {
+        const v1 = await program(base);
+        const v2 = await program({ ...base, agent: { ...base.agent, version: "2.0.0" } });
+        const names = (p: typeof v1) => p.resources.map((r) => `${r.type}::${r.name}`);
+        const added = names(v2).filter((n) => !names(v1).includes(n));
+        const dropped = names(v1).filter((n) => !names(v2).includes(n));
+        // New resources are exactly the new release's component, image and container; the old
+        // release's are dropped (so Pulumi deletes them last), never replaced in place.
+        expect(added.map((n) => n.split("::")[0]).sort()).to.deep.equal(["docker:index/container:Container", "docker:index/image:Image", "zdt:agents:AgentRelease"]);
+        expect(dropped).to.have.length(3);
+        expect(added.every((n) => n.includes("agent-2-0-0-"))).to.equal(true);
+        const sw = byType(v2.resources, "command:local:Command")[0];
+        expect(sw.inputs.environment.TARGET_VERSION).to.equal("2.0.0");
+    });
+
+    it("any change to the agent's container is a new release, never an in-place change", async () => {
+        const a = await program(base);
+        const b = await program({ ...base, agent: { ...base.agent, memoryMb: 1024 } });
+        const agentName = (p: typeof a) => byType(p.resources, "docker:index/container:Container").find((c) => c.inputs.name.includes("-agent-"))!.inputs.name;
+        expect(agentName(a)).to.not.equal(agentName(b));
+        expect(agentName(a)).to.match(/^unit-agent-1-0-0-[0-9a-f]{8}$/);
+    });
+
+    it("invalid config fails before any resource is declared, naming every bad field", async () => {
+        let error: Error | undefined;
+        const registered: Registered[] = [];
+        try {
+            await program({ app: "Bad Name", agent: { version: "latest", colour: "green" }, proxy: { port: 70000 } }, registered);
+        } catch (err) {
+            error = err as Error;
+        }
+        expect(error, "program should have thrown").to.not.equal(undefined);
+        expect(error!.message).to.include("app: lower-case letters");
+        expect(error!.message).to.include("agent.version: a version like 2.5.0");
+        expect(error!.message).to.include("agent.colour: not a known setting");
+        expect(error!.message).to.include("proxy.port");
+        expect(registered).to.deep.equal([]);
+    });
+});
