@@ -204,8 +204,13 @@ async function main(): Promise<void> {
     let slowHealthStreak = 0;
     let current = base;
     log(`verifying ${TARGET_RELEASE} for ${VERIFY_MS / 1000}s (5xx <= ${MAX_ERROR_PCT}%, latency <= ${MAX_LATENCY_MS} ms, /health <= ${MAX_HEALTH_MS} ms)`);
+    let lastProgress = Date.now();
     while (Date.now() - verifyStart < VERIFY_MS) {
         await Promise.all([probeChat(PROBES_PER_TICK), sleep(PROBE_INTERVAL_MS)]);
+        if (Date.now() - lastProgress >= 15000) {
+            lastProgress = Date.now();
+            log(`verifying: ${Math.round((Date.now() - verifyStart) / 1000)}s of ${VERIFY_MS / 1000}s, ${current.req - base.req} requests, ${current.err5xx - base.err5xx} 5xx`);
+        }
         const h = await healthThroughProxy();
         current = await stats(target);
         const requests = current.req - base.req;

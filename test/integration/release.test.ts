@@ -2,7 +2,7 @@
 // client loading the proxy the whole time (see test/support/load.ts).
 import { expect } from "chai";
 import * as path from "path";
-import { LoadGenerator, LoadReport } from "../support/load";
+import { LoadGenerator, LoadReport } from "../../bench/loadClient";
 import { TestStack, freePort, mustRun, uniqueName } from "../support/pulumi";
 
 const ROOT = path.join(__dirname, "..", "..");

@@ -12,13 +12,23 @@
 
 const { spawn } = require("child_process");
 const crypto = require("crypto");
-const { serve, unwrap, secret, changedKeys } = require("./lib");
+const { serve, unwrap, secret, changedKeys, engineLog } = require("./lib");
 
 const SUPPORTED = new Set(["create", "update", "delete", "dir", "environment", "interpreter", "stdin",
     "triggers", "logging", "addPreviousOutputInEnv"]);
 const LOGGING = ["stdout", "stderr", "stdoutAndStderr", "none"];
 
-function runScript(script, inputs, previous, isSecret) {
+/** Forwards complete lines of a stream to the engine log. */
+function lineLogger(urn) {
+    let partial = "";
+    return (chunk) => {
+        const lines = (partial + chunk).split("\n");
+        partial = lines.pop();
+        for (const line of lines) if (line.trim()) engineLog(urn, line);
+    };
+}
+
+function runScript(script, inputs, previous, isSecret, urn) {
     const env = { ...process.env, ...(inputs.environment || {}) };
     if (inputs.addPreviousOutputInEnv !== false && previous) {
         env.PULUMI_COMMAND_STDOUT = previous.stdout || "";
@@ -30,13 +40,15 @@ function runScript(script, inputs, previous, isSecret) {
         const child = spawn(shell, [...shellArgs, script], { cwd: inputs.dir || process.cwd(), env });
         let stdout = "";
         let stderr = "";
+        const logOut = lineLogger(urn);
+        const logErr = lineLogger(urn);
         child.stdout.on("data", (d) => {
             stdout += d;
-            if (logging === "stdout" || logging === "stdoutAndStderr") process.stderr.write(d);
+            if (logging === "stdout" || logging === "stdoutAndStderr") logOut(String(d));
         });
         child.stderr.on("data", (d) => {
             stderr += d;
-            if (logging === "stderr" || logging === "stdoutAndStderr") process.stderr.write(d);
+            if (logging === "stderr" || logging === "stdoutAndStderr") logErr(String(d));
         });
         child.on("error", reject);
         child.on("close", (code, signal) => {
@@ -67,24 +79,24 @@ const command = {
         const keys = changedKeys(olds, news, [...SUPPORTED]);
         return { changes: keys.length > 0, replaces: keys.includes("triggers") ? ["triggers"] : [] };
     },
-    create: async (raw) => {
+    create: async (raw, urn) => {
         const seen = { secret: false };
         const inputs = unwrap(raw, seen);
-        const result = inputs.create ? await runScript(inputs.create, inputs, undefined, seen.secret) : { stdout: "", stderr: "" };
+        const result = inputs.create ? await runScript(inputs.create, inputs, undefined, seen.secret, urn) : { stdout: "", stderr: "" };
         return { id: crypto.randomUUID(), outs: outputs(raw, result, seen.secret) };
     },
-    update: async (id, rawOlds, raw) => {
+    update: async (id, rawOlds, raw, urn) => {
         const seen = { secret: false };
         const inputs = unwrap(raw, seen);
         const olds = unwrap(rawOlds, seen);
         const script = inputs.update || inputs.create;
-        const result = script ? await runScript(script, inputs, olds, seen.secret) : { stdout: "", stderr: "" };
+        const result = script ? await runScript(script, inputs, olds, seen.secret, urn) : { stdout: "", stderr: "" };
         return { outs: outputs(raw, result, seen.secret) };
     },
-    delete: async (id, rawProps) => {
+    delete: async (id, rawProps, urn) => {
         const seen = { secret: false };
         const props = unwrap(rawProps, seen);
-        if (props.delete) await runScript(props.delete, props, props, seen.secret);
+        if (props.delete) await runScript(props.delete, props, props, seen.secret, urn);
     },
 };
 

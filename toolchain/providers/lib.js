@@ -75,6 +75,23 @@ function exec(file, args, { input, env, cwd, timeoutMs = 600000 } = {}) {
     });
 }
 
+let engineClient;
+/** Logs a line to the engine at info severity, attached to `urn` (shown by `pulumi up`). */
+function engineLog(urn, message) {
+    const { parseArgs } = require(path.join(sdkDir, "provider", "internals"));
+    const addr = parseArgs(process.argv.slice(2))?.engineAddress;
+    if (!addr) return Promise.resolve();
+    const grpc = require(require.resolve("@grpc/grpc-js", { paths: [sdkDir] }));
+    const enginerpc = require(path.join(sdkDir, "proto", "engine_grpc_pb.js"));
+    const engineproto = require(path.join(sdkDir, "proto", "engine_pb.js"));
+    engineClient ??= new enginerpc.EngineClient(addr, grpc.credentials.createInsecure());
+    const req = new engineproto.LogRequest();
+    req.setSeverity(engineproto.LogSeverity.INFO);
+    req.setMessage(message);
+    req.setUrn(urn || "");
+    return new Promise((resolve) => engineClient.log(req, () => resolve()));
+}
+
 /** Serves a provider whose resources are a map from type token to handlers. */
 function serve(name, version, resources) {
     const handler = (urn) => {
@@ -110,4 +127,4 @@ function changedKeys(olds, news, keys) {
     return all.filter((k) => JSON.stringify(olds?.[k]) !== JSON.stringify(news?.[k]));
 }
 
-module.exports = { unwrap, secret, typeOf, nameOf, exec, serve, changedKeys, UNKNOWN };
+module.exports = { engineLog, unwrap, secret, typeOf, nameOf, exec, serve, changedKeys, UNKNOWN };

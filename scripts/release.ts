@@ -1,0 +1,181 @@
+// `npm run release -- <version> [--stack <name>]`: writes the one config line of a
+// release (agent.version), runs `pulumi up`, shows progress as it goes and writes
+// a JSON report (phase timings, requests seen and failed) to reports/.
+// Without a version it re-runs `pulumi up` for the stack's current config.
+import { spawn, execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as readline from "readline";
+
+const ROOT = path.join(__dirname, "..");
+
+export interface ReleaseReport {
+    stack: string;
+    ok: boolean;
+    error?: string;
+    startedAt: string;
+    version: string;
+    previousVersion: string | null;
+    liveColor?: string;
+    wallMs: number;
+    phasesMs: { bringUp?: number; healthGate?: number; flip?: number; confirm?: number; verification?: number; retirement?: number };
+    /** Requests the proxy saw during the whole `pulumi up`, and how many it answered with 5xx. */
+    proxy: { requests: number; errors5xx: number };
+    /** The switch's verification of the new release (proxy statistics of that server). */
+    verification?: { requests: number; errors5xx: number; avgResponseMs: number; maxHealthMs: number };
+    changes: Record<string, number>;
+}
+
+function pulumi(args: string[], stack: string): string {
+    return execFileSync("pulumi", [...args, "--stack", stack, "--non-interactive"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** Removes a lock left by a `pulumi up` on this machine whose process is gone (killed, lost SSH session). */
+export function clearStaleLock(stack: string): void {
+    const backend = process.env.PULUMI_BACKEND_URL ?? "";
+    if (!backend.startsWith("file://")) return;
+    const dir = path.join(backend.slice("file://".length).replace(/\?.*$/, ""), ".pulumi", "locks", "organization", "zdt", stack);
+    if (!fs.existsSync(dir)) return;
+    for (const file of fs.readdirSync(dir)) {
+        const lock = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as { pid: number; hostname: string };
+        let alive = true;
+        try {
+            process.kill(lock.pid, 0);
+        } catch {
+            alive = false;
+        }
+        if (lock.hostname === os.hostname() && !alive) {
+            console.log(`stack ${stack} was locked by pid ${lock.pid}, which is gone: running 'pulumi cancel'`);
+            pulumi(["cancel", "--yes"], stack);
+        }
+    }
+}
+
+function configValue(stack: string, key: string): string | undefined {
+    try {
+        return pulumi(["config", "get", "--path", key], stack).trim() || undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+function proxyTotals(proxyContainer: string | undefined): { requests: number; errors5xx: number } {
+    if (!proxyContainer) return { requests: 0, errors5xx: 0 };
+    try {
+        const out = execFileSync("docker", ["exec", "-i", proxyContainer, "socat", "stdio", "/run/haproxy/admin.sock"], { input: "show stat\n", encoding: "utf8", timeout: 10000 });
+        const [header, ...rows] = out.split("\n");
+        const cols = header.replace(/^#\s*/, "").split(",");
+        const fe = rows.map((r) => r.split(",")).find((f) => f[0] === "agents" && f[1] === "FRONTEND");
+        if (!fe) return { requests: 0, errors5xx: 0 };
+        return { requests: Number(fe[cols.indexOf("req_tot")]), errors5xx: Number(fe[cols.indexOf("hrsp_5xx")]) };
+    } catch {
+        return { requests: 0, errors5xx: 0 };
+    }
+}
+
+function stackOutputs(stack: string): Record<string, any> {
+    try {
+        return JSON.parse(pulumi(["stack", "output", "--json"], stack));
+    } catch {
+        return {};
+    }
+}
+
+export async function release(stack: string, version?: string, log: (line: string) => void = console.log): Promise<ReleaseReport> {
+    if (version !== undefined) {
+        if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version)) throw new Error(`version must look like 2.5.0 (got "${version}")`);
+        pulumi(["config", "set", "--path", "agent.version", version], stack);
+    }
+    const target = configValue(stack, "agent.version") ?? "(unset)";
+    clearStaleLock(stack);
+    const before = stackOutputs(stack);
+    const proxyName = `${configValue(stack, "app") ?? "agents"}-proxy`;
+    const proxyBefore = proxyTotals(proxyName);
+
+    const t0 = Date.now();
+    const at = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
+    log(`release ${before.liveVersion ?? "(none)"} -> ${target} on stack ${stack}`);
+    const marks: Record<string, number> = {};
+    const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--json", "--stack", stack, "--non-interactive"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const errors: string[] = [];
+    let changes: Record<string, number> = {};
+    let stepsDone = 0;
+    for await (const line of readline.createInterface({ input: child.stdout })) {
+        let e: any;
+        try {
+            e = JSON.parse(line);
+        } catch {
+            continue;
+        }
+        const now = Date.now() - t0;
+        if (e.resourcePreEvent || e.resOutputsEvent) {
+            const m = (e.resourcePreEvent ?? e.resOutputsEvent).metadata;
+            if (m.op === "same" || m.type.startsWith("pulumi:") || m.type.startsWith("zdt:")) continue;
+            const name = m.urn.split("::").pop();
+            const phase = m.op === "delete" ? "retire" : name.startsWith("agent-") ? "bringUp" : m.type === "command:local:Command" ? "switch" : "other";
+            if (e.resourcePreEvent) {
+                marks[`${phase}Start`] ??= now;
+                log(`[${at()}] ${m.op} ${name} ...`);
+            } else {
+                marks[`${phase}End`] = now;
+                stepsDone++;
+                log(`[${at()}] ${m.op} ${name} done (${stepsDone} steps done)`);
+            }
+        } else if (e.diagnosticEvent && ["info", "warning", "error", "info#err"].includes(e.diagnosticEvent.severity)) {
+            const msg = String(e.diagnosticEvent.message).trim();
+            if (/^using pulumi-/.test(msg)) continue;
+            if (e.diagnosticEvent.severity === "error") errors.push(msg);
+            for (const l of msg.split("\n")) log(`[${at()}] ${l}`);
+        } else if (e.summaryEvent) {
+            changes = e.summaryEvent.resourceChanges ?? {};
+        }
+    }
+    const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? 1)));
+    const wallMs = Date.now() - t0;
+    const after = stackOutputs(stack);
+    const proxyAfter = proxyTotals(proxyName);
+    const rr = code === 0 ? after.releaseReport : undefined;
+    const span = (p: string) => (marks[`${p}Start`] !== undefined && marks[`${p}End`] !== undefined ? marks[`${p}End`] - marks[`${p}Start`] : undefined);
+    const report: ReleaseReport = {
+        stack,
+        ok: code === 0,
+        ...(code === 0 ? {} : { error: errors.filter((m) => !/^update failed$/.test(m)).join("\n") || stderr.trim() || `pulumi up exited ${code}` }),
+        startedAt: new Date(t0).toISOString(),
+        version: target,
+        previousVersion: code === 0 ? after.previousVersion ?? null : before.liveVersion ?? null,
+        liveColor: (code === 0 ? after : before).liveColor,
+        wallMs,
+        phasesMs: {
+            bringUp: span("bringUp"),
+            healthGate: rr?.phases?.healthGateMs,
+            flip: rr?.phases?.flipMs,
+            confirm: rr?.phases?.confirmMs,
+            verification: rr?.phases?.verifyMs,
+            retirement: span("retire"),
+        },
+        proxy: { requests: proxyAfter.requests - proxyBefore.requests, errors5xx: proxyAfter.errors5xx - proxyBefore.errors5xx },
+        verification: rr?.verification,
+        changes,
+    };
+    fs.mkdirSync(path.join(ROOT, "reports"), { recursive: true });
+    const file = path.join(ROOT, "reports", `release-${stack}-${report.startedAt.replace(/[:.]/g, "-")}.json`);
+    fs.writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
+    log(`report: ${path.relative(process.cwd(), file)}`);
+    return report;
+}
+
+if (require.main === module) {
+    const args = process.argv.slice(2);
+    const si = args.indexOf("--stack");
+    const stack = si >= 0 ? args.splice(si, 2)[1] : process.env.PULUMI_STACK ?? "dev";
+    release(stack, args[0]).then((r) => {
+        console.log(r.ok ? `released ${r.version} (${r.liveColor}) in ${(r.wallMs / 1000).toFixed(1)}s` : `release of ${r.version} FAILED; ${r.previousVersion ?? "the previous release"} keeps serving:\n${r.error}`);
+        process.exit(r.ok ? 0 : 1);
+    }, (err: Error) => {
+        console.error(`release: ${err.message}`);
+        process.exit(2);
+    });
+}
