@@ -1,0 +1,60 @@
+// The main job: a real release of the reference agent on the local Docker engine,
+// under load from the strict client, with a summary at the end. First run: deploys
+// the dev stack, then releases it. Later runs: release to the other demo version.
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { LoadGenerator } from "../bench/loadClient";
+import { release } from "./release";
+
+const ROOT = path.join(__dirname, "..");
+const STACK = process.env.DEMO_STACK ?? "dev";
+const VERSIONS = ["1.0.0", "2.0.0"];
+
+function pulumi(args: string[]): string {
+    return execFileSync("pulumi", [...args, "--stack", STACK, "--non-interactive"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+async function main(): Promise<void> {
+    const stacks = execFileSync("pulumi", ["stack", "ls", "--json"], { cwd: ROOT, encoding: "utf8" });
+    if (!(JSON.parse(stacks) as { name: string }[]).some((s) => s.name === STACK)) {
+        console.log(`creating stack ${STACK} (config: Pulumi.${STACK}.yaml)`);
+        execFileSync("pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: ROOT, stdio: "inherit" });
+    }
+    let outputs = JSON.parse(pulumi(["stack", "output", "--json"]) || "{}");
+    if (!outputs.liveVersion) {
+        console.log("\n== first deploy ==");
+        const first = await release(STACK);
+        if (!first.ok) throw new Error(`first deploy failed:\n${first.error}`);
+        outputs = JSON.parse(pulumi(["stack", "output", "--json"]));
+    }
+    const next = outputs.liveVersion === VERSIONS[0] ? VERSIONS[1] : VERSIONS[0];
+    console.log(`\n== release ${outputs.liveVersion} -> ${next} under load (${outputs.proxyUrl}) ==`);
+    const load = new LoadGenerator({ url: outputs.proxyUrl, shortRps: 120, shortLoops: 6, streams: 4 });
+    load.start();
+    await new Promise((r) => setTimeout(r, 2000));
+    const report = await release(STACK, next);
+    await new Promise((r) => setTimeout(r, 2000));
+    const traffic = await load.stop();
+
+    const file = path.join(ROOT, "reports", `demo-${report.startedAt.replace(/[:.]/g, "-")}.json`);
+    fs.writeFileSync(file, JSON.stringify({ release: report, load: traffic }, null, 2) + "\n");
+    const p = report.phasesMs;
+    const s = (ms?: number) => (ms === undefined ? "-" : `${(ms / 1000).toFixed(2)} s`);
+    console.log(`
+== summary ==
+release          ${report.previousVersion ?? "-"} -> ${report.version}: ${report.ok ? "OK" : "FAILED"} (live colour: ${report.liveColor ?? "-"})
+pulumi up        ${s(report.wallMs)} (of which verification window ${s(p.verification)})
+phases           bring-up ${s(p.bringUp)}, health gate ${s(p.healthGate)}, flip ${s(p.flip)}, confirm ${s(p.confirm)}, retirement ${s(p.retirement)}
+load             ${traffic.requests} requests (${traffic.achievedRps}/s), ${traffic.streamsCompleted} streams completed
+failed           ${traffic.failed} requests ${JSON.stringify(traffic.failures)}, ${traffic.streamsTruncated} truncated streams
+answers          ${Object.entries(traffic.releases).map(([id, r]) => `${id}: ${r.answers}`).join(", ")}
+report           ${path.relative(process.cwd(), file)}`);
+    if (!report.ok) console.log(`\nthe release failed and the previous release keeps serving:\n${report.error}`);
+    process.exit(report.ok && traffic.failed === 0 ? 0 : 1);
+}
+
+main().catch((err: Error) => {
+    console.error(`demo: ${err.message}`);
+    process.exit(1);
+});
