@@ -63,7 +63,7 @@ function configValue(stack: string, key: string): string | undefined {
 function proxyTotals(proxyContainer: string | undefined): { requests: number; errors5xx: number } {
     if (!proxyContainer) return { requests: 0, errors5xx: 0 };
     try {
-        const out = execFileSync("docker", ["exec", "-i", proxyContainer, "socat", "stdio", "/run/haproxy/admin.sock"], { input: "show stat\n", encoding: "utf8", timeout: 10000 });
+        const out = execFileSync("docker", ["exec", "-i", proxyContainer, "socat", "stdio", "/run/haproxy/admin.sock"], { input: "show stat\n", encoding: "utf8", timeout: 10000, stdio: ["pipe", "pipe", "ignore"] });
         const [header, ...rows] = out.split("\n");
         const cols = header.replace(/^#\s*/, "").split(",");
         const fe = rows.map((r) => r.split(",")).find((f) => f[0] === "agents" && f[1] === "FRONTEND");
