@@ -56,3 +56,12 @@ describe("release id", () => {
         expect(folderDigest(a)).to.not.equal(folderDigest(c));
     });
 });
+
+describe("configuration reference in README.md", () => {
+    it("is the one generated from the schema (run `npm run docs:config` after changing it)", () => {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        const { configTable, readmeSection } = require("../../scripts/config-docs");
+        const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+        expect(readmeSection(readme)).to.equal(configTable());
+    });
+});
