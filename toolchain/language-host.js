@@ -94,13 +94,15 @@ function run(call, callback) {
 // Runs a policy pack (kind "analyzer") or a plugin program, streaming its output back.
 function runPlugin(call) {
     const req = call.request;
-    const dir = req.getPwd() || process.cwd();
+    // The plugin's folder comes in ProgramInfo (newer engines) or as `program` (older ones).
+    const info = req.getInfo();
+    const dir = (info && info.getProgramDirectory()) || req.getProgram() || req.getPwd() || process.cwd();
     const entry = req.getKind() === "resource" ? "run-plugin" : "run-policy-pack";
     let script;
     try {
-        script = resolveEntry(req.getProgram() || dir, entry);
+        script = resolveEntry(dir, entry);
     } catch (err) {
-        call.emit("error", { code: grpc.status.FAILED_PRECONDITION, details: `Cannot find module '@pulumi/pulumi/cmd/${entry}' from ${req.getProgram()}: run 'npm install' in the policy pack` });
+        call.emit("error", { code: grpc.status.FAILED_PRECONDITION, details: `Cannot find module '@pulumi/pulumi/cmd/${entry}' from ${dir}: run 'npm install' in the policy pack` });
         return;
     }
     const env = { ...process.env };
@@ -108,7 +110,7 @@ function runPlugin(call) {
         const i = kv.indexOf("=");
         if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
     }
-    const child = spawn(process.execPath, [script, ...req.getArgsList(), req.getProgram()], { cwd: dir, env });
+    const child = spawn(process.execPath, [script, ...req.getArgsList(), dir], { cwd: dir, env });
     const send = (setter) => (chunk) => {
         const msg = new langproto.RunPluginResponse();
         msg[setter](chunk);

@@ -1,0 +1,157 @@
+// The release guard rails as CrossGuard policies. Kept apart from index.ts (which
+// constructs and serves the pack) so tests can call each policy directly.
+import { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+
+const CONTAINER = "docker:index/container:Container";
+const IMAGE = "docker:index/image:Image";
+const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
+const COMMAND = "command:local:Command";
+const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
+
+type Props = Record<string, any>;
+
+function labels(props: Props): Record<string, string> {
+    return Object.fromEntries((props.labels ?? []).map((l: { label: string; value: string }) => [l.label, l.value]));
+}
+const role = (props: Props) => labels(props)["zdt.role"];
+const where = (args: { name: string; props: Props }) => `container "${args.props.name ?? args.name}" (resource ${args.name})`;
+
+/** A tag other than "latest", or a digest. Unknown values (preview) pass: they are checked at `up`. */
+export function isPinned(image: unknown): boolean {
+    if (typeof image !== "string") return true;
+    if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;
+    const tag = /:([^/:]+)$/.exec(image)?.[1];
+    return tag !== undefined && tag !== "latest";
+}
+
+function containerPolicy(name: string, description: string, check: (args: ResourceValidationArgs, report: (msg: string) => void) => void): ResourceValidationPolicy {
+    return {
+        name,
+        description,
+        validateResource: (args, reportViolation) => {
+            if (args.type === CONTAINER) check(args, reportViolation);
+        },
+    };
+}
+
+export const agentHealthGated = containerPolicy("agent-health-gated",
+    "Agent containers have a Docker healthcheck and creation waits for it, so an unhealthy release never reaches the switch.",
+    (args, report) => {
+        if (role(args.props) !== "agent") return;
+        const tests: string[] = args.props.healthcheck?.tests ?? [];
+        if (tests.length === 0 || tests[0] === "NONE") {
+            report(`${where(args)} has no healthcheck. Fix: set healthcheck.tests, e.g. ["CMD", "curl", "-fsS", "http://127.0.0.1:8080/health"].`);
+        }
+        if (args.props.wait !== true) {
+            report(`${where(args)} does not wait for its healthcheck. Fix: set wait: true (and waitTimeout) so creation gates on "healthy".`);
+        }
+    });
+
+export const imagesPinned: ResourceValidationPolicy = {
+    name: "images-pinned",
+    description: "Images are pinned to a version tag or a digest, never 'latest' or untagged, so a release is reproducible.",
+    validateResource: (args, report) => {
+        const image = args.type === CONTAINER ? args.props.image : args.type === IMAGE ? args.props.imageName : args.type === REMOTE_IMAGE ? args.props.name : undefined;
+        if (image !== undefined && !isPinned(image)) {
+            report(`${args.type.split(":").pop()} "${args.name}" uses image "${image}", which is not pinned. Fix: use a version tag (repo:2.5.0) or a digest (repo@sha256:...).`);
+        }
+    },
+};
+
+export const onlyProxyPublished = containerPolicy("only-proxy-published",
+    "Only the proxy publishes a host port; agents are reached through it on the private network.",
+    (args, report) => {
+        const ports: unknown[] = args.props.ports ?? [];
+        if (ports.length > 0 && role(args.props) !== "proxy") {
+            report(`${where(args)} publishes ${ports.length} host port(s). Fix: remove ports; agents are reached through the proxy on the private network.`);
+        }
+    });
+
+export const noWorldOpenPorts: ResourceValidationPolicy = {
+    name: "no-world-open-ports",
+    description: "Published ports listen on a specific address (loopback behind a TLS terminator), not on every interface.",
+    configSchema: { properties: { allowPublic: { type: "boolean", default: false } } },
+    validateResource: (args, report) => {
+        if (args.type !== CONTAINER || args.getConfig<{ allowPublic?: boolean }>().allowPublic) return;
+        for (const p of args.props.ports ?? []) {
+            const ip = p.ip ?? "0.0.0.0";
+            if (ip === "0.0.0.0" || ip === "::") {
+                report(`${where(args)} publishes port ${p.external ?? p.internal} on ${ip}, open to the world. Fix: set proxy.listenAddress to 127.0.0.1 and terminate TLS in front, or set this policy's allowPublic: true for the stack.`);
+            }
+        }
+    },
+};
+
+export const limitsAndRestart = containerPolicy("limits-and-restart",
+    "Containers have a memory limit and a restart policy.",
+    (args, report) => {
+        if (!(Number(args.props.memory) > 0)) report(`${where(args)} has no memory limit. Fix: set memory (MB), e.g. agent.memoryMb.`);
+        if (!["on-failure", "always", "unless-stopped"].includes(args.props.restart)) {
+            report(`${where(args)} has restart policy "${args.props.restart ?? "no"}". Fix: use unless-stopped (or always / on-failure).`);
+        }
+    });
+
+export const knowledgeReadOnly = containerPolicy("knowledge-read-only",
+    "Agent containers mount the knowledge base and config read-only.",
+    (args, report) => {
+        if (role(args.props) !== "agent") return;
+        for (const v of args.props.volumes ?? []) {
+            if (v.readOnly !== true) report(`${where(args)} mounts ${v.hostPath ?? v.volumeName} at ${v.containerPath} writable. Fix: set readOnly: true.`);
+        }
+    });
+
+export const noPrivilegeEscalation = containerPolicy("no-privileged-no-docker-socket",
+    "No privileged container and no Docker socket mount: either hands the host to whoever controls the container.",
+    (args, report) => {
+        if (args.props.privileged === true) report(`${where(args)} is privileged. Fix: remove privileged: true.`);
+        const mounts = [...(args.props.volumes ?? []).map((v: Props) => v.hostPath), ...(args.props.mounts ?? []).map((m: Props) => m.source)];
+        for (const m of mounts) {
+            if (typeof m === "string" && /docker\.sock$/.test(m)) report(`${where(args)} mounts the Docker socket ${m}. Fix: remove the mount; the release program reaches Docker itself.`);
+        }
+    });
+
+export const adminTokenFromRandom: StackValidationPolicy = {
+    name: "admin-token-from-random",
+    description: "The agents' admin token comes from a @pulumi/random password (a Pulumi secret), never a plain-text value.",
+    validateStack: (args, report) => {
+        for (const r of args.resources) {
+            if (r.type !== CONTAINER || role(r.props) !== "agent") continue;
+            const fromRandom = (r.propertyDependencies?.envs ?? []).some((d: PolicyResource) => d.type === RANDOM_PASSWORD);
+            const envs: unknown = r.props.envs;
+            const plain = Array.isArray(envs) && envs.some((e) => typeof e === "string" && e.startsWith("ADMIN_TOKEN="));
+            if (!fromRandom && plain) {
+                report(`container "${r.props.name ?? r.name}" gets ADMIN_TOKEN as plain text. Fix: generate it with random.RandomPassword and pass its result (a secret).`, r.urn);
+            } else if (!fromRandom && Array.isArray(envs)) {
+                report(`container "${r.props.name ?? r.name}" has no ADMIN_TOKEN from random.RandomPassword. Fix: pass the admin-token RandomPassword's result as ADMIN_TOKEN.`, r.urn);
+            }
+        }
+    },
+};
+
+export const releaseWindow: ResourceValidationPolicy = {
+    name: "release-verification-window",
+    description: "The traffic switch verifies long enough, against an error threshold no looser than the blueprint's alert level (per-stack config: prod 900 s / 1%).",
+    configSchema: {
+        properties: {
+            minVerifyWindowSeconds: { type: "number", default: 900 },
+            maxErrorRatePercent: { type: "number", default: 1 },
+        },
+    },
+    validateResource: (args, report) => {
+        if (args.type !== COMMAND) return;
+        const env: Props | undefined = args.props.environment;
+        if (!env || env.VERIFY_WINDOW_SECONDS === undefined) return;
+        const cfg = args.getConfig<{ minVerifyWindowSeconds: number; maxErrorRatePercent: number }>();
+        const window = Number(env.VERIFY_WINDOW_SECONDS);
+        const rate = Number(env.MAX_ERROR_RATE_PERCENT);
+        if (window < cfg.minVerifyWindowSeconds) {
+            report(`traffic switch "${args.name}" verifies for ${window}s; this stack requires at least ${cfg.minVerifyWindowSeconds}s. Fix: pulumi config set --path release.verifyWindowSeconds ${cfg.minVerifyWindowSeconds}`);
+        }
+        if (!(rate <= cfg.maxErrorRatePercent)) {
+            report(`traffic switch "${args.name}" tolerates ${rate}% 5xx; this stack allows at most ${cfg.maxErrorRatePercent}%. Fix: pulumi config set --path release.thresholds.maxErrorRatePercent ${cfg.maxErrorRatePercent}`);
+        }
+    },
+};
+
+export const policies = [agentHealthGated, imagesPinned, onlyProxyPublished, noWorldOpenPorts, limitsAndRestart,
+    knowledgeReadOnly, noPrivilegeEscalation, adminTokenFromRandom, releaseWindow];
