@@ -1,7 +1,9 @@
 // Drives the real Pulumi CLI against the local file backend for integration tests.
 import { ChildProcess, spawn } from "child_process";
 import * as crypto from "crypto";
+import * as fs from "fs";
 import * as net from "net";
+import * as path from "path";
 
 export interface RunResult {
     code: number;
@@ -88,7 +90,7 @@ export class TestStack {
     }
 
     preview(extra: string[] = []): Promise<RunResult> {
-        return this.pulumi(["preview", "--diff", ...extra]);
+        return this.pulumi(["preview", ...extra]);
     }
 
     async outputs(showSecrets = false): Promise<Record<string, any>> {
@@ -101,6 +103,7 @@ export class TestStack {
     async remove(): Promise<RunResult> {
         const destroyed = await this.pulumi(["destroy", "--yes", "--skip-preview"], 600_000);
         await this.pulumi(["stack", "rm", "--yes", "--force"]);
+        fs.rmSync(path.join(this.dir, `Pulumi.${this.name}.yaml`), { force: true });
         return destroyed;
     }
 }

@@ -1,0 +1,48 @@
+// The policy pack run for real: `pulumi preview --policy-pack policies`, as CI does.
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import { TestStack, uniqueName } from "../support/pulumi";
+
+const ROOT = path.join(__dirname, "..", "..");
+const POLICIES = path.join(ROOT, "policies");
+
+describe("policy pack in a real preview", function () {
+    this.timeout(300_000);
+
+    it("passes the dev stack's configuration", async () => {
+        const stack = new TestStack(ROOT, uniqueName("ztpol"));
+        // The dev stack's own config file, under a throwaway stack name (a preview creates nothing).
+        fs.copyFileSync(path.join(ROOT, "Pulumi.dev.yaml"), path.join(ROOT, `Pulumi.${stack.name}.yaml`));
+        try {
+            await stack.init({});
+            const r = await stack.preview(["--policy-pack", POLICIES, "--policy-pack-config", path.join(POLICIES, "config", "dev.json")]);
+            expect(r.code, r.stdout + r.stderr).to.equal(0);
+            expect(r.stdout).to.match(/zdt-release-guards@v0\.1\.0/);
+            expect(r.stdout).to.not.match(/\[mandatory\]/);
+        } finally {
+            await stack.remove();
+        }
+    });
+
+    it("fails an unsafe stack with one readable message per violation", async () => {
+        const stack = new TestStack(path.join(ROOT, "test", "fixtures", "violations"), uniqueName("ztviol"));
+        try {
+            await stack.init({});
+            const r = await stack.preview(["--policy-pack", POLICIES, "--policy-pack-config", path.join(POLICIES, "config", "prod.json")]);
+            const out = r.stdout + r.stderr;
+            expect(r.code).to.not.equal(0);
+            const caught = [...out.matchAll(/\[mandatory\]\s+([a-z-]+)\s+\(/g)].map((m) => m[1]);
+            expect([...new Set(caught)].sort()).to.deep.equal([
+                "admin-token-from-random", "agent-health-gated", "images-pinned", "knowledge-read-only", "limits-and-restart",
+                "no-privileged-no-docker-socket", "no-world-open-ports", "only-proxy-published", "release-verification-window",
+            ]);
+            expect(out).to.include('uses image "zdt-agent:latest", which is not pinned');
+            expect(out).to.include("gets ADMIN_TOKEN as plain text");
+            expect(out).to.include("verifies for 1s; this stack requires at least 900s");
+            expect(out).to.not.match(/\n\s+at .*\.(ts|js):\d+/); // a message, not a stack trace
+        } finally {
+            await stack.remove();
+        }
+    });
+});

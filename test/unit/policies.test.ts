@@ -1,0 +1,103 @@
+// Each policy called directly with hand-built arguments: one passing and one
+// failing case (the pattern of pulumi-policy-aws's tests).
+import { expect } from "chai";
+import { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import * as rules from "../../policies/rules";
+
+const CONTAINER = "docker:index/container:Container";
+
+function resourceArgs(type: string, props: Record<string, any>, config: Record<string, unknown> = {}): ResourceValidationArgs {
+    return {
+        type, props, urn: `urn:pulumi:test::zdt::${type}::r`, name: "r", opts: {} as any, stackTags: new Map(),
+        isType: () => false, asType: () => undefined, getConfig: <T extends object>() => config as T,
+    } as unknown as ResourceValidationArgs;
+}
+
+async function violations(policy: ResourceValidationPolicy, type: string, props: Record<string, any>, config?: Record<string, unknown>): Promise<string[]> {
+    const found: string[] = [];
+    const validate = policy.validateResource;
+    for (const v of Array.isArray(validate) ? validate : [validate!]) await v(resourceArgs(type, props, config), (m) => found.push(m));
+    return found;
+}
+
+const goodAgent = {
+    name: "shop-agent-2-5-0-abcd1234",
+    image: "ghcr.io/acme/agent:2.5.0",
+    labels: [{ label: "zdt.role", value: "agent" }],
+    healthcheck: { tests: ["CMD", "curl", "-fsS", "http://127.0.0.1:8080/health"] },
+    wait: true,
+    memory: 512,
+    restart: "unless-stopped",
+    volumes: [{ hostPath: "/srv/kb", containerPath: "/app/knowledge", readOnly: true }],
+};
+const goodProxy = { name: "shop-proxy", image: "shop-proxy:haproxy", labels: [{ label: "zdt.role", value: "proxy" }], ports: [{ internal: 8080, external: 8080, ip: "127.0.0.1" }], memory: 256, restart: "unless-stopped" };
+
+describe("policies", () => {
+    it("agent-health-gated: passes a gated agent, flags a missing healthcheck and wait", async () => {
+        expect(await violations(rules.agentHealthGated, CONTAINER, goodAgent)).to.deep.equal([]);
+        const v = await violations(rules.agentHealthGated, CONTAINER, { ...goodAgent, healthcheck: undefined, wait: false });
+        expect(v.join("\n")).to.match(/has no healthcheck/).and.to.match(/does not wait/).and.to.include(goodAgent.name);
+    });
+
+    it("images-pinned: passes tags and digests, flags latest and untagged", async () => {
+        expect(rules.isPinned("repo:2.5.0")).to.equal(true);
+        expect(rules.isPinned("registry:5000/repo@sha256:" + "a".repeat(64))).to.equal(true);
+        expect(rules.isPinned("registry:5000/repo")).to.equal(false);
+        expect(await violations(rules.imagesPinned, "docker:index/remoteImage:RemoteImage", { name: "repo:2.5.0" })).to.deep.equal([]);
+        expect((await violations(rules.imagesPinned, "docker:index/image:Image", { imageName: "repo:latest" }))[0]).to.match(/"repo:latest", which is not pinned/);
+        expect(await violations(rules.imagesPinned, CONTAINER, { image: "repo" })).to.have.length(1);
+    });
+
+    it("only-proxy-published: the proxy may publish, an agent may not", async () => {
+        expect(await violations(rules.onlyProxyPublished, CONTAINER, goodProxy)).to.deep.equal([]);
+        expect((await violations(rules.onlyProxyPublished, CONTAINER, { ...goodAgent, ports: [{ internal: 8080 }] }))[0]).to.match(/publishes 1 host port/);
+    });
+
+    it("no-world-open-ports: loopback passes, every interface fails unless allowed", async () => {
+        expect(await violations(rules.noWorldOpenPorts, CONTAINER, goodProxy)).to.deep.equal([]);
+        const open = { ...goodProxy, ports: [{ internal: 8080, external: 80 }] };
+        expect((await violations(rules.noWorldOpenPorts, CONTAINER, open))[0]).to.match(/on 0\.0\.0\.0, open to the world/);
+        expect(await violations(rules.noWorldOpenPorts, CONTAINER, open, { allowPublic: true })).to.deep.equal([]);
+    });
+
+    it("limits-and-restart: flags a missing memory limit and restart 'no'", async () => {
+        expect(await violations(rules.limitsAndRestart, CONTAINER, goodAgent)).to.deep.equal([]);
+        expect(await violations(rules.limitsAndRestart, CONTAINER, { ...goodAgent, memory: undefined, restart: "no" })).to.have.length(2);
+    });
+
+    it("knowledge-read-only: flags a writable mount on an agent", async () => {
+        expect(await violations(rules.knowledgeReadOnly, CONTAINER, goodAgent)).to.deep.equal([]);
+        const v = await violations(rules.knowledgeReadOnly, CONTAINER, { ...goodAgent, volumes: [{ hostPath: "/srv/kb", containerPath: "/app/knowledge" }] });
+        expect(v[0]).to.match(/mounts \/srv\/kb at \/app\/knowledge writable/);
+    });
+
+    it("no-privileged-no-docker-socket: flags privileged and the Docker socket", async () => {
+        expect(await violations(rules.noPrivilegeEscalation, CONTAINER, goodAgent)).to.deep.equal([]);
+        const v = await violations(rules.noPrivilegeEscalation, CONTAINER, { ...goodAgent, privileged: true, volumes: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" }] });
+        expect(v).to.have.length(2);
+    });
+
+    it("release-verification-window: judged against the stack's config", async () => {
+        const env = (w: string, r: string) => ({ environment: { VERIFY_WINDOW_SECONDS: w, MAX_ERROR_RATE_PERCENT: r } });
+        const prod = { minVerifyWindowSeconds: 900, maxErrorRatePercent: 1 };
+        expect(await violations(rules.releaseWindow, "command:local:Command", env("900", "1"), prod)).to.deep.equal([]);
+        const v = await violations(rules.releaseWindow, "command:local:Command", env("1", "5"), prod);
+        expect(v.join("\n")).to.match(/verifies for 1s; this stack requires at least 900s/).and.to.match(/tolerates 5% 5xx; this stack allows at most 1%/);
+        expect(await violations(rules.releaseWindow, "command:local:Command", env("10", "1"), { minVerifyWindowSeconds: 5, maxErrorRatePercent: 1 })).to.deep.equal([]);
+    });
+
+    it("admin-token-from-random: a token from RandomPassword passes, a plain one fails", async () => {
+        const random = { type: "random:index/randomPassword:RandomPassword" } as PolicyResource;
+        const stack = (envs: string[], deps: PolicyResource[]): StackValidationArgs => ({
+            resources: [{ type: CONTAINER, name: "a", urn: "urn:a", props: { ...goodAgent, envs }, propertyDependencies: { envs: deps }, dependencies: deps } as unknown as PolicyResource],
+            getConfig: () => ({}),
+        } as unknown as StackValidationArgs);
+        const run = async (args: StackValidationArgs) => {
+            const found: string[] = [];
+            await (rules.adminTokenFromRandom as StackValidationPolicy).validateStack!(args, (m) => found.push(m));
+            return found;
+        };
+        expect(await run(stack(["ADMIN_TOKEN=generated"], [random]))).to.deep.equal([]);
+        expect((await run(stack(["ADMIN_TOKEN=hunter2"], [])))[0]).to.match(/gets ADMIN_TOKEN as plain text/);
+    });
+});
