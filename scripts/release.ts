@@ -97,7 +97,10 @@ export async function release(stack: string, version?: string, log: (line: strin
     const at = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
     log(`release ${before.liveVersion ?? "(none)"} -> ${target} on stack ${stack}`);
     const marks: Record<string, number> = {};
-    const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--json", "--stack", stack, "--non-interactive"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    // The guard rails run with every release of a stack that has a policy config.
+    const policyConfig = path.join(ROOT, "policies", "config", `${stack}.json`);
+    const policyArgs = fs.existsSync(policyConfig) ? ["--policy-pack", path.join(ROOT, "policies"), "--policy-pack-config", policyConfig] : [];
+    const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--json", ...policyArgs, "--stack", stack, "--non-interactive"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
     const errors: string[] = [];
@@ -129,6 +132,11 @@ export async function release(stack: string, version?: string, log: (line: strin
             if (/^using pulumi-/.test(msg)) continue;
             if (e.diagnosticEvent.severity === "error") errors.push(msg);
             for (const l of msg.split("\n")) log(`[${at()}] ${l}`);
+        } else if (e.policyEvent) {
+            const p = e.policyEvent;
+            const msg = `policy ${p.policyName} [${p.enforcementLevel}] on ${String(p.resourceUrn ?? "").split("::").pop()}: ${String(p.message).trim().split("\n").pop()}`;
+            if (p.enforcementLevel === "mandatory") errors.push(msg);
+            log(`[${at()}] ${msg}`);
         } else if (e.summaryEvent) {
             changes = e.summaryEvent.resourceChanges ?? {};
         }

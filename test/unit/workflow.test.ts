@@ -1,0 +1,42 @@
+// The users' CI workflow cannot run here; this keeps it valid and in step with
+// the commands the README and .ci/run use.
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+
+const ROOT = path.join(__dirname, "..", "..");
+const workflow = parse(fs.readFileSync(path.join(ROOT, ".github", "workflows", "release.yml"), "utf8"));
+const runs = (job: string): string => workflow.jobs[job].steps.map((s: { run?: string }) => s.run ?? "").join("\n");
+
+describe("CI workflow (.github/workflows/release.yml)", () => {
+    it("tests and previews every environment with the policy pack on pull requests", () => {
+        expect(workflow.on).to.have.keys("pull_request", "push");
+        expect(runs("test")).to.include("npm test");
+        expect(fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8")).to.include("npm test");
+        expect(workflow.jobs.preview.strategy.matrix.stack).to.deep.equal(["dev", "prod"]);
+        expect(runs("preview")).to.match(/pulumi preview --stack \$\{\{ matrix\.stack \}\}.*\n?.*--policy-pack policies --policy-pack-config policies\/config\/\$\{\{ matrix\.stack \}\}\.json/);
+        for (const stack of workflow.jobs.preview.strategy.matrix.stack) {
+            expect(fs.existsSync(path.join(ROOT, "policies", "config", `${stack}.json`)), `policies/config/${stack}.json`).to.equal(true);
+            expect(fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`)), `Pulumi.${stack}.yaml`).to.equal(true);
+        }
+    });
+
+    it("deploys dev then prod on main, never cancelling a running update", () => {
+        expect(workflow.on.push.branches).to.deep.equal(["main"]);
+        expect(workflow.jobs["deploy-dev"].needs).to.equal("test");
+        expect(workflow.jobs["deploy-prod"].needs).to.equal("deploy-dev");
+        expect(runs("deploy-dev")).to.include("npm run release -- --stack dev");
+        expect(runs("deploy-prod")).to.include("npm run release -- --stack prod");
+        expect(workflow.concurrency["cancel-in-progress"]).to.equal(false);
+    });
+
+    it("only runs scripts that exist", () => {
+        const all = Object.keys(workflow.jobs).map(runs).join("\n");
+        for (const script of new Set(all.match(/scripts\/[\w.-]+/g) ?? [])) {
+            expect(fs.existsSync(path.join(ROOT, script)), script).to.equal(true);
+        }
+        const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+        for (const m of all.matchAll(/npm run (\S+)/g)) expect(pkg.scripts, m[1]).to.have.property(m[1]);
+    });
+});
