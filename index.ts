@@ -7,7 +7,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
+import * as path from "path";
 import { planAgentRelease, AgentRelease } from "./components/agentRelease";
+import { KnowledgeReload } from "./components/knowledgeReload";
 import { loadConfig } from "./components/stackConfig";
 import { TrafficProxy } from "./components/trafficProxy";
 import { TrafficSwitch } from "./components/trafficSwitch";
@@ -42,10 +44,21 @@ const traffic = new TrafficSwitch("traffic", {
     release: cfg.release,
 });
 
+// 6. Knowledge-base hot reload: a content change reindexes the live agent in place.
+const knowledge = new KnowledgeReload("knowledge", {
+    knowledgeDir: path.resolve(__dirname, cfg.agent.knowledgeDir),
+    proxyContainer: proxy.containerName,
+    liveContainer: release.containerName,
+    adminToken: adminToken.result,
+    scope: cfg.agent.reindex.scope,
+    timeoutSeconds: cfg.agent.reindex.timeoutSeconds,
+}, { dependsOn: [traffic] });
+
 export const liveColor = traffic.liveColor;
 export const liveVersion = traffic.liveVersion;
 export const liveRelease = release.releaseId;
 export const previousVersion = traffic.previousVersion;
 export const proxyUrl = proxy.url;
 export const releaseReport = traffic.result;
+export const knowledgeDigest = knowledge.digest;
 export const adminTokenValue = pulumi.secret(adminToken.result);

@@ -24,28 +24,53 @@ const metrics = new Metrics();
 const startedAt = new Date().toISOString();
 
 let index: KnowledgeIndex | undefined;
-type ReindexState = { state: "idle" | "running" | "done" | "failed"; scope?: string; error?: string; startedAt?: string; finishedAt?: string; reparsed?: string[]; generation: number };
+type ReindexState = { state: "idle" | "running" | "done" | "failed"; scope?: string; error?: string; startedAt?: string; finishedAt?: string; durationMs?: number; reparsed?: string[]; generation: number };
 let reindex: ReindexState = { state: "idle", generation: 0 };
-let pendingReindex: Promise<void> | undefined;
+let running: Promise<void> | undefined;
+let queued: { scope: "full" | "incremental"; done: Promise<void>; resolve: () => void } | undefined;
 
-/** Builds a new index in the background and swaps it in; concurrent requests share one run. */
-function startReindex(scope: "full" | "incremental"): Promise<void> {
-    if (pendingReindex) return pendingReindex;
+/**
+ * Builds a new index in the background and swaps it in. Requests that arrive while
+ * one runs are coalesced into a single follow-up run (which sees the newest files);
+ * returns the generation that will include the caller's request.
+ */
+function requestReindex(scope: "full" | "incremental"): number {
+    if (!running) {
+        running = runReindex(scope);
+        return reindex.generation;
+    }
+    if (!queued) {
+        let resolve!: () => void;
+        const done = new Promise<void>((r) => (resolve = r));
+        queued = { scope, done, resolve };
+    } else if (scope === "full") {
+        queued.scope = "full";
+    }
+    return reindex.generation + 1;
+}
+
+async function runReindex(scope: "full" | "incremental"): Promise<void> {
     const generation = reindex.generation + 1;
+    const t0 = Date.now();
     reindex = { state: "running", scope, startedAt: new Date().toISOString(), generation };
-    pendingReindex = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-        try {
-            const built = buildIndex(knowledgeDir, index, scope);
-            index = built; // atomic swap: readers see the old or the new index, never a mix
-            reindex = { ...reindex, state: "done", finishedAt: new Date().toISOString(), reparsed: built.reparsed };
-        } catch (err) {
-            reindex = { ...reindex, state: "failed", finishedAt: new Date().toISOString(), error: (err as Error).message };
-            console.error(`reindex failed: ${(err as Error).message}`);
-        } finally {
-            pendingReindex = undefined;
-        }
-    });
-    return pendingReindex;
+    await new Promise((r) => setImmediate(r));
+    try {
+        const built = buildIndex(knowledgeDir, index, scope);
+        index = built; // atomic swap: readers see the old or the new index, never a mix
+        reindex = { ...reindex, state: "done", finishedAt: new Date().toISOString(), durationMs: Date.now() - t0, reparsed: built.reparsed };
+        console.log(`reindex ${generation} (${scope}) done in ${reindex.durationMs} ms: ${built.passages.length} passages, ${built.reparsed.length} files parsed`);
+    } catch (err) {
+        reindex = { ...reindex, state: "failed", finishedAt: new Date().toISOString(), durationMs: Date.now() - t0, error: (err as Error).message };
+        console.error(`reindex ${generation} failed, still serving the previous index: ${(err as Error).message}`);
+    }
+    const next = queued;
+    queued = undefined;
+    running = next ? runReindex(next.scope).then(next.resolve) : undefined;
+}
+
+function startReindex(scope: "full" | "incremental"): Promise<void> {
+    requestReindex(scope);
+    return running ?? Promise.resolve();
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
@@ -167,8 +192,8 @@ async function route(req: http.IncomingMessage, res: http.ServerResponse): Promi
                 send(res, 400, { error: "body must be JSON: {\"scope\": \"full\" | \"incremental\"}" });
                 return 400;
             }
-            void startReindex(scope);
-            send(res, 202, reindex);
+            const generation = requestReindex(scope);
+            send(res, 202, { ...reindex, accepted: generation });
             return 202;
         }
         default:

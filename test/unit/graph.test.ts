@@ -1,17 +1,30 @@
 // The resource graph with Pulumi's mocks: fast, no engine, no Docker.
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 
 interface Registered { type: string; name: string; inputs: Record<string, any> }
 
 const ROOT = path.join(__dirname, "..", "..");
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Mocks see secrets wrapped; unwrap them (and note that they were secret) for assertions. */
+function unwrap(v: any): any {
+    if (Array.isArray(v)) return v.map(unwrap);
+    if (v && typeof v === "object") {
+        if (Object.values(v).includes(SECRET_SIG)) return { secret: unwrap(v.value) };
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
+    }
+    return v;
+}
 
 /** Loads index.ts afresh with `config` and returns every resource it registered. */
 async function program(config: Record<string, unknown>, resources: Registered[] = []): Promise<{ resources: Registered[]; outputs: Record<string, any> }> {
     pulumi.runtime.setMocks({
         newResource: (args) => {
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+            resources.push({ type: args.type, name: args.name, inputs: unwrap(args.inputs) });
             const state: Record<string, any> = { ...args.inputs };
             if (args.type === "command:local:Command") {
                 state.stdout = JSON.stringify({ liveColor: "blue", liveRelease: args.inputs.environment.TARGET_RELEASE, liveVersion: args.inputs.environment.TARGET_VERSION, previousVersion: null, phases: {}, verification: {} });
@@ -36,6 +49,7 @@ async function program(config: Record<string, unknown>, resources: Registered[] 
 }
 
 const byType = (rs: Registered[], type: string) => rs.filter((r) => r.type === type);
+const envOf = (r: Registered) => r.inputs.environment.secret ?? r.inputs.environment;
 const base = { app: "unit", agent: { version: "1.0.0", buildContext: "agent" }, proxy: { port: 18999 } };
 
 describe("resource graph (mocks)", function () {
@@ -57,9 +71,15 @@ describe("resource graph (mocks)", function () {
         expect(agent.inputs.volumes.every((v: any) => v.readOnly)).to.equal(true);
         expect(agent.inputs.memory).to.equal(512);
         expect(byType(resources, "random:index/randomPassword:RandomPassword")).to.have.length(1);
-        const sw = byType(resources, "command:local:Command");
-        expect(sw).to.have.length(1);
-        expect(sw[0].inputs.environment.TARGET_CONTAINER).to.equal(agent.inputs.name);
+        const commands = byType(resources, "command:local:Command");
+        expect(commands.map((c) => c.name).sort()).to.deep.equal(["knowledge-reindex", "traffic-switch"]);
+        const sw = commands.find((c) => c.name === "traffic-switch")!;
+        expect(sw.inputs.environment.TARGET_CONTAINER).to.equal(agent.inputs.name);
+        const reindex = commands.find((c) => c.name === "knowledge-reindex")!;
+        // The reindex carries the admin token, so its whole environment is a secret.
+        expect(reindex.inputs.environment).to.have.key("secret");
+        expect(envOf(reindex).TARGET_CONTAINER).to.equal(agent.inputs.name);
+        expect(envOf(reindex).KNOWLEDGE_DIGEST).to.match(/^[0-9a-f]{64}$/);
         expect(outputs.liveVersion).to.equal("1.0.0");
         expect(outputs.proxyUrl).to.equal("http://127.0.0.1:18999");
     });
@@ -75,7 +95,7 @@ describe("resource graph (mocks)", function () {
         expect(added.map((n) => n.split("::")[0]).sort()).to.deep.equal(["docker:index/container:Container", "docker:index/image:Image", "zdt:agents:AgentRelease"]);
         expect(dropped).to.have.length(3);
         expect(added.every((n) => n.includes("agent-2-0-0-"))).to.equal(true);
-        const sw = byType(v2.resources, "command:local:Command")[0];
+        const sw = byType(v2.resources, "command:local:Command").find((c) => c.name === "traffic-switch")!;
         expect(sw.inputs.environment.TARGET_VERSION).to.equal("2.0.0");
     });
 
@@ -85,6 +105,20 @@ describe("resource graph (mocks)", function () {
         const agentName = (p: typeof a) => byType(p.resources, "docker:index/container:Container").find((c) => c.inputs.name.includes("-agent-"))!.inputs.name;
         expect(agentName(a)).to.not.equal(agentName(b));
         expect(agentName(a)).to.match(/^unit-agent-1-0-0-[0-9a-f]{8}$/);
+    });
+
+    it("a knowledge change plans only the reindex: no new release, no other input changes", async () => {
+        const kb = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-kb-"));
+        fs.writeFileSync(path.join(kb, "faq.md"), "Refunds take 10 days.\n");
+        const cfg = { ...base, agent: { ...base.agent, knowledgeDir: kb } };
+        const before = await program(cfg);
+        fs.writeFileSync(path.join(kb, "faq.md"), "Refunds take 5 days.\n");
+        const after = await program(cfg);
+        const key = (r: Registered) => `${r.type}::${r.name}`;
+        expect(after.resources.map(key)).to.deep.equal(before.resources.map(key));
+        const changed = after.resources.filter((r, i) => JSON.stringify(r.inputs) !== JSON.stringify(before.resources[i].inputs));
+        expect(changed.map(key)).to.deep.equal(["command:local:Command::knowledge-reindex"]);
+        expect(envOf(changed[0]).KNOWLEDGE_DIGEST).to.not.equal(envOf(before.resources.find((r) => r.name === "knowledge-reindex")!).KNOWLEDGE_DIGEST);
     });
 
     it("invalid config fails before any resource is declared, naming every bad field", async () => {

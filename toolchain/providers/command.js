@@ -35,7 +35,8 @@ function runScript(script, inputs, previous, isSecret, urn) {
         env.PULUMI_COMMAND_STDERR = previous.stderr || "";
     }
     const [shell, ...shellArgs] = inputs.interpreter && inputs.interpreter.length ? inputs.interpreter : ["/bin/sh", "-c"];
-    const logging = isSecret ? "none" : (inputs.logging || "stdoutAndStderr");
+    // Without an explicit `logging`, a command with secret inputs is not streamed.
+    const logging = inputs.logging || (isSecret ? "none" : "stdoutAndStderr");
     return new Promise((resolve, reject) => {
         const child = spawn(shell, [...shellArgs, script], { cwd: inputs.dir || process.cwd(), env });
         let stdout = "";
@@ -54,8 +55,8 @@ function runScript(script, inputs, previous, isSecret, urn) {
         child.on("close", (code, signal) => {
             const result = { stdout: stdout.replace(/\n$/, ""), stderr: stderr.replace(/\n$/, "") };
             if (code === 0) return resolve(result);
-            const shown = isSecret ? "[output hidden: the command has secret inputs]" : `\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
-            reject(new Error(`command failed (${signal || "exit code " + code}):${shown}`));
+            // Like the official provider, a failure shows the output: scripts must not print secrets.
+            reject(new Error(`command failed (${signal || "exit code " + code}):\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`));
         });
         child.stdin.end(inputs.stdin || "");
     });
