@@ -1,0 +1,96 @@
+// Knowledge-base hot reload with the real engine: a content change reindexes the
+// live agent in place, under load, with no container replaced.
+import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LoadGenerator, LoadReport } from "../../bench/loadClient";
+import { TestStack, freePort, mustRun, run, uniqueName } from "../support/pulumi";
+
+const ROOT = path.join(__dirname, "..", "..");
+
+describe("knowledge-base hot reload (real engine)", function () {
+    this.timeout(600_000);
+    this.bail(true);
+    const app = uniqueName("ztkb");
+    const stack = new TestStack(ROOT, app);
+    const kb = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-kb-"));
+    let url = "";
+
+    const agentId = async () => (await mustRun("docker", ["ps", "-q", "--no-trunc", "--filter", `label=zdt.app=${app}`, "--filter", "label=zdt.role=agent"])).stdout.trim();
+    async function ask(message: string): Promise<string> {
+        const res = await fetch(`${url}/v1/chat`, { method: "POST", body: JSON.stringify({ message }), headers: { "content-type": "application/json" } });
+        return ((await res.json()) as { answer: string }).answer;
+    }
+    async function upUnderLoad(): Promise<{ up: Awaited<ReturnType<TestStack["up"]>>; load: LoadReport }> {
+        const load = new LoadGenerator({ url, shortRps: 120, shortLoops: 6, streams: 4 });
+        load.start();
+        await new Promise((r) => setTimeout(r, 1000));
+        const up = await stack.up();
+        await new Promise((r) => setTimeout(r, 1000));
+        return { up, load: await load.stop() };
+    }
+
+    before(async () => {
+        fs.cpSync(path.join(ROOT, "knowledge"), kb, { recursive: true });
+        fs.chmodSync(kb, 0o755); // the agent runs as nobody: the folder must be readable by it
+        const port = await freePort();
+        url = `http://127.0.0.1:${port}`;
+        await stack.init({
+            app, "agent.version": "1.0.0", "agent.image": "zdt-test-agent", "agent.buildContext": "agent",
+            "agent.knowledgeDir": kb, "agent.health.waitTimeoutSeconds": "30", "proxy.port": String(port), "release.verifyWindowSeconds": "3",
+        });
+        const up = await stack.up();
+        expect(up.code, up.stdout + up.stderr).to.equal(0);
+    });
+
+    after(async () => {
+        await stack.remove();
+        fs.rmSync(kb, { recursive: true, force: true });
+    });
+
+    it("a changed file plans only the reindex, and pulumi up applies it in place with zero failed requests", async () => {
+        expect(await ask("refund policy for annual plans")).to.include("within 30 days");
+        const refunds = path.join(kb, "support", "refunds.md");
+        fs.writeFileSync(refunds, fs.readFileSync(refunds, "utf8").replace("within 30 days", "within 45 days"));
+
+        const preview = await stack.preview();
+        expect(preview.code, preview.stdout).to.equal(0);
+        expect(preview.stdout).to.match(/~\s+command:local:Command knowledge-reindex update/);
+        expect(preview.stdout).to.match(/~ 1 to update/);
+        expect(preview.stdout).to.not.match(/to create|to delete|to replace/);
+
+        const before = await agentId();
+        const { up, load } = await upUnderLoad();
+        expect(up.code, up.stdout + up.stderr).to.equal(0);
+        expect(load.failed, JSON.stringify(load.failures)).to.equal(0);
+        expect(load.streamsTruncated).to.equal(0);
+        expect(await agentId()).to.equal(before); // the same container, not a new one
+        expect(await ask("refund policy for annual plans")).to.include("within 45 days");
+    });
+
+    it("a malformed file fails pulumi up naming the file, and the agent keeps answering from its index", async () => {
+        fs.writeFileSync(path.join(kb, "support", "faq.json"), '[{"q": "broken", ');
+        const { up, load } = await upUnderLoad();
+        expect(up.code).to.not.equal(0);
+        expect(up.stdout + up.stderr).to.match(/reindex of \S+ failed: support\/faq\.json: invalid JSON/);
+        expect(load.failed, JSON.stringify(load.failures)).to.equal(0);
+        expect(await ask("refund policy for annual plans")).to.include("within 45 days");
+        const health = await (await fetch(`${url}/health`)).json() as { status: string; checks: Record<string, { detail?: string }> };
+        expect(health.status).to.equal("ok");
+        expect(health.checks.reindex.detail).to.include("support/faq.json");
+    });
+
+    it("the admin endpoint answers 401 to a wrong or missing token and never logs the token", async () => {
+        const agent = `${app}-agent-${(await stack.outputs()).liveRelease}`;
+        const call = (header: string[]) => run("docker", ["exec", `${app}-proxy`, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", ...header, "-X", "POST", `http://${agent}:8080/admin/reindex`]);
+        expect((await call(["-H", "Authorization: Bearer wrong-token"])).stdout).to.equal("401");
+        expect((await call([])).stdout).to.equal("401");
+        const token = (await stack.outputs(true)).adminTokenValue as string;
+        expect(token).to.have.length(40);
+        const logs = await mustRun("docker", ["logs", agent]);
+        expect(logs.stdout + logs.stderr).to.not.include(token);
+        const state = await mustRun("pulumi", ["stack", "export", "--stack", app], { cwd: ROOT });
+        expect(state.stdout).to.not.include(token); // secrets are encrypted in the state
+    });
+});
