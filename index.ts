@@ -61,4 +61,5 @@ export const previousVersion = traffic.previousVersion;
 export const proxyUrl = proxy.url;
 export const releaseReport = traffic.result;
 export const knowledgeDigest = knowledge.digest;
+export const lastReindex = knowledge.lastReindex;
 export const adminTokenValue = pulumi.secret(adminToken.result);
