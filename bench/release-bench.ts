@@ -3,31 +3,17 @@
 // Prints per release: failed requests, truncated streams, flip time, pulumi up wall
 // time minus the verification window; then one faulty release for the automatic
 // flip-back time. Writes reports/bench-<time>.json.
-import { execFileSync } from "child_process";
-import * as crypto from "crypto";
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
 import { LoadGenerator, LoadReport } from "./loadClient";
 import { release, ReleaseReport } from "../scripts/release";
+import { TestStack, freePort, uniqueName } from "../test/support/pulumi";
 
 const ROOT = path.join(__dirname, "..");
 const releases = Number(process.argv[2] ?? 3);
 const windowSeconds = Number(process.argv[3] ?? 5);
-const app = `zb${crypto.randomBytes(3).toString("hex")}`;
-
-function pulumi(args: string[]): string {
-    return execFileSync("pulumi", [...args, "--stack", app, "--non-interactive"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-}
-
-function freePort(): Promise<number> {
-    return new Promise((resolve) => {
-        const srv = net.createServer().listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-    });
-}
+const app = uniqueName("zb");
+const stack = new TestStack(ROOT, app);
 
 async function underLoad(url: string, fn: () => Promise<ReleaseReport>): Promise<{ report: ReleaseReport; load: LoadReport }> {
     const load = new LoadGenerator({ url, shortRps: 120, shortLoops: 6, streams: 4 });
@@ -41,16 +27,11 @@ async function underLoad(url: string, fn: () => Promise<ReleaseReport>): Promise
 async function main(): Promise<void> {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    execFileSync("pulumi", ["stack", "init", app, "--non-interactive"], { cwd: ROOT, stdio: "ignore" });
-    const set = (k: string, v: string) => pulumi(["config", "set", "--path", k, v]);
-    set("app", app);
-    set("agent.version", "1.0.0");
-    set("agent.image", "zdt-bench-agent");
-    set("agent.buildContext", "agent");
-    set("agent.env.STREAM_TOKEN_DELAY_MS", "120");
-    set("proxy.port", String(port));
-    set("release.verifyWindowSeconds", String(windowSeconds));
-    set("release.drainTimeoutSeconds", "10");
+    await stack.init({
+        app, "agent.version": "1.0.0", "agent.image": "zdt-bench-agent", "agent.buildContext": "agent",
+        "agent.env.STREAM_TOKEN_DELAY_MS": "120", "proxy.port": String(port),
+        "release.verifyWindowSeconds": String(windowSeconds), "release.drainTimeoutSeconds": "10",
+    });
     const quiet = () => undefined;
     const rows: Record<string, unknown>[] = [];
     try {
@@ -58,9 +39,9 @@ async function main(): Promise<void> {
         if (!first.ok) throw new Error(first.error);
         for (let i = 1; i <= releases; i++) {
             const version = `${i + 1}.0.0`;
-            const before = JSON.parse(pulumi(["stack", "output", "--json"]));
+            const before = await stack.outputs();
             const { report, load } = await underLoad(url, () => release(app, version, quiet));
-            const after = JSON.parse(pulumi(["stack", "output", "--json"]));
+            const after = await stack.outputs();
             const oldR = load.releases[before.liveRelease];
             const newR = load.releases[after.liveRelease];
             rows.push({
@@ -80,8 +61,8 @@ async function main(): Promise<void> {
             console.log(JSON.stringify(rows[rows.length - 1]));
         }
         // One faulty release: healthy, but half its chat answers are 500s.
-        set("agent.faults.errorRate", "0.5");
-        const live = JSON.parse(pulumi(["stack", "output", "--json"]));
+        await stack.setConfig("agent.faults.errorRate", "0.5");
+        const live = await stack.outputs();
         const { report, load } = await underLoad(url, () => release(app, `${releases + 2}.0.0`, quiet));
         const faulty = Object.entries(load.releases).find(([id]) => id !== live.liveRelease);
         const flipBackMs = /flipped back to \w+ \([^)]*\) in (\d+) ms/.exec(report.error ?? "")?.[1];
@@ -104,13 +85,7 @@ async function main(): Promise<void> {
         console.table([breach]);
         console.log(`report: ${path.relative(process.cwd(), file)}`);
     } finally {
-        try {
-            pulumi(["destroy", "--yes", "--skip-preview"]);
-            pulumi(["stack", "rm", "--yes", "--force"]);
-        } catch (err) {
-            console.error(`cleanup of stack ${app} failed: ${(err as Error).message}`);
-        }
-        fs.rmSync(path.join(ROOT, `Pulumi.${app}.yaml`), { force: true });
+        await stack.remove();
     }
 }
 

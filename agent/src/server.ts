@@ -16,6 +16,7 @@ const tokenDelayMs = Number(env.STREAM_TOKEN_DELAY_MS ?? 50);
 const faultStartDelayMs = Number(env.FAULT_START_DELAY_MS ?? 0);
 const faultHealth = env.FAULT_HEALTH === "fail";
 const faultErrorRate = Number(env.FAULT_ERROR_RATE ?? 0);
+const faultReindexDelayMs = Number(env.FAULT_REINDEX_DELAY_MS ?? 0); // a slow reindex, for drills and tests
 
 const llm: LlmBackend = env.LLM_PROVIDER === "openai"
     ? openAiBackend(env.LLM_BASE_URL ?? "http://localhost:11434/v1", env.LLM_MODEL ?? "llama3.3", env.LLM_API_KEY, Number(env.LLM_TIMEOUT_MS ?? 5000))
@@ -53,7 +54,7 @@ async function runReindex(scope: "full" | "incremental"): Promise<void> {
     const generation = reindex.generation + 1;
     const t0 = Date.now();
     reindex = { state: "running", scope, startedAt: new Date().toISOString(), generation };
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, faultReindexDelayMs));
     try {
         const built = buildIndex(knowledgeDir, index, scope);
         index = built; // atomic swap: readers see the old or the new index, never a mix

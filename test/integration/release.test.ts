@@ -40,6 +40,12 @@ describe("blue/green release under load (real engine)", function () {
         return report!;
     }
 
+    /** `pulumi up` with the strict client running before, during and after it. */
+    async function upUnderLoad(): Promise<{ up: Awaited<ReturnType<TestStack["up"]>>; report: LoadReport }> {
+        const { up, report } = await upUnderLoad();
+        return { up, report };
+    }
+
     function expectNoFailures(report: LoadReport): void {
         expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
         expect(report.streamsTruncated).to.equal(0);
@@ -81,10 +87,7 @@ describe("blue/green release under load (real engine)", function () {
     it("releases v1 -> v2 with zero failed requests and zero truncated streams", async () => {
         const before = await stack.outputs();
         await stack.setConfig("agent.version", "2.0.0");
-        let up = { code: -1, stdout: "", stderr: "" };
-        const report = await underLoad(async () => {
-            up = await stack.up();
-        });
+        const { up, report } = await upUnderLoad();
         expect(up.code, up.stdout + up.stderr).to.equal(0);
         expectNoFailures(report);
         const after = await stack.outputs();
@@ -104,10 +107,7 @@ describe("blue/green release under load (real engine)", function () {
         await stack.setConfig("agent.version", "3.0.0");
         await stack.setConfig("agent.faults.failHealth", "true");
         await stack.setConfig("agent.health.waitTimeoutSeconds", "8");
-        let up = { code: -1, stdout: "", stderr: "" };
-        const report = await underLoad(async () => {
-            up = await stack.up();
-        });
+        const { up, report } = await upUnderLoad();
         expect(up.code).to.not.equal(0);
         expect(up.stdout + up.stderr).to.match(/not healthy/).and.to.match(/fault.*FAULT_HEALTH=fail/);
         expectNoFailures(report);
@@ -122,10 +122,7 @@ describe("blue/green release under load (real engine)", function () {
         await stack.setConfig("agent.health.waitTimeoutSeconds", "20");
         await stack.setConfig("agent.version", "3.0.1");
         await stack.setConfig("agent.faults.errorRate", "0.5");
-        let up = { code: -1, stdout: "", stderr: "" };
-        const report = await underLoad(async () => {
-            up = await stack.up();
-        });
+        const { up, report } = await upUnderLoad();
         expect(up.code).to.not.equal(0);
         expect(up.stdout + up.stderr).to.match(/5xx rate [\d.]+% \(\d+ of \d+ requests\) exceeds threshold 1% by/);
         expect(up.stdout + up.stderr).to.match(/flipped back to (blue|green)/);
@@ -144,10 +141,7 @@ describe("blue/green release under load (real engine)", function () {
     it("the next good release converges", async () => {
         await stack.rmConfig("agent.faults");
         await stack.setConfig("agent.version", "3.1.0");
-        let up = { code: -1, stdout: "", stderr: "" };
-        const report = await underLoad(async () => {
-            up = await stack.up();
-        });
+        const { up, report } = await upUnderLoad();
         expect(up.code, up.stdout + up.stderr).to.equal(0);
         expectNoFailures(report);
         const out = await stack.outputs();

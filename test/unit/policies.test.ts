@@ -101,3 +101,29 @@ describe("policies", () => {
         expect((await run(stack(["ADMIN_TOKEN=hunter2"], [])))[0]).to.match(/gets ADMIN_TOKEN as plain text/);
     });
 });
+
+describe("per-stack policy config", () => {
+    it("names only policies of the pack, with valid enforcement levels", () => {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        const fs = require("fs") as typeof import("fs");
+        const dir = `${__dirname}/../../policies/config`;
+        const names = new Set(rules.policies.map((p) => p.name));
+        const levels = ["advisory", "mandatory", "remediate", "disabled"];
+        const files = fs.readdirSync(dir).filter((f) => f.endsWith(".json"));
+        expect(files).to.include.members(["dev.json", "prod.json"]);
+        for (const f of files) {
+            const cfg = JSON.parse(fs.readFileSync(`${dir}/${f}`, "utf8")) as Record<string, unknown>;
+            for (const [key, value] of Object.entries(cfg)) {
+                if (key === "all") {
+                    expect(levels, `${f}: all`).to.include(value);
+                    continue;
+                }
+                expect(names.has(key), `${f}: ${key} is not a policy of the pack`).to.equal(true);
+                const level = typeof value === "string" ? value : (value as { enforcementLevel?: string }).enforcementLevel;
+                if (level !== undefined) expect(levels, `${f}: ${key}`).to.include(level);
+            }
+        }
+        const prod = JSON.parse(fs.readFileSync(`${dir}/prod.json`, "utf8"));
+        expect(prod["release-verification-window"]).to.deep.equal({ minVerifyWindowSeconds: 900, maxErrorRatePercent: 1 });
+    });
+});
