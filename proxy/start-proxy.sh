@@ -32,7 +32,11 @@ resolvers docker
 
 defaults
   mode http
-  option http-keep-alive
+  # Clients keep their keep-alive connections; each request opens a fresh
+  # connection to the agent. Server connections are never pooled, so after the
+  # switch re-points a slot no request can ride an old connection to the release
+  # that slot used to hold (seen in tests: 5xx from a flipped-back release).
+  option http-server-close
   timeout connect 2s
   timeout client ${CLIENT_TIMEOUT:-75s}
   timeout server ${SERVER_TIMEOUT:-75s}
@@ -51,6 +55,10 @@ backend agents
   option httpchk GET /health
   http-check expect status 200
   default-server check inter 1s fall 2 rise 1 resolvers docker init-addr last,none
+  # The switch probes a slot through this very proxy before giving it traffic:
+  # a request from inside the container naming a slot goes to that slot, whatever its weight.
+  use-server blue if { req.hdr(x-zdt-slot) -m str blue } { src 127.0.0.1 }
+  use-server green if { req.hdr(x-zdt-slot) -m str green } { src 127.0.0.1 }
 CFG
 while read -r slot address weight state; do server_line "$slot" "$address" "$weight" "$state"; done < "$SLOTS"
 } > "$CFG.new"

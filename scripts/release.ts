@@ -37,8 +37,13 @@ export function clearStaleLock(stack: string): void {
     if (!backend.startsWith("file://")) return;
     const dir = path.join(backend.slice("file://".length).replace(/\?.*$/, ""), ".pulumi", "locks", "organization", "zdt", stack);
     if (!fs.existsSync(dir)) return;
-    for (const file of fs.readdirSync(dir)) {
-        const lock = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as { pid: number; hostname: string };
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".json"))) {
+        let lock: { pid: number; hostname: string };
+        try {
+            lock = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
+        } catch {
+            continue; // removed meanwhile, or not a lock
+        }
         let alive = true;
         try {
             process.kill(lock.pid, 0);
@@ -50,6 +55,28 @@ export function clearStaleLock(stack: string): void {
             pulumi(["cancel", "--yes"], stack);
         }
     }
+}
+
+/**
+ * Removes agent containers that a killed `pulumi up` created but never recorded in
+ * the state (the next create would fail on the name). A container is removed only
+ * if it is not in the state and no proxy slot sends it traffic.
+ */
+export function removeOrphanReleases(stack: string, app: string): string[] {
+    const state = JSON.parse(pulumi(["stack", "export"], stack)) as { deployment?: { resources?: { type: string; outputs?: { name?: string } }[] } };
+    const known = new Set((state.deployment?.resources ?? []).filter((r) => r.type === "docker:index/container:Container").map((r) => r.outputs?.name));
+    const docker = (args: string[], input?: string) => execFileSync("docker", args, { encoding: "utf8", input, timeout: 15000, stdio: ["pipe", "pipe", "ignore"] });
+    const names = docker(["ps", "-a", "--format", "{{.Names}}", "--filter", `label=zdt.app=${app}`, "--filter", "label=zdt.role=agent"]).split("\n").filter(Boolean);
+    let serving = "";
+    try {
+        serving = docker(["exec", "-i", `${app}-proxy`, "socat", "stdio", "/run/haproxy/admin.sock"], "show servers state agents\n");
+    } catch {
+        if (names.some((n) => !known.has(n))) return []; // cannot tell what serves: touch nothing
+    }
+    const live = new Set(serving.split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length > 17 && Number(f[7]) > 0).map((f) => f[17]));
+    const orphans = names.filter((n) => !known.has(n) && !live.has(n));
+    for (const name of orphans) docker(["rm", "--force", name]);
+    return orphans;
 }
 
 function configValue(stack: string, key: string): string | undefined {
@@ -89,8 +116,10 @@ export async function release(stack: string, version?: string, log: (line: strin
     }
     const target = configValue(stack, "agent.version") ?? "(unset)";
     clearStaleLock(stack);
+    const app = configValue(stack, "app") ?? "agents";
+    for (const orphan of removeOrphanReleases(stack, app)) log(`removed ${orphan}: created by an interrupted update, never recorded or served`);
     const before = stackOutputs(stack);
-    const proxyName = `${configValue(stack, "app") ?? "agents"}-proxy`;
+    const proxyName = `${app}-proxy`;
     const proxyBefore = proxyTotals(proxyName);
 
     const t0 = Date.now();

@@ -106,13 +106,24 @@ async function persist(state: Record<Slot, { fqdn: string; weight: number; maint
     await docker(["exec", "-i", PROXY, "sh", "-c", "cat > /var/lib/zdt/slots.new && mv /var/lib/zdt/slots.new /var/lib/zdt/slots"], text);
 }
 
-/** GET /health of the target through the proxy container's network: [status, body, ms]. */
-async function healthThroughProxy(): Promise<{ code: number; body: string; ms: number }> {
-    const out = await docker(["exec", PROXY, "curl", "-sS", "--max-time", "5", "-w", "\n%{http_code} %{time_total}",
-        `http://${TARGET}:${AGENT_PORT}/health`]).catch((err: Error) => `${err.message}\n0 0`);
+/**
+ * GET /health through the proxy itself, pinned to one slot (the proxy routes a
+ * request from inside its container with `x-zdt-slot` to that slot, whatever its
+ * weight): the exact network path real traffic will take after the flip.
+ */
+async function slotHealth(slot: Slot): Promise<{ code: number; body: string; ms: number; release?: string }> {
+    const out = await docker(["exec", PROXY, "curl", "-sS", "--max-time", "5", "-H", `x-zdt-slot: ${slot}`, "-w", "\n%{http_code} %{time_total}",
+        `http://127.0.0.1:${PROXY_PORT}/health`]).catch((err: Error) => `${err.message}\n0 0`);
     const lines = out.trimEnd().split("\n");
     const [code, secs] = lines.pop()!.split(" ");
-    return { code: Number(code), body: lines.join("\n"), ms: Math.round(Number(secs) * 1000) };
+    const body = lines.join("\n");
+    let release: string | undefined;
+    try {
+        release = (JSON.parse(body) as { releaseId?: string }).releaseId;
+    } catch {
+        release = undefined;
+    }
+    return { code: Number(code), body, ms: Math.round(Number(secs) * 1000), release };
 }
 
 function failedChecks(body: string): string {
@@ -159,19 +170,24 @@ async function main(): Promise<void> {
         await haproxy(`set server ${BACKEND}/${target} state maint`, `set server ${BACKEND}/${target} fqdn ${TARGET}`,
             `set server ${BACKEND}/${target} weight 0`, `set server ${BACKEND}/${target} state ready`);
 
-        // Health gate: the agent's /health through the proxy's network, and HAProxy's own check.
+        // Health gate: HAProxy's own check says UP, and /health through the proxy,
+        // pinned to the slot, answers 200 from the new release three times in a row
+        // (so the slot's address really is the new container, not a stale one).
         const gateStart = Date.now();
-        let last = { code: 0, body: "", ms: 0 };
+        let last: Awaited<ReturnType<typeof slotHealth>> = { code: 0, body: "", ms: 0 };
+        let streak = 0;
         for (;;) {
-            last = await healthThroughProxy();
+            last = await slotHealth(target);
             const s = (await slots())[target];
-            if (last.code === 200 && s.up) break;
+            streak = last.code === 200 && last.release === TARGET_RELEASE && s.up ? streak + 1 : 0;
+            if (streak >= 3) break;
             if (Date.now() - gateStart > GATE_TIMEOUT_MS) {
                 await haproxy(`set server ${BACKEND}/${target} state maint`);
+                const from = last.release && last.release !== TARGET_RELEASE ? ` (answered by ${last.release}, not the new release)` : "";
                 throw new SwitchError(`health gate: ${TARGET_RELEASE} did not pass /health through the proxy within ${GATE_TIMEOUT_MS / 1000}s ` +
-                    `(last answer ${last.code || "none"}: ${failedChecks(last.body)}); traffic stays on ${live ?? "nothing"}`);
+                    `(last answer ${last.code || "none"}${from}: ${failedChecks(last.body)}); traffic stays on ${live ?? "nothing"}`);
             }
-            await sleep(500);
+            await sleep(300);
         }
         mark("healthGateMs", gateStart);
         log(`health gate passed in ${phases.healthGateMs} ms (/health ${last.ms} ms)`);
@@ -211,7 +227,7 @@ async function main(): Promise<void> {
             lastProgress = Date.now();
             log(`verifying: ${Math.round((Date.now() - verifyStart) / 1000)}s of ${VERIFY_MS / 1000}s, ${current.req - base.req} requests, ${current.err5xx - base.err5xx} 5xx`);
         }
-        const h = await healthThroughProxy();
+        const h = await slotHealth(target);
         current = await stats(target);
         const requests = current.req - base.req;
         const errors = current.err5xx - base.err5xx;

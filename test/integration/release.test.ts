@@ -3,6 +3,7 @@
 import { expect } from "chai";
 import * as path from "path";
 import { LoadGenerator, LoadReport } from "../../bench/loadClient";
+import { release, ReleaseReport } from "../../scripts/release";
 import { TestStack, freePort, mustRun, uniqueName } from "../support/pulumi";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -42,7 +43,10 @@ describe("blue/green release under load (real engine)", function () {
 
     /** `pulumi up` with the strict client running before, during and after it. */
     async function upUnderLoad(): Promise<{ up: Awaited<ReturnType<TestStack["up"]>>; report: LoadReport }> {
-        const { up, report } = await upUnderLoad();
+        let up = { code: -1, stdout: "", stderr: "" };
+        const report = await underLoad(async () => {
+            up = await stack.up();
+        });
         return { up, report };
     }
 
@@ -172,6 +176,35 @@ describe("blue/green release under load (real engine)", function () {
         const out = await stack.outputs();
         expect(out.liveVersion).to.equal("4.0.0");
         expect(out.previousVersion).to.equal("3.1.0");
+        expect(await agentContainers()).to.deep.equal([`${app}-agent-${out.liveRelease}`]);
+    });
+
+    it("a `pulumi up` killed while the new release starts leaves nothing in the way: the release helper converges", async () => {
+        const live = await stack.outputs();
+        await stack.setConfig("release.verifyWindowSeconds", "4");
+        await stack.setConfig("agent.faults.startDelayMs", "8000");
+        await stack.setConfig("agent.version", "5.0.0");
+        let result: ReleaseReport | undefined;
+        const helperLog: string[] = [];
+        const report = await underLoad(async () => {
+            const child = stack.upDetached();
+            const deadline = Date.now() + 240_000;
+            // Kill it while the new container exists but is still starting (before it is recorded).
+            while (!(await agentContainers()).some((n) => n.includes("-agent-5-0-0-"))) {
+                if (Date.now() > deadline) throw new Error("the 5.0.0 container never appeared");
+                await sleep(200);
+            }
+            await sleep(1000);
+            process.kill(-child.pid!, "SIGKILL");
+            await sleep(2000);
+            expect(await servedRelease()).to.equal(live.liveRelease);
+            result = await release(stack.name, undefined, (line) => helperLog.push(line));
+        });
+        expect(result!.ok, result!.error).to.equal(true);
+        expect(helperLog.join("\n")).to.match(/removed \S+-agent-5-0-0-\S+: created by an interrupted update/);
+        expectNoFailures(report);
+        const out = await stack.outputs();
+        expect(out.liveVersion).to.equal("5.0.0");
         expect(await agentContainers()).to.deep.equal([`${app}-agent-${out.liveRelease}`]);
     });
 });
