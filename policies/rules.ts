@@ -117,7 +117,14 @@ export const adminTokenFromRandom: StackValidationPolicy = {
         for (const r of args.resources) {
             if (r.type !== CONTAINER || role(r.props) !== "agent") continue;
             const fromRandom = (r.propertyDependencies?.envs ?? []).some((d: PolicyResource) => d.type === RANDOM_PASSWORD);
-            const envs: unknown = r.props.envs;
+            // During a preview the token is not known yet, and reading it throws: the
+            // dependency on the RandomPassword is then the evidence.
+            let envs: unknown;
+            try {
+                envs = r.props.envs;
+            } catch {
+                envs = undefined;
+            }
             const plain = Array.isArray(envs) && envs.some((e) => typeof e === "string" && e.startsWith("ADMIN_TOKEN="));
             if (!fromRandom && plain) {
                 report(`container "${r.props.name ?? r.name}" gets ADMIN_TOKEN as plain text. Fix: generate it with random.RandomPassword and pass its result (a secret).`, r.urn);

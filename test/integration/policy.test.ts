@@ -10,20 +10,22 @@ const POLICIES = path.join(ROOT, "policies");
 describe("policy pack in a real preview", function () {
     this.timeout(300_000);
 
-    it("passes the dev stack's configuration", async () => {
-        const stack = new TestStack(ROOT, uniqueName("ztpol"));
-        // The dev stack's own config file, under a throwaway stack name (a preview creates nothing).
-        fs.copyFileSync(path.join(ROOT, "Pulumi.dev.yaml"), path.join(ROOT, `Pulumi.${stack.name}.yaml`));
-        try {
-            await stack.init({});
-            const r = await stack.preview(["--policy-pack", POLICIES, "--policy-pack-config", path.join(POLICIES, "config", "dev.json")]);
-            expect(r.code, r.stdout + r.stderr).to.equal(0);
-            expect(r.stdout).to.match(/zdt-release-guards@v0\.1\.0/);
-            expect(r.stdout).to.not.match(/\[mandatory\]/);
-        } finally {
-            await stack.remove();
-        }
-    });
+    for (const env of ["dev", "prod"]) {
+        it(`passes the ${env} stack's configuration`, async () => {
+            const stack = new TestStack(ROOT, uniqueName("ztpol"));
+            // The stack's own config file, under a throwaway stack name (a preview creates nothing).
+            fs.copyFileSync(path.join(ROOT, `Pulumi.${env}.yaml`), path.join(ROOT, `Pulumi.${stack.name}.yaml`));
+            try {
+                await stack.init({});
+                const r = await stack.preview(["--policy-pack", POLICIES, "--policy-pack-config", path.join(POLICIES, "config", `${env}.json`)]);
+                expect(r.code, r.stdout + r.stderr).to.equal(0);
+                expect(r.stdout).to.match(/zdt-release-guards@v0\.1\.0/);
+                expect(r.stdout).to.not.match(/\[(mandatory|advisory)\]/);
+            } finally {
+                await stack.remove();
+            }
+        });
+    }
 
     it("fails an unsafe stack with one readable message per violation", async () => {
         const stack = new TestStack(path.join(ROOT, "test", "fixtures", "violations"), uniqueName("ztviol"));
