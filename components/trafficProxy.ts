@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as path from "path";
 import { AGENT_PORT } from "./agentRelease";
+import { folderDigest } from "./releaseId";
 
 export interface TrafficProxyArgs {
     app: string;
@@ -28,8 +29,10 @@ export class TrafficProxy extends pulumi.ComponentResource {
 
     constructor(name: string, args: TrafficProxyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("zdt:agents:TrafficProxy", name, {}, opts);
+        // Tagged by content: a changed proxy image reaches the container (by replacing it,
+        // which the release helper refuses without --allow-proxy-restart).
         const image = new docker.Image(`${name}-image`, {
-            imageName: `${args.app}-proxy:haproxy`,
+            imageName: `${args.app}-proxy:${folderDigest(path.resolve(args.buildContext)).slice(0, 12)}`,
             build: { context: path.resolve(args.buildContext), args: { BASE_IMAGE: args.baseImage } },
             skipPush: true,
         }, { parent: this });

@@ -109,7 +109,24 @@ function stackOutputs(stack: string): Record<string, any> {
     }
 }
 
-export async function release(stack: string, version?: string, log: (line: string) => void = console.log): Promise<ReleaseReport> {
+/**
+ * Containers the plan would replace. Agent releases never are (they are new
+ * resources); the proxy is, when its image or settings change - which drops client
+ * connections, so a release refuses it unless asked to.
+ */
+export function plannedContainerReplacements(stack: string): string[] {
+    const plan = JSON.parse(execFileSync("pulumi", ["preview", "--json", "--stack", stack, "--non-interactive"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 })) as { steps?: { op: string; urn: string }[] };
+    return (plan.steps ?? [])
+        .filter((s) => s.op === "replace" && s.urn.includes("docker:index/container:Container"))
+        .map((s) => s.urn.split("::").pop()!);
+}
+
+export interface ReleaseOptions {
+    /** Allow a plan that replaces the proxy container (a maintenance change). */
+    allowProxyRestart?: boolean;
+}
+
+export async function release(stack: string, version?: string, log: (line: string) => void = console.log, options: ReleaseOptions = {}): Promise<ReleaseReport> {
     if (version !== undefined) {
         if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version)) throw new Error(`version must look like 2.5.0 (got "${version}")`);
         pulumi(["config", "set", "--path", "agent.version", version], stack);
@@ -120,6 +137,19 @@ export async function release(stack: string, version?: string, log: (line: strin
     for (const orphan of removeOrphanReleases(stack, app)) log(`removed ${orphan}: created by an interrupted update, never recorded or served`);
     const before = stackOutputs(stack);
     const proxyName = `${app}-proxy`;
+    if (before.proxyUrl && !options.allowProxyRestart) {
+        let replaced: string[];
+        try {
+            replaced = plannedContainerReplacements(stack);
+        } catch {
+            // A plan that cannot be computed fails `pulumi up` the same way: let it report why.
+            replaced = [];
+        }
+        if (replaced.length > 0) {
+            throw new Error(`this update would replace ${replaced.join(", ")}, which closes every client connection: ` +
+                "it is a proxy change, not a release. Run it in a maintenance window with --allow-proxy-restart.");
+        }
+    }
     const proxyBefore = proxyTotals(proxyName);
 
     const t0 = Date.now();
@@ -208,7 +238,9 @@ if (require.main === module) {
     const args = process.argv.slice(2);
     const si = args.indexOf("--stack");
     const stack = si >= 0 ? args.splice(si, 2)[1] : process.env.PULUMI_STACK ?? "dev";
-    release(stack, args[0]).then((r) => {
+    const ai = args.indexOf("--allow-proxy-restart");
+    if (ai >= 0) args.splice(ai, 1);
+    release(stack, args[0], console.log, { allowProxyRestart: ai >= 0 }).then((r) => {
         console.log(r.ok ? `released ${r.version} (${r.liveColor}) in ${(r.wallMs / 1000).toFixed(1)}s` : `release of ${r.version} FAILED; ${r.previousVersion ?? "the previous release"} keeps serving:\n${r.error}`);
         process.exit(r.ok ? 0 : 1);
     }, (err: Error) => {

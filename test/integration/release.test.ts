@@ -207,4 +207,17 @@ describe("blue/green release under load (real engine)", function () {
         expect(out.liveVersion).to.equal("5.0.0");
         expect(await agentContainers()).to.deep.equal([`${app}-agent-${out.liveRelease}`]);
     });
+
+    it("the release helper refuses a plan that would replace the proxy, and changes nothing", async () => {
+        const live = await stack.outputs();
+        await stack.setConfig("proxy.port", String(await freePort()));
+        let error: Error | undefined;
+        const report = await underLoad(async () => {
+            await release(stack.name, undefined, () => undefined).catch((err: Error) => (error = err));
+        });
+        expect(error?.message).to.match(/would replace proxy-container, which closes every client connection.*--allow-proxy-restart/);
+        expectNoFailures(report);
+        expect(await servedRelease()).to.equal(live.liveRelease);
+        await stack.setConfig("proxy.port", new URL(url).port);
+    });
 });
