@@ -28,7 +28,7 @@ let index: KnowledgeIndex | undefined;
 type ReindexState = { state: "idle" | "running" | "done" | "failed"; scope?: string; error?: string; startedAt?: string; finishedAt?: string; durationMs?: number; reparsed?: string[]; generation: number };
 let reindex: ReindexState = { state: "idle", generation: 0 };
 let running: Promise<void> | undefined;
-let queued: { scope: "full" | "incremental"; done: Promise<void>; resolve: () => void } | undefined;
+let queued: { scope: "full" | "incremental" } | undefined;
 
 /**
  * Builds a new index in the background and swaps it in. Requests that arrive while
@@ -40,13 +40,8 @@ function requestReindex(scope: "full" | "incremental"): number {
         running = runReindex(scope);
         return reindex.generation;
     }
-    if (!queued) {
-        let resolve!: () => void;
-        const done = new Promise<void>((r) => (resolve = r));
-        queued = { scope, done, resolve };
-    } else if (scope === "full") {
-        queued.scope = "full";
-    }
+    if (!queued) queued = { scope };
+    else if (scope === "full") queued.scope = "full";
     return reindex.generation + 1;
 }
 
@@ -66,7 +61,7 @@ async function runReindex(scope: "full" | "incremental"): Promise<void> {
     }
     const next = queued;
     queued = undefined;
-    running = next ? runReindex(next.scope).then(next.resolve) : undefined;
+    running = next ? runReindex(next.scope) : undefined;
 }
 
 function startReindex(scope: "full" | "incremental"): Promise<void> {
