@@ -50,6 +50,26 @@ describe("blue/green release under load (real engine)", function () {
         return { up, report };
     }
 
+    /** The stack serves `version` (after `previous`) from exactly one agent container. */
+    async function expectConverged(version: string, previous: string): Promise<Record<string, any>> {
+        const out = await stack.outputs();
+        expect(out.liveVersion).to.equal(version);
+        expect(out.previousVersion).to.equal(previous);
+        expect(await agentContainers()).to.deep.equal([`${app}-agent-${out.liveRelease}`]);
+        return out;
+    }
+
+    /** Starts `pulumi up` detached and kills its process group once `ready()` holds. */
+    async function killUpWhen(ready: () => Promise<boolean>, what: string): Promise<void> {
+        const child = stack.upDetached();
+        const deadline = Date.now() + 240_000;
+        while (!(await ready())) {
+            if (Date.now() > deadline) throw new Error(`${what} never happened`);
+            await sleep(200);
+        }
+        process.kill(-child.pid!, "SIGKILL");
+    }
+
     function expectNoFailures(report: LoadReport): void {
         expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
         expect(report.streamsTruncated).to.equal(0);
@@ -148,24 +168,15 @@ describe("blue/green release under load (real engine)", function () {
         const { up, report } = await upUnderLoad();
         expect(up.code, up.stdout + up.stderr).to.equal(0);
         expectNoFailures(report);
-        const out = await stack.outputs();
-        expect(out.liveVersion).to.equal("3.1.0");
-        expect(out.previousVersion).to.equal("2.0.0");
-        expect(await agentContainers()).to.deep.equal([`${app}-agent-${out.liveRelease}`]);
+        await expectConverged("3.1.0", "2.0.0");
     });
 
     it("a release whose `pulumi up` is killed keeps serving, and the next `pulumi up` converges", async () => {
         await stack.setConfig("agent.version", "4.0.0");
         await stack.setConfig("release.verifyWindowSeconds", "15");
         const report = await underLoad(async () => {
-            const child = stack.upDetached();
-            const deadline = Date.now() + 240_000;
             // Kill it once the new release serves (during the verification window).
-            while (!(await servedRelease().catch(() => "")).startsWith("4-0-0")) {
-                if (Date.now() > deadline) throw new Error("release 4.0.0 never started serving");
-                await sleep(250);
-            }
-            process.kill(-child.pid!, "SIGKILL");
+            await killUpWhen(async () => (await servedRelease().catch(() => "")).startsWith("4-0-0"), "release 4.0.0 serving");
             await sleep(3000);
             expect((await fetch(`${url}/version`)).status).to.equal(200);
             await mustRun("pulumi", ["cancel", "--yes", "--stack", app, "--non-interactive"], { cwd: ROOT });
@@ -173,10 +184,7 @@ describe("blue/green release under load (real engine)", function () {
             expect(up.code, up.stdout + up.stderr).to.equal(0);
         });
         expectNoFailures(report);
-        const out = await stack.outputs();
-        expect(out.liveVersion).to.equal("4.0.0");
-        expect(out.previousVersion).to.equal("3.1.0");
-        expect(await agentContainers()).to.deep.equal([`${app}-agent-${out.liveRelease}`]);
+        await expectConverged("4.0.0", "3.1.0");
     });
 
     it("a `pulumi up` killed while the new release starts leaves nothing in the way: the release helper converges", async () => {
@@ -187,15 +195,12 @@ describe("blue/green release under load (real engine)", function () {
         let result: ReleaseReport | undefined;
         const helperLog: string[] = [];
         const report = await underLoad(async () => {
-            const child = stack.upDetached();
-            const deadline = Date.now() + 240_000;
             // Kill it while the new container exists but is still starting (before it is recorded).
-            while (!(await agentContainers()).some((n) => n.includes("-agent-5-0-0-"))) {
-                if (Date.now() > deadline) throw new Error("the 5.0.0 container never appeared");
-                await sleep(200);
-            }
-            await sleep(1000);
-            process.kill(-child.pid!, "SIGKILL");
+            let seenAt = 0;
+            await killUpWhen(async () => {
+                if (!seenAt && (await agentContainers()).some((n) => n.includes("-agent-5-0-0-"))) seenAt = Date.now();
+                return seenAt > 0 && Date.now() - seenAt >= 1000;
+            }, "the 5.0.0 container appearing");
             await sleep(2000);
             expect(await servedRelease()).to.equal(live.liveRelease);
             result = await release(stack.name, undefined, (line) => helperLog.push(line));
@@ -203,9 +208,7 @@ describe("blue/green release under load (real engine)", function () {
         expect(result!.ok, result!.error).to.equal(true);
         expect(helperLog.join("\n")).to.match(/removed \S+-agent-5-0-0-\S+: created by an interrupted update/);
         expectNoFailures(report);
-        const out = await stack.outputs();
-        expect(out.liveVersion).to.equal("5.0.0");
-        expect(await agentContainers()).to.deep.equal([`${app}-agent-${out.liveRelease}`]);
+        await expectConverged("5.0.0", "4.0.0");
     });
 
     it("the release helper refuses a plan that would replace the proxy, and changes nothing", async () => {
