@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as readline from "readline";
+import { statRow } from "./haproxyStat";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -91,11 +92,9 @@ function proxyTotals(proxyContainer: string | undefined): { requests: number; er
     if (!proxyContainer) return { requests: 0, errors5xx: 0 };
     try {
         const out = execFileSync("docker", ["exec", "-i", proxyContainer, "socat", "stdio", "/run/haproxy/admin.sock"], { input: "show stat\n", encoding: "utf8", timeout: 10000, stdio: ["pipe", "pipe", "ignore"] });
-        const [header, ...rows] = out.split("\n");
-        const cols = header.replace(/^#\s*/, "").split(",");
-        const fe = rows.map((r) => r.split(",")).find((f) => f[0] === "agents" && f[1] === "FRONTEND");
+        const fe = statRow(out, "agents", "FRONTEND");
         if (!fe) return { requests: 0, errors5xx: 0 };
-        return { requests: Number(fe[cols.indexOf("req_tot")]), errors5xx: Number(fe[cols.indexOf("hrsp_5xx")]) };
+        return { requests: Number(fe.req_tot), errors5xx: Number(fe.hrsp_5xx) };
     } catch {
         return { requests: 0, errors5xx: 0 };
     }

@@ -12,6 +12,7 @@
 //      flip back at once and fail naming the threshold and by how much.
 // Progress goes to stderr; the result is one JSON line on stdout.
 import { execFile } from "child_process";
+import { statRow } from "./haproxyStat";
 
 const env = process.env;
 function need(name: string): string {
@@ -87,17 +88,10 @@ async function slots(): Promise<Record<Slot, SlotState>> {
 interface ServerStats { req: number; err5xx: number; rtimeMs: number; status: string; sessions: number }
 
 async function stats(slot: Slot): Promise<ServerStats> {
-    const out = await haproxy("show stat");
-    const [header, ...rows] = out.split("\n");
-    const cols = header.replace(/^#\s*/, "").split(",");
-    for (const row of rows) {
-        const f = row.split(",");
-        if (f[0] === BACKEND && f[1] === slot) {
-            const get = (c: string) => Number(f[cols.indexOf(c)] || 0);
-            return { req: get("req_tot"), err5xx: get("hrsp_5xx"), rtimeMs: get("rtime"), status: f[cols.indexOf("status")], sessions: get("scur") };
-        }
-    }
-    throw new SwitchError(`no statistics for ${BACKEND}/${slot}`);
+    const row = statRow(await haproxy("show stat"), BACKEND, slot);
+    if (!row) throw new SwitchError(`no statistics for ${BACKEND}/${slot}`);
+    const get = (c: string) => Number(row[c] || 0);
+    return { req: get("req_tot"), err5xx: get("hrsp_5xx"), rtimeMs: get("rtime"), status: row.status, sessions: get("scur") };
 }
 
 /** Persist the slots so a proxy restart comes back with the same live colour. */
