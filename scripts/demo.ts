@@ -1,24 +1,30 @@
 // The main job: a real release of the reference agent on the local Docker engine,
 // under load from the strict client, with a summary at the end. First run: deploys
-// the dev stack, then releases it. Later runs: release to the other demo version.
+// the demo stack, then releases it. Later runs: release to the other demo version.
+//
+// The demo works on a stack of its own, `demo`, whose stack file Pulumi.demo.yaml is
+// written here from Pulumi.dev.yaml (git ignores it): running the demo never modifies
+// a tracked file, and the salt `pulumi stack init` adds stays on this machine.
+//   scripts/demo [--stack demo] [--app NAME] [--port N]
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { LoadGenerator } from "../bench/loadClient";
+import { parseDemoArgs, writeStackFile } from "./demoStack";
 import { release } from "./release";
 
 const ROOT = path.join(__dirname, "..");
-const STACK = process.env.DEMO_STACK ?? "dev";
 const VERSIONS = ["1.0.0", "2.0.0"];
 
-function pulumi(args: string[]): string {
-    return execFileSync("pulumi", [...args, "--stack", STACK, "--non-interactive"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-}
-
 async function main(): Promise<void> {
+    const opts = parseDemoArgs(process.argv.slice(2));
+    const STACK = opts.stack;
+    const pulumi = (args: string[]): string =>
+        execFileSync("pulumi", [...args, "--stack", STACK, "--non-interactive"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    writeStackFile(opts);
     const stacks = execFileSync("pulumi", ["stack", "ls", "--json"], { cwd: ROOT, encoding: "utf8" });
     if (!(JSON.parse(stacks) as { name: string }[]).some((s) => s.name === STACK)) {
-        console.log(`creating stack ${STACK} (config: Pulumi.${STACK}.yaml)`);
+        console.log(`creating stack ${STACK} (config: Pulumi.${STACK}.yaml, written from Pulumi.dev.yaml)`);
         execFileSync("pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: ROOT, stdio: "inherit" });
     }
     let outputs = JSON.parse(pulumi(["stack", "output", "--json"]) || "{}");
@@ -54,7 +60,7 @@ report           ${path.relative(process.cwd(), file)}`);
     process.exit(report.ok && traffic.failed === 0 ? 0 : 1);
 }
 
-main().catch((err: Error) => {
+if (require.main === module) main().catch((err: Error) => {
     console.error(`demo: ${err.message}`);
     process.exit(1);
 });
