@@ -6,12 +6,13 @@ import * as os from "os";
 import * as path from "path";
 import { LoadGenerator, LoadReport } from "../../bench/loadClient";
 import { TestStack, freePort, mustRun, run, uniqueName } from "../support/pulumi";
+import { stepByStep } from "../support/steps";
 
 const ROOT = path.join(__dirname, "..", "..");
 
 describe("knowledge-base hot reload (real engine)", function () {
     this.timeout(600_000);
-    this.bail(true);
+    const step = stepByStep(); // each step builds on the state the previous one left
     const app = uniqueName("ztkb");
     const stack = new TestStack(ROOT, app);
     const kb = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-kb-"));
@@ -49,7 +50,7 @@ describe("knowledge-base hot reload (real engine)", function () {
         fs.rmSync(kb, { recursive: true, force: true });
     });
 
-    it("a changed file plans only the reindex, and pulumi up applies it in place with zero failed requests", async () => {
+    step("a changed file plans only the reindex, and pulumi up applies it in place with zero failed requests", async () => {
         expect(await ask("refund policy for annual plans")).to.include("within 30 days");
         const refunds = path.join(kb, "support", "refunds.md");
         fs.writeFileSync(refunds, fs.readFileSync(refunds, "utf8").replace("within 30 days", "within 45 days"));
@@ -69,7 +70,7 @@ describe("knowledge-base hot reload (real engine)", function () {
         expect(await ask("refund policy for annual plans")).to.include("within 45 days");
     });
 
-    it("a malformed file fails pulumi up naming the file, and the agent keeps answering from its index", async () => {
+    step("a malformed file fails pulumi up naming the file, and the agent keeps answering from its index", async () => {
         fs.writeFileSync(path.join(kb, "support", "faq.json"), '[{"q": "broken", ');
         const { up, load } = await upUnderLoad();
         expect(up.code).to.not.equal(0);
@@ -81,7 +82,7 @@ describe("knowledge-base hot reload (real engine)", function () {
         expect(health.checks.reindex.detail).to.include("support/faq.json");
     });
 
-    it("the admin endpoint answers 401 to a wrong or missing token and never logs the token", async () => {
+    step("the admin endpoint answers 401 to a wrong or missing token and never logs the token", async () => {
         const agent = `${app}-agent-${(await stack.outputs()).liveRelease}`;
         const call = (header: string[]) => run("docker", ["exec", `${app}-proxy`, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", ...header, "-X", "POST", `http://${agent}:8080/admin/reindex`]);
         expect((await call(["-H", "Authorization: Bearer wrong-token"])).stdout).to.equal("401");

@@ -5,13 +5,14 @@ import * as path from "path";
 import { LoadGenerator, LoadReport } from "../../bench/loadClient";
 import { release, ReleaseReport } from "../../scripts/release";
 import { TestStack, freePort, mustRun, uniqueName } from "../support/pulumi";
+import { stepByStep } from "../support/steps";
 
 const ROOT = path.join(__dirname, "..", "..");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("blue/green release under load (real engine)", function () {
     this.timeout(900_000);
-    this.bail(true); // each step builds on the state the previous one left
+    const step = stepByStep(); // each step builds on the state the previous one left
     const app = uniqueName("zt");
     const stack = new TestStack(ROOT, app);
     let url = "";
@@ -98,7 +99,7 @@ describe("blue/green release under load (real engine)", function () {
         await stack.remove();
     });
 
-    it("first deploy serves v1 through the proxy", async () => {
+    step("first deploy serves v1 through the proxy", async () => {
         const up = await stack.up();
         expect(up.code, up.stdout + up.stderr).to.equal(0);
         const out = await stack.outputs();
@@ -108,7 +109,7 @@ describe("blue/green release under load (real engine)", function () {
         expect(out.adminTokenValue).to.equal("[secret]");
     });
 
-    it("releases v1 -> v2 with zero failed requests and zero truncated streams", async () => {
+    step("releases v1 -> v2 with zero failed requests and zero truncated streams", async () => {
         const before = await stack.outputs();
         await stack.setConfig("agent.version", "2.0.0");
         const { up, report } = await upUnderLoad();
@@ -126,7 +127,7 @@ describe("blue/green release under load (real engine)", function () {
         expect(await agentContainers()).to.deep.equal([`${app}-agent-${after.liveRelease}`]);
     });
 
-    it("an unhealthy v3 never gets traffic: the update fails naming the failed check, v2 keeps serving", async () => {
+    step("an unhealthy v3 never gets traffic: the update fails naming the failed check, v2 keeps serving", async () => {
         const live = await stack.outputs();
         await stack.setConfig("agent.version", "3.0.0");
         await stack.setConfig("agent.faults.failHealth", "true");
@@ -140,7 +141,7 @@ describe("blue/green release under load (real engine)", function () {
         expect(await agentContainers()).to.deep.equal([`${app}-agent-${live.liveRelease}`]);
     });
 
-    it("a v3 over the 5xx threshold is flipped back automatically and the update fails clearly", async () => {
+    step("a v3 over the 5xx threshold is flipped back automatically and the update fails clearly", async () => {
         const live = await stack.outputs();
         await stack.rmConfig("agent.faults.failHealth");
         await stack.setConfig("agent.health.waitTimeoutSeconds", "20");
@@ -162,7 +163,7 @@ describe("blue/green release under load (real engine)", function () {
         expect(Object.keys(after.releases)).to.deep.equal([live.liveRelease]);
     });
 
-    it("the next good release converges", async () => {
+    step("the next good release converges", async () => {
         await stack.rmConfig("agent.faults");
         await stack.setConfig("agent.version", "3.1.0");
         const { up, report } = await upUnderLoad();
@@ -171,7 +172,7 @@ describe("blue/green release under load (real engine)", function () {
         await expectConverged("3.1.0", "2.0.0");
     });
 
-    it("a release whose `pulumi up` is killed keeps serving, and the next `pulumi up` converges", async () => {
+    step("a release whose `pulumi up` is killed keeps serving, and the next `pulumi up` converges", async () => {
         await stack.setConfig("agent.version", "4.0.0");
         await stack.setConfig("release.verifyWindowSeconds", "15");
         const report = await underLoad(async () => {
@@ -187,7 +188,7 @@ describe("blue/green release under load (real engine)", function () {
         await expectConverged("4.0.0", "3.1.0");
     });
 
-    it("a `pulumi up` killed while the new release starts leaves nothing in the way: the release helper converges", async () => {
+    step("a `pulumi up` killed while the new release starts leaves nothing in the way: the release helper converges", async () => {
         const live = await stack.outputs();
         await stack.setConfig("release.verifyWindowSeconds", "4");
         await stack.setConfig("agent.faults.startDelayMs", "8000");
@@ -211,7 +212,7 @@ describe("blue/green release under load (real engine)", function () {
         await expectConverged("5.0.0", "4.0.0");
     });
 
-    it("the release helper refuses a plan that would replace the proxy, and changes nothing", async () => {
+    step("the release helper refuses a plan that would replace the proxy, and changes nothing", async () => {
         const live = await stack.outputs();
         await stack.setConfig("proxy.port", String(await freePort()));
         let error: Error | undefined;
