@@ -2,7 +2,14 @@
 # which step broke and how to fix it, and the environment every script uses.
 # shellcheck shell=bash
 
-ZDT_HOME="${ZDT_HOME:-$HOME/.cache/zero-downtime-agents}"
+# Two homes, kept apart so that a run can start from a clean state and still reuse
+# slow-to-build tools:
+# - ZDT_HOME, the state home: the Pulumi backend, the state passphrase, env.sh and the
+#   plugin shims of this checkout. Never shared with another run that sets its own.
+# - ZDT_CACHE, the tool cache: the built Pulumi CLI and setup logs. Safe to share.
+ZDT_DEFAULT_HOME="${XDG_STATE_HOME:-$HOME/.local/state}/zero-downtime-agents"
+ZDT_HOME="${ZDT_HOME:-$ZDT_DEFAULT_HOME}"
+ZDT_CACHE="${ZDT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zero-downtime-agents}"
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PULUMI_VERSION="3.248.0"
 ZDT_START=${ZDT_START:-$(date +%s)}

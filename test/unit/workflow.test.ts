@@ -12,8 +12,12 @@ const runs = (job: string): string => workflow.jobs[job].steps.map((s: { run?: s
 describe("CI workflow (.github/workflows/release.yml)", () => {
     it("tests and previews every environment with the policy pack on pull requests", () => {
         expect(workflow.on).to.have.keys("pull_request", "push");
-        expect(runs("test")).to.include("npm test");
-        expect(fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8")).to.include("npm test");
+        expect(runs("test")).to.include(".ci/run");
+        const ci = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
+        expect(ci).to.include("npm test");
+        expect(ci).to.match(/\nscripts\/demo /);
+        expect(ci).to.match(/ZDT_HOME=\$\(mktemp -d/); // a new state home for every run
+        expect(ci).to.include("unset PULUMI_BACKEND_URL PULUMI_CONFIG_PASSPHRASE");
         expect(workflow.jobs.preview.strategy.matrix.stack).to.deep.equal(["dev", "prod"]);
         expect(runs("preview")).to.match(/pulumi preview --stack \$\{\{ matrix\.stack \}\}.*\n?.*--policy-pack policies --policy-pack-config policies\/config\/\$\{\{ matrix\.stack \}\}\.json/);
         for (const stack of workflow.jobs.preview.strategy.matrix.stack) {
@@ -33,7 +37,7 @@ describe("CI workflow (.github/workflows/release.yml)", () => {
 
     it("only runs scripts that exist", () => {
         const all = Object.keys(workflow.jobs).map(runs).join("\n");
-        for (const script of new Set(all.match(/scripts\/[\w.-]+/g) ?? [])) {
+        for (const script of new Set(all.match(/(scripts\/|\.ci\/)[\w.-]+/g) ?? [])) {
             expect(fs.existsSync(path.join(ROOT, script)), script).to.equal(true);
         }
         const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
