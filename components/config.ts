@@ -18,6 +18,11 @@ export const HealthSchema = z.object({
     waitTimeoutSeconds: seconds(5, 1800).default(120).describe("How long creation waits for 'healthy' before the release fails."),
 }).strict();
 
+export const ReindexSchema = z.object({
+    scope: z.enum(["full", "incremental"]).default("incremental").describe("Reindex scope on a knowledge change: 'incremental' re-parses only changed files."),
+    timeoutSeconds: seconds(5, 3600).default(120).describe("How long `pulumi up` waits for a knowledge reindex to finish."),
+}).strict();
+
 export const AgentSchema = z.object({
     version: version.describe("The agent version to run. Changing it is a release."),
     image: z.string().regex(/^[a-z0-9][a-z0-9._\/:-]*$/, "an image repository such as ghcr.io/acme/agent (no tag)").refine((s) => !/:[^/]*$/.test(s), "give the repository without a tag; the tag is agent.version").default("zdt-agent").describe("Image repository; the tag is agent.version."),
@@ -27,10 +32,7 @@ export const AgentSchema = z.object({
     restart: z.enum(["no", "on-failure", "always", "unless-stopped"]).default("unless-stopped").describe("Docker restart policy."),
     knowledgeDir: z.string().default("knowledge").describe("Knowledge base folder, mounted read-only at /app/knowledge."),
     configDir: z.string().default("agent-config").describe("Agent configuration folder, mounted read-only at /app/config."),
-    reindex: z.object({
-        scope: z.enum(["full", "incremental"]).default("incremental").describe("Reindex scope on a knowledge change: 'incremental' re-parses only changed files."),
-        timeoutSeconds: seconds(5, 3600).default(120).describe("How long `pulumi up` waits for a knowledge reindex to finish."),
-    }).strict().default({ scope: "incremental", timeoutSeconds: 120 }),
+    reindex: ReindexSchema.default({ scope: "incremental", timeoutSeconds: 120 }),
     llm: z.object({
         provider: z.enum(["local", "openai"]).default("local").describe("'local' answers from the knowledge base; 'openai' calls an OpenAI-compatible endpoint."),
         baseUrl: z.string().url().optional().describe("Endpoint for provider 'openai'."),

@@ -5,6 +5,7 @@
 // that serves (a new release indexes the current files when it starts anyway).
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { reindexContract } from "../rollout/reindexContract";
 import { AGENT_PORT } from "./agentRelease";
 import { folderDigest } from "./releaseId";
 
@@ -17,7 +18,7 @@ export interface KnowledgeReloadArgs {
     timeoutSeconds: number;
 }
 
-export const REINDEX_COMMAND = "node -r ts-node/register/transpile-only scripts/reindex.ts";
+export const REINDEX_COMMAND = "node -r ts-node/register/transpile-only rollout/reindex.ts";
 
 export class KnowledgeReload extends pulumi.ComponentResource {
     readonly digest: string;
@@ -30,15 +31,16 @@ export class KnowledgeReload extends pulumi.ComponentResource {
             // The agent indexes the folder when it starts; only later changes need a reindex.
             create: "echo '{}'",
             update: REINDEX_COMMAND,
-            environment: {
-                KNOWLEDGE_DIGEST: this.digest,
-                PROXY_CONTAINER: args.proxyContainer,
-                TARGET_CONTAINER: args.liveContainer,
-                AGENT_PORT: String(AGENT_PORT),
-                ADMIN_TOKEN: pulumi.secret(args.adminToken),
-                REINDEX_SCOPE: args.scope,
-                REINDEX_TIMEOUT_SECONDS: String(args.timeoutSeconds),
-            },
+            environment: reindexContract.encode({
+                knowledgeDigest: this.digest,
+                proxyContainer: args.proxyContainer,
+                targetContainer: args.liveContainer,
+                agentPort: AGENT_PORT,
+                reindexScope: args.scope,
+                reindexTimeoutSeconds: args.timeoutSeconds,
+            }),
+            // The token is its own secret input; every setting above stays visible in a diff.
+            stdin: pulumi.secret(args.adminToken),
             logging: "none",
         }, { parent: this, additionalSecretOutputs: ["stdout", "stderr"] });
         this.lastReindex = reindex.stdout;

@@ -1,6 +1,7 @@
 // The release guard rails as CrossGuard policies. Kept apart from index.ts (which
 // constructs and serves the pack) so tests can call each policy directly.
 import { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { switchContract } from "../rollout/switchContract";
 
 const CONTAINER = "docker:index/container:Container";
 const IMAGE = "docker:index/image:Image";
@@ -147,10 +148,12 @@ export const releaseWindow: ResourceValidationPolicy = {
     validateResource: (args, report) => {
         if (args.type !== COMMAND) return;
         const env: Props | undefined = args.props.environment;
-        if (!env || env.VERIFY_WINDOW_SECONDS === undefined) return;
+        // The switch's variables are named by its contract; a command without them is not a switch.
+        const windowVar = switchContract.variable("verifyWindowSeconds");
+        if (!env || env[windowVar] === undefined) return;
         const cfg = args.getConfig<{ minVerifyWindowSeconds: number; maxErrorRatePercent: number }>();
-        const window = Number(env.VERIFY_WINDOW_SECONDS);
-        const rate = Number(env.MAX_ERROR_RATE_PERCENT);
+        const window = Number(env[windowVar]);
+        const rate = Number(env[switchContract.variable("thresholds", "maxErrorRatePercent")]);
         if (window < cfg.minVerifyWindowSeconds) {
             report(`traffic switch "${args.name}" verifies for ${window}s; this stack requires at least ${cfg.minVerifyWindowSeconds}s. Fix: pulumi config set --path release.verifyWindowSeconds ${cfg.minVerifyWindowSeconds}`);
         }

@@ -4,6 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { reindexContract } from "../../rollout/reindexContract";
+import { encodeSwitchResult, switchContract } from "../../rollout/switchContract";
 
 interface Registered { type: string; name: string; inputs: Record<string, any> }
 
@@ -26,8 +28,13 @@ async function program(config: Record<string, unknown>, resources: Registered[] 
         newResource: (args) => {
             resources.push({ type: args.type, name: args.name, inputs: unwrap(args.inputs) });
             const state: Record<string, any> = { ...args.inputs };
-            if (args.type === "command:local:Command") {
-                state.stdout = JSON.stringify({ liveColor: "blue", liveRelease: args.inputs.environment.TARGET_RELEASE, liveVersion: args.inputs.environment.TARGET_VERSION, previousVersion: null, phases: {}, verification: {} });
+            if (args.type === "command:local:Command" && args.name.endsWith("-switch")) {
+                // What the switch program prints: its result for the input it was given.
+                const input = switchContract.decode(args.inputs.environment);
+                state.stdout = encodeSwitchResult({
+                    liveColor: "blue", liveRelease: input.targetRelease, liveVersion: input.targetVersion, previousColor: null, previousRelease: null, previousVersion: null,
+                    phases: {}, verification: { requests: 0, errors5xx: 0, avgResponseMs: 0, maxHealthMs: 0 },
+                });
             }
             if (args.type === "random:index/randomPassword:RandomPassword") state.result = "x".repeat(args.inputs.length);
             return { id: `${args.name}-id`, state };
@@ -49,7 +56,8 @@ async function program(config: Record<string, unknown>, resources: Registered[] 
 }
 
 const byType = (rs: Registered[], type: string) => rs.filter((r) => r.type === type);
-const envOf = (r: Registered) => r.inputs.environment.secret ?? r.inputs.environment;
+const switchOf = (r: Registered) => switchContract.decode(r.inputs.environment);
+const reindexOf = (r: Registered) => reindexContract.decode(r.inputs.environment);
 const base = { app: "unit", agent: { version: "1.0.0", buildContext: "agent" }, proxy: { port: 18999 } };
 
 describe("resource graph (mocks)", function () {
@@ -74,12 +82,14 @@ describe("resource graph (mocks)", function () {
         const commands = byType(resources, "command:local:Command");
         expect(commands.map((c) => c.name).sort()).to.deep.equal(["knowledge-reindex", "traffic-switch"]);
         const sw = commands.find((c) => c.name === "traffic-switch")!;
-        expect(sw.inputs.environment.TARGET_CONTAINER).to.equal(agent.inputs.name);
+        expect(switchOf(sw)).to.deep.include({ targetContainer: agent.inputs.name, proxyContainer: "unit-proxy", targetVersion: "1.0.0" });
+        expect(switchOf(sw).verifyWindowSeconds).to.equal(900);
         const reindex = commands.find((c) => c.name === "knowledge-reindex")!;
-        // The reindex carries the admin token, so its whole environment is a secret.
-        expect(reindex.inputs.environment).to.have.key("secret");
-        expect(envOf(reindex).TARGET_CONTAINER).to.equal(agent.inputs.name);
-        expect(envOf(reindex).KNOWLEDGE_DIGEST).to.match(/^[0-9a-f]{64}$/);
+        // The admin token is a separate secret input (stdin); every setting stays visible in a diff.
+        expect(reindex.inputs.stdin).to.deep.equal({ secret: "x".repeat(40) });
+        expect(JSON.stringify(reindex.inputs.environment)).to.not.include("secret");
+        expect(reindexOf(reindex).targetContainer).to.equal(agent.inputs.name);
+        expect(reindexOf(reindex).knowledgeDigest).to.match(/^[0-9a-f]{64}$/);
         expect(outputs.liveVersion).to.equal("1.0.0");
         expect(outputs.proxyUrl).to.equal("http://127.0.0.1:18999");
     });
@@ -96,7 +106,7 @@ describe("resource graph (mocks)", function () {
         expect(dropped).to.have.length(3);
         expect(added.every((n) => n.includes("agent-2-0-0-"))).to.equal(true);
         const sw = byType(v2.resources, "command:local:Command").find((c) => c.name === "traffic-switch")!;
-        expect(sw.inputs.environment.TARGET_VERSION).to.equal("2.0.0");
+        expect(switchOf(sw).targetVersion).to.equal("2.0.0");
     });
 
     it("any change to the agent's container is a new release, never an in-place change", async () => {
@@ -118,7 +128,7 @@ describe("resource graph (mocks)", function () {
         expect(after.resources.map(key)).to.deep.equal(before.resources.map(key));
         const changed = after.resources.filter((r, i) => JSON.stringify(r.inputs) !== JSON.stringify(before.resources[i].inputs));
         expect(changed.map(key)).to.deep.equal(["command:local:Command::knowledge-reindex"]);
-        expect(envOf(changed[0]).KNOWLEDGE_DIGEST).to.not.equal(envOf(before.resources.find((r) => r.name === "knowledge-reindex")!).KNOWLEDGE_DIGEST);
+        expect(reindexOf(changed[0]).knowledgeDigest).to.not.equal(reindexOf(before.resources.find((r) => r.name === "knowledge-reindex")!).knowledgeDigest);
     });
 
     it("invalid config fails before any resource is declared, naming every bad field", async () => {

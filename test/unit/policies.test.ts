@@ -3,6 +3,8 @@
 import { expect } from "chai";
 import { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import * as rules from "../../policies/rules";
+import { switchContract } from "../../rollout/switchContract";
+import { switchInput } from "../support/switchInput";
 
 const CONTAINER = "docker:index/container:Container";
 
@@ -78,12 +80,15 @@ describe("policies", () => {
     });
 
     it("release-verification-window: judged against the stack's config", async () => {
-        const env = (w: string, r: string) => ({ environment: { VERIFY_WINDOW_SECONDS: w, MAX_ERROR_RATE_PERCENT: r } });
+        // The switch's environment as its component writes it (the contract's encoding).
+        const env = (w: string, r: string) => ({ environment: switchContract.encode(switchInput({ verifyWindowSeconds: Number(w), thresholds: { maxErrorRatePercent: Number(r) } })) });
         const prod = { minVerifyWindowSeconds: 900, maxErrorRatePercent: 1 };
         expect(await violations(rules.releaseWindow, "command:local:Command", env("900", "1"), prod)).to.deep.equal([]);
         const v = await violations(rules.releaseWindow, "command:local:Command", env("1", "5"), prod);
         expect(v.join("\n")).to.match(/verifies for 1s; this stack requires at least 900s/).and.to.match(/tolerates 5% 5xx; this stack allows at most 1%/);
         expect(await violations(rules.releaseWindow, "command:local:Command", env("10", "1"), { minVerifyWindowSeconds: 5, maxErrorRatePercent: 1 })).to.deep.equal([]);
+        // A command that is not the switch (no switch variables) is not judged.
+        expect(await violations(rules.releaseWindow, "command:local:Command", { environment: { KNOWLEDGE_DIGEST: "x" } }, prod)).to.deep.equal([]);
     });
 
     it("admin-token-from-random: a token from RandomPassword passes, a plain one fails", async () => {

@@ -1,0 +1,85 @@
+// The typed contract between a Pulumi command resource and the program it runs. The
+// program's input is a zod schema; the component encodes it into environment
+// variables (one per leaf setting, named after it: verifyWindowSeconds ->
+// VERIFY_WINDOW_SECONDS, so each setting is its own line in a preview diff) and the
+// program decodes them with the same schema. Nobody else spells a variable name.
+import type { Input } from "@pulumi/pulumi";
+import { z } from "zod";
+
+type AnyObject = z.ZodObject<z.ZodRawShape>;
+
+/** The schema's input shape with every leaf allowed to be a Pulumi Input (a container name known at deploy time). */
+export type EnvInputs<T> = { [K in keyof T]: T[K] extends Record<string, unknown> ? EnvInputs<T[K]> : T[K] | Input<Exclude<T[K], undefined>> };
+
+/** upperSnake("maxErrorRatePercent") === "MAX_ERROR_RATE_PERCENT" */
+export function upperSnake(key: string): string {
+    return key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+}
+
+/** The nested object schema of a field, if it is one (behind .default() or .optional()). */
+function nestedObject(field: z.ZodType): AnyObject | undefined {
+    let t: any = field;
+    while (t?._zod?.def?.innerType) t = t._zod.def.innerType;
+    return t?._zod?.def?.type === "object" ? (t as AnyObject) : undefined;
+}
+
+export class EnvContract<S extends AnyObject> {
+    constructor(
+        /** Who reads it, for error messages ("traffic switch"). */
+        readonly reader: string,
+        readonly schema: S,
+    ) {}
+
+    /** Leaf settings as [path, variable name]; names are unique across nesting levels. */
+    variables(): [string[], string][] {
+        const out: [string[], string][] = [];
+        const walk = (shape: z.ZodRawShape, prefix: string[]) => {
+            for (const [key, field] of Object.entries(shape)) {
+                const nested = nestedObject(field as z.ZodType);
+                if (nested) walk(nested.shape, [...prefix, key]);
+                else out.push([[...prefix, key], upperSnake(key)]);
+            }
+        };
+        walk(this.schema.shape, []);
+        const names = out.map(([, n]) => n);
+        const twice = names.filter((n, i) => names.indexOf(n) !== i);
+        if (twice.length > 0) throw new Error(`${this.reader} contract: settings ${twice.join(", ")} would share a variable name`);
+        return out;
+    }
+
+    /** The variable that carries the setting at `path` (for readers of a preview, such as the policy pack). */
+    variable(...path: string[]): string {
+        const found = this.variables().find(([p]) => p.join(".") === path.join("."));
+        if (!found) throw new Error(`${this.reader} contract has no setting ${path.join(".")}`);
+        return found[1];
+    }
+
+    /** Environment for the command resource: every leaf present in `value`, numbers and booleans as strings. */
+    encode(value: EnvInputs<z.input<S>>): Record<string, Input<string>> {
+        const env: Record<string, Input<string>> = {};
+        for (const [path, name] of this.variables()) {
+            const leaf = path.reduce<any>((o, k) => (o === undefined ? undefined : o[k]), value);
+            if (leaf === undefined) continue;
+            env[name] = typeof leaf === "number" || typeof leaf === "boolean" ? String(leaf) : leaf;
+        }
+        return env;
+    }
+
+    /** The program's side: the environment back into the typed input, or an error naming every bad variable. */
+    decode(env: Record<string, string | undefined>): z.output<S> {
+        const raw: Record<string, any> = {};
+        for (const [path, name] of this.variables()) {
+            if (env[name] === undefined || env[name] === "") continue;
+            let o = raw;
+            for (const k of path.slice(0, -1)) o = o[k] ??= {};
+            o[path[path.length - 1]] = env[name];
+        }
+        const parsed = this.schema.safeParse(raw);
+        if (!parsed.success) {
+            const byPath = new Map(this.variables().map(([p, n]) => [p.join("."), n]));
+            const lines = parsed.error.issues.map((i) => `${byPath.get(i.path.join(".")) ?? i.path.join(".")}: ${i.message}`);
+            throw new Error(`${this.reader}: invalid environment\n  ${lines.join("\n  ")}`);
+        }
+        return parsed.data;
+    }
+}

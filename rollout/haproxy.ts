@@ -1,0 +1,128 @@
+// The HAProxy admin-socket client: slots, weights, statistics and the persisted slot
+// file. The only place that knows the backend's name, the socket's path, the field
+// positions of `show servers state` and the slot-file format (which
+// proxy/start-proxy.sh reads back when the proxy restarts).
+import type { ContainerExec } from "./docker";
+import { SLOTS, Slot } from "./switchContract";
+
+export const BACKEND = "agents";
+export const ADMIN_SOCKET = "/run/haproxy/admin.sock";
+export const SLOT_FILE = "/var/lib/zdt/slots";
+
+export class ProxyError extends Error {}
+
+export interface SlotState {
+    slot: Slot;
+    /** The address the slot points at: an agent container's name. */
+    fqdn: string;
+    /** HAProxy's own health check sees it running. */
+    up: boolean;
+    /** In maintenance (no traffic, no checks). */
+    maint: boolean;
+    weight: number;
+}
+
+export interface ServerStats {
+    req: number;
+    err5xx: number;
+    /** HAProxy's average response time over the last 1024 requests (ms). */
+    rtimeMs: number;
+    status: string;
+    sessions: number;
+}
+
+export interface PersistedSlot {
+    fqdn: string;
+    weight: number;
+    maint: boolean;
+}
+
+/** One row of `show stat` CSV (the header line names the columns). */
+export function statRow(csv: string, proxy: string, server: string): Record<string, string> | undefined {
+    const [header, ...rows] = csv.split("\n");
+    const cols = header.replace(/^#\s*/, "").split(",");
+    const row = rows.map((r) => r.split(",")).find((f) => f[0] === proxy && f[1] === server);
+    return row && Object.fromEntries(cols.map((c, i) => [c, row[i] ?? ""]));
+}
+
+/** `show servers state <backend>` into slot states (fields by position, as HAProxy 2.x prints them). */
+export function parseServersState(out: string): Partial<Record<Slot, SlotState>> {
+    const result: Partial<Record<Slot, SlotState>> = {};
+    for (const line of out.split("\n")) {
+        const f = line.trim().split(/\s+/);
+        if (f.length < 18 || line.startsWith("#")) continue;
+        const slot = f[3] as Slot;
+        if (!SLOTS.includes(slot)) continue;
+        const admin = Number(f[6]);
+        // srv_op_state 2 = running; admin bits 0x01 forced, 0x02 inherited, 0x20 DNS-resolution maintenance.
+        // (0x04 only records "disabled" in the config file and stays set after "state ready".)
+        result[slot] = { slot, fqdn: f[17], up: Number(f[5]) === 2, maint: (admin & 0x23) !== 0, weight: Number(f[7]) };
+    }
+    return result;
+}
+
+/** The slot file: "<slot> <address> <weight> <ready|maint>" per line. */
+export function slotFile(state: Record<Slot, PersistedSlot>): string {
+    return SLOTS.map((s) => `${s} ${state[s].fqdn} ${state[s].weight} ${state[s].maint ? "maint" : "ready"}`).join("\n") + "\n";
+}
+
+export class HaproxyAdmin {
+    constructor(
+        /** Runs a command inside the proxy container. */
+        private readonly exec: ContainerExec,
+        /** The proxy's name, for messages. */
+        readonly proxyName: string,
+    ) {}
+
+    /** Sends commands in one admin-socket session; HAProxy runs them in order, with no gap for traffic in between. */
+    async send(...commands: string[]): Promise<string> {
+        const out = await this.exec(["socat", "stdio", ADMIN_SOCKET], commands.join(";") + "\n");
+        if (/^(Unknown command|No such|Require|Invalid|Can't|Cannot|'[^']*' expects)/im.test(out)) {
+            throw new ProxyError(`proxy refused "${commands.join("; ")}": ${out.trim()}`);
+        }
+        return out;
+    }
+
+    async slots(): Promise<Record<Slot, SlotState>> {
+        const found = parseServersState(await this.send(`show servers state ${BACKEND}`));
+        for (const s of SLOTS) if (!found[s]) throw new ProxyError(`proxy ${this.proxyName} has no server ${BACKEND}/${s}; is it the zero-downtime proxy image?`);
+        return found as Record<Slot, SlotState>;
+    }
+
+    /** Points an idle slot at a container, with weight 0: checked by HAProxy, given no traffic. */
+    assign(slot: Slot, fqdn: string): Promise<string> {
+        const s = `${BACKEND}/${slot}`;
+        return this.send(`set server ${s} state maint`, `set server ${s} fqdn ${fqdn}`, `set server ${s} weight 0`, `set server ${s} state ready`);
+    }
+
+    /**
+     * Sets the weights of several slots in one session, in the order given. A flip
+     * raises the new slot before it lowers the old one, so no request between the two
+     * commands finds both at weight 0.
+     */
+    setWeights(...weights: [Slot, number][]): Promise<string> {
+        return this.send(...weights.map(([s, w]) => `set server ${BACKEND}/${s} weight ${w}`));
+    }
+
+    maint(slot: Slot): Promise<string> {
+        return this.send(`set server ${BACKEND}/${slot} state maint`);
+    }
+
+    async stats(slot: Slot): Promise<ServerStats> {
+        const row = statRow(await this.send("show stat"), BACKEND, slot);
+        if (!row) throw new ProxyError(`no statistics for ${BACKEND}/${slot}`);
+        const get = (c: string) => Number(row[c] || 0);
+        return { req: get("req_tot"), err5xx: get("hrsp_5xx"), rtimeMs: get("rtime"), status: row.status, sessions: get("scur") };
+    }
+
+    /** Requests the frontend has seen, and how many it answered with 5xx. */
+    async totals(): Promise<{ requests: number; errors5xx: number }> {
+        const fe = statRow(await this.send("show stat"), BACKEND, "FRONTEND");
+        return fe ? { requests: Number(fe.req_tot), errors5xx: Number(fe.hrsp_5xx) } : { requests: 0, errors5xx: 0 };
+    }
+
+    /** Persists the slots, so a proxy restart comes back with the same live colour. */
+    async persist(state: Record<Slot, PersistedSlot>): Promise<void> {
+        await this.exec(["sh", "-c", `cat > ${SLOT_FILE}.new && mv ${SLOT_FILE}.new ${SLOT_FILE}`], slotFile(state));
+    }
+}

@@ -1,0 +1,44 @@
+// Entry point of the traffic switch, run by the TrafficSwitch command resource:
+// decodes its input (rollout/switchContract.ts), runs the release (rollout/switch.ts)
+// against the proxy through the Docker CLI, bounded by an overall timeout, and prints
+// the result as one JSON line on stdout. Progress goes to stderr.
+import { containerExec, releaseLabels } from "./docker";
+import { HaproxyAdmin, ProxyError } from "./haproxy";
+import { ProxyProbes } from "./probes";
+import { CONFIRM_TIMEOUT_MS, runSwitch, SwitchError } from "./switch";
+import { encodeSwitchResult, lastSwitchResult, switchContract } from "./switchContract";
+
+/** Slack on top of the gate and the window for the confirmation and the admin commands. */
+const OVERALL_SLACK_MS = 90_000 + CONFIRM_TIMEOUT_MS;
+
+export async function main(env: NodeJS.ProcessEnv): Promise<void> {
+    const t0 = Date.now();
+    const log = (msg: string) => process.stderr.write(`[switch +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
+    const input = switchContract.decode(env);
+    const exec = containerExec(input.proxyContainer);
+    const deadline = setTimeout(() => {
+        process.stderr.write(`traffic switch: gave up after ${Math.round((Date.now() - t0) / 1000)}s (overall timeout)\n`);
+        process.exit(3);
+    }, (input.healthGateTimeoutSeconds + input.verifyWindowSeconds) * 1000 + OVERALL_SLACK_MS);
+    try {
+        const result = await runSwitch(input, {
+            admin: new HaproxyAdmin(exec, input.proxyContainer),
+            probes: new ProxyProbes(exec, input.proxyPort),
+            releaseOf: releaseLabels,
+            lastRun: lastSwitchResult(env.PULUMI_COMMAND_STDOUT),
+            clock: { now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+            log,
+        });
+        process.stdout.write(encodeSwitchResult(result) + "\n");
+    } finally {
+        clearTimeout(deadline);
+    }
+}
+
+if (require.main === module) {
+    main(process.env).catch((err: Error) => {
+        const known = err instanceof SwitchError || err instanceof ProxyError;
+        process.stderr.write(`${known ? "" : "traffic switch: "}${err.message}\n`);
+        process.exit(1);
+    });
+}

@@ -1,0 +1,169 @@
+// The release itself: gate, flip, confirm, verify, and flip back on a breach.
+//
+//   1. read which slot (blue/green) is live from HAProxy itself (ground truth);
+//   2. point the idle slot at the new release, weight 0 (checked, no traffic);
+//   3. health gate: /health through the proxy, pinned to the slot, answers 200 from the
+//      new release three times in a row, and HAProxy's own check sees it UP;
+//   4. flip: new slot weight 100, old slot weight 0, in one admin-socket session - no
+//      reload, no worker restart, no client connection closed;
+//   5. confirm through the proxy that answers come from the new release;
+//   6. verify for the window (rollout/verdict.ts); on a breach flip back at once and
+//      fail naming the threshold and by how much.
+// Everything it touches comes in `SwitchDeps`, so unit tests run it against fakes.
+import type { HaproxyAdmin, PersistedSlot } from "./haproxy";
+import { failedChecks, HealthAnswer, ProxyProbes } from "./probes";
+import { SLOTS, Slot, SwitchInput, SwitchResult } from "./switchContract";
+import { badHealth, judge, Sample } from "./verdict";
+
+export class SwitchError extends Error {}
+
+export interface Clock {
+    now(): number;
+    sleep(ms: number): Promise<void>;
+}
+
+export interface SwitchDeps {
+    admin: HaproxyAdmin;
+    probes: Pick<ProxyProbes, "slotHealth" | "servedRelease" | "chat">;
+    /** The release labels of a container (which release a slot serves). */
+    releaseOf(container: string): Promise<{ release: string; version?: string } | undefined>;
+    /** The result of the last successful run (what the command provider passes back). */
+    lastRun?: SwitchResult;
+    clock: Clock;
+    log(message: string): void;
+}
+
+/** Answers in a row from the new release that the health gate and the confirmation want. */
+export const GATE_STREAK = 3;
+export const CONFIRM_STREAK = 5;
+export const CONFIRM_TIMEOUT_MS = 30_000;
+export const GATE_POLL_MS = 300;
+const PROGRESS_EVERY_MS = 15_000;
+
+export function otherSlot(slot: Slot): Slot {
+    return slot === "blue" ? "green" : "blue";
+}
+
+export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<SwitchResult> {
+    const { admin, probes, clock, log } = deps;
+    const phases: SwitchResult["phases"] = {};
+    const target = input.targetContainer;
+
+    const before = await admin.slots();
+    const live = SLOTS.find((s) => !before[s].maint && before[s].weight > 0);
+    const liveInfo = live ? await deps.releaseOf(before[live].fqdn) : undefined;
+
+    const flipBack = async (slot: Slot, reason: string): Promise<never> => {
+        if (!live || live === slot) {
+            throw new SwitchError(`verification failed: ${reason}. There is no previous colour to return to; ${input.targetRelease} keeps serving.`);
+        }
+        const start = clock.now();
+        await admin.setWeights([live, 100], [slot, 0]);
+        const ms = clock.now() - start;
+        await admin.maint(slot).catch(() => undefined);
+        const s = await admin.slots();
+        await admin.persist({ [live]: { fqdn: s[live].fqdn, weight: 100, maint: false }, [slot]: { fqdn: s[slot].fqdn, weight: 0, maint: true } } as Record<Slot, PersistedSlot>);
+        throw new SwitchError(`verification failed: ${reason}. Traffic flipped back to ${live} (${s[live].fqdn}) in ${ms} ms; ${input.targetRelease} gets no traffic.`);
+    };
+
+    let slot: Slot;
+    if (live && before[live].fqdn === target) {
+        slot = live;
+        log(`${input.targetRelease} is already live on ${live}; verifying it again`);
+    } else {
+        slot = live === "blue" ? "green" : "blue";
+        log(`live: ${live ? `${live} (${liveInfo?.release ?? before[live].fqdn})` : "none (first deploy)"}; bringing ${input.targetRelease} up on ${slot}`);
+        await admin.assign(slot, target);
+
+        const gateStart = clock.now();
+        let last: HealthAnswer = { code: 0, body: "", ms: 0 };
+        let streak = 0;
+        for (;;) {
+            last = await probes.slotHealth(slot);
+            const s = (await admin.slots())[slot];
+            streak = last.code === 200 && last.release === input.targetRelease && s.up ? streak + 1 : 0;
+            if (streak >= GATE_STREAK) break;
+            if (clock.now() - gateStart > input.healthGateTimeoutSeconds * 1000) {
+                await admin.maint(slot);
+                const from = last.release && last.release !== input.targetRelease ? ` (answered by ${last.release}, not the new release)` : "";
+                throw new SwitchError(`health gate: ${input.targetRelease} did not pass /health through the proxy within ${input.healthGateTimeoutSeconds}s ` +
+                    `(last answer ${last.code || "none"}${from}: ${failedChecks(last.body)}); traffic stays on ${live ?? "nothing"}`);
+            }
+            await clock.sleep(GATE_POLL_MS);
+        }
+        phases.healthGateMs = clock.now() - gateStart;
+        log(`health gate passed in ${phases.healthGateMs} ms (/health ${last.ms} ms)`);
+
+        const flipStart = clock.now();
+        await admin.setWeights([slot, 100], ...(live ? [[live, 0] as [Slot, number]] : []));
+        phases.flipMs = clock.now() - flipStart;
+        const idle = otherSlot(slot);
+        await admin.persist({ [slot]: { fqdn: target, weight: 100, maint: false }, [idle]: { fqdn: before[idle].fqdn, weight: 0, maint: !live } } as Record<Slot, PersistedSlot>);
+        log(`flipped ${live ?? "(none)"} -> ${slot} in ${phases.flipMs} ms`);
+    }
+
+    // Confirm through the proxy: several answers in a row from the new release.
+    const confirmStart = clock.now();
+    let streak = 0;
+    while (streak < CONFIRM_STREAK) {
+        streak = (await probes.servedRelease()) === input.targetRelease ? streak + 1 : 0;
+        if (clock.now() - confirmStart > CONFIRM_TIMEOUT_MS) {
+            await flipBack(slot, `answers through the proxy did not come from the new release within ${CONFIRM_TIMEOUT_MS / 1000}s`);
+        }
+    }
+    phases.confirmMs = clock.now() - confirmStart;
+
+    // Verification window.
+    const t = input.thresholds;
+    const windowMs = input.verifyWindowSeconds * 1000;
+    const verifyStart = clock.now();
+    const base = await admin.stats(slot);
+    let current = base;
+    let maxHealthMs = 0;
+    let badStreak = 0;
+    let lastProgress = verifyStart;
+    log(`verifying ${input.targetRelease} for ${input.verifyWindowSeconds}s (5xx <= ${t.maxErrorRatePercent}%, latency <= ${t.maxLatencyMs} ms, /health <= ${t.maxHealthResponseMs} ms)`);
+    while (clock.now() - verifyStart < windowMs) {
+        await Promise.all([probes.chat(input.probeRequestsPerTick), clock.sleep(input.probeIntervalMs)]);
+        if (clock.now() - lastProgress >= PROGRESS_EVERY_MS) {
+            lastProgress = clock.now();
+            log(`verifying: ${Math.round((clock.now() - verifyStart) / 1000)}s of ${input.verifyWindowSeconds}s, ${current.req - base.req} requests, ${current.err5xx - base.err5xx} 5xx`);
+        }
+        const h = await probes.slotHealth(slot);
+        current = await admin.stats(slot);
+        maxHealthMs = Math.max(maxHealthMs, h.ms);
+        badStreak = badHealth(h, t) ? badStreak + 1 : 0;
+        const sample: Sample = {
+            requests: current.req - base.req,
+            errors5xx: current.err5xx - base.err5xx,
+            avgResponseMs: current.rtimeMs,
+            health: { code: h.code, ms: h.ms, failedChecks: failedChecks(h.body), badStreak },
+        };
+        const verdict = judge(sample, t);
+        if (!verdict.ok) await flipBack(slot, verdict.breach.message);
+    }
+    phases.verifyMs = clock.now() - verifyStart;
+    const requests = current.req - base.req;
+    const errors = current.err5xx - base.err5xx;
+    log(`verification passed: ${requests} requests, ${errors} 5xx, avg response ${current.rtimeMs} ms, max /health ${maxHealthMs} ms`);
+
+    // The previous release: what was live when this run started, or, when this run only
+    // re-verifies (an earlier run was interrupted after its flip), what the last
+    // successful run left live.
+    const prev = deps.lastRun;
+    const previous = live && live !== slot
+        ? { color: live, release: liveInfo?.release ?? null, version: liveInfo?.version ?? null }
+        : prev && prev.liveRelease !== input.targetRelease
+            ? { color: prev.liveColor, release: prev.liveRelease, version: prev.liveVersion }
+            : { color: prev?.previousColor ?? null, release: prev?.previousRelease ?? null, version: prev?.previousVersion ?? null };
+    return {
+        liveColor: slot,
+        liveRelease: input.targetRelease,
+        liveVersion: input.targetVersion,
+        previousColor: previous.color,
+        previousRelease: previous.release,
+        previousVersion: previous.version,
+        phases,
+        verification: { requests, errors5xx: errors, avgResponseMs: current.rtimeMs, maxHealthMs },
+    };
+}

@@ -1,0 +1,69 @@
+// What the TrafficSwitch component gives the switch program (rollout/main.ts), and
+// what the program returns on stdout. The release settings are the stack schema's own
+// (components/config.ts), so their defaults and limits live in one place.
+import { z } from "zod";
+import { ReleaseSchema } from "../components/config";
+import { EnvContract } from "./envContract";
+
+export const SLOTS = ["blue", "green"] as const;
+export type Slot = (typeof SLOTS)[number];
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+export const SwitchInputSchema = z.object({
+    /** The proxy container; every probe and admin command runs inside it (`docker exec`). */
+    proxyContainer: z.string().min(1),
+    /** The port HAProxy listens on inside its container. */
+    proxyPort: port,
+    /** The port the agents listen on (HAProxy's server lines carry it). */
+    agentPort: port,
+    /** The new release: its container (the address the idle slot is pointed at), release id and version. */
+    targetContainer: z.string().min(1),
+    targetRelease: z.string().min(1),
+    targetVersion: z.string().min(1),
+    ...ReleaseSchema.pick({ healthGateTimeoutSeconds: true, verifyWindowSeconds: true, probeIntervalMs: true, probeRequestsPerTick: true, thresholds: true }).shape,
+});
+export type SwitchInput = z.output<typeof SwitchInputSchema>;
+export type Thresholds = SwitchInput["thresholds"];
+
+export const switchContract = new EnvContract("traffic switch", SwitchInputSchema);
+
+export const SwitchResultSchema = z.object({
+    liveColor: z.enum(SLOTS),
+    liveRelease: z.string(),
+    liveVersion: z.string(),
+    previousColor: z.enum(SLOTS).nullable(),
+    previousRelease: z.string().nullable(),
+    previousVersion: z.string().nullable(),
+    /** Durations in ms of the phases this run went through (a re-verification has no gate or flip). */
+    phases: z.object({ healthGateMs: z.number().optional(), flipMs: z.number().optional(), confirmMs: z.number().optional(), verifyMs: z.number().optional() }),
+    /** The new release's figures over the verification window (proxy statistics of its server). */
+    verification: z.object({ requests: z.number(), errors5xx: z.number(), avgResponseMs: z.number(), maxHealthMs: z.number() }),
+});
+export type SwitchResult = z.output<typeof SwitchResultSchema>;
+
+export function encodeSwitchResult(result: SwitchResult): string {
+    return JSON.stringify(SwitchResultSchema.parse(result));
+}
+
+/** The switch's stdout back into its result; throws naming what is wrong. */
+export function decodeSwitchResult(stdout: string): SwitchResult {
+    let json: unknown;
+    try {
+        json = JSON.parse(stdout);
+    } catch {
+        throw new Error(`traffic switch result is not JSON: ${stdout.slice(0, 200)}`);
+    }
+    const parsed = SwitchResultSchema.safeParse(json);
+    if (!parsed.success) throw new Error(`traffic switch result: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    return parsed.data;
+}
+
+/** The last successful run's result, which the command provider passes to the next run (PULUMI_COMMAND_STDOUT). */
+export function lastSwitchResult(stdout: string | undefined): SwitchResult | undefined {
+    try {
+        return stdout ? decodeSwitchResult(stdout) : undefined;
+    } catch {
+        return undefined;
+    }
+}

@@ -1,0 +1,140 @@
+// A fake of what the switch reaches inside the proxy container: HAProxy's admin socket
+// (the commands it sends, answered in HAProxy 2.6's own formats), the slot file, and
+// curl through the proxy to agent "containers" whose behaviour a test sets. Time is
+// virtual: sleeping advances the clock at once, so a 900 s window runs in milliseconds.
+import type { ContainerExec } from "../../rollout/docker";
+import { ADMIN_SOCKET } from "../../rollout/haproxy";
+import type { Clock } from "../../rollout/switch";
+import type { Slot } from "../../rollout/switchContract";
+
+export interface FakeAgent {
+    release: string;
+    version: string;
+    /** /health answer: status code and response time. */
+    healthCode?: number;
+    healthMs?: number;
+    /** Share of chat requests answered 5xx, and the average response time HAProxy reports. */
+    errorRate?: number;
+    rtimeMs?: number;
+}
+
+interface FakeServer {
+    fqdn: string;
+    weight: number;
+    maint: boolean;
+    req: number;
+    err5xx: number;
+}
+
+export class FakeProxy {
+    /** Every admin-socket session, as sent (commands joined by ";"). */
+    readonly sessions: string[] = [];
+    /** Every slot file written. */
+    readonly persisted: string[] = [];
+    readonly agents = new Map<string, FakeAgent>();
+    private readonly servers: Record<Slot, FakeServer>;
+    private t = 1_000_000;
+    private errorCarry = new Map<string, number>();
+
+    readonly clock: Clock = {
+        now: () => this.t,
+        sleep: async (ms) => {
+            this.t += ms;
+        },
+    };
+
+    constructor(live?: { slot: Slot; agent: string }) {
+        const idle = (): FakeServer => ({ fqdn: "unassigned.invalid", weight: 0, maint: true, req: 0, err5xx: 0 });
+        this.servers = { blue: idle(), green: idle() };
+        if (live) this.servers[live.slot] = { fqdn: live.agent, weight: 100, maint: false, req: 0, err5xx: 0 };
+    }
+
+    /** The admin commands of every session that changed something (`set ...`). */
+    setCommands(): string[] {
+        return this.sessions.filter((s) => s.startsWith("set ")).flatMap((s) => s.split(";"));
+    }
+
+    serving(): Slot | undefined {
+        return (["blue", "green"] as Slot[]).filter((s) => !this.servers[s].maint && this.servers[s].weight > 0).sort((a, b) => this.servers[b].weight - this.servers[a].weight)[0];
+    }
+
+    readonly exec: ContainerExec = async (args, input = "") => {
+        this.t += 5; // every docker exec takes a little time
+        if (args[0] === "socat" && args[2] === ADMIN_SOCKET) return this.admin(input.trim());
+        if (args[0] === "sh") {
+            this.persisted.push(input);
+            return "";
+        }
+        if (args[0] === "curl") return this.curl(args);
+        throw new Error(`fake proxy: unexpected command ${args.join(" ")}`);
+    };
+
+    private admin(session: string): string {
+        this.sessions.push(session);
+        const out: string[] = [];
+        for (const cmd of session.split(";")) {
+            let m: RegExpMatchArray | null;
+            if ((m = cmd.match(/^set server agents\/(blue|green) (state|fqdn|weight) (\S+)$/))) {
+                const s = this.servers[m[1] as Slot];
+                if (m[2] === "state") s.maint = m[3] === "maint";
+                else if (m[2] === "fqdn") s.fqdn = m[3];
+                else s.weight = Number(m[3]);
+            } else if (cmd === "show servers state agents") {
+                out.push("1", "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord");
+                (["blue", "green"] as Slot[]).forEach((slot, i) => {
+                    const s = this.servers[slot];
+                    const up = !s.maint && this.health(s.fqdn).code === 200;
+                    out.push(`3 agents ${i + 1} ${slot} 172.18.0.${i + 2} ${up ? 2 : 0} ${s.maint ? 1 : 4} ${s.weight} ${s.weight} 10 6 3 4 6 0 0 0 ${s.fqdn} 8080 -`);
+                });
+            } else if (cmd === "show stat") {
+                const cols = "pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime".split(",");
+                const row = (sv: string, req: number, err: number, rtime: number) =>
+                    cols.map((c) => ({ pxname: "agents", svname: sv, req_tot: String(req), hrsp_5xx: String(err), rtime: String(rtime), status: "UP" } as Record<string, string>)[c] ?? "").join(",");
+                const total = (k: "req" | "err5xx") => this.servers.blue[k] + this.servers.green[k];
+                out.push(`# ${cols.join(",")}`, row("FRONTEND", total("req"), total("err5xx"), 0));
+                for (const slot of ["blue", "green"] as Slot[]) {
+                    const s = this.servers[slot];
+                    out.push(row(slot, s.req, s.err5xx, this.agents.get(s.fqdn)?.rtimeMs ?? 3));
+                }
+            } else {
+                return `Unknown command: '${cmd}'\n`;
+            }
+        }
+        return out.join("\n") + "\n";
+    }
+
+    private health(container: string): { code: number; ms: number } {
+        const a = this.agents.get(container);
+        return a ? { code: a.healthCode ?? 200, ms: a.healthMs ?? 4 } : { code: 503, ms: 1 };
+    }
+
+    private body(container: string): string {
+        const a = this.agents.get(container);
+        return a ? JSON.stringify({ status: a.healthCode === 503 ? "failing" : "ok", releaseId: a.release, version: a.version, checks: { knowledge: { ok: a.healthCode !== 503, detail: "fault (FAULT_HEALTH=fail)" } } }) : "";
+    }
+
+    private curl(args: string[]): string {
+        const pinned = args.find((a) => a.startsWith("x-zdt-slot: "))?.slice("x-zdt-slot: ".length) as Slot | undefined;
+        const url = args[args.length - 1];
+        if (url.endsWith("/health")) {
+            const s = this.servers[pinned ?? this.serving()!];
+            const h = this.health(s.fqdn);
+            return `${this.body(s.fqdn)}\n${h.code} ${h.ms / 1000}`;
+        }
+        const slot = this.serving();
+        if (!slot) return "";
+        const s = this.servers[slot];
+        if (url.endsWith("/version")) return this.body(s.fqdn);
+        if (url.endsWith("/v1/chat")) {
+            const n = args.filter((a) => a.endsWith("/v1/chat")).length;
+            const rate = this.agents.get(s.fqdn)?.errorRate ?? 0;
+            const carried = (this.errorCarry.get(s.fqdn) ?? 0) + n * rate;
+            const errors = Math.floor(carried);
+            this.errorCarry.set(s.fqdn, carried - errors);
+            s.req += n;
+            s.err5xx += errors;
+            return "";
+        }
+        throw new Error(`fake proxy: unexpected URL ${url}`);
+    }
+}

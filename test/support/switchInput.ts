@@ -1,0 +1,19 @@
+// A complete, valid traffic-switch input for tests and fixtures: the schema's defaults
+// for every release setting, with the given overrides.
+import { ReleaseSchema } from "../../components/config";
+import { SwitchInput, SwitchInputSchema } from "../../rollout/switchContract";
+
+export function switchInput(overrides: Partial<Omit<SwitchInput, "thresholds">> & { thresholds?: Partial<SwitchInput["thresholds"]> } = {}): SwitchInput {
+    const release = ReleaseSchema.parse({});
+    return SwitchInputSchema.parse({
+        proxyContainer: "app-proxy",
+        proxyPort: 8080,
+        agentPort: 8080,
+        targetContainer: "app-agent-2-0-0-abcdef12",
+        targetRelease: "2-0-0-abcdef12",
+        targetVersion: "2.0.0",
+        ...release,
+        ...overrides,
+        thresholds: { ...release.thresholds, ...overrides.thresholds },
+    });
+}

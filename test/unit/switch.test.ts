@@ -1,0 +1,117 @@
+// The switch's decisions without Docker: the admin commands a first deploy, a flip, a
+// flip-back, a failed gate and an interrupted run send, against a fake proxy that
+// answers in HAProxy's own formats.
+import { expect } from "chai";
+import { HaproxyAdmin } from "../../rollout/haproxy";
+import { ProxyProbes } from "../../rollout/probes";
+import { runSwitch, SwitchDeps, SwitchError } from "../../rollout/switch";
+import type { SwitchResult } from "../../rollout/switchContract";
+import { FakeAgent, FakeProxy } from "../support/fakeProxy";
+import { switchInput } from "../support/switchInput";
+
+const V1: FakeAgent = { release: "1-0-0-aaaaaaaa", version: "1.0.0" };
+const V2: FakeAgent = { release: "2-0-0-bbbbbbbb", version: "2.0.0" };
+const C1 = "app-agent-1-0-0-aaaaaaaa";
+const C2 = "app-agent-2-0-0-bbbbbbbb";
+const toV2 = switchInput({ targetContainer: C2, targetRelease: V2.release, targetVersion: V2.version, verifyWindowSeconds: 30, probeIntervalMs: 1000 });
+
+function deps(proxy: FakeProxy, lastRun?: SwitchResult): SwitchDeps & { lines: string[] } {
+    const lines: string[] = [];
+    return {
+        admin: new HaproxyAdmin(proxy.exec, "app-proxy"),
+        probes: new ProxyProbes(proxy.exec, 8080),
+        releaseOf: async (c) => {
+            const a = proxy.agents.get(c);
+            return a && { release: a.release, version: a.version };
+        },
+        lastRun,
+        clock: proxy.clock,
+        log: (l) => lines.push(l),
+        lines,
+    };
+}
+
+async function failure(p: Promise<unknown>): Promise<Error> {
+    try {
+        await p;
+    } catch (err) {
+        return err as Error;
+    }
+    throw new Error("expected the switch to fail");
+}
+
+describe("traffic switch (fake proxy)", () => {
+    it("a first deploy points blue at the release, gates it, and gives it all traffic", async () => {
+        const proxy = new FakeProxy();
+        proxy.agents.set(C2, V2);
+        const result = await runSwitch(toV2, deps(proxy));
+        expect(proxy.setCommands()).to.deep.equal([
+            "set server agents/blue state maint", `set server agents/blue fqdn ${C2}`, "set server agents/blue weight 0", "set server agents/blue state ready",
+            "set server agents/blue weight 100",
+        ]);
+        expect(proxy.persisted).to.deep.equal([`blue ${C2} 100 ready\ngreen unassigned.invalid 0 maint\n`]);
+        expect(result).to.deep.include({ liveColor: "blue", liveRelease: V2.release, liveVersion: "2.0.0", previousColor: null, previousRelease: null, previousVersion: null });
+        expect(result.phases.verifyMs).to.be.at.least(30_000);
+        expect(result.verification.requests).to.be.greaterThan(100); // the synthetic probes, 5 a tick
+    });
+
+    it("a release brings the idle slot up at weight 0 and flips both weights in one admin session", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, V2);
+        const result = await runSwitch(toV2, deps(proxy));
+        const sets = proxy.sessions.filter((s) => s.startsWith("set "));
+        expect(sets).to.deep.equal([
+            `set server agents/green state maint;set server agents/green fqdn ${C2};set server agents/green weight 0;set server agents/green state ready`,
+            "set server agents/green weight 100;set server agents/blue weight 0",
+        ]);
+        expect(proxy.persisted).to.deep.equal([`blue ${C1} 0 ready\ngreen ${C2} 100 ready\n`]);
+        expect(result).to.deep.include({ liveColor: "green", previousColor: "blue", previousRelease: V1.release, previousVersion: "1.0.0" });
+    });
+
+    it("a breach during verification flips back at once, parks the new slot, and fails naming the threshold", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, { ...V2, errorRate: 0.5 });
+        const err = await failure(runSwitch(toV2, deps(proxy)));
+        expect(err).to.be.instanceOf(SwitchError);
+        expect(err.message).to.match(/^verification failed: 5xx rate 5\d\.\d% \(\d+ of \d+ requests\) exceeds threshold 1% by 4\d\.\d points\. Traffic flipped back to blue/);
+        expect(proxy.setCommands().slice(-3)).to.deep.equal(["set server agents/blue weight 100", "set server agents/green weight 0", "set server agents/green state maint"]);
+        expect(proxy.serving()).to.equal("blue");
+        expect(proxy.persisted.at(-1)).to.equal(`blue ${C1} 100 ready\ngreen ${C2} 0 maint\n`);
+    });
+
+    it("a release failing its health gate never gets weight; traffic stays on the live slot", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, { ...V2, healthCode: 503 });
+        const err = await failure(runSwitch({ ...toV2, healthGateTimeoutSeconds: 10 }, deps(proxy)));
+        expect(err.message).to.match(/^health gate: 2-0-0-bbbbbbbb did not pass \/health through the proxy within 10s \(last answer 503: failed checks: knowledge \(fault \(FAULT_HEALTH=fail\)\)\); traffic stays on blue$/);
+        expect(proxy.setCommands().filter((c) => c.includes("weight") && !c.endsWith("weight 0"))).to.deep.equal([]);
+        expect(proxy.setCommands().at(-1)).to.equal("set server agents/green state maint");
+        expect(proxy.persisted).to.deep.equal([]);
+        expect(proxy.serving()).to.equal("blue");
+    });
+
+    it("a run interrupted after its flip only re-verifies: no admin command changes anything", async () => {
+        const proxy = new FakeProxy({ slot: "green", agent: C2 });
+        proxy.agents.set(C1, V1).set(C2, V2);
+        const lastRun: SwitchResult = {
+            liveColor: "blue", liveRelease: V1.release, liveVersion: "1.0.0", previousColor: null, previousRelease: null, previousVersion: null,
+            phases: {}, verification: { requests: 0, errors5xx: 0, avgResponseMs: 0, maxHealthMs: 0 },
+        };
+        const d = deps(proxy, lastRun);
+        const result = await runSwitch(toV2, d);
+        expect(proxy.setCommands()).to.deep.equal([]);
+        expect(proxy.persisted).to.deep.equal([]);
+        expect(d.lines[0]).to.equal(`${V2.release} is already live on green; verifying it again`);
+        // The previous release is what the last successful run left live.
+        expect(result).to.deep.include({ liveColor: "green", previousColor: "blue", previousRelease: V1.release, previousVersion: "1.0.0" });
+        expect(result.phases).to.not.have.property("flipMs");
+    });
+
+    it("a breach with no previous slot to return to fails, and the only release keeps serving", async () => {
+        const proxy = new FakeProxy();
+        proxy.agents.set(C2, { ...V2, errorRate: 1 });
+        const err = await failure(runSwitch(toV2, deps(proxy)));
+        expect(err.message).to.match(/There is no previous colour to return to; 2-0-0-bbbbbbbb keeps serving\.$/);
+        expect(proxy.serving()).to.equal("blue");
+    });
+});

@@ -1,0 +1,53 @@
+// The verification verdict as a table: samples against thresholds.
+import { expect } from "chai";
+import { badHealth, judge, Sample } from "../../rollout/verdict";
+import { switchInput } from "../support/switchInput";
+
+const T = switchInput({ thresholds: { maxErrorRatePercent: 1, maxLatencyMs: 5000, maxHealthResponseMs: 500, minRequests: 20 } }).thresholds;
+const healthy = { code: 200, ms: 5, failedChecks: "", badStreak: 0 };
+const sample = (s: Partial<Omit<Sample, "health">> & { health?: Partial<Sample["health"]> }): Sample =>
+    ({ requests: 100, errors5xx: 0, avgResponseMs: 50, ...s, health: { ...healthy, ...s.health } });
+
+describe("verification verdict", () => {
+    const table: [string, Sample, string | null][] = [
+        ["a clean sample passes", sample({}), null],
+        ["no traffic yet: rate and latency inconclusive, not failed", sample({ requests: 0, errors5xx: 0, avgResponseMs: 0 }), null],
+        ["below the minimum sample even with every request failing", sample({ requests: 19, errors5xx: 19 }), null],
+        ["at the minimum sample the rate is judged", sample({ requests: 20, errors5xx: 1 }), "error-rate"],
+        ["5xx rate exactly at the threshold passes", sample({ requests: 100, errors5xx: 1 }), null],
+        ["5xx rate just over the threshold fails", sample({ requests: 1000, errors5xx: 11 }), "error-rate"],
+        ["latency exactly at the threshold passes", sample({ avgResponseMs: 5000 }), null],
+        ["latency over the threshold fails", sample({ avgResponseMs: 5001 }), "latency"],
+        ["/health failing twice in a row is not yet a breach", sample({ health: { code: 503, badStreak: 2 } }), null],
+        ["/health failing three times in a row is", sample({ health: { code: 503, badStreak: 3 } }), "health"],
+        ["/health slow three times in a row", sample({ health: { ms: 501, badStreak: 3 } }), "health-response-time"],
+        ["/health exactly at its threshold passes", sample({ health: { ms: 500, badStreak: 0 } }), null],
+    ];
+    for (const [title, s, metric] of table) {
+        it(title, () => {
+            const v = judge(s, T);
+            if (metric === null) expect(v.ok, JSON.stringify(v)).to.equal(true);
+            else expect(v.ok ? "ok" : v.breach.metric).to.equal(metric);
+        });
+    }
+
+    it("a breach message names the metric, the value, the threshold and by how much", () => {
+        const v = judge(sample({ requests: 200, errors5xx: 10 }), T);
+        expect(v.ok ? "" : v.breach.message).to.equal("5xx rate 5.0% (10 of 200 requests) exceeds threshold 1% by 4.0 points");
+        const l = judge(sample({ avgResponseMs: 6200 }), T);
+        expect(l.ok ? "" : l.breach.message).to.equal("average response time 6200 ms exceeds threshold 5000 ms by 1200 ms");
+        const h = judge(sample({ health: { code: 503, failedChecks: "failed checks: llm (timeout)", badStreak: 3 } }), T);
+        expect(h.ok ? "" : h.breach.message).to.equal("health check failed 3 time(s) in a row (last 503: failed checks: llm (timeout))");
+    });
+
+    it("says why a metric was not judged", () => {
+        const v = judge(sample({ requests: 4 }), T);
+        expect(v.results.find((r) => r.metric === "error-rate")).to.deep.equal({ metric: "error-rate", status: "inconclusive", message: "4 of the 20 requests needed to judge" });
+    });
+
+    it("a /health probe is bad when it is not 200 or slower than the threshold", () => {
+        expect(badHealth({ code: 200, ms: 500 }, T)).to.equal(false);
+        expect(badHealth({ code: 200, ms: 501 }, T)).to.equal(true);
+        expect(badHealth({ code: 0, ms: 0 }, T)).to.equal(true);
+    });
+});
