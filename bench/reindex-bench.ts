@@ -5,7 +5,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LoadGenerator } from "./loadClient";
+import { LoadGenerator } from "../load/client";
+import { standardLoad } from "../load/profile";
 import { TestStack, freePort, uniqueName } from "../test/support/pulumi";
 
 const ROOT = path.join(__dirname, "..");
@@ -38,7 +39,7 @@ async function measure(kb: string, label: string, url: string, scope: string): P
     // Touch one file: the change that triggers the reindex.
     const first = fs.readdirSync(kb, { withFileTypes: true, recursive: true }).find((e) => e.isFile() && e.name.endsWith(".md"))!;
     fs.appendFileSync(path.join(first.parentPath, first.name), `\nUpdated at ${new Date().toISOString()}.\n`);
-    const load = new LoadGenerator({ url, shortRps: 120, shortLoops: 6, streams: 4 });
+    const load = new LoadGenerator(standardLoad(url));
     load.start();
     const t0 = Date.now();
     const up = await stack.up();

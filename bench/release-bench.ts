@@ -5,8 +5,9 @@
 // flip-back time. Writes reports/bench-<time>.json.
 import * as fs from "fs";
 import * as path from "path";
-import { LoadGenerator, LoadReport } from "./loadClient";
-import { release, ReleaseReport } from "../scripts/release";
+import { LoadGenerator, LoadReport } from "../load/client";
+import { standardLoad } from "../load/profile";
+import { release, ReleaseReport } from "../ops/release";
 import { TestStack, freePort, uniqueName } from "../test/support/pulumi";
 
 const ROOT = path.join(__dirname, "..");
@@ -16,7 +17,7 @@ const app = uniqueName("zb");
 const stack = new TestStack(ROOT, app);
 
 async function underLoad(url: string, fn: () => Promise<ReleaseReport>): Promise<{ report: ReleaseReport; load: LoadReport }> {
-    const load = new LoadGenerator({ url, shortRps: 120, shortLoops: 6, streams: 4 });
+    const load = new LoadGenerator(standardLoad(url));
     load.start();
     await new Promise((r) => setTimeout(r, 1500));
     const report = await fn();

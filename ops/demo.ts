@@ -9,7 +9,8 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { LoadGenerator } from "../bench/loadClient";
+import { LoadGenerator } from "../load/client";
+import { standardLoad } from "../load/profile";
 import { parseDemoArgs, writeStackFile } from "./demoStack";
 import { release } from "./release";
 
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
     }
     const next = outputs.liveVersion === VERSIONS[0] ? VERSIONS[1] : VERSIONS[0];
     console.log(`\n== release ${outputs.liveVersion} -> ${next} under load (${outputs.proxyUrl}) ==`);
-    const load = new LoadGenerator({ url: outputs.proxyUrl, shortRps: 120, shortLoops: 6, streams: 4 });
+    const load = new LoadGenerator(standardLoad(outputs.proxyUrl));
     load.start();
     await new Promise((r) => setTimeout(r, 2000));
     const report = await release(STACK, next);

@@ -7,7 +7,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as readline from "readline";
-import { statRow } from "./haproxyStat";
+import { containerExec } from "../rollout/docker";
+import { HaproxyAdmin } from "../rollout/haproxy";
+import { lastSwitchResult, SwitchResult } from "../rollout/switchContract";
+import { Phase, phaseOf } from "./releasePhases";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -20,11 +23,12 @@ export interface ReleaseReport {
     previousVersion: string | null;
     liveColor?: string;
     wallMs: number;
-    phasesMs: { bringUp?: number; healthGate?: number; flip?: number; confirm?: number; verification?: number; retirement?: number };
+    /** Engine steps by phase (bring-up, retirement) and the switch's own phases. */
+    phasesMs: { bringUp?: number; healthGate?: number; flip?: number; confirm?: number; verification?: number; retirement?: number; reindex?: number };
     /** Requests the proxy saw during the whole `pulumi up`, and how many it answered with 5xx. */
     proxy: { requests: number; errors5xx: number };
     /** The switch's verification of the new release (proxy statistics of that server). */
-    verification?: { requests: number; errors5xx: number; avgResponseMs: number; maxHealthMs: number };
+    verification?: SwitchResult["verification"];
     changes: Record<string, number>;
 }
 
@@ -63,21 +67,27 @@ export function clearStaleLock(stack: string): void {
  * the state (the next create would fail on the name). A container is removed only
  * if it is not in the state and no proxy slot sends it traffic.
  */
-export function removeOrphanReleases(stack: string, app: string): string[] {
+export async function removeOrphanReleases(stack: string, app: string): Promise<string[]> {
     const state = JSON.parse(pulumi(["stack", "export"], stack)) as { deployment?: { resources?: { type: string; outputs?: { name?: string } }[] } };
     const known = new Set((state.deployment?.resources ?? []).filter((r) => r.type === "docker:index/container:Container").map((r) => r.outputs?.name));
-    const docker = (args: string[], input?: string) => execFileSync("docker", args, { encoding: "utf8", input, timeout: 15000, stdio: ["pipe", "pipe", "ignore"] });
+    const docker = (args: string[]) => execFileSync("docker", args, { encoding: "utf8", timeout: 15000, stdio: ["pipe", "pipe", "ignore"] });
     const names = docker(["ps", "-a", "--format", "{{.Names}}", "--filter", `label=zdt.app=${app}`, "--filter", "label=zdt.role=agent"]).split("\n").filter(Boolean);
-    let serving = "";
+    if (!names.some((n) => !known.has(n))) return [];
+    let live: Set<string>;
     try {
-        serving = docker(["exec", "-i", `${app}-proxy`, "socat", "stdio", "/run/haproxy/admin.sock"], "show servers state agents\n");
+        const slots = await proxyAdmin(app).slots();
+        live = new Set(Object.values(slots).filter((s) => s.weight > 0).map((s) => s.fqdn));
     } catch {
-        if (names.some((n) => !known.has(n))) return []; // cannot tell what serves: touch nothing
+        return []; // cannot tell what serves: touch nothing
     }
-    const live = new Set(serving.split("\n").map((l) => l.trim().split(/\s+/)).filter((f) => f.length > 17 && Number(f[7]) > 0).map((f) => f[17]));
     const orphans = names.filter((n) => !known.has(n) && !live.has(n));
     for (const name of orphans) docker(["rm", "--force", name]);
     return orphans;
+}
+
+function proxyAdmin(app: string): HaproxyAdmin {
+    const proxy = `${app}-proxy`;
+    return new HaproxyAdmin(containerExec(proxy), proxy);
 }
 
 function configValue(stack: string, key: string): string | undefined {
@@ -88,16 +98,8 @@ function configValue(stack: string, key: string): string | undefined {
     }
 }
 
-function proxyTotals(proxyContainer: string | undefined): { requests: number; errors5xx: number } {
-    if (!proxyContainer) return { requests: 0, errors5xx: 0 };
-    try {
-        const out = execFileSync("docker", ["exec", "-i", proxyContainer, "socat", "stdio", "/run/haproxy/admin.sock"], { input: "show stat\n", encoding: "utf8", timeout: 10000, stdio: ["pipe", "pipe", "ignore"] });
-        const fe = statRow(out, "agents", "FRONTEND");
-        if (!fe) return { requests: 0, errors5xx: 0 };
-        return { requests: Number(fe.req_tot), errors5xx: Number(fe.hrsp_5xx) };
-    } catch {
-        return { requests: 0, errors5xx: 0 };
-    }
+async function proxyTotals(app: string): Promise<{ requests: number; errors5xx: number }> {
+    return proxyAdmin(app).totals().catch(() => ({ requests: 0, errors5xx: 0 }));
 }
 
 function stackOutputs(stack: string): Record<string, any> {
@@ -133,9 +135,8 @@ export async function release(stack: string, version?: string, log: (line: strin
     const target = configValue(stack, "agent.version") ?? "(unset)";
     clearStaleLock(stack);
     const app = configValue(stack, "app") ?? "agents";
-    for (const orphan of removeOrphanReleases(stack, app)) log(`removed ${orphan}: created by an interrupted update, never recorded or served`);
+    for (const orphan of await removeOrphanReleases(stack, app)) log(`removed ${orphan}: created by an interrupted update, never recorded or served`);
     const before = stackOutputs(stack);
-    const proxyName = `${app}-proxy`;
     if (before.proxyUrl && !options.allowProxyRestart) {
         let replaced: string[];
         try {
@@ -149,12 +150,12 @@ export async function release(stack: string, version?: string, log: (line: strin
                 "it is a proxy change, not a release. Run it in a maintenance window with --allow-proxy-restart.");
         }
     }
-    const proxyBefore = proxyTotals(proxyName);
+    const proxyBefore = await proxyTotals(app);
 
     const t0 = Date.now();
     const at = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
     log(`release ${before.liveVersion ?? "(none)"} -> ${target} on stack ${stack}`);
-    const marks: Record<string, number> = {};
+    const marks: Partial<Record<`${Phase}${"Start" | "End"}`, number>> = {};
     // The guard rails run with every release of a stack that has a policy config.
     const policyConfig = path.join(ROOT, "policies", "config", `${stack}.json`);
     const policyArgs = fs.existsSync(policyConfig) ? ["--policy-pack", path.join(ROOT, "policies"), "--policy-pack-config", policyConfig] : [];
@@ -174,9 +175,9 @@ export async function release(stack: string, version?: string, log: (line: strin
         const now = Date.now() - t0;
         if (e.resourcePreEvent || e.resOutputsEvent) {
             const m = (e.resourcePreEvent ?? e.resOutputsEvent).metadata;
-            if (m.op === "same" || m.type.startsWith("pulumi:") || m.type.startsWith("zdt:")) continue;
+            const phase = phaseOf(m);
+            if (!phase) continue;
             const name = m.urn.split("::").pop();
-            const phase = m.op === "delete" ? "retire" : name.startsWith("agent-") ? "bringUp" : m.type === "command:local:Command" ? "switch" : "other";
             if (e.resourcePreEvent) {
                 marks[`${phase}Start`] ??= now;
                 log(`[${at()}] ${m.op} ${name} ...`);
@@ -202,9 +203,13 @@ export async function release(stack: string, version?: string, log: (line: strin
     const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? 1)));
     const wallMs = Date.now() - t0;
     const after = stackOutputs(stack);
-    const proxyAfter = proxyTotals(proxyName);
-    const rr = code === 0 ? after.releaseReport : undefined;
-    const span = (p: string) => (marks[`${p}Start`] !== undefined && marks[`${p}End`] !== undefined ? marks[`${p}End`] - marks[`${p}Start`] : undefined);
+    const proxyAfter = await proxyTotals(app);
+    // The switch's result, as the stack exports it (releaseReport), read with its contract.
+    const rr = code === 0 ? lastSwitchResult(JSON.stringify(after.releaseReport ?? null)) : undefined;
+    const span = (p: Phase) => {
+        const [start, end] = [marks[`${p}Start`], marks[`${p}End`]];
+        return start !== undefined && end !== undefined ? end - start : undefined;
+    };
     const report: ReleaseReport = {
         stack,
         ok: code === 0,
@@ -216,11 +221,12 @@ export async function release(stack: string, version?: string, log: (line: strin
         wallMs,
         phasesMs: {
             bringUp: span("bringUp"),
-            healthGate: rr?.phases?.healthGateMs,
-            flip: rr?.phases?.flipMs,
-            confirm: rr?.phases?.confirmMs,
-            verification: rr?.phases?.verifyMs,
-            retirement: span("retire"),
+            healthGate: rr?.phases.healthGateMs,
+            flip: rr?.phases.flipMs,
+            confirm: rr?.phases.confirmMs,
+            verification: rr?.phases.verifyMs,
+            retirement: span("retirement"),
+            reindex: span("reindex"),
         },
         proxy: { requests: proxyAfter.requests - proxyBefore.requests, errors5xx: proxyAfter.errors5xx - proxyBefore.errors5xx },
         verification: rr?.verification,

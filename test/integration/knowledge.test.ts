@@ -4,7 +4,8 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LoadGenerator, LoadReport } from "../../bench/loadClient";
+import { LoadGenerator, LoadReport } from "../../load/client";
+import { standardLoad } from "../../load/profile";
 import { TestStack, freePort, mustRun, run, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
 
@@ -24,7 +25,7 @@ describe("knowledge-base hot reload (real engine)", function () {
         return ((await res.json()) as { answer: string }).answer;
     }
     async function upUnderLoad(): Promise<{ up: Awaited<ReturnType<TestStack["up"]>>; load: LoadReport }> {
-        const load = new LoadGenerator({ url, shortRps: 120, shortLoops: 6, streams: 4 });
+        const load = new LoadGenerator(standardLoad(url));
         load.start();
         await new Promise((r) => setTimeout(r, 1000));
         const up = await stack.up();

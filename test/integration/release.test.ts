@@ -2,8 +2,9 @@
 // client loading the proxy the whole time (see test/support/load.ts).
 import { expect } from "chai";
 import * as path from "path";
-import { LoadGenerator, LoadReport } from "../../bench/loadClient";
-import { release, ReleaseReport } from "../../scripts/release";
+import { LoadGenerator, LoadReport } from "../../load/client";
+import { standardLoad } from "../../load/profile";
+import { release, ReleaseReport } from "../../ops/release";
 import { TestStack, freePort, mustRun, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
 
@@ -29,7 +30,7 @@ describe("blue/green release under load (real engine)", function () {
 
     /** Runs `fn` with the strict client loading the proxy (>= 100 short requests/s plus streams). */
     async function underLoad(fn: () => Promise<void>): Promise<LoadReport> {
-        const load = new LoadGenerator({ url, shortRps: 120, shortLoops: 6, streams: 4 });
+        const load = new LoadGenerator(standardLoad(url));
         let report: LoadReport | undefined;
         load.start();
         try {

@@ -60,7 +60,7 @@ describe("release id", () => {
 describe("configuration reference in README.md", () => {
     it("is the one generated from the schema (run `npm run docs:config` after changing it)", () => {
         // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const { configTable, readmeSection } = require("../../scripts/config-docs");
+        const { configTable, readmeSection } = require("../../ops/config-docs");
         const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
         expect(readmeSection(readme)).to.equal(configTable());
     });

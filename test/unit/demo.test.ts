@@ -3,7 +3,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { demoStackFile, parseDemoArgs } from "../../scripts/demoStack";
+import { demoStackFile, parseDemoArgs } from "../../ops/demoStack";
 
 const DEV = fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.dev.yaml"), "utf8");
 

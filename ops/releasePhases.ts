@@ -1,0 +1,34 @@
+// Which phase of a release an engine step belongs to, from the step's resource type
+// and its parent's type (never from resource names): deletions retire the old
+// release, children of an AgentRelease bring the new one up, the TrafficSwitch's
+// command is the switch, the KnowledgeReload's command is a reindex.
+
+export type Phase = "bringUp" | "switch" | "reindex" | "retirement" | "other";
+
+/** The parts of an engine step event (`resourcePreEvent.metadata`) that decide its phase. */
+export interface StepMetadata {
+    op: string;
+    urn: string;
+    type: string;
+    old?: { parent?: string };
+    new?: { parent?: string };
+}
+
+/** The type of the resource a URN names (its last `$`-separated type segment). */
+export function urnType(urn: string): string {
+    return (urn.split("::")[2] ?? "").split("$").pop() ?? "";
+}
+
+const BY_PARENT: Record<string, Phase> = {
+    "zdt:agents:AgentRelease": "bringUp",
+    "zdt:agents:TrafficSwitch": "switch",
+    "zdt:agents:KnowledgeReload": "reindex",
+};
+
+/** The phase of a step, or undefined for steps that are not part of a release's work (components, the stack, no-ops). */
+export function phaseOf(m: StepMetadata): Phase | undefined {
+    if (m.op === "same" || m.op === "read" || m.type.startsWith("pulumi:") || m.type.startsWith("zdt:")) return undefined;
+    if (m.op === "delete" || m.op === "discard") return "retirement";
+    const parent = m.new?.parent ?? m.old?.parent;
+    return (parent && BY_PARENT[urnType(parent)]) || "other";
+}

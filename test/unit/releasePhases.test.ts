@@ -1,0 +1,33 @@
+import { expect } from "chai";
+import { phaseOf, urnType } from "../../ops/releasePhases";
+
+const STACK = "urn:pulumi:dev::zdt";
+const release = `${STACK}::zdt:agents:AgentRelease::agent-2-0-0-abcd1234`;
+const sw = `${STACK}::zdt:agents:TrafficSwitch::traffic`;
+const kb = `${STACK}::zdt:agents:KnowledgeReload::knowledge`;
+const step = (op: string, type: string, name: string, parent?: string) =>
+    ({ op, type, urn: `${STACK}::${parent ? urnType(parent) + "$" : ""}${type}::${name}`, new: parent ? { parent } : undefined });
+
+describe("release phases of engine steps", () => {
+    it("reads the resource type from a URN, also under a parent", () => {
+        expect(urnType(`${STACK}::zdt:agents:AgentRelease$docker:index/container:Container::agent-x-container`)).to.equal("docker:index/container:Container");
+        expect(urnType(release)).to.equal("zdt:agents:AgentRelease");
+    });
+
+    it("assigns steps by their parent's type, not by their names", () => {
+        expect(phaseOf(step("create", "docker:index/container:Container", "agent-x-container", release))).to.equal("bringUp");
+        expect(phaseOf(step("create", "docker:index/image:Image", "agent-x-image", release))).to.equal("bringUp");
+        expect(phaseOf(step("update", "command:local:Command", "traffic-switch", sw))).to.equal("switch");
+        // The knowledge reindex is a command too, but not the switch.
+        expect(phaseOf(step("update", "command:local:Command", "knowledge-reindex", kb))).to.equal("reindex");
+        // A resource named like a release but without that parent is not the bring-up.
+        expect(phaseOf(step("create", "docker:index/network:Network", "agent-network"))).to.equal("other");
+    });
+
+    it("counts deletions as the retirement, and ignores components, the stack and unchanged steps", () => {
+        expect(phaseOf({ ...step("delete", "docker:index/container:Container", "agent-old-container"), old: { parent: release } })).to.equal("retirement");
+        expect(phaseOf(step("create", "zdt:agents:AgentRelease", "agent-2-0-0"))).to.equal(undefined);
+        expect(phaseOf(step("same", "docker:index/container:Container", "proxy-container"))).to.equal(undefined);
+        expect(phaseOf(step("update", "pulumi:pulumi:Stack", "zdt-dev"))).to.equal(undefined);
+    });
+});
