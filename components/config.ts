@@ -25,7 +25,7 @@ export const ReindexSchema = z.object({
 
 export const AgentSchema = z.object({
     version: version.describe("The agent version to run. Changing it is a release."),
-    image: z.string().regex(/^[a-z0-9][a-z0-9._\/:-]*$/, "an image repository such as ghcr.io/acme/agent (no tag)").refine((s) => !/:[^/]*$/.test(s), "give the repository without a tag; the tag is agent.version").default("zdt-agent").describe("Image repository; the tag is agent.version."),
+    image: z.string().regex(/^[a-z0-9][a-z0-9._/:-]*$/, "an image repository such as ghcr.io/acme/agent (no tag)").refine((s) => !/:[^/]*$/.test(s), "give the repository without a tag; the tag is agent.version").default("zdt-agent").describe("Image repository; the tag is agent.version."),
     buildContext: z.string().optional().describe("Build the image locally from this folder (relative to the project) instead of pulling it."),
     baseImage: z.string().default("debian:bookworm-slim").describe("BASE_IMAGE build argument for local builds."),
     memoryMb: num().pipe(z.number().int().min(64).max(65536)).default(512).describe("Memory limit of each agent container (MB)."),

@@ -10,7 +10,7 @@ import * as readline from "readline";
 import { containerExec } from "../rollout/docker";
 import { HaproxyAdmin } from "../rollout/haproxy";
 import { lastSwitchResult, SwitchResult } from "../rollout/switchContract";
-import { Phase, phaseOf } from "./releasePhases";
+import { Phase, phaseOf, StepMetadata } from "./releasePhases";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -30,6 +30,24 @@ export interface ReleaseReport {
     /** The switch's verification of the new release (proxy statistics of that server). */
     verification?: SwitchResult["verification"];
     changes: Record<string, number>;
+}
+
+/** The stack outputs the helper reads (index.ts exports them). */
+interface StackOutputs {
+    liveVersion?: string;
+    liveColor?: string;
+    previousVersion?: string | null;
+    proxyUrl?: string;
+    releaseReport?: unknown;
+}
+
+/** The parts of `pulumi up --json` engine events the helper reads. */
+interface EngineEvent {
+    resourcePreEvent?: { metadata: StepMetadata };
+    resOutputsEvent?: { metadata: StepMetadata };
+    diagnosticEvent?: { severity: string; message: string };
+    policyEvent?: { policyName: string; enforcementLevel: string; resourceUrn?: string; message: string };
+    summaryEvent?: { resourceChanges?: Record<string, number> };
 }
 
 function pulumi(args: string[], stack: string): string {
@@ -102,7 +120,7 @@ async function proxyTotals(app: string): Promise<{ requests: number; errors5xx: 
     return proxyAdmin(app).totals().catch(() => ({ requests: 0, errors5xx: 0 }));
 }
 
-function stackOutputs(stack: string): Record<string, any> {
+function stackOutputs(stack: string): StackOutputs {
     try {
         return JSON.parse(pulumi(["stack", "output", "--json"], stack));
     } catch {
@@ -166,15 +184,16 @@ export async function release(stack: string, version?: string, log: (line: strin
     let changes: Record<string, number> = {};
     let stepsDone = 0;
     for await (const line of readline.createInterface({ input: child.stdout })) {
-        let e: any;
+        let e: EngineEvent;
         try {
             e = JSON.parse(line);
         } catch {
             continue;
         }
         const now = Date.now() - t0;
-        if (e.resourcePreEvent || e.resOutputsEvent) {
-            const m = (e.resourcePreEvent ?? e.resOutputsEvent).metadata;
+        const step = e.resourcePreEvent ?? e.resOutputsEvent;
+        if (step) {
+            const m = step.metadata;
             const phase = phaseOf(m);
             if (!phase) continue;
             const name = m.urn.split("::").pop();

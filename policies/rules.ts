@@ -9,6 +9,8 @@ const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 const COMMAND = "command:local:Command";
 const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
 
+// Resource properties as the policy framework hands them over: untyped by nature.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Props = Record<string, any>;
 
 function labels(props: Props): Record<string, string> {

@@ -18,10 +18,12 @@ export function upperSnake(key: string): string {
 
 /** The nested object schema of a field, if it is one (behind .default() or .optional()). */
 function nestedObject(field: z.ZodType): AnyObject | undefined {
-    let t: any = field;
-    while (t?._zod?.def?.innerType) t = t._zod.def.innerType;
-    return t?._zod?.def?.type === "object" ? (t as AnyObject) : undefined;
+    let t = field;
+    for (let def = t._zod.def as { innerType?: z.ZodType }; def.innerType; def = t._zod.def as { innerType?: z.ZodType }) t = def.innerType;
+    return t instanceof z.ZodObject ? (t as AnyObject) : undefined;
 }
+
+type Tree = { [key: string]: Tree | unknown };
 
 export class EnvContract<S extends AnyObject> {
     constructor(
@@ -58,20 +60,20 @@ export class EnvContract<S extends AnyObject> {
     encode(value: EnvInputs<z.input<S>>): Record<string, Input<string>> {
         const env: Record<string, Input<string>> = {};
         for (const [path, name] of this.variables()) {
-            const leaf = path.reduce<any>((o, k) => (o === undefined ? undefined : o[k]), value);
+            const leaf = path.reduce<unknown>((o, k) => (o === undefined || o === null ? undefined : (o as Tree)[k]), value);
             if (leaf === undefined) continue;
-            env[name] = typeof leaf === "number" || typeof leaf === "boolean" ? String(leaf) : leaf;
+            env[name] = typeof leaf === "number" || typeof leaf === "boolean" ? String(leaf) : (leaf as Input<string>);
         }
         return env;
     }
 
     /** The program's side: the environment back into the typed input, or an error naming every bad variable. */
     decode(env: Record<string, string | undefined>): z.output<S> {
-        const raw: Record<string, any> = {};
+        const raw: Tree = {};
         for (const [path, name] of this.variables()) {
             if (env[name] === undefined || env[name] === "") continue;
             let o = raw;
-            for (const k of path.slice(0, -1)) o = o[k] ??= {};
+            for (const k of path.slice(0, -1)) o = (o[k] ??= {}) as Tree;
             o[path[path.length - 1]] = env[name];
         }
         const parsed = this.schema.safeParse(raw);

@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseConfig, rawConfig } from "../../components/config";
 import { folderDigest, releaseId, stableJson } from "../../components/releaseId";
+import { configTable, readmeSection } from "../../ops/config-docs";
 
 describe("config schema", () => {
     it("applies the documented defaults", () => {
@@ -59,8 +60,6 @@ describe("release id", () => {
 
 describe("configuration reference in README.md", () => {
     it("is the one generated from the schema (run `npm run docs:config` after changing it)", () => {
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const { configTable, readmeSection } = require("../../ops/config-docs");
         const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
         expect(readmeSection(readme)).to.equal(configTable());
     });

@@ -47,6 +47,8 @@ async function program(config: Record<string, unknown>, resources: Registered[] 
     for (const key of Object.keys(require.cache)) {
         if (key.startsWith(ROOT) && !key.includes("node_modules") && !key.includes(`${path.sep}test${path.sep}`)) delete require.cache[key];
     }
+    // A fresh load of the program with this config: require, not import (which caches once).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require(path.join(ROOT, "index"));
     const outputs: Record<string, any> = {};
     for (const [k, v] of Object.entries(mod)) {

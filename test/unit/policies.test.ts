@@ -1,6 +1,7 @@
 // Each policy called directly with hand-built arguments: one passing and one
 // failing case (the pattern of pulumi-policy-aws's tests).
 import { expect } from "chai";
+import * as fs from "fs";
 import { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import * as rules from "../../policies/rules";
 import { switchContract } from "../../rollout/switchContract";
@@ -113,8 +114,6 @@ describe("policies", () => {
 
 describe("per-stack policy config", () => {
     it("names only policies of the pack, with valid enforcement levels", () => {
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const fs = require("fs") as typeof import("fs");
         const dir = `${__dirname}/../../policies/config`;
         const names = new Set(rules.policies.map((p) => p.name));
         const levels = ["advisory", "mandatory", "remediate", "disabled"];
