@@ -22,17 +22,27 @@ const network = new docker.Network("network", { name: `${cfg.app}-net`, labels: 
 const adminToken = new random.RandomPassword("admin-token", { length: 40, special: false });
 
 // 3. The proxy, the only published port.
-const proxy = new TrafficProxy("proxy", {
-    app: cfg.app,
-    networkName: cfg.app + "-net",
-    listenAddress: cfg.proxy.listenAddress,
-    port: cfg.proxy.port,
-    baseImage: cfg.proxy.baseImage,
-    buildContext: `${__dirname}/proxy`,
-}, { dependsOn: [network] });
+const proxy = new TrafficProxy(
+    "proxy",
+    {
+        app: cfg.app,
+        networkName: cfg.app + "-net",
+        listenAddress: cfg.proxy.listenAddress,
+        port: cfg.proxy.port,
+        baseImage: cfg.proxy.baseImage,
+        buildContext: `${__dirname}/proxy`,
+    },
+    { dependsOn: [network] },
+);
 
 // 4. The release: named by its release id, so it never replaces the live one.
-const plan = planAgentRelease({ app: cfg.app, agent: cfg.agent, projectDir: __dirname, networkName: cfg.app + "-net", drainTimeoutSeconds: cfg.release.drainTimeoutSeconds });
+const plan = planAgentRelease({
+    app: cfg.app,
+    agent: cfg.agent,
+    projectDir: __dirname,
+    networkName: cfg.app + "-net",
+    drainTimeoutSeconds: cfg.release.drainTimeoutSeconds,
+});
 const release = new AgentRelease(`agent-${plan.releaseId}`, { plan, adminToken: adminToken.result }, { dependsOn: [network] });
 
 // 5. Health gate, flip, verification (and flip-back on a breach).
@@ -45,14 +55,18 @@ const traffic = new TrafficSwitch("traffic", {
 });
 
 // 6. Knowledge-base hot reload: a content change reindexes the live agent in place.
-const knowledge = new KnowledgeReload("knowledge", {
-    knowledgeDir: path.resolve(__dirname, cfg.agent.knowledgeDir),
-    proxyContainer: proxy.containerName,
-    liveContainer: release.containerName,
-    adminToken: adminToken.result,
-    scope: cfg.agent.reindex.scope,
-    timeoutSeconds: cfg.agent.reindex.timeoutSeconds,
-}, { dependsOn: [traffic] });
+const knowledge = new KnowledgeReload(
+    "knowledge",
+    {
+        knowledgeDir: path.resolve(__dirname, cfg.agent.knowledgeDir),
+        proxyContainer: proxy.containerName,
+        liveContainer: release.containerName,
+        adminToken: adminToken.result,
+        scope: cfg.agent.reindex.scope,
+        timeoutSeconds: cfg.agent.reindex.timeoutSeconds,
+    },
+    { dependsOn: [traffic] },
+);
 
 export const liveColor = traffic.liveColor;
 export const liveVersion = traffic.liveVersion;

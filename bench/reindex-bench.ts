@@ -14,8 +14,10 @@ const app = uniqueName("zbkb");
 const stack = new TestStack(ROOT, app);
 
 function folderBytes(dir: string): number {
-    return fs.readdirSync(dir, { withFileTypes: true, recursive: true })
-        .filter((e) => e.isFile()).reduce((n, e) => n + fs.statSync(path.join(e.parentPath, e.name)).size, 0);
+    return fs
+        .readdirSync(dir, { withFileTypes: true, recursive: true })
+        .filter((e) => e.isFile())
+        .reduce((n, e) => n + fs.statSync(path.join(e.parentPath, e.name)).size, 0);
 }
 
 /** Ten copies of every file, each with its own wording, so nothing is de-duplicated. */
@@ -27,9 +29,17 @@ function tenfold(src: string, dst: string): void {
         for (let i = 0; i < 10; i++) {
             const target = path.join(dst, path.dirname(rel), `${i}-${path.basename(rel)}`);
             fs.mkdirSync(path.dirname(target), { recursive: true });
-            fs.writeFileSync(target, rel.endsWith(".json")
-                ? JSON.stringify((JSON.parse(text) as { q: string; a: string }[]).map((e2) => ({ q: `${e2.q} (${i})`, a: `${e2.a} [region ${i}]` })))
-                : text.replace(/\n\n/g, ` (region ${i})\n\n`));
+            fs.writeFileSync(
+                target,
+                rel.endsWith(".json")
+                    ? JSON.stringify(
+                          (JSON.parse(text) as { q: string; a: string }[]).map((e2) => ({
+                              q: `${e2.q} (${i})`,
+                              a: `${e2.a} [region ${i}]`,
+                          })),
+                      )
+                    : text.replace(/\n\n/g, ` (region ${i})\n\n`),
+            );
         }
     }
 }
@@ -48,7 +58,17 @@ async function measure(kb: string, label: string, url: string, scope: string): P
     if (up.code !== 0) throw new Error(`pulumi up failed:\n${up.stdout}${up.stderr}`);
     const out = await stack.outputs(true);
     const last = JSON.parse(out.lastReindex ?? "{}");
-    return { knowledge: label, bytes: folderBytes(kb), scope, agentReindexMs: last.agentMs, reindexCommandMs: last.totalMs, filesParsed: last.reparsed?.length, pulumiUpMs: upMs, requests: traffic.requests, failed: traffic.failed };
+    return {
+        knowledge: label,
+        bytes: folderBytes(kb),
+        scope,
+        agentReindexMs: last.agentMs,
+        reindexCommandMs: last.totalMs,
+        filesParsed: last.reparsed?.length,
+        pulumiUpMs: upMs,
+        requests: traffic.requests,
+        failed: traffic.failed,
+    };
 }
 
 async function main(): Promise<void> {
@@ -58,8 +78,13 @@ async function main(): Promise<void> {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     await stack.init({
-        app, "agent.version": "1.0.0", "agent.image": "zdt-bench-agent", "agent.buildContext": "agent",
-        "agent.knowledgeDir": kb, "proxy.port": String(port), "release.verifyWindowSeconds": "3",
+        app,
+        "agent.version": "1.0.0",
+        "agent.image": "zdt-bench-agent",
+        "agent.buildContext": "agent",
+        "agent.knowledgeDir": kb,
+        "proxy.port": String(port),
+        "release.verifyWindowSeconds": "3",
     });
     const rows: Record<string, unknown>[] = [];
     try {

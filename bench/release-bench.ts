@@ -29,9 +29,14 @@ async function main(): Promise<void> {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     await stack.init({
-        app, "agent.version": "1.0.0", "agent.image": "zdt-bench-agent", "agent.buildContext": "agent",
-        "agent.env.STREAM_TOKEN_DELAY_MS": "120", "proxy.port": String(port),
-        "release.verifyWindowSeconds": String(windowSeconds), "release.drainTimeoutSeconds": "10",
+        app,
+        "agent.version": "1.0.0",
+        "agent.image": "zdt-bench-agent",
+        "agent.buildContext": "agent",
+        "agent.env.STREAM_TOKEN_DELAY_MS": "120",
+        "proxy.port": String(port),
+        "release.verifyWindowSeconds": String(windowSeconds),
+        "release.drainTimeoutSeconds": "10",
     });
     const quiet = () => undefined;
     const rows: Record<string, unknown>[] = [];

@@ -76,7 +76,9 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
         drainTimeoutSeconds: i.drainTimeoutSeconds,
         // Contents, not just paths: a changed agent build or config is a new release.
         // (Knowledge changes are hot-reloaded, so the knowledge folder is not digested.)
-        buildDigest: build ? folderDigest(build.context, (rel) => rel === "src" || rel.startsWith("src/") || rel === "node_modules") : undefined,
+        buildDigest: build
+            ? folderDigest(build.context, (rel) => rel === "src" || rel.startsWith("src/") || rel === "node_modules")
+            : undefined,
         configDigest: folderDigest(configDir),
     };
     const id = makeReleaseId(agent.version, spec);
@@ -111,38 +113,53 @@ export class AgentRelease extends pulumi.ComponentResource {
             ? new docker.Image(`${name}-image`, { imageName: plan.imageTag, build: plan.build, skipPush: true }, { parent: this }).imageName
             : new docker.RemoteImage(`${name}-image`, { name: plan.imageTag, keepLocally: true }, { parent: this }).name;
 
-        const envs = pulumi.secret(pulumi.output(args.adminToken).apply((token) =>
-            [...Object.entries(plan.env).map(([k, v]) => `${k}=${v}`), `ADMIN_TOKEN=${token}`]));
+        const envs = pulumi.secret(
+            pulumi
+                .output(args.adminToken)
+                .apply((token) => [...Object.entries(plan.env).map(([k, v]) => `${k}=${v}`), `ADMIN_TOKEN=${token}`]),
+        );
         const h = plan.health;
-        const container = new docker.Container(`${name}-container`, {
-            name: plan.containerName,
-            image: imageName,
-            envs,
-            labels: Object.entries(plan.labels).map(([label, value]) => ({ label, value })),
-            networksAdvanced: [{ name: plan.networkName }],
-            volumes: plan.volumes,
-            memory: plan.memoryMb,
-            restart: plan.restart,
-            healthcheck: {
-                // --fail-with-body: a failing check logs the JSON naming which check failed.
-                tests: ["CMD", "curl", "-sS", "--fail-with-body", "--max-time", String(h.timeoutSeconds), `http://127.0.0.1:${AGENT_PORT}/health`],
-                interval: `${h.intervalSeconds}s`,
-                timeout: `${h.timeoutSeconds}s`,
-                retries: h.retries,
-                startPeriod: `${h.startPeriodSeconds}s`,
+        const container = new docker.Container(
+            `${name}-container`,
+            {
+                name: plan.containerName,
+                image: imageName,
+                envs,
+                labels: Object.entries(plan.labels).map(([label, value]) => ({ label, value })),
+                networksAdvanced: [{ name: plan.networkName }],
+                volumes: plan.volumes,
+                memory: plan.memoryMb,
+                restart: plan.restart,
+                healthcheck: {
+                    // --fail-with-body: a failing check logs the JSON naming which check failed.
+                    tests: [
+                        "CMD",
+                        "curl",
+                        "-sS",
+                        "--fail-with-body",
+                        "--max-time",
+                        String(h.timeoutSeconds),
+                        `http://127.0.0.1:${AGENT_PORT}/health`,
+                    ],
+                    interval: `${h.intervalSeconds}s`,
+                    timeout: `${h.timeoutSeconds}s`,
+                    retries: h.retries,
+                    startPeriod: `${h.startPeriodSeconds}s`,
+                },
+                wait: true,
+                waitTimeout: h.waitTimeoutSeconds,
+                // Retirement: SIGTERM, then this long to drain before Docker kills it.
+                destroyGraceSeconds: plan.drainTimeoutSeconds,
+                stopTimeout: plan.drainTimeoutSeconds,
             },
-            wait: true,
-            waitTimeout: h.waitTimeoutSeconds,
-            // Retirement: SIGTERM, then this long to drain before Docker kills it.
-            destroyGraceSeconds: plan.drainTimeoutSeconds,
-            stopTimeout: plan.drainTimeoutSeconds,
-        }, {
-            parent: this,
-            // envs carries the admin token, an Output the release id cannot digest; every
-            // other env var is plain and part of the release id. Ignoring envs here means
-            // nothing but a new release (a new resource) ever changes a running container.
-            ignoreChanges: ["envs"],
-        });
+            {
+                parent: this,
+                // envs carries the admin token, an Output the release id cannot digest; every
+                // other env var is plain and part of the release id. Ignoring envs here means
+                // nothing but a new release (a new resource) ever changes a running container.
+                ignoreChanges: ["envs"],
+            },
+        );
 
         this.containerName = container.name;
         this.registerOutputs({ containerName: this.containerName, version: this.version, releaseId: this.releaseId });

@@ -3,76 +3,144 @@
 // `zdt:` namespace before any resource is declared, so bad input changes nothing.
 import { z } from "zod";
 
-const dockerName = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, "lower-case letters, digits and dashes, starting with a letter, at most 31 characters");
+const dockerName = z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,30}$/, "lower-case letters, digits and dashes, starting with a letter, at most 31 characters");
 const version = z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, "a version like 2.5.0 or 2.5.0-rc.1 (never 'latest')");
 // `pulumi config set --path` may store numbers and booleans as strings; accept both forms.
 const num = () => z.preprocess((v) => (typeof v === "string" && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v), z.number());
 const bool = () => z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean());
 const seconds = (min: number, max: number) => num().pipe(z.number().int().min(min).max(max));
 
-export const HealthSchema = z.object({
-    intervalSeconds: seconds(1, 60).default(1).describe("Docker healthcheck interval."),
-    timeoutSeconds: seconds(1, 60).default(2).describe("Docker healthcheck timeout."),
-    retries: seconds(1, 20).default(3).describe("Failed checks before the container counts as unhealthy."),
-    startPeriodSeconds: seconds(0, 600).default(0).describe("Grace period for slow starts."),
-    waitTimeoutSeconds: seconds(5, 1800).default(120).describe("How long creation waits for 'healthy' before the release fails."),
-}).strict();
+export const HealthSchema = z
+    .object({
+        intervalSeconds: seconds(1, 60).default(1).describe("Docker healthcheck interval."),
+        timeoutSeconds: seconds(1, 60).default(2).describe("Docker healthcheck timeout."),
+        retries: seconds(1, 20).default(3).describe("Failed checks before the container counts as unhealthy."),
+        startPeriodSeconds: seconds(0, 600).default(0).describe("Grace period for slow starts."),
+        waitTimeoutSeconds: seconds(5, 1800).default(120).describe("How long creation waits for 'healthy' before the release fails."),
+    })
+    .strict();
 
-export const ReindexSchema = z.object({
-    scope: z.enum(["full", "incremental"]).default("incremental").describe("Reindex scope on a knowledge change: 'incremental' re-parses only changed files."),
-    timeoutSeconds: seconds(5, 3600).default(120).describe("How long `pulumi up` waits for a knowledge reindex to finish."),
-}).strict();
+export const ReindexSchema = z
+    .object({
+        scope: z
+            .enum(["full", "incremental"])
+            .default("incremental")
+            .describe("Reindex scope on a knowledge change: 'incremental' re-parses only changed files."),
+        timeoutSeconds: seconds(5, 3600).default(120).describe("How long `pulumi up` waits for a knowledge reindex to finish."),
+    })
+    .strict();
 
-export const AgentSchema = z.object({
-    version: version.describe("The agent version to run. Changing it is a release."),
-    image: z.string().regex(/^[a-z0-9][a-z0-9._/:-]*$/, "an image repository such as ghcr.io/acme/agent (no tag)").refine((s) => !/:[^/]*$/.test(s), "give the repository without a tag; the tag is agent.version").default("zdt-agent").describe("Image repository; the tag is agent.version."),
-    buildContext: z.string().optional().describe("Build the image locally from this folder (relative to the project) instead of pulling it."),
-    baseImage: z.string().default("debian:bookworm-slim").describe("BASE_IMAGE build argument for local builds."),
-    memoryMb: num().pipe(z.number().int().min(64).max(65536)).default(512).describe("Memory limit of each agent container (MB)."),
-    restart: z.enum(["no", "on-failure", "always", "unless-stopped"]).default("unless-stopped").describe("Docker restart policy."),
-    knowledgeDir: z.string().default("knowledge").describe("Knowledge base folder, mounted read-only at /app/knowledge."),
-    configDir: z.string().default("agent-config").describe("Agent configuration folder, mounted read-only at /app/config."),
-    reindex: ReindexSchema.default({ scope: "incremental", timeoutSeconds: 120 }),
-    llm: z.object({
-        provider: z.enum(["local", "openai"]).default("local").describe("'local' answers from the knowledge base; 'openai' calls an OpenAI-compatible endpoint."),
-        baseUrl: z.string().url().optional().describe("Endpoint for provider 'openai'."),
-        model: z.string().optional().describe("Model name for provider 'openai'."),
-    }).strict().default({ provider: "local" }),
-    env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "environment variable names are upper-case"), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}).describe("Extra environment variables."),
-    health: HealthSchema.default(HealthSchema.parse({})),
-    faults: z.object({
-        startDelayMs: num().pipe(z.number().int().min(0).max(600000)).optional().describe("Drill: delay before the agent listens."),
-        failHealth: bool().optional().describe("Drill: /health always answers 503."),
-        errorRate: num().pipe(z.number().min(0).max(1)).optional().describe("Drill: share of chat requests answered with 500."),
-    }).strict().default({}).describe("Fault injection for drills; leave empty in production."),
-}).strict();
+export const AgentSchema = z
+    .object({
+        version: version.describe("The agent version to run. Changing it is a release."),
+        image: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9._/:-]*$/, "an image repository such as ghcr.io/acme/agent (no tag)")
+            .refine((s) => !/:[^/]*$/.test(s), "give the repository without a tag; the tag is agent.version")
+            .default("zdt-agent")
+            .describe("Image repository; the tag is agent.version."),
+        buildContext: z
+            .string()
+            .optional()
+            .describe("Build the image locally from this folder (relative to the project) instead of pulling it."),
+        baseImage: z.string().default("debian:bookworm-slim").describe("BASE_IMAGE build argument for local builds."),
+        memoryMb: num().pipe(z.number().int().min(64).max(65536)).default(512).describe("Memory limit of each agent container (MB)."),
+        restart: z.enum(["no", "on-failure", "always", "unless-stopped"]).default("unless-stopped").describe("Docker restart policy."),
+        knowledgeDir: z.string().default("knowledge").describe("Knowledge base folder, mounted read-only at /app/knowledge."),
+        configDir: z.string().default("agent-config").describe("Agent configuration folder, mounted read-only at /app/config."),
+        reindex: ReindexSchema.default({ scope: "incremental", timeoutSeconds: 120 }),
+        llm: z
+            .object({
+                provider: z
+                    .enum(["local", "openai"])
+                    .default("local")
+                    .describe("'local' answers from the knowledge base; 'openai' calls an OpenAI-compatible endpoint."),
+                baseUrl: z.string().url().optional().describe("Endpoint for provider 'openai'."),
+                model: z.string().optional().describe("Model name for provider 'openai'."),
+            })
+            .strict()
+            .default({ provider: "local" }),
+        env: z
+            .record(
+                z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "environment variable names are upper-case"),
+                z.union([z.string(), z.number(), z.boolean()]).transform(String),
+            )
+            .default({})
+            .describe("Extra environment variables."),
+        health: HealthSchema.default(HealthSchema.parse({})),
+        faults: z
+            .object({
+                startDelayMs: num().pipe(z.number().int().min(0).max(600000)).optional().describe("Drill: delay before the agent listens."),
+                failHealth: bool().optional().describe("Drill: /health always answers 503."),
+                errorRate: num().pipe(z.number().min(0).max(1)).optional().describe("Drill: share of chat requests answered with 500."),
+            })
+            .strict()
+            .default({})
+            .describe("Fault injection for drills; leave empty in production."),
+    })
+    .strict();
 
-export const ProxySchema = z.object({
-    listenAddress: z.union([z.ipv4(), z.ipv6()]).default("127.0.0.1").describe("Host address the proxy publishes on (0.0.0.0 for every interface)."),
-    port: num().pipe(z.number().int().min(1).max(65535)).default(8080).describe("Host port of the proxy; the only published port."),
-    baseImage: z.string().default("debian:bookworm-slim").describe("BASE_IMAGE build argument for the proxy image."),
-}).strict();
+export const ProxySchema = z
+    .object({
+        listenAddress: z
+            .union([z.ipv4(), z.ipv6()])
+            .default("127.0.0.1")
+            .describe("Host address the proxy publishes on (0.0.0.0 for every interface)."),
+        port: num().pipe(z.number().int().min(1).max(65535)).default(8080).describe("Host port of the proxy; the only published port."),
+        baseImage: z.string().default("debian:bookworm-slim").describe("BASE_IMAGE build argument for the proxy image."),
+    })
+    .strict();
 
-export const ReleaseSchema = z.object({
-    verifyWindowSeconds: seconds(0, 7200).default(900).describe("How long the new colour is watched after the flip before the old one retires (blueprint: 15 minutes)."),
-    healthGateTimeoutSeconds: seconds(5, 1800).default(120).describe("How long the switch waits for the new colour to pass /health through the proxy's network."),
-    drainTimeoutSeconds: seconds(0, 3600).default(60).describe("How long a retiring colour may take to finish in-flight requests and streams."),
-    probeIntervalMs: num().pipe(z.number().int().min(200).max(60000)).default(1000).describe("Interval of the verification probes."),
-    probeRequestsPerTick: num().pipe(z.number().int().min(0).max(50)).default(5).describe("Synthetic chat requests per probe, so thresholds are judged even without traffic."),
-    thresholds: z.object({
-        maxErrorRatePercent: num().pipe(z.number().min(0).max(100)).default(1).describe("Highest 5xx share of requests to the new colour (blueprint alert level: 1%)."),
-        maxLatencyMs: num().pipe(z.number().int().min(1)).default(5000).describe("Highest average response time of the new colour (blueprint: LLM latency alert at 5 s)."),
-        maxHealthResponseMs: num().pipe(z.number().int().min(1)).default(500).describe("Highest /health response time (blueprint alert level: 500 ms)."),
-        minRequests: num().pipe(z.number().int().min(1)).default(20).describe("Requests needed before the 5xx rate and latency are judged."),
-    }).strict().default({ maxErrorRatePercent: 1, maxLatencyMs: 5000, maxHealthResponseMs: 500, minRequests: 20 }),
-}).strict();
+export const ReleaseSchema = z
+    .object({
+        verifyWindowSeconds: seconds(0, 7200)
+            .default(900)
+            .describe("How long the new colour is watched after the flip before the old one retires (blueprint: 15 minutes)."),
+        healthGateTimeoutSeconds: seconds(5, 1800)
+            .default(120)
+            .describe("How long the switch waits for the new colour to pass /health through the proxy's network."),
+        drainTimeoutSeconds: seconds(0, 3600)
+            .default(60)
+            .describe("How long a retiring colour may take to finish in-flight requests and streams."),
+        probeIntervalMs: num().pipe(z.number().int().min(200).max(60000)).default(1000).describe("Interval of the verification probes."),
+        probeRequestsPerTick: num()
+            .pipe(z.number().int().min(0).max(50))
+            .default(5)
+            .describe("Synthetic chat requests per probe, so thresholds are judged even without traffic."),
+        thresholds: z
+            .object({
+                maxErrorRatePercent: num()
+                    .pipe(z.number().min(0).max(100))
+                    .default(1)
+                    .describe("Highest 5xx share of requests to the new colour (blueprint alert level: 1%)."),
+                maxLatencyMs: num()
+                    .pipe(z.number().int().min(1))
+                    .default(5000)
+                    .describe("Highest average response time of the new colour (blueprint: LLM latency alert at 5 s)."),
+                maxHealthResponseMs: num()
+                    .pipe(z.number().int().min(1))
+                    .default(500)
+                    .describe("Highest /health response time (blueprint alert level: 500 ms)."),
+                minRequests: num()
+                    .pipe(z.number().int().min(1))
+                    .default(20)
+                    .describe("Requests needed before the 5xx rate and latency are judged."),
+            })
+            .strict()
+            .default({ maxErrorRatePercent: 1, maxLatencyMs: 5000, maxHealthResponseMs: 500, minRequests: 20 }),
+    })
+    .strict();
 
-export const ConfigSchema = z.object({
-    app: dockerName.default("agents").describe("Prefix of every Docker object of the stack."),
-    agent: AgentSchema,
-    proxy: ProxySchema.default(ProxySchema.parse({})),
-    release: ReleaseSchema.default(ReleaseSchema.parse({})),
-}).strict();
+export const ConfigSchema = z
+    .object({
+        app: dockerName.default("agents").describe("Prefix of every Docker object of the stack."),
+        agent: AgentSchema,
+        proxy: ProxySchema.default(ProxySchema.parse({})),
+        release: ReleaseSchema.default(ReleaseSchema.parse({})),
+    })
+    .strict();
 
 export type StackConfig = z.infer<typeof ConfigSchema>;
 export type AgentConfig = StackConfig["agent"];
@@ -96,7 +164,9 @@ export function parseConfig(raw: Record<string, unknown>): StackConfig {
         return `  - ${where}: ${issue.message}`;
     });
     return ((): never => {
-        throw new ConfigError(`invalid stack configuration (nothing was changed):\n${lines.join("\n")}\nSee README.md, "Configuration", for every setting and its default.`);
+        throw new ConfigError(
+            `invalid stack configuration (nothing was changed):\n${lines.join("\n")}\nSee README.md, "Configuration", for every setting and its default.`,
+        );
     })();
 }
 

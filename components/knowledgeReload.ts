@@ -27,22 +27,26 @@ export class KnowledgeReload extends pulumi.ComponentResource {
     constructor(name: string, args: KnowledgeReloadArgs, opts?: pulumi.ComponentResourceOptions) {
         super("zdt:agents:KnowledgeReload", name, {}, opts);
         this.digest = folderDigest(args.knowledgeDir);
-        const reindex = new command.local.Command(`${name}-reindex`, {
-            // The agent indexes the folder when it starts; only later changes need a reindex.
-            create: "echo '{}'",
-            update: REINDEX_COMMAND,
-            environment: reindexContract.encode({
-                knowledgeDigest: this.digest,
-                proxyContainer: args.proxyContainer,
-                targetContainer: args.liveContainer,
-                agentPort: AGENT_PORT,
-                reindexScope: args.scope,
-                reindexTimeoutSeconds: args.timeoutSeconds,
-            }),
-            // The token is its own secret input; every setting above stays visible in a diff.
-            stdin: pulumi.secret(args.adminToken),
-            logging: "none",
-        }, { parent: this, additionalSecretOutputs: ["stdout", "stderr"] });
+        const reindex = new command.local.Command(
+            `${name}-reindex`,
+            {
+                // The agent indexes the folder when it starts; only later changes need a reindex.
+                create: "echo '{}'",
+                update: REINDEX_COMMAND,
+                environment: reindexContract.encode({
+                    knowledgeDigest: this.digest,
+                    proxyContainer: args.proxyContainer,
+                    targetContainer: args.liveContainer,
+                    agentPort: AGENT_PORT,
+                    reindexScope: args.scope,
+                    reindexTimeoutSeconds: args.timeoutSeconds,
+                }),
+                // The token is its own secret input; every setting above stays visible in a diff.
+                stdin: pulumi.secret(args.adminToken),
+                logging: "none",
+            },
+            { parent: this, additionalSecretOutputs: ["stdout", "stderr"] },
+        );
         this.lastReindex = reindex.stdout;
         this.registerOutputs({ digest: this.digest, lastReindex: this.lastReindex });
     }

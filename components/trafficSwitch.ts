@@ -30,24 +30,28 @@ export class TrafficSwitch extends pulumi.ComponentResource {
     constructor(name: string, args: TrafficSwitchArgs, opts?: pulumi.ComponentResourceOptions) {
         super("zdt:agents:TrafficSwitch", name, {}, opts);
         const r = args.release;
-        const run = new command.local.Command(`${name}-switch`, {
-            create: SWITCH_COMMAND,
-            update: SWITCH_COMMAND,
-            environment: switchContract.encode({
-                proxyContainer: args.proxyContainer,
-                proxyPort: PROXY_INTERNAL_PORT,
-                agentPort: AGENT_PORT,
-                targetContainer: args.targetContainer,
-                targetRelease: args.targetRelease,
-                targetVersion: args.targetVersion,
-                healthGateTimeoutSeconds: r.healthGateTimeoutSeconds,
-                verifyWindowSeconds: r.verifyWindowSeconds,
-                probeIntervalMs: r.probeIntervalMs,
-                probeRequestsPerTick: r.probeRequestsPerTick,
-                thresholds: r.thresholds,
-            }),
-            logging: "stderr",
-        }, { parent: this });
+        const run = new command.local.Command(
+            `${name}-switch`,
+            {
+                create: SWITCH_COMMAND,
+                update: SWITCH_COMMAND,
+                environment: switchContract.encode({
+                    proxyContainer: args.proxyContainer,
+                    proxyPort: PROXY_INTERNAL_PORT,
+                    agentPort: AGENT_PORT,
+                    targetContainer: args.targetContainer,
+                    targetRelease: args.targetRelease,
+                    targetVersion: args.targetVersion,
+                    healthGateTimeoutSeconds: r.healthGateTimeoutSeconds,
+                    verifyWindowSeconds: r.verifyWindowSeconds,
+                    probeIntervalMs: r.probeIntervalMs,
+                    probeRequestsPerTick: r.probeRequestsPerTick,
+                    thresholds: r.thresholds,
+                }),
+                logging: "stderr",
+            },
+            { parent: this },
+        );
 
         this.result = run.stdout.apply(decodeSwitchResult);
         this.liveColor = this.result.liveColor;

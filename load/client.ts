@@ -33,7 +33,15 @@ export class LoadGenerator {
     private started = 0;
     private loops: Promise<void>[] = [];
     private readonly report: LoadReport = {
-        durationMs: 0, requests: 0, ok: 0, failed: 0, failures: {}, streamsCompleted: 0, streamsTruncated: 0, releases: {}, achievedRps: 0,
+        durationMs: 0,
+        requests: 0,
+        ok: 0,
+        failed: 0,
+        failures: {},
+        streamsCompleted: 0,
+        streamsTruncated: 0,
+        releases: {},
+        achievedRps: 0,
     };
 
     constructor(private readonly opts: LoadOptions) {
@@ -94,45 +102,59 @@ export class LoadGenerator {
         this.report.requests++;
         const body = JSON.stringify({ message, stream });
         return new Promise((resolve) => {
-            const req = http.request(`${this.opts.url}/v1/chat`, {
-                method: "POST",
-                agent: this.agent,
-                headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-                timeout: this.opts.requestTimeoutMs ?? 30000,
-            }, (res) => {
-                let text = "";
-                res.setEncoding("utf8");
-                res.on("data", (d) => (text += d));
-                res.on("error", (err) => { this.fail(`response ${(err as NodeJS.ErrnoException).code ?? err.message}`); resolve(); });
-                res.on("aborted", () => { this.fail(stream ? "stream aborted" : "response aborted"); if (stream) this.report.streamsTruncated++; resolve(); });
-                res.on("end", () => {
-                    if (res.statusCode !== 200) {
-                        this.fail(`HTTP ${res.statusCode}`);
-                    } else if (stream) {
-                        const meta = /event: meta\ndata: (.*)\n/.exec(text);
-                        if (!meta || !text.includes("event: done\n")) {
-                            this.fail("stream truncated");
-                            this.report.streamsTruncated++;
+            const req = http.request(
+                `${this.opts.url}/v1/chat`,
+                {
+                    method: "POST",
+                    agent: this.agent,
+                    headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+                    timeout: this.opts.requestTimeoutMs ?? 30000,
+                },
+                (res) => {
+                    let text = "";
+                    res.setEncoding("utf8");
+                    res.on("data", (d) => (text += d));
+                    res.on("error", (err) => {
+                        this.fail(`response ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+                        resolve();
+                    });
+                    res.on("aborted", () => {
+                        this.fail(stream ? "stream aborted" : "response aborted");
+                        if (stream) this.report.streamsTruncated++;
+                        resolve();
+                    });
+                    res.on("end", () => {
+                        if (res.statusCode !== 200) {
+                            this.fail(`HTTP ${res.statusCode}`);
+                        } else if (stream) {
+                            const meta = /event: meta\ndata: (.*)\n/.exec(text);
+                            if (!meta || !text.includes("event: done\n")) {
+                                this.fail("stream truncated");
+                                this.report.streamsTruncated++;
+                            } else {
+                                this.report.ok++;
+                                this.report.streamsCompleted++;
+                                this.seen(JSON.parse(meta[1]).releaseId);
+                            }
                         } else {
-                            this.report.ok++;
-                            this.report.streamsCompleted++;
-                            this.seen(JSON.parse(meta[1]).releaseId);
+                            try {
+                                const parsed = JSON.parse(text) as { releaseId?: string; answer?: string };
+                                if (typeof parsed.answer !== "string") throw new Error("no answer");
+                                this.report.ok++;
+                                this.seen(parsed.releaseId);
+                            } catch {
+                                this.fail("unparsable body");
+                            }
                         }
-                    } else {
-                        try {
-                            const parsed = JSON.parse(text) as { releaseId?: string; answer?: string };
-                            if (typeof parsed.answer !== "string") throw new Error("no answer");
-                            this.report.ok++;
-                            this.seen(parsed.releaseId);
-                        } catch {
-                            this.fail("unparsable body");
-                        }
-                    }
-                    resolve();
-                });
-            });
+                        resolve();
+                    });
+                },
+            );
             req.on("timeout", () => req.destroy(new Error("timeout")));
-            req.on("error", (err) => { this.fail(`request ${(err as NodeJS.ErrnoException).code ?? err.message}`); resolve(); });
+            req.on("error", (err) => {
+                this.fail(`request ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+                resolve();
+            });
             req.end(body);
         });
     }

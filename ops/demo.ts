@@ -21,7 +21,11 @@ async function main(): Promise<void> {
     const opts = parseDemoArgs(process.argv.slice(2));
     const STACK = opts.stack;
     const pulumi = (args: string[]): string =>
-        execFileSync("pulumi", [...args, "--stack", STACK, "--non-interactive"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        execFileSync("pulumi", [...args, "--stack", STACK, "--non-interactive"], {
+            cwd: ROOT,
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+        });
     writeStackFile(opts);
     const stacks = execFileSync("pulumi", ["stack", "ls", "--json"], { cwd: ROOT, encoding: "utf8" });
     if (!(JSON.parse(stacks) as { name: string }[]).some((s) => s.name === STACK)) {
@@ -55,13 +59,16 @@ pulumi up        ${s(report.wallMs)} (of which verification window ${s(p.verific
 phases           bring-up ${s(p.bringUp)}, health gate ${s(p.healthGate)}, flip ${s(p.flip)}, confirm ${s(p.confirm)}, retirement ${s(p.retirement)}
 load             ${traffic.requests} requests (${traffic.achievedRps}/s), ${traffic.streamsCompleted} streams completed
 failed           ${traffic.failed} requests ${JSON.stringify(traffic.failures)}, ${traffic.streamsTruncated} truncated streams
-answers          ${Object.entries(traffic.releases).map(([id, r]) => `${id}: ${r.answers}`).join(", ")}
+answers          ${Object.entries(traffic.releases)
+        .map(([id, r]) => `${id}: ${r.answers}`)
+        .join(", ")}
 report           ${path.relative(process.cwd(), file)}`);
     if (!report.ok) console.log(`\nthe release failed and the previous release keeps serving:\n${report.error}`);
     process.exit(report.ok && traffic.failed === 0 ? 0 : 1);
 }
 
-if (require.main === module) main().catch((err: Error) => {
-    console.error(`demo: ${err.message}`);
-    process.exit(1);
-});
+if (require.main === module)
+    main().catch((err: Error) => {
+        console.error(`demo: ${err.message}`);
+        process.exit(1);
+    });

@@ -22,7 +22,10 @@ export function parseDemoArgs(argv: string[]): DemoOptions {
         if (flag === "--stack" && /^[a-z][a-z0-9-]*$/.test(value ?? "")) opts.stack = value;
         else if (flag === "--app" && /^[a-z][a-z0-9-]{0,30}$/.test(value ?? "")) opts.app = value;
         else if (flag === "--port" && /^\d+$/.test(value ?? "") && Number(value) > 0 && Number(value) < 65536) opts.port = Number(value);
-        else throw new Error(`unexpected argument "${flag}${value === undefined ? "" : " " + value}": allowed are --stack <lowercase name>, --app <lowercase name, up to 31 characters>, --port <1-65535>`);
+        else
+            throw new Error(
+                `unexpected argument "${flag}${value === undefined ? "" : " " + value}": allowed are --stack <lowercase name>, --app <lowercase name, up to 31 characters>, --port <1-65535>`,
+            );
         i++;
     }
     return opts;
@@ -45,7 +48,10 @@ export function demoStackFile(devYaml: string, previous: string | undefined, opt
 export function writeStackFile(opts: DemoOptions): void {
     const file = path.join(ROOT, `Pulumi.${opts.stack}.yaml`);
     const tracked = execFileSync("git", ["ls-files", "--", path.basename(file)], { cwd: ROOT, encoding: "utf8" }).trim();
-    if (tracked) throw new Error(`${path.basename(file)} is tracked by git; the demo writes its stack file, so give it a stack of its own (--stack demo)`);
+    if (tracked)
+        throw new Error(
+            `${path.basename(file)} is tracked by git; the demo writes its stack file, so give it a stack of its own (--stack demo)`,
+        );
     const previous = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
     fs.writeFileSync(file, demoStackFile(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"), previous, opts));
 }

@@ -24,7 +24,15 @@ export interface ReleaseReport {
     liveColor?: string;
     wallMs: number;
     /** Engine steps by phase (bring-up, retirement) and the switch's own phases. */
-    phasesMs: { bringUp?: number; healthGate?: number; flip?: number; confirm?: number; verification?: number; retirement?: number; reindex?: number };
+    phasesMs: {
+        bringUp?: number;
+        healthGate?: number;
+        flip?: number;
+        confirm?: number;
+        verification?: number;
+        retirement?: number;
+        reindex?: number;
+    };
     /** Requests the proxy saw during the whole `pulumi up`, and how many it answered with 5xx. */
     proxy: { requests: number; errors5xx: number };
     /** The switch's verification of the new release (proxy statistics of that server). */
@@ -51,7 +59,11 @@ interface EngineEvent {
 }
 
 function pulumi(args: string[], stack: string): string {
-    return execFileSync("pulumi", [...args, "--stack", stack, "--non-interactive"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    return execFileSync("pulumi", [...args, "--stack", stack, "--non-interactive"], {
+        cwd: ROOT,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+    });
 }
 
 /** Removes a lock left by a `pulumi up` on this machine whose process is gone (killed, lost SSH session). */
@@ -86,15 +98,26 @@ export function clearStaleLock(stack: string): void {
  * if it is not in the state and no proxy slot sends it traffic.
  */
 export async function removeOrphanReleases(stack: string, app: string): Promise<string[]> {
-    const state = JSON.parse(pulumi(["stack", "export"], stack)) as { deployment?: { resources?: { type: string; outputs?: { name?: string } }[] } };
-    const known = new Set((state.deployment?.resources ?? []).filter((r) => r.type === "docker:index/container:Container").map((r) => r.outputs?.name));
-    const docker = (args: string[]) => execFileSync("docker", args, { encoding: "utf8", timeout: 15000, stdio: ["pipe", "pipe", "ignore"] });
-    const names = docker(["ps", "-a", "--format", "{{.Names}}", "--filter", `label=zdt.app=${app}`, "--filter", "label=zdt.role=agent"]).split("\n").filter(Boolean);
+    const state = JSON.parse(pulumi(["stack", "export"], stack)) as {
+        deployment?: { resources?: { type: string; outputs?: { name?: string } }[] };
+    };
+    const known = new Set(
+        (state.deployment?.resources ?? []).filter((r) => r.type === "docker:index/container:Container").map((r) => r.outputs?.name),
+    );
+    const docker = (args: string[]) =>
+        execFileSync("docker", args, { encoding: "utf8", timeout: 15000, stdio: ["pipe", "pipe", "ignore"] });
+    const names = docker(["ps", "-a", "--format", "{{.Names}}", "--filter", `label=zdt.app=${app}`, "--filter", "label=zdt.role=agent"])
+        .split("\n")
+        .filter(Boolean);
     if (!names.some((n) => !known.has(n))) return [];
     let live: Set<string>;
     try {
         const slots = await proxyAdmin(app).slots();
-        live = new Set(Object.values(slots).filter((s) => s.weight > 0).map((s) => s.fqdn));
+        live = new Set(
+            Object.values(slots)
+                .filter((s) => s.weight > 0)
+                .map((s) => s.fqdn),
+        );
     } catch {
         return []; // cannot tell what serves: touch nothing
     }
@@ -117,7 +140,9 @@ function configValue(stack: string, key: string): string | undefined {
 }
 
 async function proxyTotals(app: string): Promise<{ requests: number; errors5xx: number }> {
-    return proxyAdmin(app).totals().catch(() => ({ requests: 0, errors5xx: 0 }));
+    return proxyAdmin(app)
+        .totals()
+        .catch(() => ({ requests: 0, errors5xx: 0 }));
 }
 
 function stackOutputs(stack: string): StackOutputs {
@@ -134,7 +159,14 @@ function stackOutputs(stack: string): StackOutputs {
  * connections, so a release refuses it unless asked to.
  */
 export function plannedContainerReplacements(stack: string): string[] {
-    const plan = JSON.parse(execFileSync("pulumi", ["preview", "--json", "--stack", stack, "--non-interactive"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 })) as { steps?: { op: string; urn: string }[] };
+    const plan = JSON.parse(
+        execFileSync("pulumi", ["preview", "--json", "--stack", stack, "--non-interactive"], {
+            cwd: ROOT,
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+            maxBuffer: 64 << 20,
+        }),
+    ) as { steps?: { op: string; urn: string }[] };
     return (plan.steps ?? [])
         .filter((s) => s.op === "replace" && s.urn.includes("docker:index/container:Container"))
         .map((s) => s.urn.split("::").pop()!);
@@ -145,7 +177,12 @@ export interface ReleaseOptions {
     allowProxyRestart?: boolean;
 }
 
-export async function release(stack: string, version?: string, log: (line: string) => void = console.log, options: ReleaseOptions = {}): Promise<ReleaseReport> {
+export async function release(
+    stack: string,
+    version?: string,
+    log: (line: string) => void = console.log,
+    options: ReleaseOptions = {},
+): Promise<ReleaseReport> {
     if (version !== undefined) {
         if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version)) throw new Error(`version must look like 2.5.0 (got "${version}")`);
         pulumi(["config", "set", "--path", "agent.version", version], stack);
@@ -153,7 +190,8 @@ export async function release(stack: string, version?: string, log: (line: strin
     const target = configValue(stack, "agent.version") ?? "(unset)";
     clearStaleLock(stack);
     const app = configValue(stack, "app") ?? "agents";
-    for (const orphan of await removeOrphanReleases(stack, app)) log(`removed ${orphan}: created by an interrupted update, never recorded or served`);
+    for (const orphan of await removeOrphanReleases(stack, app))
+        log(`removed ${orphan}: created by an interrupted update, never recorded or served`);
     const before = stackOutputs(stack);
     if (before.proxyUrl && !options.allowProxyRestart) {
         let replaced: string[];
@@ -164,8 +202,10 @@ export async function release(stack: string, version?: string, log: (line: strin
             replaced = [];
         }
         if (replaced.length > 0) {
-            throw new Error(`this update would replace ${replaced.join(", ")}, which closes every client connection: ` +
-                "it is a proxy change, not a release. Run it in a maintenance window with --allow-proxy-restart.");
+            throw new Error(
+                `this update would replace ${replaced.join(", ")}, which closes every client connection: ` +
+                    "it is a proxy change, not a release. Run it in a maintenance window with --allow-proxy-restart.",
+            );
         }
     }
     const proxyBefore = await proxyTotals(app);
@@ -176,8 +216,13 @@ export async function release(stack: string, version?: string, log: (line: strin
     const marks: Partial<Record<`${Phase}${"Start" | "End"}`, number>> = {};
     // The guard rails run with every release of a stack that has a policy config.
     const policyConfig = path.join(ROOT, "policies", "config", `${stack}.json`);
-    const policyArgs = fs.existsSync(policyConfig) ? ["--policy-pack", path.join(ROOT, "policies"), "--policy-pack-config", policyConfig] : [];
-    const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--json", ...policyArgs, "--stack", stack, "--non-interactive"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const policyArgs = fs.existsSync(policyConfig)
+        ? ["--policy-pack", path.join(ROOT, "policies"), "--policy-pack-config", policyConfig]
+        : [];
+    const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--json", ...policyArgs, "--stack", stack, "--non-interactive"], {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
     const errors: string[] = [];
@@ -212,7 +257,9 @@ export async function release(stack: string, version?: string, log: (line: strin
             for (const l of msg.split("\n")) log(`[${at()}] ${l}`);
         } else if (e.policyEvent) {
             const p = e.policyEvent;
-            const msg = `policy ${p.policyName} [${p.enforcementLevel}] on ${String(p.resourceUrn ?? "").split("::").pop()}: ${String(p.message).trim().split("\n").pop()}`;
+            const msg = `policy ${p.policyName} [${p.enforcementLevel}] on ${String(p.resourceUrn ?? "")
+                .split("::")
+                .pop()}: ${String(p.message).trim().split("\n").pop()}`;
             if (p.enforcementLevel === "mandatory") errors.push(msg);
             log(`[${at()}] ${msg}`);
         } else if (e.summaryEvent) {
@@ -232,10 +279,12 @@ export async function release(stack: string, version?: string, log: (line: strin
     const report: ReleaseReport = {
         stack,
         ok: code === 0,
-        ...(code === 0 ? {} : { error: errors.filter((m) => !/^update failed$/.test(m)).join("\n") || stderr.trim() || `pulumi up exited ${code}` }),
+        ...(code === 0
+            ? {}
+            : { error: errors.filter((m) => !/^update failed$/.test(m)).join("\n") || stderr.trim() || `pulumi up exited ${code}` }),
         startedAt: new Date(t0).toISOString(),
         version: target,
-        previousVersion: code === 0 ? after.previousVersion ?? null : before.liveVersion ?? null,
+        previousVersion: code === 0 ? (after.previousVersion ?? null) : (before.liveVersion ?? null),
         liveColor: (code === 0 ? after : before).liveColor,
         wallMs,
         phasesMs: {
@@ -261,14 +310,21 @@ export async function release(stack: string, version?: string, log: (line: strin
 if (require.main === module) {
     const args = process.argv.slice(2);
     const si = args.indexOf("--stack");
-    const stack = si >= 0 ? args.splice(si, 2)[1] : process.env.PULUMI_STACK ?? "dev";
+    const stack = si >= 0 ? args.splice(si, 2)[1] : (process.env.PULUMI_STACK ?? "dev");
     const ai = args.indexOf("--allow-proxy-restart");
     if (ai >= 0) args.splice(ai, 1);
-    release(stack, args[0], console.log, { allowProxyRestart: ai >= 0 }).then((r) => {
-        console.log(r.ok ? `released ${r.version} (${r.liveColor}) in ${(r.wallMs / 1000).toFixed(1)}s` : `release of ${r.version} FAILED; ${r.previousVersion ?? "the previous release"} keeps serving:\n${r.error}`);
-        process.exit(r.ok ? 0 : 1);
-    }, (err: Error) => {
-        console.error(`release: ${err.message}`);
-        process.exit(2);
-    });
+    release(stack, args[0], console.log, { allowProxyRestart: ai >= 0 }).then(
+        (r) => {
+            console.log(
+                r.ok
+                    ? `released ${r.version} (${r.liveColor}) in ${(r.wallMs / 1000).toFixed(1)}s`
+                    : `release of ${r.version} FAILED; ${r.previousVersion ?? "the previous release"} keeps serving:\n${r.error}`,
+            );
+            process.exit(r.ok ? 0 : 1);
+        },
+        (err: Error) => {
+            console.error(`release: ${err.message}`);
+            process.exit(2);
+        },
+    );
 }

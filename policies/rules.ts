@@ -27,7 +27,11 @@ export function isPinned(image: unknown): boolean {
     return tag !== undefined && tag !== "latest";
 }
 
-function containerPolicy(name: string, description: string, check: (args: ResourceValidationArgs, report: (msg: string) => void) => void): ResourceValidationPolicy {
+function containerPolicy(
+    name: string,
+    description: string,
+    check: (args: ResourceValidationArgs, report: (msg: string) => void) => void,
+): ResourceValidationPolicy {
     return {
         name,
         description,
@@ -37,38 +41,57 @@ function containerPolicy(name: string, description: string, check: (args: Resour
     };
 }
 
-export const agentHealthGated = containerPolicy("agent-health-gated",
+export const agentHealthGated = containerPolicy(
+    "agent-health-gated",
     "Agent containers have a Docker healthcheck and creation waits for it, so an unhealthy release never reaches the switch.",
     (args, report) => {
         if (role(args.props) !== "agent") return;
         const tests: string[] = args.props.healthcheck?.tests ?? [];
         if (tests.length === 0 || tests[0] === "NONE") {
-            report(`${where(args)} has no healthcheck. Fix: set healthcheck.tests, e.g. ["CMD", "curl", "-fsS", "http://127.0.0.1:8080/health"].`);
+            report(
+                `${where(args)} has no healthcheck. Fix: set healthcheck.tests, e.g. ["CMD", "curl", "-fsS", "http://127.0.0.1:8080/health"].`,
+            );
         }
         if (args.props.wait !== true) {
-            report(`${where(args)} does not wait for its healthcheck. Fix: set wait: true (and waitTimeout) so creation gates on "healthy".`);
+            report(
+                `${where(args)} does not wait for its healthcheck. Fix: set wait: true (and waitTimeout) so creation gates on "healthy".`,
+            );
         }
-    });
+    },
+);
 
 export const imagesPinned: ResourceValidationPolicy = {
     name: "images-pinned",
     description: "Images are pinned to a version tag or a digest, never 'latest' or untagged, so a release is reproducible.",
     validateResource: (args, report) => {
-        const image = args.type === CONTAINER ? args.props.image : args.type === IMAGE ? args.props.imageName : args.type === REMOTE_IMAGE ? args.props.name : undefined;
+        const image =
+            args.type === CONTAINER
+                ? args.props.image
+                : args.type === IMAGE
+                  ? args.props.imageName
+                  : args.type === REMOTE_IMAGE
+                    ? args.props.name
+                    : undefined;
         if (image !== undefined && !isPinned(image)) {
-            report(`${args.type.split(":").pop()} "${args.name}" uses image "${image}", which is not pinned. Fix: use a version tag (repo:2.5.0) or a digest (repo@sha256:...).`);
+            report(
+                `${args.type.split(":").pop()} "${args.name}" uses image "${image}", which is not pinned. Fix: use a version tag (repo:2.5.0) or a digest (repo@sha256:...).`,
+            );
         }
     },
 };
 
-export const onlyProxyPublished = containerPolicy("only-proxy-published",
+export const onlyProxyPublished = containerPolicy(
+    "only-proxy-published",
     "Only the proxy publishes a host port; agents are reached through it on the private network.",
     (args, report) => {
         const ports: unknown[] = args.props.ports ?? [];
         if (ports.length > 0 && role(args.props) !== "proxy") {
-            report(`${where(args)} publishes ${ports.length} host port(s). Fix: remove ports; agents are reached through the proxy on the private network.`);
+            report(
+                `${where(args)} publishes ${ports.length} host port(s). Fix: remove ports; agents are reached through the proxy on the private network.`,
+            );
         }
-    });
+    },
+);
 
 export const noWorldOpenPorts: ResourceValidationPolicy = {
     name: "no-world-open-ports",
@@ -79,39 +102,52 @@ export const noWorldOpenPorts: ResourceValidationPolicy = {
         for (const p of args.props.ports ?? []) {
             const ip = p.ip ?? "0.0.0.0";
             if (ip === "0.0.0.0" || ip === "::") {
-                report(`${where(args)} publishes port ${p.external ?? p.internal} on ${ip}, open to the world. Fix: set proxy.listenAddress to 127.0.0.1 and terminate TLS in front, or set this policy's allowPublic: true for the stack.`);
+                report(
+                    `${where(args)} publishes port ${p.external ?? p.internal} on ${ip}, open to the world. Fix: set proxy.listenAddress to 127.0.0.1 and terminate TLS in front, or set this policy's allowPublic: true for the stack.`,
+                );
             }
         }
     },
 };
 
-export const limitsAndRestart = containerPolicy("limits-and-restart",
+export const limitsAndRestart = containerPolicy(
+    "limits-and-restart",
     "Containers have a memory limit and a restart policy.",
     (args, report) => {
         if (!(Number(args.props.memory) > 0)) report(`${where(args)} has no memory limit. Fix: set memory (MB), e.g. agent.memoryMb.`);
         if (!["on-failure", "always", "unless-stopped"].includes(args.props.restart)) {
             report(`${where(args)} has restart policy "${args.props.restart ?? "no"}". Fix: use unless-stopped (or always / on-failure).`);
         }
-    });
+    },
+);
 
-export const knowledgeReadOnly = containerPolicy("knowledge-read-only",
+export const knowledgeReadOnly = containerPolicy(
+    "knowledge-read-only",
     "Agent containers mount the knowledge base and config read-only.",
     (args, report) => {
         if (role(args.props) !== "agent") return;
         for (const v of args.props.volumes ?? []) {
-            if (v.readOnly !== true) report(`${where(args)} mounts ${v.hostPath ?? v.volumeName} at ${v.containerPath} writable. Fix: set readOnly: true.`);
+            if (v.readOnly !== true)
+                report(`${where(args)} mounts ${v.hostPath ?? v.volumeName} at ${v.containerPath} writable. Fix: set readOnly: true.`);
         }
-    });
+    },
+);
 
-export const noPrivilegeEscalation = containerPolicy("no-privileged-no-docker-socket",
+export const noPrivilegeEscalation = containerPolicy(
+    "no-privileged-no-docker-socket",
     "No privileged container and no Docker socket mount: either hands the host to whoever controls the container.",
     (args, report) => {
         if (args.props.privileged === true) report(`${where(args)} is privileged. Fix: remove privileged: true.`);
-        const mounts = [...(args.props.volumes ?? []).map((v: Props) => v.hostPath), ...(args.props.mounts ?? []).map((m: Props) => m.source)];
+        const mounts = [
+            ...(args.props.volumes ?? []).map((v: Props) => v.hostPath),
+            ...(args.props.mounts ?? []).map((m: Props) => m.source),
+        ];
         for (const m of mounts) {
-            if (typeof m === "string" && /docker\.sock$/.test(m)) report(`${where(args)} mounts the Docker socket ${m}. Fix: remove the mount; the release program reaches Docker itself.`);
+            if (typeof m === "string" && /docker\.sock$/.test(m))
+                report(`${where(args)} mounts the Docker socket ${m}. Fix: remove the mount; the release program reaches Docker itself.`);
         }
-    });
+    },
+);
 
 export const adminTokenFromRandom: StackValidationPolicy = {
     name: "admin-token-from-random",
@@ -130,9 +166,15 @@ export const adminTokenFromRandom: StackValidationPolicy = {
             }
             const plain = Array.isArray(envs) && envs.some((e) => typeof e === "string" && e.startsWith("ADMIN_TOKEN="));
             if (!fromRandom && plain) {
-                report(`container "${r.props.name ?? r.name}" gets ADMIN_TOKEN as plain text. Fix: generate it with random.RandomPassword and pass its result (a secret).`, r.urn);
+                report(
+                    `container "${r.props.name ?? r.name}" gets ADMIN_TOKEN as plain text. Fix: generate it with random.RandomPassword and pass its result (a secret).`,
+                    r.urn,
+                );
             } else if (!fromRandom && Array.isArray(envs)) {
-                report(`container "${r.props.name ?? r.name}" has no ADMIN_TOKEN from random.RandomPassword. Fix: pass the admin-token RandomPassword's result as ADMIN_TOKEN.`, r.urn);
+                report(
+                    `container "${r.props.name ?? r.name}" has no ADMIN_TOKEN from random.RandomPassword. Fix: pass the admin-token RandomPassword's result as ADMIN_TOKEN.`,
+                    r.urn,
+                );
             }
         }
     },
@@ -140,7 +182,8 @@ export const adminTokenFromRandom: StackValidationPolicy = {
 
 export const releaseWindow: ResourceValidationPolicy = {
     name: "release-verification-window",
-    description: "The traffic switch verifies long enough, against an error threshold no looser than the blueprint's alert level (per-stack config: prod 900 s / 1%).",
+    description:
+        "The traffic switch verifies long enough, against an error threshold no looser than the blueprint's alert level (per-stack config: prod 900 s / 1%).",
     configSchema: {
         properties: {
             minVerifyWindowSeconds: { type: "number", default: 900 },
@@ -157,13 +200,26 @@ export const releaseWindow: ResourceValidationPolicy = {
         const window = Number(env[windowVar]);
         const rate = Number(env[switchContract.variable("thresholds", "maxErrorRatePercent")]);
         if (window < cfg.minVerifyWindowSeconds) {
-            report(`traffic switch "${args.name}" verifies for ${window}s; this stack requires at least ${cfg.minVerifyWindowSeconds}s. Fix: pulumi config set --path release.verifyWindowSeconds ${cfg.minVerifyWindowSeconds}`);
+            report(
+                `traffic switch "${args.name}" verifies for ${window}s; this stack requires at least ${cfg.minVerifyWindowSeconds}s. Fix: pulumi config set --path release.verifyWindowSeconds ${cfg.minVerifyWindowSeconds}`,
+            );
         }
         if (!(rate <= cfg.maxErrorRatePercent)) {
-            report(`traffic switch "${args.name}" tolerates ${rate}% 5xx; this stack allows at most ${cfg.maxErrorRatePercent}%. Fix: pulumi config set --path release.thresholds.maxErrorRatePercent ${cfg.maxErrorRatePercent}`);
+            report(
+                `traffic switch "${args.name}" tolerates ${rate}% 5xx; this stack allows at most ${cfg.maxErrorRatePercent}%. Fix: pulumi config set --path release.thresholds.maxErrorRatePercent ${cfg.maxErrorRatePercent}`,
+            );
         }
     },
 };
 
-export const policies = [agentHealthGated, imagesPinned, onlyProxyPublished, noWorldOpenPorts, limitsAndRestart,
-    knowledgeReadOnly, noPrivilegeEscalation, adminTokenFromRandom, releaseWindow];
+export const policies = [
+    agentHealthGated,
+    imagesPinned,
+    onlyProxyPublished,
+    noWorldOpenPorts,
+    limitsAndRestart,
+    knowledgeReadOnly,
+    noPrivilegeEscalation,
+    adminTokenFromRandom,
+    releaseWindow,
+];

@@ -23,7 +23,12 @@ export function containerExec(container: string): ContainerExec {
 
 /** The release id and version labels of an agent container, if it has them. */
 export async function releaseLabels(container: string): Promise<{ release: string; version?: string } | undefined> {
-    const out = await docker(["inspect", "--format", '{{index .Config.Labels "zdt.release"}} {{index .Config.Labels "zdt.version"}}', container]).catch(() => "");
+    const out = await docker([
+        "inspect",
+        "--format",
+        '{{index .Config.Labels "zdt.release"}} {{index .Config.Labels "zdt.version"}}',
+        container,
+    ]).catch(() => "");
     const [release, version] = out.trim().split(" ");
     return release ? { release, version: version || undefined } : undefined;
 }

@@ -9,7 +9,9 @@ import { z } from "zod";
 type AnyObject = z.ZodObject<z.ZodRawShape>;
 
 /** The schema's input shape with every leaf allowed to be a Pulumi Input (a container name known at deploy time). */
-export type EnvInputs<T> = { [K in keyof T]: T[K] extends Record<string, unknown> ? EnvInputs<T[K]> : T[K] | Input<Exclude<T[K], undefined>> };
+export type EnvInputs<T> = {
+    [K in keyof T]: T[K] extends Record<string, unknown> ? EnvInputs<T[K]> : T[K] | Input<Exclude<T[K], undefined>>;
+};
 
 /** upperSnake("maxErrorRatePercent") === "MAX_ERROR_RATE_PERCENT" */
 export function upperSnake(key: string): string {

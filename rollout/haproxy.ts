@@ -85,14 +85,21 @@ export class HaproxyAdmin {
 
     async slots(): Promise<Record<Slot, SlotState>> {
         const found = parseServersState(await this.send(`show servers state ${BACKEND}`));
-        for (const s of SLOTS) if (!found[s]) throw new ProxyError(`proxy ${this.proxyName} has no server ${BACKEND}/${s}; is it the zero-downtime proxy image?`);
+        for (const s of SLOTS)
+            if (!found[s])
+                throw new ProxyError(`proxy ${this.proxyName} has no server ${BACKEND}/${s}; is it the zero-downtime proxy image?`);
         return found as Record<Slot, SlotState>;
     }
 
     /** Points an idle slot at a container, with weight 0: checked by HAProxy, given no traffic. */
     assign(slot: Slot, fqdn: string): Promise<string> {
         const s = `${BACKEND}/${slot}`;
-        return this.send(`set server ${s} state maint`, `set server ${s} fqdn ${fqdn}`, `set server ${s} weight 0`, `set server ${s} state ready`);
+        return this.send(
+            `set server ${s} state maint`,
+            `set server ${s} fqdn ${fqdn}`,
+            `set server ${s} weight 0`,
+            `set server ${s} state ready`,
+        );
     }
 
     /**

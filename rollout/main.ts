@@ -16,10 +16,13 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
     const log = (msg: string) => process.stderr.write(`[switch +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
     const input = switchContract.decode(env);
     const exec = containerExec(input.proxyContainer);
-    const deadline = setTimeout(() => {
-        process.stderr.write(`traffic switch: gave up after ${Math.round((Date.now() - t0) / 1000)}s (overall timeout)\n`);
-        process.exit(3);
-    }, (input.healthGateTimeoutSeconds + input.verifyWindowSeconds) * 1000 + OVERALL_SLACK_MS);
+    const deadline = setTimeout(
+        () => {
+            process.stderr.write(`traffic switch: gave up after ${Math.round((Date.now() - t0) / 1000)}s (overall timeout)\n`);
+            process.exit(3);
+        },
+        (input.healthGateTimeoutSeconds + input.verifyWindowSeconds) * 1000 + OVERALL_SLACK_MS,
+    );
     try {
         const result = await runSwitch(input, {
             admin: new HaproxyAdmin(exec, input.proxyContainer),

@@ -16,7 +16,9 @@ export interface HealthAnswer {
 export function failedChecks(body: string): string {
     try {
         const parsed = JSON.parse(body) as { checks?: Record<string, { ok: boolean; detail?: string }> };
-        const bad = Object.entries(parsed.checks ?? {}).filter(([, c]) => !c.ok).map(([k, c]) => `${k} (${c.detail ?? "failed"})`);
+        const bad = Object.entries(parsed.checks ?? {})
+            .filter(([, c]) => !c.ok)
+            .map(([k, c]) => `${k} (${c.detail ?? "failed"})`);
         return bad.length ? `failed checks: ${bad.join(", ")}` : body.slice(0, 300);
     } catch {
         return body.slice(0, 300) || "no answer";
@@ -46,8 +48,17 @@ export class ProxyProbes {
      * inside its container with `x-zdt-slot` to that slot, whatever its weight).
      */
     async slotHealth(slot: Slot): Promise<HealthAnswer> {
-        const out = await this.exec(["curl", "-sS", "--max-time", "5", "-H", `x-zdt-slot: ${slot}`, "-w", "\n%{http_code} %{time_total}", this.url("/health")])
-            .catch((err: Error) => `${err.message}\n0 0`);
+        const out = await this.exec([
+            "curl",
+            "-sS",
+            "--max-time",
+            "5",
+            "-H",
+            `x-zdt-slot: ${slot}`,
+            "-w",
+            "\n%{http_code} %{time_total}",
+            this.url("/health"),
+        ]).catch((err: Error) => `${err.message}\n0 0`);
         const lines = out.trimEnd().split("\n");
         const [code, secs] = lines.pop()!.split(" ");
         const body = lines.join("\n");
@@ -63,7 +74,18 @@ export class ProxyProbes {
     async chat(n: number): Promise<void> {
         if (n <= 0) return;
         const urls = Array.from({ length: n }, () => this.url("/v1/chat"));
-        await this.exec(["curl", "-s", "-o", "/dev/null", "--max-time", "10", "-H", "content-type: application/json", "-d", '{"message":"release verification probe"}', ...urls])
-            .catch(() => undefined);
+        await this.exec([
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "--max-time",
+            "10",
+            "-H",
+            "content-type: application/json",
+            "-d",
+            '{"message":"release verification probe"}',
+            ...urls,
+        ]).catch(() => undefined);
     }
 }

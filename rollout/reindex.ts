@@ -9,7 +9,15 @@ import { ReindexInput, reindexContract, ReindexResult, ReindexResultSchema } fro
 
 const POLL_MS = 200;
 
-interface Status { state: string; generation: number; accepted?: number; error?: string; durationMs?: number; reparsed?: string[]; scope?: string }
+interface Status {
+    state: string;
+    generation: number;
+    accepted?: number;
+    error?: string;
+    durationMs?: number;
+    reparsed?: string[];
+    scope?: string;
+}
 
 async function admin(input: ReindexInput, token: string, method: "GET" | "POST", body?: string): Promise<{ code: number; json: Status }> {
     const args = ["exec", "-i", input.proxyContainer, "curl", "-sS", "--max-time", "10", "-H", "@-", "-X", method, "-w", "\n%{http_code}"];
@@ -43,9 +51,16 @@ export async function reindex(input: ReindexInput, token: string, t0 = Date.now(
             if (json.generation === generation && json.state === "failed") {
                 throw new Error(`reindex of ${target} failed: ${json.error}. The agent keeps answering from its previous index.`);
             }
-            return ReindexResultSchema.parse({ generation: json.generation, scope: json.scope, agentMs: json.durationMs, totalMs: Date.now() - t0, reparsed: json.reparsed ?? [] });
+            return ReindexResultSchema.parse({
+                generation: json.generation,
+                scope: json.scope,
+                agentMs: json.durationMs,
+                totalMs: Date.now() - t0,
+                reparsed: json.reparsed ?? [],
+            });
         }
-        if (Date.now() - t0 > input.reindexTimeoutSeconds * 1000) throw new Error(`reindex of ${target} did not finish within ${input.reindexTimeoutSeconds}s (state: ${json.state})`);
+        if (Date.now() - t0 > input.reindexTimeoutSeconds * 1000)
+            throw new Error(`reindex of ${target} did not finish within ${input.reindexTimeoutSeconds}s (state: ${json.state})`);
         await new Promise((r) => setTimeout(r, POLL_MS));
     }
 }

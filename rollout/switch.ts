@@ -55,15 +55,22 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
 
     const flipBack = async (slot: Slot, reason: string): Promise<never> => {
         if (!live || live === slot) {
-            throw new SwitchError(`verification failed: ${reason}. There is no previous colour to return to; ${input.targetRelease} keeps serving.`);
+            throw new SwitchError(
+                `verification failed: ${reason}. There is no previous colour to return to; ${input.targetRelease} keeps serving.`,
+            );
         }
         const start = clock.now();
         await admin.setWeights([live, 100], [slot, 0]);
         const ms = clock.now() - start;
         await admin.maint(slot).catch(() => undefined);
         const s = await admin.slots();
-        await admin.persist({ [live]: { fqdn: s[live].fqdn, weight: 100, maint: false }, [slot]: { fqdn: s[slot].fqdn, weight: 0, maint: true } } as Record<Slot, PersistedSlot>);
-        throw new SwitchError(`verification failed: ${reason}. Traffic flipped back to ${live} (${s[live].fqdn}) in ${ms} ms; ${input.targetRelease} gets no traffic.`);
+        await admin.persist({
+            [live]: { fqdn: s[live].fqdn, weight: 100, maint: false },
+            [slot]: { fqdn: s[slot].fqdn, weight: 0, maint: true },
+        } as Record<Slot, PersistedSlot>);
+        throw new SwitchError(
+            `verification failed: ${reason}. Traffic flipped back to ${live} (${s[live].fqdn}) in ${ms} ms; ${input.targetRelease} gets no traffic.`,
+        );
     };
 
     let slot: Slot;
@@ -72,7 +79,9 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         log(`${input.targetRelease} is already live on ${live}; verifying it again`);
     } else {
         slot = live === "blue" ? "green" : "blue";
-        log(`live: ${live ? `${live} (${liveInfo?.release ?? before[live].fqdn})` : "none (first deploy)"}; bringing ${input.targetRelease} up on ${slot}`);
+        log(
+            `live: ${live ? `${live} (${liveInfo?.release ?? before[live].fqdn})` : "none (first deploy)"}; bringing ${input.targetRelease} up on ${slot}`,
+        );
         await admin.assign(slot, target);
 
         const gateStart = clock.now();
@@ -85,9 +94,12 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
             if (streak >= GATE_STREAK) break;
             if (clock.now() - gateStart > input.healthGateTimeoutSeconds * 1000) {
                 await admin.maint(slot);
-                const from = last.release && last.release !== input.targetRelease ? ` (answered by ${last.release}, not the new release)` : "";
-                throw new SwitchError(`health gate: ${input.targetRelease} did not pass /health through the proxy within ${input.healthGateTimeoutSeconds}s ` +
-                    `(last answer ${last.code || "none"}${from}: ${failedChecks(last.body)}); traffic stays on ${live ?? "nothing"}`);
+                const from =
+                    last.release && last.release !== input.targetRelease ? ` (answered by ${last.release}, not the new release)` : "";
+                throw new SwitchError(
+                    `health gate: ${input.targetRelease} did not pass /health through the proxy within ${input.healthGateTimeoutSeconds}s ` +
+                        `(last answer ${last.code || "none"}${from}: ${failedChecks(last.body)}); traffic stays on ${live ?? "nothing"}`,
+                );
             }
             await clock.sleep(GATE_POLL_MS);
         }
@@ -98,7 +110,10 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         await admin.setWeights([slot, 100], ...(live ? [[live, 0] as [Slot, number]] : []));
         phases.flipMs = clock.now() - flipStart;
         const idle = otherSlot(slot);
-        await admin.persist({ [slot]: { fqdn: target, weight: 100, maint: false }, [idle]: { fqdn: before[idle].fqdn, weight: 0, maint: !live } } as Record<Slot, PersistedSlot>);
+        await admin.persist({
+            [slot]: { fqdn: target, weight: 100, maint: false },
+            [idle]: { fqdn: before[idle].fqdn, weight: 0, maint: !live },
+        } as Record<Slot, PersistedSlot>);
         log(`flipped ${live ?? "(none)"} -> ${slot} in ${phases.flipMs} ms`);
     }
 
@@ -122,12 +137,16 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
     let maxHealthMs = 0;
     let badStreak = 0;
     let lastProgress = verifyStart;
-    log(`verifying ${input.targetRelease} for ${input.verifyWindowSeconds}s (5xx <= ${t.maxErrorRatePercent}%, latency <= ${t.maxLatencyMs} ms, /health <= ${t.maxHealthResponseMs} ms)`);
+    log(
+        `verifying ${input.targetRelease} for ${input.verifyWindowSeconds}s (5xx <= ${t.maxErrorRatePercent}%, latency <= ${t.maxLatencyMs} ms, /health <= ${t.maxHealthResponseMs} ms)`,
+    );
     while (clock.now() - verifyStart < windowMs) {
         await Promise.all([probes.chat(input.probeRequestsPerTick), clock.sleep(input.probeIntervalMs)]);
         if (clock.now() - lastProgress >= PROGRESS_EVERY_MS) {
             lastProgress = clock.now();
-            log(`verifying: ${Math.round((clock.now() - verifyStart) / 1000)}s of ${input.verifyWindowSeconds}s, ${current.req - base.req} requests, ${current.err5xx - base.err5xx} 5xx`);
+            log(
+                `verifying: ${Math.round((clock.now() - verifyStart) / 1000)}s of ${input.verifyWindowSeconds}s, ${current.req - base.req} requests, ${current.err5xx - base.err5xx} 5xx`,
+            );
         }
         const h = await probes.slotHealth(slot);
         current = await admin.stats(slot);
@@ -151,11 +170,12 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
     // re-verifies (an earlier run was interrupted after its flip), what the last
     // successful run left live.
     const prev = deps.lastRun;
-    const previous = live && live !== slot
-        ? { color: live, release: liveInfo?.release ?? null, version: liveInfo?.version ?? null }
-        : prev && prev.liveRelease !== input.targetRelease
-            ? { color: prev.liveColor, release: prev.liveRelease, version: prev.liveVersion }
-            : { color: prev?.previousColor ?? null, release: prev?.previousRelease ?? null, version: prev?.previousVersion ?? null };
+    const previous =
+        live && live !== slot
+            ? { color: live, release: liveInfo?.release ?? null, version: liveInfo?.version ?? null }
+            : prev && prev.liveRelease !== input.targetRelease
+              ? { color: prev.liveColor, release: prev.liveRelease, version: prev.liveVersion }
+              : { color: prev?.previousColor ?? null, release: prev?.previousRelease ?? null, version: prev?.previousVersion ?? null };
     return {
         liveColor: slot,
         liveRelease: input.targetRelease,

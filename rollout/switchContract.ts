@@ -21,7 +21,13 @@ export const SwitchInputSchema = z.object({
     targetContainer: z.string().min(1),
     targetRelease: z.string().min(1),
     targetVersion: z.string().min(1),
-    ...ReleaseSchema.pick({ healthGateTimeoutSeconds: true, verifyWindowSeconds: true, probeIntervalMs: true, probeRequestsPerTick: true, thresholds: true }).shape,
+    ...ReleaseSchema.pick({
+        healthGateTimeoutSeconds: true,
+        verifyWindowSeconds: true,
+        probeIntervalMs: true,
+        probeRequestsPerTick: true,
+        thresholds: true,
+    }).shape,
 });
 export type SwitchInput = z.output<typeof SwitchInputSchema>;
 export type Thresholds = SwitchInput["thresholds"];
@@ -36,7 +42,12 @@ export const SwitchResultSchema = z.object({
     previousRelease: z.string().nullable(),
     previousVersion: z.string().nullable(),
     /** Durations in ms of the phases this run went through (a re-verification has no gate or flip). */
-    phases: z.object({ healthGateMs: z.number().optional(), flipMs: z.number().optional(), confirmMs: z.number().optional(), verifyMs: z.number().optional() }),
+    phases: z.object({
+        healthGateMs: z.number().optional(),
+        flipMs: z.number().optional(),
+        confirmMs: z.number().optional(),
+        verifyMs: z.number().optional(),
+    }),
     /** The new release's figures over the verification window (proxy statistics of its server). */
     verification: z.object({ requests: z.number(), errors5xx: z.number(), avgResponseMs: z.number(), maxHealthMs: z.number() }),
 });
@@ -55,7 +66,8 @@ export function decodeSwitchResult(stdout: string): SwitchResult {
         throw new Error(`traffic switch result is not JSON: ${stdout.slice(0, 200)}`);
     }
     const parsed = SwitchResultSchema.safeParse(json);
-    if (!parsed.success) throw new Error(`traffic switch result: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    if (!parsed.success)
+        throw new Error(`traffic switch result: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     return parsed.data;
 }
 

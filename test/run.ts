@@ -42,12 +42,15 @@ async function main(): Promise<number> {
     const failures: number = await new Promise((resolve) => mocha.run(resolve));
     const executed = selected.filter((t) => t.state === "passed" || t.state === "failed");
     const notRun = selected.filter((t) => !executed.includes(t));
-    console.log(`\ntests: ${executed.length} of ${selected.length} executed` +
-        (grep ? ` (selected by --grep ${JSON.stringify(grep)} from ${declared.length})` : "") +
-        `, ${failures} failed, from ${files.length} files`);
+    console.log(
+        `\ntests: ${executed.length} of ${selected.length} executed` +
+            (grep ? ` (selected by --grep ${JSON.stringify(grep)} from ${declared.length})` : "") +
+            `, ${failures} failed, from ${files.length} files`,
+    );
     if (notRun.length > 0) {
         console.log(`NOT RUN (${notRun.length}): a skipped test is a failed run`);
-        for (const t of notRun) console.log(`  - ${t.fullTitle()} (${t.isPending() ? "skipped" : "never reached: a hook of its suite failed"})`);
+        for (const t of notRun)
+            console.log(`  - ${t.fullTitle()} (${t.isPending() ? "skipped" : "never reached: a hook of its suite failed"})`);
     }
     return failures > 0 || notRun.length > 0 ? 1 : 0;
 }

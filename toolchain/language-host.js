@@ -22,7 +22,11 @@ const sdkVersion = require(path.join(sdkDir, "package.json")).version;
 
 const EXIT_ALREADY_REPORTED = 32; // @pulumi/pulumi exits 32 after printing an actionable error.
 
-const engineAddress = process.argv.slice(2).filter((a) => !a.startsWith("-")).pop() || "";
+const engineAddress =
+    process.argv
+        .slice(2)
+        .filter((a) => !a.startsWith("-"))
+        .pop() || "";
 
 function resolveEntry(dir, entry) {
     return require.resolve(`@pulumi/pulumi/cmd/${entry}`, { paths: [dir] });
@@ -41,7 +45,9 @@ function runtimeOptions(req) {
 
 function configEnv(req) {
     const config = {};
-    req.getConfigMap().forEach((value, key) => { config[key] = value; });
+    req.getConfigMap().forEach((value, key) => {
+        config[key] = value;
+    });
     return {
         PULUMI_CONFIG: JSON.stringify(config),
         PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(req.getConfigsecretkeysList()),
@@ -60,9 +66,21 @@ function run(call, callback) {
         resp.setError(`cannot find @pulumi/pulumi in ${dir}: run 'npm install' there (${err.message})`);
         return callback(null, resp);
     }
-    const args = [runScript, "--monitor", req.getMonitorAddress(), "--engine", engineAddress,
-        "--project", req.getProject(), "--stack", req.getStack(), "--pwd", req.getPwd() || dir,
-        "--parallel", String(req.getParallel() || 1)];
+    const args = [
+        runScript,
+        "--monitor",
+        req.getMonitorAddress(),
+        "--engine",
+        engineAddress,
+        "--project",
+        req.getProject(),
+        "--stack",
+        req.getStack(),
+        "--pwd",
+        req.getPwd() || dir,
+        "--parallel",
+        String(req.getParallel() || 1),
+    ];
     if (req.getOrganization()) args.push("--organization", req.getOrganization());
     if (req.getDryrun()) args.push("--dry-run");
     const info = req.getInfo();
@@ -102,7 +120,10 @@ function runPlugin(call) {
     try {
         script = resolveEntry(dir, entry);
     } catch (err) {
-        call.emit("error", { code: grpc.status.FAILED_PRECONDITION, details: `Cannot find module '@pulumi/pulumi/cmd/${entry}' from ${dir}: run 'npm install' in the policy pack` });
+        call.emit("error", {
+            code: grpc.status.FAILED_PRECONDITION,
+            details: `Cannot find module '@pulumi/pulumi/cmd/${entry}' from ${dir}: run 'npm install' in the policy pack`,
+        });
         return;
     }
     const env = { ...process.env };
@@ -153,7 +174,8 @@ const service = {
     generatePackage: unimplemented("generatePackage"),
     pack: unimplemented("pack"),
     link: unimplemented("link"),
-    cancel: (call, callback) => callback(null, new (require(require.resolve("google-protobuf/google/protobuf/empty_pb.js", { paths: [sdkDir] })).Empty)()),
+    cancel: (call, callback) =>
+        callback(null, new (require(require.resolve("google-protobuf/google/protobuf/empty_pb.js", { paths: [sdkDir] })).Empty)()),
 };
 
 const server = new grpc.Server({ "grpc.max_receive_message_length": 400 * 1024 * 1024 });

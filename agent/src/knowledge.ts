@@ -21,10 +21,19 @@ export interface KnowledgeIndex {
 const TEXT_FILES = /\.(md|markdown|txt)$/i;
 const FAQ_FILES = /\.json$/i;
 
-const STOP_WORDS = new Set("the and for are but not you your with this that from have has was were will can how what which who why when where does our any all its their them they there about into than then too very".split(" "));
+const STOP_WORDS = new Set(
+    "the and for are but not you your with this that from have has was were will can how what which who why when where does our any all its their them they there about into than then too very".split(
+        " ",
+    ),
+);
 
 export function tokenize(text: string): string[] {
-    return text.toLowerCase().match(/[a-z0-9\u00c0-\u024f]+/g)?.filter((t) => t.length > 2 && !STOP_WORDS.has(t)) ?? [];
+    return (
+        text
+            .toLowerCase()
+            .match(/[a-z0-9\u00c0-\u024f]+/g)
+            ?.filter((t) => t.length > 2 && !STOP_WORDS.has(t)) ?? []
+    );
 }
 
 function termCounts(text: string): Map<string, number> {
@@ -35,11 +44,14 @@ function termCounts(text: string): Map<string, number> {
 
 function listFiles(dir: string, base = dir): string[] {
     if (!fs.existsSync(dir)) return [];
-    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-        const full = path.join(dir, e.name);
-        if (e.isDirectory()) return listFiles(full, base);
-        return TEXT_FILES.test(e.name) || FAQ_FILES.test(e.name) ? [path.relative(base, full).split(path.sep).join("/")] : [];
-    }).sort();
+    return fs
+        .readdirSync(dir, { withFileTypes: true })
+        .flatMap((e) => {
+            const full = path.join(dir, e.name);
+            if (e.isDirectory()) return listFiles(full, base);
+            return TEXT_FILES.test(e.name) || FAQ_FILES.test(e.name) ? [path.relative(base, full).split(path.sep).join("/")] : [];
+        })
+        .sort();
 }
 
 /** Parses one file into passages; throws an Error naming the file if it is malformed. */
@@ -58,7 +70,10 @@ function parseFile(rel: string, content: Buffer): Passage[] {
         }
         return entries.map((e) => ({ file: rel, text: `${e.q} ${e.a}`, terms: termCounts(`${e.q} ${e.a}`) }));
     }
-    const passages = text.split(/\n\s*\n/).map((p) => p.trim()).filter((p) => p.length > 0);
+    const passages = text
+        .split(/\n\s*\n/)
+        .map((p) => p.trim())
+        .filter((p) => p.length > 0);
     if (passages.length === 0) throw new Error(`${rel}: empty file`);
     return passages.map((p) => ({ file: rel, text: p.replace(/^#+\s*/gm, ""), terms: termCounts(p) }));
 }
@@ -67,7 +82,11 @@ function parseFile(rel: string, content: Buffer): Passage[] {
  * Builds an index of `dir`. With `previous` and scope "incremental", files whose
  * content hash is unchanged keep their passages and are not parsed again.
  */
-export function buildIndex(dir: string, previous?: KnowledgeIndex, scope: "full" | "incremental" = "full"): KnowledgeIndex & { reparsed: string[] } {
+export function buildIndex(
+    dir: string,
+    previous?: KnowledgeIndex,
+    scope: "full" | "incremental" = "full",
+): KnowledgeIndex & { reparsed: string[] } {
     const files = new Map<string, string>();
     const passages: Passage[] = [];
     const reparsed: string[] = [];

@@ -36,9 +36,17 @@ export class Metrics {
         for (const [status, n] of [...this.requests].sort()) out.push(`agent_http_requests_total{status="${status}"} ${n}`);
         out.push(this.requestDuration.render("agent_http_request_duration_seconds", "HTTP request latency."));
         out.push(this.llmLatency.render("agent_llm_latency_seconds", "Time to produce an answer from the LLM backend."));
-        out.push("# HELP agent_active_conversations Chat requests in flight.", "# TYPE agent_active_conversations gauge", `agent_active_conversations ${this.activeConversations}`);
+        out.push(
+            "# HELP agent_active_conversations Chat requests in flight.",
+            "# TYPE agent_active_conversations gauge",
+            `agent_active_conversations ${this.activeConversations}`,
+        );
         const mem = process.memoryUsage();
-        out.push("# HELP agent_memory_rss_bytes Resident memory.", "# TYPE agent_memory_rss_bytes gauge", `agent_memory_rss_bytes ${mem.rss}`);
+        out.push(
+            "# HELP agent_memory_rss_bytes Resident memory.",
+            "# TYPE agent_memory_rss_bytes gauge",
+            `agent_memory_rss_bytes ${mem.rss}`,
+        );
         for (const [k, v] of Object.entries(extra)) out.push(`# TYPE ${k} gauge`, `${k} ${v}`);
         return out.join("\n") + "\n";
     }

@@ -18,14 +18,29 @@ const faultHealth = env.FAULT_HEALTH === "fail";
 const faultErrorRate = Number(env.FAULT_ERROR_RATE ?? 0);
 const faultReindexDelayMs = Number(env.FAULT_REINDEX_DELAY_MS ?? 0); // a slow reindex, for drills and tests
 
-const llm: LlmBackend = env.LLM_PROVIDER === "openai"
-    ? openAiBackend(env.LLM_BASE_URL ?? "http://localhost:11434/v1", env.LLM_MODEL ?? "llama3.3", env.LLM_API_KEY, Number(env.LLM_TIMEOUT_MS ?? 5000))
-    : localBackend();
+const llm: LlmBackend =
+    env.LLM_PROVIDER === "openai"
+        ? openAiBackend(
+              env.LLM_BASE_URL ?? "http://localhost:11434/v1",
+              env.LLM_MODEL ?? "llama3.3",
+              env.LLM_API_KEY,
+              Number(env.LLM_TIMEOUT_MS ?? 5000),
+          )
+        : localBackend();
 const metrics = new Metrics();
 const startedAt = new Date().toISOString();
 
 let index: KnowledgeIndex | undefined;
-type ReindexState = { state: "idle" | "running" | "done" | "failed"; scope?: string; error?: string; startedAt?: string; finishedAt?: string; durationMs?: number; reparsed?: string[]; generation: number };
+type ReindexState = {
+    state: "idle" | "running" | "done" | "failed";
+    scope?: string;
+    error?: string;
+    startedAt?: string;
+    finishedAt?: string;
+    durationMs?: number;
+    reparsed?: string[];
+    generation: number;
+};
 let reindex: ReindexState = { state: "idle", generation: 0 };
 let running: Promise<void> | undefined;
 let queued: { scope: "full" | "incremental" } | undefined;
@@ -53,10 +68,24 @@ async function runReindex(scope: "full" | "incremental"): Promise<void> {
     try {
         const built = buildIndex(knowledgeDir, index, scope);
         index = built; // atomic swap: readers see the old or the new index, never a mix
-        reindex = { ...reindex, state: "done", finishedAt: new Date().toISOString(), durationMs: Date.now() - t0, reparsed: built.reparsed };
-        console.log(`reindex ${generation} (${scope}) done in ${reindex.durationMs} ms: ${built.passages.length} passages, ${built.reparsed.length} files parsed`);
+        reindex = {
+            ...reindex,
+            state: "done",
+            finishedAt: new Date().toISOString(),
+            durationMs: Date.now() - t0,
+            reparsed: built.reparsed,
+        };
+        console.log(
+            `reindex ${generation} (${scope}) done in ${reindex.durationMs} ms: ${built.passages.length} passages, ${built.reparsed.length} files parsed`,
+        );
     } catch (err) {
-        reindex = { ...reindex, state: "failed", finishedAt: new Date().toISOString(), durationMs: Date.now() - t0, error: (err as Error).message };
+        reindex = {
+            ...reindex,
+            state: "failed",
+            finishedAt: new Date().toISOString(),
+            durationMs: Date.now() - t0,
+            error: (err as Error).message,
+        };
         console.error(`reindex ${generation} failed, still serving the previous index: ${(err as Error).message}`);
     }
     const next = queued;
@@ -71,7 +100,10 @@ function startReindex(scope: "full" | "incremental"): Promise<void> {
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
     const text = typeof body === "string" ? body : JSON.stringify(body);
-    res.writeHead(status, { "content-type": typeof body === "string" ? "text/plain; version=0.0.4" : "application/json", "content-length": Buffer.byteLength(text) });
+    res.writeHead(status, {
+        "content-type": typeof body === "string" ? "text/plain; version=0.0.4" : "application/json",
+        "content-length": Buffer.byteLength(text),
+    });
     res.end(text);
 }
 
@@ -101,7 +133,8 @@ function authorized(req: http.IncomingMessage): boolean {
 async function health(): Promise<{ ok: boolean; checks: Record<string, { ok: boolean; detail?: string }> }> {
     const checks: Record<string, { ok: boolean; detail?: string }> = {};
     checks.knowledge = index ? { ok: true, detail: `${index.passages.length} passages` } : { ok: false, detail: "not indexed yet" };
-    if (reindex.state === "failed") checks.reindex = { ok: true, detail: `last reindex failed, serving the previous index: ${reindex.error}` };
+    if (reindex.state === "failed")
+        checks.reindex = { ok: true, detail: `last reindex failed, serving the previous index: ${reindex.error}` };
     try {
         await llm.ping();
         checks.llm = { ok: true, detail: llm.name };
@@ -117,7 +150,7 @@ async function chat(req: http.IncomingMessage, res: http.ServerResponse): Promis
     try {
         body = JSON.parse(await readBody(req));
     } catch {
-        send(res, 400, { error: "body must be JSON: {\"message\": string, \"stream\"?: boolean}" });
+        send(res, 400, { error: 'body must be JSON: {"message": string, "stream"?: boolean}' });
         return 400;
     }
     if (typeof body.message !== "string" || body.message.length === 0) {
@@ -164,7 +197,11 @@ async function route(req: http.IncomingMessage, res: http.ServerResponse): Promi
             send(res, 200, { version, releaseId, startedAt });
             return 200;
         case "GET /metrics":
-            send(res, 200, metrics.render({ agent_knowledge_passages: index?.passages.length ?? 0, agent_reindex_generation: reindex.generation }));
+            send(
+                res,
+                200,
+                metrics.render({ agent_knowledge_passages: index?.passages.length ?? 0, agent_reindex_generation: reindex.generation }),
+            );
             return 200;
         case "POST /v1/chat":
             return chat(req, res);
@@ -185,7 +222,7 @@ async function route(req: http.IncomingMessage, res: http.ServerResponse): Promi
                 if (parsed.scope !== undefined && parsed.scope !== "full" && parsed.scope !== "incremental") throw new Error("scope");
                 scope = parsed.scope ?? "full";
             } catch {
-                send(res, 400, { error: "body must be JSON: {\"scope\": \"full\" | \"incremental\"}" });
+                send(res, 400, { error: 'body must be JSON: {"scope": "full" | "incremental"}' });
                 return 400;
             }
             const generation = requestReindex(scope);

@@ -19,9 +19,16 @@ describe("knowledge-base hot reload (real engine)", function () {
     const kb = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-kb-"));
     let url = "";
 
-    const agentId = async () => (await mustRun("docker", ["ps", "-q", "--no-trunc", "--filter", `label=zdt.app=${app}`, "--filter", "label=zdt.role=agent"])).stdout.trim();
+    const agentId = async () =>
+        (
+            await mustRun("docker", ["ps", "-q", "--no-trunc", "--filter", `label=zdt.app=${app}`, "--filter", "label=zdt.role=agent"])
+        ).stdout.trim();
     async function ask(message: string): Promise<string> {
-        const res = await fetch(`${url}/v1/chat`, { method: "POST", body: JSON.stringify({ message }), headers: { "content-type": "application/json" } });
+        const res = await fetch(`${url}/v1/chat`, {
+            method: "POST",
+            body: JSON.stringify({ message }),
+            headers: { "content-type": "application/json" },
+        });
         return ((await res.json()) as { answer: string }).answer;
     }
     async function upUnderLoad(): Promise<{ up: Awaited<ReturnType<TestStack["up"]>>; load: LoadReport }> {
@@ -39,8 +46,14 @@ describe("knowledge-base hot reload (real engine)", function () {
         const port = await freePort();
         url = `http://127.0.0.1:${port}`;
         await stack.init({
-            app, "agent.version": "1.0.0", "agent.image": "zdt-test-agent", "agent.buildContext": "agent",
-            "agent.knowledgeDir": kb, "agent.health.waitTimeoutSeconds": "30", "proxy.port": String(port), "release.verifyWindowSeconds": "3",
+            app,
+            "agent.version": "1.0.0",
+            "agent.image": "zdt-test-agent",
+            "agent.buildContext": "agent",
+            "agent.knowledgeDir": kb,
+            "agent.health.waitTimeoutSeconds": "30",
+            "proxy.port": String(port),
+            "release.verifyWindowSeconds": "3",
         });
         const up = await stack.up();
         expect(up.code, up.stdout + up.stderr).to.equal(0);
@@ -78,14 +91,28 @@ describe("knowledge-base hot reload (real engine)", function () {
         expect(up.stdout + up.stderr).to.match(/reindex of \S+ failed: support\/faq\.json: invalid JSON/);
         expect(load.failed, JSON.stringify(load.failures)).to.equal(0);
         expect(await ask("refund policy for annual plans")).to.include("within 45 days");
-        const health = await (await fetch(`${url}/health`)).json() as { status: string; checks: Record<string, { detail?: string }> };
+        const health = (await (await fetch(`${url}/health`)).json()) as { status: string; checks: Record<string, { detail?: string }> };
         expect(health.status).to.equal("ok");
         expect(health.checks.reindex.detail).to.include("support/faq.json");
     });
 
     step("the admin endpoint answers 401 to a wrong or missing token and never logs the token", async () => {
         const agent = `${app}-agent-${(await stack.outputs()).liveRelease}`;
-        const call = (header: string[]) => run("docker", ["exec", `${app}-proxy`, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", ...header, "-X", "POST", `http://${agent}:8080/admin/reindex`]);
+        const call = (header: string[]) =>
+            run("docker", [
+                "exec",
+                `${app}-proxy`,
+                "curl",
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                ...header,
+                "-X",
+                "POST",
+                `http://${agent}:8080/admin/reindex`,
+            ]);
         expect((await call(["-H", "Authorization: Bearer wrong-token"])).stdout).to.equal("401");
         expect((await call([])).stdout).to.equal("401");
         const token = (await stack.outputs(true)).adminTokenValue as string;

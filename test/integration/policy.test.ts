@@ -17,7 +17,12 @@ describe("policy pack in a real preview", function () {
             fs.copyFileSync(path.join(ROOT, `Pulumi.${env}.yaml`), path.join(ROOT, `Pulumi.${stack.name}.yaml`));
             try {
                 await stack.init({});
-                const r = await stack.preview(["--policy-pack", POLICIES, "--policy-pack-config", path.join(POLICIES, "config", `${env}.json`)]);
+                const r = await stack.preview([
+                    "--policy-pack",
+                    POLICIES,
+                    "--policy-pack-config",
+                    path.join(POLICIES, "config", `${env}.json`),
+                ]);
                 expect(r.code, r.stdout + r.stderr).to.equal(0);
                 expect(r.stdout).to.match(/zdt-release-guards@v0\.1\.0/);
                 expect(r.stdout).to.not.match(/\[(mandatory|advisory)\]/);
@@ -36,8 +41,15 @@ describe("policy pack in a real preview", function () {
             expect(r.code).to.not.equal(0);
             const caught = [...out.matchAll(/\[mandatory\]\s+([a-z-]+)\s+\(/g)].map((m) => m[1]);
             expect([...new Set(caught)].sort()).to.deep.equal([
-                "admin-token-from-random", "agent-health-gated", "images-pinned", "knowledge-read-only", "limits-and-restart",
-                "no-privileged-no-docker-socket", "no-world-open-ports", "only-proxy-published", "release-verification-window",
+                "admin-token-from-random",
+                "agent-health-gated",
+                "images-pinned",
+                "knowledge-read-only",
+                "limits-and-restart",
+                "no-privileged-no-docker-socket",
+                "no-world-open-ports",
+                "only-proxy-published",
+                "release-verification-window",
             ]);
             expect(out).to.include('uses image "zdt-agent:latest", which is not pinned');
             expect(out).to.include("gets ADMIN_TOKEN as plain text");

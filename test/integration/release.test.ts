@@ -19,7 +19,16 @@ describe("blue/green release under load (real engine)", function () {
     let url = "";
 
     async function agentContainers(): Promise<string[]> {
-        const r = await mustRun("docker", ["ps", "-a", "--format", "{{.Names}}", "--filter", `label=zdt.app=${app}`, "--filter", "label=zdt.role=agent"]);
+        const r = await mustRun("docker", [
+            "ps",
+            "-a",
+            "--format",
+            "{{.Names}}",
+            "--filter",
+            `label=zdt.app=${app}`,
+            "--filter",
+            "label=zdt.role=agent",
+        ]);
         return r.stdout.split("\n").filter(Boolean).sort();
     }
 
@@ -135,7 +144,9 @@ describe("blue/green release under load (real engine)", function () {
         await stack.setConfig("agent.health.waitTimeoutSeconds", "8");
         const { up, report } = await upUnderLoad();
         expect(up.code).to.not.equal(0);
-        expect(up.stdout + up.stderr).to.match(/not healthy/).and.to.match(/fault.*FAULT_HEALTH=fail/);
+        expect(up.stdout + up.stderr)
+            .to.match(/not healthy/)
+            .and.to.match(/fault.*FAULT_HEALTH=fail/);
         expectNoFailures(report);
         expect(Object.keys(report.releases)).to.deep.equal([live.liveRelease]);
         expect(await servedRelease()).to.equal(live.liveRelease);

@@ -55,7 +55,9 @@ export class FakeProxy {
     }
 
     serving(): Slot | undefined {
-        return (["blue", "green"] as Slot[]).filter((s) => !this.servers[s].maint && this.servers[s].weight > 0).sort((a, b) => this.servers[b].weight - this.servers[a].weight)[0];
+        return (["blue", "green"] as Slot[])
+            .filter((s) => !this.servers[s].maint && this.servers[s].weight > 0)
+            .sort((a, b) => this.servers[b].weight - this.servers[a].weight)[0];
     }
 
     readonly exec: ContainerExec = async (args, input = "") => {
@@ -80,16 +82,38 @@ export class FakeProxy {
                 else if (m[2] === "fqdn") s.fqdn = m[3];
                 else s.weight = Number(m[3]);
             } else if (cmd === "show servers state agents") {
-                out.push("1", "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord");
+                out.push(
+                    "1",
+                    "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord",
+                );
                 (["blue", "green"] as Slot[]).forEach((slot, i) => {
                     const s = this.servers[slot];
                     const up = !s.maint && this.health(s.fqdn).code === 200;
-                    out.push(`3 agents ${i + 1} ${slot} 172.18.0.${i + 2} ${up ? 2 : 0} ${s.maint ? 1 : 4} ${s.weight} ${s.weight} 10 6 3 4 6 0 0 0 ${s.fqdn} 8080 -`);
+                    out.push(
+                        `3 agents ${i + 1} ${slot} 172.18.0.${i + 2} ${up ? 2 : 0} ${s.maint ? 1 : 4} ${s.weight} ${s.weight} 10 6 3 4 6 0 0 0 ${s.fqdn} 8080 -`,
+                    );
                 });
             } else if (cmd === "show stat") {
-                const cols = "pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime".split(",");
+                const cols =
+                    "pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime".split(
+                        ",",
+                    );
                 const row = (sv: string, req: number, err: number, rtime: number) =>
-                    cols.map((c) => ({ pxname: "agents", svname: sv, req_tot: String(req), hrsp_5xx: String(err), rtime: String(rtime), status: "UP" } as Record<string, string>)[c] ?? "").join(",");
+                    cols
+                        .map(
+                            (c) =>
+                                (
+                                    ({
+                                        pxname: "agents",
+                                        svname: sv,
+                                        req_tot: String(req),
+                                        hrsp_5xx: String(err),
+                                        rtime: String(rtime),
+                                        status: "UP",
+                                    }) as Record<string, string>
+                                )[c] ?? "",
+                        )
+                        .join(",");
                 const total = (k: "req" | "err5xx") => this.servers.blue[k] + this.servers.green[k];
                 out.push(`# ${cols.join(",")}`, row("FRONTEND", total("req"), total("err5xx"), 0));
                 for (const slot of ["blue", "green"] as Slot[]) {
@@ -110,7 +134,14 @@ export class FakeProxy {
 
     private body(container: string): string {
         const a = this.agents.get(container);
-        return a ? JSON.stringify({ status: a.healthCode === 503 ? "failing" : "ok", releaseId: a.release, version: a.version, checks: { knowledge: { ok: a.healthCode !== 503, detail: "fault (FAULT_HEALTH=fail)" } } }) : "";
+        return a
+            ? JSON.stringify({
+                  status: a.healthCode === 503 ? "failing" : "ok",
+                  releaseId: a.release,
+                  version: a.version,
+                  checks: { knowledge: { ok: a.healthCode !== 503, detail: "fault (FAULT_HEALTH=fail)" } },
+              })
+            : "";
     }
 
     private curl(args: string[]): string {

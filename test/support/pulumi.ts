@@ -12,7 +12,11 @@ export interface RunResult {
 }
 
 /** Runs a program to completion (bounded by timeoutMs) and captures its output. */
-export function run(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+export function run(
+    file: string,
+    args: string[],
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
+): Promise<RunResult> {
     return new Promise((resolve, reject) => {
         const child = spawn(file, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env } });
         let stdout = "";
@@ -55,7 +59,10 @@ export function freePort(): Promise<number> {
 
 /** A throwaway stack of the project in `dir`, in the local backend. */
 export class TestStack {
-    constructor(readonly dir: string, readonly name: string) {}
+    constructor(
+        readonly dir: string,
+        readonly name: string,
+    ) {}
 
     private pulumi(args: string[], timeoutMs?: number, env?: NodeJS.ProcessEnv): Promise<RunResult> {
         // Stack flags go before a "--", after which values may start with a dash.
@@ -82,7 +89,11 @@ export class TestStack {
 
     /** Starts `pulumi up` in its own process group, so a test can kill it like a lost SSH session would. */
     upDetached(): ChildProcess {
-        return spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", this.name, "--non-interactive"], { cwd: this.dir, detached: true, stdio: "ignore" });
+        return spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", this.name, "--non-interactive"], {
+            cwd: this.dir,
+            detached: true,
+            stdio: "ignore",
+        });
     }
 
     up(timeoutMs = 900_000, env?: NodeJS.ProcessEnv): Promise<RunResult> {

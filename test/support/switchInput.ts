@@ -3,7 +3,9 @@
 import { ReleaseSchema } from "../../components/config";
 import { SwitchInput, SwitchInputSchema } from "../../rollout/switchContract";
 
-export function switchInput(overrides: Partial<Omit<SwitchInput, "thresholds">> & { thresholds?: Partial<SwitchInput["thresholds"]> } = {}): SwitchInput {
+export function switchInput(
+    overrides: Partial<Omit<SwitchInput, "thresholds">> & { thresholds?: Partial<SwitchInput["thresholds"]> } = {},
+): SwitchInput {
     const release = ReleaseSchema.parse({});
     return SwitchInputSchema.parse({
         proxyContainer: "app-proxy",

@@ -17,12 +17,15 @@ describe("reference agent", function () {
     let kb = "";
     let logs = "";
 
-    const admin = (method: string, body?: unknown, token = TOKEN) => fetch(`${url}/admin/reindex`, {
-        method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const admin = (method: string, body?: unknown, token = TOKEN) =>
+        fetch(`${url}/admin/reindex`, {
+            method,
+            headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+            body: body === undefined ? undefined : JSON.stringify(body),
+        });
     async function settled(): Promise<{ state: string; generation: number; reparsed?: string[]; error?: string }> {
         for (;;) {
-            const s = await (await admin("GET")).json() as { state: string; generation: number };
+            const s = (await (await admin("GET")).json()) as { state: string; generation: number };
             if (s.state !== "running") return s;
             await new Promise((r) => setTimeout(r, 50));
         }
@@ -35,12 +38,27 @@ describe("reference agent", function () {
         const port = await freePort();
         url = `http://127.0.0.1:${port}`;
         agent = spawn(process.execPath, [path.join(ROOT, "agent", "dist", "server.js")], {
-            env: { ...process.env, PORT: String(port), KNOWLEDGE_DIR: kb, ADMIN_TOKEN: TOKEN, AGENT_VERSION: "9.9.9", RELEASE_ID: "9-9-9-test", STREAM_TOKEN_DELAY_MS: "1", FAULT_REINDEX_DELAY_MS: "300" },
+            env: {
+                ...process.env,
+                PORT: String(port),
+                KNOWLEDGE_DIR: kb,
+                ADMIN_TOKEN: TOKEN,
+                AGENT_VERSION: "9.9.9",
+                RELEASE_ID: "9-9-9-test",
+                STREAM_TOKEN_DELAY_MS: "1",
+                FAULT_REINDEX_DELAY_MS: "300",
+            },
         });
         agent.stdout!.on("data", (d) => (logs += d));
         agent.stderr!.on("data", (d) => (logs += d));
         for (let i = 0; i < 100; i++) {
-            if (await fetch(`${url}/health`).then(() => true, () => false)) return;
+            if (
+                await fetch(`${url}/health`).then(
+                    () => true,
+                    () => false,
+                )
+            )
+                return;
             await new Promise((r) => setTimeout(r, 100));
         }
         throw new Error(`agent did not start: ${logs}`);
@@ -52,16 +70,21 @@ describe("reference agent", function () {
     });
 
     it("reports health, version and metrics", async () => {
-        const health = await (await fetch(`${url}/health`)).json() as { status: string; checks: Record<string, { ok: boolean }> };
+        const health = (await (await fetch(`${url}/health`)).json()) as { status: string; checks: Record<string, { ok: boolean }> };
         expect(health.status).to.equal("ok");
         expect(Object.keys(health.checks)).to.include.members(["knowledge", "llm"]);
         expect(await (await fetch(`${url}/version`)).json()).to.include({ version: "9.9.9", releaseId: "9-9-9-test" });
         const metrics = await (await fetch(`${url}/metrics`)).text();
-        expect(metrics).to.match(/agent_http_requests_total\{status="200"\} \d+/).and.to.match(/agent_http_request_duration_seconds_bucket/).and.to.include("agent_active_conversations 0");
+        expect(metrics)
+            .to.match(/agent_http_requests_total\{status="200"\} \d+/)
+            .and.to.match(/agent_http_request_duration_seconds_bucket/)
+            .and.to.include("agent_active_conversations 0");
     });
 
     it("answers from the knowledge base, as JSON and as a complete event stream", async () => {
-        const json = await (await fetch(`${url}/v1/chat`, { method: "POST", body: JSON.stringify({ message: "when are refunds paid" }) })).json() as { answer: string; source: string };
+        const json = (await (
+            await fetch(`${url}/v1/chat`, { method: "POST", body: JSON.stringify({ message: "when are refunds paid" }) })
+        ).json()) as { answer: string; source: string };
         expect(json.answer).to.include("10 business days");
         expect(json.source).to.equal("refunds.md");
         const res = await fetch(`${url}/v1/chat`, { method: "POST", body: JSON.stringify({ message: "which channels", stream: true }) });
@@ -95,7 +118,12 @@ describe("reference agent", function () {
         await admin("POST", { scope: "incremental" });
         const done = await settled();
         expect(done.reparsed).to.deep.equal(["refunds.md"]);
-        const answer = async () => ((await (await fetch(`${url}/v1/chat`, { method: "POST", body: JSON.stringify({ message: "when are refunds paid" }) })).json()) as { answer: string }).answer;
+        const answer = async () =>
+            (
+                (await (
+                    await fetch(`${url}/v1/chat`, { method: "POST", body: JSON.stringify({ message: "when are refunds paid" }) })
+                ).json()) as { answer: string }
+            ).answer;
         expect(await answer()).to.include("5 business days");
 
         fs.writeFileSync(path.join(kb, "faq.json"), "[{");
@@ -104,7 +132,7 @@ describe("reference agent", function () {
         expect(failed.state).to.equal("failed");
         expect(failed.error).to.match(/^faq\.json: invalid JSON/);
         expect(await answer()).to.include("5 business days");
-        const health = await (await fetch(`${url}/health`)).json() as { status: string; checks: Record<string, { detail?: string }> };
+        const health = (await (await fetch(`${url}/health`)).json()) as { status: string; checks: Record<string, { detail?: string }> };
         expect(health.status).to.equal("ok");
         expect(health.checks.reindex.detail).to.include("faq.json");
     });

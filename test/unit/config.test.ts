@@ -17,20 +17,32 @@ describe("config schema", () => {
     });
 
     it("accepts numbers and booleans stored as strings by `pulumi config set --path`", () => {
-        const c = parseConfig({ agent: { version: "1.0.0", faults: { errorRate: "0.25", failHealth: "true" }, env: { N: 5 } }, proxy: { port: "9000" } });
+        const c = parseConfig({
+            agent: { version: "1.0.0", faults: { errorRate: "0.25", failHealth: "true" }, env: { N: 5 } },
+            proxy: { port: "9000" },
+        });
         expect(c.agent.faults).to.deep.equal({ errorRate: 0.25, failHealth: true });
         expect(c.agent.env).to.deep.equal({ N: "5" });
         expect(c.proxy.port).to.equal(9000);
     });
 
     it("lists every bad field with its path and what is allowed", () => {
-        expect(() => parseConfig({ agent: { version: "latest", image: "repo:tag", restart: "sometimes" }, release: { thresholds: { maxErrorRatePercent: 150 } } }))
-            .to.throw(/agent\.version: a version like 2\.5\.0[\s\S]*agent\.image: give the repository without a tag[\s\S]*agent\.restart: Invalid option: expected one of "no"\|"on-failure"\|"always"\|"unless-stopped"[\s\S]*release\.thresholds\.maxErrorRatePercent/);
+        expect(() =>
+            parseConfig({
+                agent: { version: "latest", image: "repo:tag", restart: "sometimes" },
+                release: { thresholds: { maxErrorRatePercent: 150 } },
+            }),
+        ).to.throw(
+            /agent\.version: a version like 2\.5\.0[\s\S]*agent\.image: give the repository without a tag[\s\S]*agent\.restart: Invalid option: expected one of "no"\|"on-failure"\|"always"\|"unless-stopped"[\s\S]*release\.thresholds\.maxErrorRatePercent/,
+        );
         expect(() => parseConfig({})).to.throw(/agent: Invalid input: expected object/);
     });
 
     it("reads only the project's namespace and parses JSON values", () => {
-        expect(rawConfig({ "zdt:app": "shop", "zdt:agent": '{"version":"1.0.0"}', "aws:region": "x" }, "zdt")).to.deep.equal({ app: "shop", agent: { version: "1.0.0" } });
+        expect(rawConfig({ "zdt:app": "shop", "zdt:agent": '{"version":"1.0.0"}', "aws:region": "x" }, "zdt")).to.deep.equal({
+            app: "shop",
+            agent: { version: "1.0.0" },
+        });
     });
 });
 
@@ -50,9 +62,18 @@ describe("release id", () => {
             }
             return dir;
         };
-        const a = mk([["x/a.md", "one\n"], ["b.md", "two\n"]]);
-        const b = mk([["b.md", "two\r\n"], ["x/a.md", "one\n"]]);
-        const c = mk([["x/a.md", "one!\n"], ["b.md", "two\n"]]);
+        const a = mk([
+            ["x/a.md", "one\n"],
+            ["b.md", "two\n"],
+        ]);
+        const b = mk([
+            ["b.md", "two\r\n"],
+            ["x/a.md", "one\n"],
+        ]);
+        const c = mk([
+            ["x/a.md", "one!\n"],
+            ["b.md", "two\n"],
+        ]);
         expect(folderDigest(a)).to.equal(folderDigest(b));
         expect(folderDigest(a)).to.not.equal(folderDigest(c));
     });

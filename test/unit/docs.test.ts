@@ -8,7 +8,10 @@ const ROOT = path.join(__dirname, "..", "..");
 
 /** Relative link targets of a Markdown text (no URLs, no in-page anchors). */
 function relativeLinks(markdown: string): string[] {
-    return [...markdown.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((t) => !/^([a-z]+:|#)/i.test(t)).map((t) => t.replace(/#.*$/, ""));
+    return [...markdown.matchAll(/\]\(([^)\s]+)\)/g)]
+        .map((m) => m[1])
+        .filter((t) => !/^([a-z]+:|#)/i.test(t))
+        .map((t) => t.replace(/#.*$/, ""));
 }
 
 describe("documentation links", () => {

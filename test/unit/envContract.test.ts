@@ -11,7 +11,12 @@ describe("command contracts", () => {
         expect(upperSnake("maxErrorRatePercent")).to.equal("MAX_ERROR_RATE_PERCENT");
         expect(switchContract.variable("verifyWindowSeconds")).to.equal("VERIFY_WINDOW_SECONDS");
         expect(switchContract.variable("thresholds", "minRequests")).to.equal("MIN_REQUESTS");
-        expect(switchContract.variables().map(([, n]) => n)).to.include.members(["PROXY_CONTAINER", "TARGET_RELEASE", "HEALTH_GATE_TIMEOUT_SECONDS", "MAX_LATENCY_MS"]);
+        expect(switchContract.variables().map(([, n]) => n)).to.include.members([
+            "PROXY_CONTAINER",
+            "TARGET_RELEASE",
+            "HEALTH_GATE_TIMEOUT_SECONDS",
+            "MAX_LATENCY_MS",
+        ]);
         expect(() => switchContract.variable("verifyWindow")).to.throw(/traffic switch contract has no setting verifyWindow/);
     });
 
@@ -27,7 +32,9 @@ describe("command contracts", () => {
         const env = switchContract.encode(switchInput()) as Record<string, string>;
         const { TARGET_RELEASE: _, ...missing } = env;
         expect(() => switchContract.decode(missing)).to.throw(/traffic switch: invalid environment\n\s+TARGET_RELEASE: /);
-        expect(() => switchContract.decode({ ...env, PROBE_INTERVAL_MS: "10" })).to.throw(/PROBE_INTERVAL_MS: Too small: expected number to be >=200/);
+        expect(() => switchContract.decode({ ...env, PROBE_INTERVAL_MS: "10" })).to.throw(
+            /PROBE_INTERVAL_MS: Too small: expected number to be >=200/,
+        );
         expect(() => reindexContract.decode({})).to.throw(/knowledge reindex: invalid environment[\s\S]*KNOWLEDGE_DIGEST/);
     });
 
@@ -37,7 +44,9 @@ describe("command contracts", () => {
     });
 
     it("the defaults of the release settings are the stack schema's", () => {
-        expect(switchContract.decode(switchContract.encode(switchInput()) as Record<string, string>).thresholds.maxErrorRatePercent).to.equal(1);
+        expect(
+            switchContract.decode(switchContract.encode(switchInput()) as Record<string, string>).thresholds.maxErrorRatePercent,
+        ).to.equal(1);
         const env = switchContract.encode(switchInput()) as Record<string, string>;
         const { MIN_REQUESTS: _, ...withoutMin } = env;
         expect(switchContract.decode(withoutMin).thresholds.minRequests).to.equal(20);

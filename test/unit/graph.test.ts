@@ -7,7 +7,11 @@ import * as path from "path";
 import { reindexContract } from "../../rollout/reindexContract";
 import { encodeSwitchResult, switchContract } from "../../rollout/switchContract";
 
-interface Registered { type: string; name: string; inputs: Record<string, any> }
+interface Registered {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+}
 
 const ROOT = path.join(__dirname, "..", "..");
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -23,24 +27,38 @@ function unwrap(v: any): any {
 }
 
 /** Loads index.ts afresh with `config` and returns every resource it registered. */
-async function program(config: Record<string, unknown>, resources: Registered[] = []): Promise<{ resources: Registered[]; outputs: Record<string, any> }> {
-    pulumi.runtime.setMocks({
-        newResource: (args) => {
-            resources.push({ type: args.type, name: args.name, inputs: unwrap(args.inputs) });
-            const state: Record<string, any> = { ...args.inputs };
-            if (args.type === "command:local:Command" && args.name.endsWith("-switch")) {
-                // What the switch program prints: its result for the input it was given.
-                const input = switchContract.decode(args.inputs.environment);
-                state.stdout = encodeSwitchResult({
-                    liveColor: "blue", liveRelease: input.targetRelease, liveVersion: input.targetVersion, previousColor: null, previousRelease: null, previousVersion: null,
-                    phases: {}, verification: { requests: 0, errors5xx: 0, avgResponseMs: 0, maxHealthMs: 0 },
-                });
-            }
-            if (args.type === "random:index/randomPassword:RandomPassword") state.result = "x".repeat(args.inputs.length);
-            return { id: `${args.name}-id`, state };
+async function program(
+    config: Record<string, unknown>,
+    resources: Registered[] = [],
+): Promise<{ resources: Registered[]; outputs: Record<string, any> }> {
+    pulumi.runtime.setMocks(
+        {
+            newResource: (args) => {
+                resources.push({ type: args.type, name: args.name, inputs: unwrap(args.inputs) });
+                const state: Record<string, any> = { ...args.inputs };
+                if (args.type === "command:local:Command" && args.name.endsWith("-switch")) {
+                    // What the switch program prints: its result for the input it was given.
+                    const input = switchContract.decode(args.inputs.environment);
+                    state.stdout = encodeSwitchResult({
+                        liveColor: "blue",
+                        liveRelease: input.targetRelease,
+                        liveVersion: input.targetVersion,
+                        previousColor: null,
+                        previousRelease: null,
+                        previousVersion: null,
+                        phases: {},
+                        verification: { requests: 0, errors5xx: 0, avgResponseMs: 0, maxHealthMs: 0 },
+                    });
+                }
+                if (args.type === "random:index/randomPassword:RandomPassword") state.result = "x".repeat(args.inputs.length);
+                return { id: `${args.name}-id`, state };
+            },
+            call: (args) => args.inputs,
         },
-        call: (args) => args.inputs,
-    }, "zdt", "unit", false);
+        "zdt",
+        "unit",
+        false,
+    );
     const all: Record<string, string> = {};
     for (const [k, v] of Object.entries(config)) all[`zdt:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
     pulumi.runtime.setAllConfig(all);
@@ -104,7 +122,11 @@ describe("resource graph (mocks)", function () {
         const dropped = names(v1).filter((n) => !names(v2).includes(n));
         // New resources are exactly the new release's component, image and container; the old
         // release's are dropped (so Pulumi deletes them last), never replaced in place.
-        expect(added.map((n) => n.split("::")[0]).sort()).to.deep.equal(["docker:index/container:Container", "docker:index/image:Image", "zdt:agents:AgentRelease"]);
+        expect(added.map((n) => n.split("::")[0]).sort()).to.deep.equal([
+            "docker:index/container:Container",
+            "docker:index/image:Image",
+            "zdt:agents:AgentRelease",
+        ]);
         expect(dropped).to.have.length(3);
         expect(added.every((n) => n.includes("agent-2-0-0-"))).to.equal(true);
         const sw = byType(v2.resources, "command:local:Command").find((c) => c.name === "traffic-switch")!;
@@ -114,7 +136,8 @@ describe("resource graph (mocks)", function () {
     it("any change to the agent's container is a new release, never an in-place change", async () => {
         const a = await program(base);
         const b = await program({ ...base, agent: { ...base.agent, memoryMb: 1024 } });
-        const agentName = (p: typeof a) => byType(p.resources, "docker:index/container:Container").find((c) => c.inputs.name.includes("-agent-"))!.inputs.name;
+        const agentName = (p: typeof a) =>
+            byType(p.resources, "docker:index/container:Container").find((c) => c.inputs.name.includes("-agent-"))!.inputs.name;
         expect(agentName(a)).to.not.equal(agentName(b));
         expect(agentName(a)).to.match(/^unit-agent-1-0-0-[0-9a-f]{8}$/);
     });
@@ -130,7 +153,9 @@ describe("resource graph (mocks)", function () {
         expect(after.resources.map(key)).to.deep.equal(before.resources.map(key));
         const changed = after.resources.filter((r, i) => JSON.stringify(r.inputs) !== JSON.stringify(before.resources[i].inputs));
         expect(changed.map(key)).to.deep.equal(["command:local:Command::knowledge-reindex"]);
-        expect(reindexOf(changed[0]).knowledgeDigest).to.not.equal(reindexOf(before.resources.find((r) => r.name === "knowledge-reindex")!).knowledgeDigest);
+        expect(reindexOf(changed[0]).knowledgeDigest).to.not.equal(
+            reindexOf(before.resources.find((r) => r.name === "knowledge-reindex")!).knowledgeDigest,
+        );
     });
 
     it("invalid config fails before any resource is declared, naming every bad field", async () => {

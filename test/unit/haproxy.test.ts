@@ -30,7 +30,9 @@ describe("HAProxy `show servers state` and the slot file", () => {
     });
 
     it("writes the slot file proxy/start-proxy.sh reads back: '<slot> <address> <weight> <ready|maint>'", () => {
-        expect(slotFile({ blue: { fqdn: "a", weight: 0, maint: true }, green: { fqdn: "b", weight: 100, maint: false } })).to.equal("blue a 0 maint\ngreen b 100 ready\n");
+        expect(slotFile({ blue: { fqdn: "a", weight: 0, maint: true }, green: { fqdn: "b", weight: 100, maint: false } })).to.equal(
+            "blue a 0 maint\ngreen b 100 ready\n",
+        );
         const script = fs.readFileSync(path.join(__dirname, "..", "..", "proxy", "start-proxy.sh"), "utf8");
         expect(script).to.include("while read -r slot address weight state");
         expect(script).to.include(SLOT_FILE);

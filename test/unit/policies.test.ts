@@ -2,7 +2,13 @@
 // failing case (the pattern of pulumi-policy-aws's tests).
 import { expect } from "chai";
 import * as fs from "fs";
-import { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import {
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "@pulumi/policy";
 import * as rules from "../../policies/rules";
 import { switchContract } from "../../rollout/switchContract";
 import { switchInput } from "../support/switchInput";
@@ -11,12 +17,24 @@ const CONTAINER = "docker:index/container:Container";
 
 function resourceArgs(type: string, props: Record<string, any>, config: Record<string, unknown> = {}): ResourceValidationArgs {
     return {
-        type, props, urn: `urn:pulumi:test::zdt::${type}::r`, name: "r", opts: {} as any, stackTags: new Map(),
-        isType: () => false, asType: () => undefined, getConfig: <T extends object>() => config as T,
+        type,
+        props,
+        urn: `urn:pulumi:test::zdt::${type}::r`,
+        name: "r",
+        opts: {} as any,
+        stackTags: new Map(),
+        isType: () => false,
+        asType: () => undefined,
+        getConfig: <T extends object>() => config as T,
     } as unknown as ResourceValidationArgs;
 }
 
-async function violations(policy: ResourceValidationPolicy, type: string, props: Record<string, any>, config?: Record<string, unknown>): Promise<string[]> {
+async function violations(
+    policy: ResourceValidationPolicy,
+    type: string,
+    props: Record<string, any>,
+    config?: Record<string, unknown>,
+): Promise<string[]> {
     const found: string[] = [];
     const validate = policy.validateResource;
     for (const v of Array.isArray(validate) ? validate : [validate!]) await v(resourceArgs(type, props, config), (m) => found.push(m));
@@ -33,13 +51,23 @@ const goodAgent = {
     restart: "unless-stopped",
     volumes: [{ hostPath: "/srv/kb", containerPath: "/app/knowledge", readOnly: true }],
 };
-const goodProxy = { name: "shop-proxy", image: "shop-proxy:haproxy", labels: [{ label: "zdt.role", value: "proxy" }], ports: [{ internal: 8080, external: 8080, ip: "127.0.0.1" }], memory: 256, restart: "unless-stopped" };
+const goodProxy = {
+    name: "shop-proxy",
+    image: "shop-proxy:haproxy",
+    labels: [{ label: "zdt.role", value: "proxy" }],
+    ports: [{ internal: 8080, external: 8080, ip: "127.0.0.1" }],
+    memory: 256,
+    restart: "unless-stopped",
+};
 
 describe("policies", () => {
     it("agent-health-gated: passes a gated agent, flags a missing healthcheck and wait", async () => {
         expect(await violations(rules.agentHealthGated, CONTAINER, goodAgent)).to.deep.equal([]);
         const v = await violations(rules.agentHealthGated, CONTAINER, { ...goodAgent, healthcheck: undefined, wait: false });
-        expect(v.join("\n")).to.match(/has no healthcheck/).and.to.match(/does not wait/).and.to.include(goodAgent.name);
+        expect(v.join("\n"))
+            .to.match(/has no healthcheck/)
+            .and.to.match(/does not wait/)
+            .and.to.include(goodAgent.name);
     });
 
     it("images-pinned: passes tags and digests, flags latest and untagged", async () => {
@@ -47,13 +75,17 @@ describe("policies", () => {
         expect(rules.isPinned("registry:5000/repo@sha256:" + "a".repeat(64))).to.equal(true);
         expect(rules.isPinned("registry:5000/repo")).to.equal(false);
         expect(await violations(rules.imagesPinned, "docker:index/remoteImage:RemoteImage", { name: "repo:2.5.0" })).to.deep.equal([]);
-        expect((await violations(rules.imagesPinned, "docker:index/image:Image", { imageName: "repo:latest" }))[0]).to.match(/"repo:latest", which is not pinned/);
+        expect((await violations(rules.imagesPinned, "docker:index/image:Image", { imageName: "repo:latest" }))[0]).to.match(
+            /"repo:latest", which is not pinned/,
+        );
         expect(await violations(rules.imagesPinned, CONTAINER, { image: "repo" })).to.have.length(1);
     });
 
     it("only-proxy-published: the proxy may publish, an agent may not", async () => {
         expect(await violations(rules.onlyProxyPublished, CONTAINER, goodProxy)).to.deep.equal([]);
-        expect((await violations(rules.onlyProxyPublished, CONTAINER, { ...goodAgent, ports: [{ internal: 8080 }] }))[0]).to.match(/publishes 1 host port/);
+        expect((await violations(rules.onlyProxyPublished, CONTAINER, { ...goodAgent, ports: [{ internal: 8080 }] }))[0]).to.match(
+            /publishes 1 host port/,
+        );
     });
 
     it("no-world-open-ports: loopback passes, every interface fails unless allowed", async () => {
@@ -70,34 +102,64 @@ describe("policies", () => {
 
     it("knowledge-read-only: flags a writable mount on an agent", async () => {
         expect(await violations(rules.knowledgeReadOnly, CONTAINER, goodAgent)).to.deep.equal([]);
-        const v = await violations(rules.knowledgeReadOnly, CONTAINER, { ...goodAgent, volumes: [{ hostPath: "/srv/kb", containerPath: "/app/knowledge" }] });
+        const v = await violations(rules.knowledgeReadOnly, CONTAINER, {
+            ...goodAgent,
+            volumes: [{ hostPath: "/srv/kb", containerPath: "/app/knowledge" }],
+        });
         expect(v[0]).to.match(/mounts \/srv\/kb at \/app\/knowledge writable/);
     });
 
     it("no-privileged-no-docker-socket: flags privileged and the Docker socket", async () => {
         expect(await violations(rules.noPrivilegeEscalation, CONTAINER, goodAgent)).to.deep.equal([]);
-        const v = await violations(rules.noPrivilegeEscalation, CONTAINER, { ...goodAgent, privileged: true, volumes: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" }] });
+        const v = await violations(rules.noPrivilegeEscalation, CONTAINER, {
+            ...goodAgent,
+            privileged: true,
+            volumes: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" }],
+        });
         expect(v).to.have.length(2);
     });
 
     it("release-verification-window: judged against the stack's config", async () => {
         // The switch's environment as its component writes it (the contract's encoding).
-        const env = (w: string, r: string) => ({ environment: switchContract.encode(switchInput({ verifyWindowSeconds: Number(w), thresholds: { maxErrorRatePercent: Number(r) } })) });
+        const env = (w: string, r: string) => ({
+            environment: switchContract.encode(
+                switchInput({ verifyWindowSeconds: Number(w), thresholds: { maxErrorRatePercent: Number(r) } }),
+            ),
+        });
         const prod = { minVerifyWindowSeconds: 900, maxErrorRatePercent: 1 };
         expect(await violations(rules.releaseWindow, "command:local:Command", env("900", "1"), prod)).to.deep.equal([]);
         const v = await violations(rules.releaseWindow, "command:local:Command", env("1", "5"), prod);
-        expect(v.join("\n")).to.match(/verifies for 1s; this stack requires at least 900s/).and.to.match(/tolerates 5% 5xx; this stack allows at most 1%/);
-        expect(await violations(rules.releaseWindow, "command:local:Command", env("10", "1"), { minVerifyWindowSeconds: 5, maxErrorRatePercent: 1 })).to.deep.equal([]);
+        expect(v.join("\n"))
+            .to.match(/verifies for 1s; this stack requires at least 900s/)
+            .and.to.match(/tolerates 5% 5xx; this stack allows at most 1%/);
+        expect(
+            await violations(rules.releaseWindow, "command:local:Command", env("10", "1"), {
+                minVerifyWindowSeconds: 5,
+                maxErrorRatePercent: 1,
+            }),
+        ).to.deep.equal([]);
         // A command that is not the switch (no switch variables) is not judged.
-        expect(await violations(rules.releaseWindow, "command:local:Command", { environment: { KNOWLEDGE_DIGEST: "x" } }, prod)).to.deep.equal([]);
+        expect(
+            await violations(rules.releaseWindow, "command:local:Command", { environment: { KNOWLEDGE_DIGEST: "x" } }, prod),
+        ).to.deep.equal([]);
     });
 
     it("admin-token-from-random: a token from RandomPassword passes, a plain one fails", async () => {
         const random = { type: "random:index/randomPassword:RandomPassword" } as PolicyResource;
-        const stack = (envs: string[], deps: PolicyResource[]): StackValidationArgs => ({
-            resources: [{ type: CONTAINER, name: "a", urn: "urn:a", props: { ...goodAgent, envs }, propertyDependencies: { envs: deps }, dependencies: deps } as unknown as PolicyResource],
-            getConfig: () => ({}),
-        } as unknown as StackValidationArgs);
+        const stack = (envs: string[], deps: PolicyResource[]): StackValidationArgs =>
+            ({
+                resources: [
+                    {
+                        type: CONTAINER,
+                        name: "a",
+                        urn: "urn:a",
+                        props: { ...goodAgent, envs },
+                        propertyDependencies: { envs: deps },
+                        dependencies: deps,
+                    } as unknown as PolicyResource,
+                ],
+                getConfig: () => ({}),
+            }) as unknown as StackValidationArgs;
         const run = async (args: StackValidationArgs) => {
             const found: string[] = [];
             await (rules.adminTokenFromRandom as StackValidationPolicy).validateStack!(args, (m) => found.push(m));
@@ -106,7 +168,11 @@ describe("policies", () => {
         expect(await run(stack(["ADMIN_TOKEN=generated"], [random]))).to.deep.equal([]);
         // In a preview the envs are unknown and reading them throws; the dependency decides.
         const unknownEnvs = stack([], [random]);
-        Object.defineProperty(unknownEnvs.resources[0].props, "envs", { get: () => { throw new Error("can't be known during preview"); } });
+        Object.defineProperty(unknownEnvs.resources[0].props, "envs", {
+            get: () => {
+                throw new Error("can't be known during preview");
+            },
+        });
         expect(await run(unknownEnvs)).to.deep.equal([]);
         expect((await run(stack(["ADMIN_TOKEN=hunter2"], [])))[0]).to.match(/gets ADMIN_TOKEN as plain text/);
     });

@@ -5,12 +5,18 @@ const STACK = "urn:pulumi:dev::zdt";
 const release = `${STACK}::zdt:agents:AgentRelease::agent-2-0-0-abcd1234`;
 const sw = `${STACK}::zdt:agents:TrafficSwitch::traffic`;
 const kb = `${STACK}::zdt:agents:KnowledgeReload::knowledge`;
-const step = (op: string, type: string, name: string, parent?: string) =>
-    ({ op, type, urn: `${STACK}::${parent ? urnType(parent) + "$" : ""}${type}::${name}`, new: parent ? { parent } : undefined });
+const step = (op: string, type: string, name: string, parent?: string) => ({
+    op,
+    type,
+    urn: `${STACK}::${parent ? urnType(parent) + "$" : ""}${type}::${name}`,
+    new: parent ? { parent } : undefined,
+});
 
 describe("release phases of engine steps", () => {
     it("reads the resource type from a URN, also under a parent", () => {
-        expect(urnType(`${STACK}::zdt:agents:AgentRelease$docker:index/container:Container::agent-x-container`)).to.equal("docker:index/container:Container");
+        expect(urnType(`${STACK}::zdt:agents:AgentRelease$docker:index/container:Container::agent-x-container`)).to.equal(
+            "docker:index/container:Container",
+        );
         expect(urnType(release)).to.equal("zdt:agents:AgentRelease");
     });
 
@@ -25,7 +31,9 @@ describe("release phases of engine steps", () => {
     });
 
     it("counts deletions as the retirement, and ignores components, the stack and unchanged steps", () => {
-        expect(phaseOf({ ...step("delete", "docker:index/container:Container", "agent-old-container"), old: { parent: release } })).to.equal("retirement");
+        expect(
+            phaseOf({ ...step("delete", "docker:index/container:Container", "agent-old-container"), old: { parent: release } }),
+        ).to.equal("retirement");
         expect(phaseOf(step("create", "zdt:agents:AgentRelease", "agent-2-0-0"))).to.equal(undefined);
         expect(phaseOf(step("same", "docker:index/container:Container", "proxy-container"))).to.equal(undefined);
         expect(phaseOf(step("update", "pulumi:pulumi:Stack", "zdt-dev"))).to.equal(undefined);

@@ -24,7 +24,11 @@ describe("test runner", function () {
     });
 
     it("passes a run in which every declared test executed", async () => {
-        const r = await run("node", ["-r", "ts-node/register/transpile-only", "test/run.ts", "test/fixtures/runner", "--grep", "still runs"], { cwd: ROOT });
+        const r = await run(
+            "node",
+            ["-r", "ts-node/register/transpile-only", "test/run.ts", "test/fixtures/runner", "--grep", "still runs"],
+            { cwd: ROOT },
+        );
         expect(r.code, r.stdout + r.stderr).to.equal(0);
         expect(r.stdout).to.include('tests: 1 of 1 executed (selected by --grep "still runs" from 5), 0 failed');
     });

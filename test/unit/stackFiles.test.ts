@@ -15,7 +15,9 @@ function machineBoundLines(text: string): string[] {
 }
 
 describe("committed stack files", () => {
-    const tracked = execFileSync("git", ["ls-files", "--", "Pulumi.*.yaml", "**/Pulumi.*.yaml"], { cwd: ROOT, encoding: "utf8" }).split("\n").filter(Boolean);
+    const tracked = execFileSync("git", ["ls-files", "--", "Pulumi.*.yaml", "**/Pulumi.*.yaml"], { cwd: ROOT, encoding: "utf8" })
+        .split("\n")
+        .filter(Boolean);
 
     it("include the dev and prod stacks", () => {
         expect(tracked).to.include.members(["Pulumi.dev.yaml", "Pulumi.prod.yaml"]);

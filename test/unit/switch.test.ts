@@ -13,7 +13,13 @@ const V1: FakeAgent = { release: "1-0-0-aaaaaaaa", version: "1.0.0" };
 const V2: FakeAgent = { release: "2-0-0-bbbbbbbb", version: "2.0.0" };
 const C1 = "app-agent-1-0-0-aaaaaaaa";
 const C2 = "app-agent-2-0-0-bbbbbbbb";
-const toV2 = switchInput({ targetContainer: C2, targetRelease: V2.release, targetVersion: V2.version, verifyWindowSeconds: 30, probeIntervalMs: 1000 });
+const toV2 = switchInput({
+    targetContainer: C2,
+    targetRelease: V2.release,
+    targetVersion: V2.version,
+    verifyWindowSeconds: 30,
+    probeIntervalMs: 1000,
+});
 
 function deps(proxy: FakeProxy, lastRun?: SwitchResult): SwitchDeps & { lines: string[] } {
     const lines: string[] = [];
@@ -46,11 +52,21 @@ describe("traffic switch (fake proxy)", () => {
         proxy.agents.set(C2, V2);
         const result = await runSwitch(toV2, deps(proxy));
         expect(proxy.setCommands()).to.deep.equal([
-            "set server agents/blue state maint", `set server agents/blue fqdn ${C2}`, "set server agents/blue weight 0", "set server agents/blue state ready",
+            "set server agents/blue state maint",
+            `set server agents/blue fqdn ${C2}`,
+            "set server agents/blue weight 0",
+            "set server agents/blue state ready",
             "set server agents/blue weight 100",
         ]);
         expect(proxy.persisted).to.deep.equal([`blue ${C2} 100 ready\ngreen unassigned.invalid 0 maint\n`]);
-        expect(result).to.deep.include({ liveColor: "blue", liveRelease: V2.release, liveVersion: "2.0.0", previousColor: null, previousRelease: null, previousVersion: null });
+        expect(result).to.deep.include({
+            liveColor: "blue",
+            liveRelease: V2.release,
+            liveVersion: "2.0.0",
+            previousColor: null,
+            previousRelease: null,
+            previousVersion: null,
+        });
         expect(result.phases.verifyMs).to.be.at.least(30_000);
         expect(result.verification.requests).to.be.greaterThan(100); // the synthetic probes, 5 a tick
     });
@@ -65,7 +81,12 @@ describe("traffic switch (fake proxy)", () => {
             "set server agents/green weight 100;set server agents/blue weight 0",
         ]);
         expect(proxy.persisted).to.deep.equal([`blue ${C1} 0 ready\ngreen ${C2} 100 ready\n`]);
-        expect(result).to.deep.include({ liveColor: "green", previousColor: "blue", previousRelease: V1.release, previousVersion: "1.0.0" });
+        expect(result).to.deep.include({
+            liveColor: "green",
+            previousColor: "blue",
+            previousRelease: V1.release,
+            previousVersion: "1.0.0",
+        });
     });
 
     it("a breach during verification flips back at once, parks the new slot, and fails naming the threshold", async () => {
@@ -73,8 +94,14 @@ describe("traffic switch (fake proxy)", () => {
         proxy.agents.set(C1, V1).set(C2, { ...V2, errorRate: 0.5 });
         const err = await failure(runSwitch(toV2, deps(proxy)));
         expect(err).to.be.instanceOf(SwitchError);
-        expect(err.message).to.match(/^verification failed: 5xx rate 5\d\.\d% \(\d+ of \d+ requests\) exceeds threshold 1% by 4\d\.\d points\. Traffic flipped back to blue/);
-        expect(proxy.setCommands().slice(-3)).to.deep.equal(["set server agents/blue weight 100", "set server agents/green weight 0", "set server agents/green state maint"]);
+        expect(err.message).to.match(
+            /^verification failed: 5xx rate 5\d\.\d% \(\d+ of \d+ requests\) exceeds threshold 1% by 4\d\.\d points\. Traffic flipped back to blue/,
+        );
+        expect(proxy.setCommands().slice(-3)).to.deep.equal([
+            "set server agents/blue weight 100",
+            "set server agents/green weight 0",
+            "set server agents/green state maint",
+        ]);
         expect(proxy.serving()).to.equal("blue");
         expect(proxy.persisted.at(-1)).to.equal(`blue ${C1} 100 ready\ngreen ${C2} 0 maint\n`);
     });
@@ -83,7 +110,9 @@ describe("traffic switch (fake proxy)", () => {
         const proxy = new FakeProxy({ slot: "blue", agent: C1 });
         proxy.agents.set(C1, V1).set(C2, { ...V2, healthCode: 503 });
         const err = await failure(runSwitch({ ...toV2, healthGateTimeoutSeconds: 10 }, deps(proxy)));
-        expect(err.message).to.match(/^health gate: 2-0-0-bbbbbbbb did not pass \/health through the proxy within 10s \(last answer 503: failed checks: knowledge \(fault \(FAULT_HEALTH=fail\)\)\); traffic stays on blue$/);
+        expect(err.message).to.match(
+            /^health gate: 2-0-0-bbbbbbbb did not pass \/health through the proxy within 10s \(last answer 503: failed checks: knowledge \(fault \(FAULT_HEALTH=fail\)\)\); traffic stays on blue$/,
+        );
         expect(proxy.setCommands().filter((c) => c.includes("weight") && !c.endsWith("weight 0"))).to.deep.equal([]);
         expect(proxy.setCommands().at(-1)).to.equal("set server agents/green state maint");
         expect(proxy.persisted).to.deep.equal([]);
@@ -94,8 +123,14 @@ describe("traffic switch (fake proxy)", () => {
         const proxy = new FakeProxy({ slot: "green", agent: C2 });
         proxy.agents.set(C1, V1).set(C2, V2);
         const lastRun: SwitchResult = {
-            liveColor: "blue", liveRelease: V1.release, liveVersion: "1.0.0", previousColor: null, previousRelease: null, previousVersion: null,
-            phases: {}, verification: { requests: 0, errors5xx: 0, avgResponseMs: 0, maxHealthMs: 0 },
+            liveColor: "blue",
+            liveRelease: V1.release,
+            liveVersion: "1.0.0",
+            previousColor: null,
+            previousRelease: null,
+            previousVersion: null,
+            phases: {},
+            verification: { requests: 0, errors5xx: 0, avgResponseMs: 0, maxHealthMs: 0 },
         };
         const d = deps(proxy, lastRun);
         const result = await runSwitch(toV2, d);
@@ -103,7 +138,12 @@ describe("traffic switch (fake proxy)", () => {
         expect(proxy.persisted).to.deep.equal([]);
         expect(d.lines[0]).to.equal(`${V2.release} is already live on green; verifying it again`);
         // The previous release is what the last successful run left live.
-        expect(result).to.deep.include({ liveColor: "green", previousColor: "blue", previousRelease: V1.release, previousVersion: "1.0.0" });
+        expect(result).to.deep.include({
+            liveColor: "green",
+            previousColor: "blue",
+            previousRelease: V1.release,
+            previousVersion: "1.0.0",
+        });
         expect(result.phases).to.not.have.property("flipMs");
     });
 

@@ -5,8 +5,13 @@ import { switchInput } from "../support/switchInput";
 
 const T = switchInput({ thresholds: { maxErrorRatePercent: 1, maxLatencyMs: 5000, maxHealthResponseMs: 500, minRequests: 20 } }).thresholds;
 const healthy = { code: 200, ms: 5, failedChecks: "", badStreak: 0 };
-const sample = (s: Partial<Omit<Sample, "health">> & { health?: Partial<Sample["health"]> }): Sample =>
-    ({ requests: 100, errors5xx: 0, avgResponseMs: 50, ...s, health: { ...healthy, ...s.health } });
+const sample = (s: Partial<Omit<Sample, "health">> & { health?: Partial<Sample["health"]> }): Sample => ({
+    requests: 100,
+    errors5xx: 0,
+    avgResponseMs: 50,
+    ...s,
+    health: { ...healthy, ...s.health },
+});
 
 describe("verification verdict", () => {
     const table: [string, Sample, string | null][] = [
@@ -42,7 +47,11 @@ describe("verification verdict", () => {
 
     it("says why a metric was not judged", () => {
         const v = judge(sample({ requests: 4 }), T);
-        expect(v.results.find((r) => r.metric === "error-rate")).to.deep.equal({ metric: "error-rate", status: "inconclusive", message: "4 of the 20 requests needed to judge" });
+        expect(v.results.find((r) => r.metric === "error-rate")).to.deep.equal({
+            metric: "error-rate",
+            status: "inconclusive",
+            message: "4 of the 20 requests needed to judge",
+        });
     });
 
     it("a /health probe is bad when it is not 200 or slower than the threshold", () => {

@@ -19,7 +19,9 @@ describe("CI workflow (.github/workflows/release.yml)", () => {
         expect(ci).to.match(/ZDT_HOME=\$\(mktemp -d/); // a new state home for every run
         expect(ci).to.include("unset PULUMI_BACKEND_URL PULUMI_CONFIG_PASSPHRASE");
         expect(workflow.jobs.preview.strategy.matrix.stack).to.deep.equal(["dev", "prod"]);
-        expect(runs("preview")).to.match(/pulumi preview --stack \$\{\{ matrix\.stack \}\}.*\n?.*--policy-pack policies --policy-pack-config policies\/config\/\$\{\{ matrix\.stack \}\}\.json/);
+        expect(runs("preview")).to.match(
+            /pulumi preview --stack \$\{\{ matrix\.stack \}\}.*\n?.*--policy-pack policies --policy-pack-config policies\/config\/\$\{\{ matrix\.stack \}\}\.json/,
+        );
         for (const stack of workflow.jobs.preview.strategy.matrix.stack) {
             expect(fs.existsSync(path.join(ROOT, "policies", "config", `${stack}.json`)), `policies/config/${stack}.json`).to.equal(true);
             expect(fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`)), `Pulumi.${stack}.yaml`).to.equal(true);

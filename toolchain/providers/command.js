@@ -14,8 +14,18 @@ const { spawn } = require("child_process");
 const crypto = require("crypto");
 const { serve, unwrap, secret, changedKeys, engineLog } = require("./lib");
 
-const SUPPORTED = new Set(["create", "update", "delete", "dir", "environment", "interpreter", "stdin",
-    "triggers", "logging", "addPreviousOutputInEnv"]);
+const SUPPORTED = new Set([
+    "create",
+    "update",
+    "delete",
+    "dir",
+    "environment",
+    "interpreter",
+    "stdin",
+    "triggers",
+    "logging",
+    "addPreviousOutputInEnv",
+]);
 const LOGGING = ["stdout", "stderr", "stdoutAndStderr", "none"];
 
 /** Forwards complete lines of a stream to the engine log. */
@@ -73,7 +83,8 @@ const command = {
         for (const key of Object.keys(news)) {
             if (!SUPPORTED.has(key)) failures.push({ property: key, reason: `${key} is not supported by the local command provider` });
         }
-        if (news.logging && !LOGGING.includes(news.logging)) failures.push({ property: "logging", reason: `logging must be one of ${LOGGING.join(", ")}` });
+        if (news.logging && !LOGGING.includes(news.logging))
+            failures.push({ property: "logging", reason: `logging must be one of ${LOGGING.join(", ")}` });
         return { inputs: news, failures };
     },
     diff: (olds, news) => {

@@ -14,16 +14,46 @@ const docker = (args, opts) => exec("docker", args, opts);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function unsupported(news, supported) {
-    return Object.keys(news).filter((k) => !supported.has(k))
+    return Object.keys(news)
+        .filter((k) => !supported.has(k))
         .map((k) => ({ property: k, reason: `${k} is not supported by the local docker provider` }));
 }
 
 // ---- Container -------------------------------------------------------------
 
-const CONTAINER_INPUTS = new Set(["name", "image", "envs", "command", "entrypoints", "labels", "volumes",
-    "networksAdvanced", "networkMode", "ports", "healthcheck", "wait", "waitTimeout", "memory", "restart",
-    "destroyGraceSeconds", "stopSignal", "stopTimeout", "readOnly", "tmpfs", "user", "workingDir", "hostname",
-    "uploads", "mustRun", "removeVolumes", "privileged", "logDriver", "logOpts", "init", "start"]);
+const CONTAINER_INPUTS = new Set([
+    "name",
+    "image",
+    "envs",
+    "command",
+    "entrypoints",
+    "labels",
+    "volumes",
+    "networksAdvanced",
+    "networkMode",
+    "ports",
+    "healthcheck",
+    "wait",
+    "waitTimeout",
+    "memory",
+    "restart",
+    "destroyGraceSeconds",
+    "stopSignal",
+    "stopTimeout",
+    "readOnly",
+    "tmpfs",
+    "user",
+    "workingDir",
+    "hostname",
+    "uploads",
+    "mustRun",
+    "removeVolumes",
+    "privileged",
+    "logDriver",
+    "logOpts",
+    "init",
+    "start",
+]);
 
 /** Shell-quotes an exec-form healthcheck so `--health-cmd` (always CMD-SHELL) runs the same argv. */
 function shellQuote(args) {
@@ -87,8 +117,12 @@ function createArgs(i) {
 function tarOf(files) {
     const blocks = [];
     for (const f of files) {
-        const body = f.contentBase64 !== undefined ? Buffer.from(f.contentBase64, "base64")
-            : f.source !== undefined ? fs.readFileSync(f.source) : Buffer.from(f.content || "");
+        const body =
+            f.contentBase64 !== undefined
+                ? Buffer.from(f.contentBase64, "base64")
+                : f.source !== undefined
+                  ? fs.readFileSync(f.source)
+                  : Buffer.from(f.content || "");
         const header = Buffer.alloc(512);
         const name = f.file.replace(/^\/+/, "");
         if (Buffer.byteLength(name) > 100) throw new Error(`upload path too long: ${f.file}`);
@@ -97,7 +131,12 @@ function tarOf(files) {
         header.write("0000000\0", 108);
         header.write("0000000\0", 116);
         header.write(body.length.toString(8).padStart(11, "0") + "\0", 124);
-        header.write(Math.floor(Date.now() / 1000).toString(8).padStart(11, "0") + "\0", 136);
+        header.write(
+            Math.floor(Date.now() / 1000)
+                .toString(8)
+                .padStart(11, "0") + "\0",
+            136,
+        );
         header.write("        ", 148);
         header.write("0", 156);
         header.write("ustar\0" + "00", 257);
@@ -166,7 +205,8 @@ const container = {
             if (i.start !== false) {
                 await docker(["start", id]);
                 if (i.wait) await waitHealthy(id, i);
-                else if (i.mustRun !== false && !(await inspectState(id)).Running) throw new Error(`container ${i.name} is not running after start`);
+                else if (i.mustRun !== false && !(await inspectState(id)).Running)
+                    throw new Error(`container ${i.name} is not running after start`);
             }
         } catch (err) {
             // Leave nothing half-made behind: the step fails and the container is gone.
@@ -212,9 +252,27 @@ const IMAGE_INPUTS = new Set(["imageName", "build", "skipPush", "buildOnPreview"
 
 function ignoreMatcher(context) {
     const file = path.join(context, ".dockerignore");
-    const patterns = fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#")) : [];
-    const res = patterns.map((p) => new RegExp("^" + p.replace(/^\.?\//, "").replace(/[.+^${}()|[\]\\]/g, "\\$&")
-        .replace(/\*\*/g, "\u0000").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*").replace(/\?/g, ".") + "(/.*)?$"));
+    const patterns = fs.existsSync(file)
+        ? fs
+              .readFileSync(file, "utf8")
+              .split("\n")
+              .map((l) => l.trim())
+              .filter((l) => l && !l.startsWith("#"))
+        : [];
+    const res = patterns.map(
+        (p) =>
+            new RegExp(
+                "^" +
+                    p
+                        .replace(/^\.?\//, "")
+                        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+                        .replace(/\*\*/g, "\u0000")
+                        .replace(/\*/g, "[^/]*")
+                        .replace(/\u0000/g, ".*")
+                        .replace(/\?/g, ".") +
+                    "(/.*)?$",
+            ),
+    );
     return (rel) => res.some((re) => re.test(rel));
 }
 
@@ -228,7 +286,10 @@ function contextDigest(context, dockerfile) {
             const rel = path.relative(context, full).split(path.sep).join("/");
             if (ignored(rel)) continue;
             if (entry.isDirectory()) walk(full);
-            else if (entry.isFile()) hash.update(rel + "\0").update(fs.readFileSync(full)).update("\0");
+            else if (entry.isFile())
+                hash.update(rel + "\0")
+                    .update(fs.readFileSync(full))
+                    .update("\0");
         }
     };
     walk(context);
@@ -252,14 +313,26 @@ async function buildImage(raw) {
     if (b.platform) a.push("--platform", b.platform);
     await docker([...a, context], { env: { ...process.env, DOCKER_BUILDKIT: process.env.DOCKER_BUILDKIT || "0" } });
     const { stdout } = await docker(["image", "inspect", "--format", "{{.Id}}", i.imageName]);
-    return { ...raw, context, dockerfile, platform: b.platform || "", baseImageName: i.imageName, repoDigest: stdout.trim(), registryServer: "" };
+    return {
+        ...raw,
+        context,
+        dockerfile,
+        platform: b.platform || "",
+        baseImageName: i.imageName,
+        repoDigest: stdout.trim(),
+        registryServer: "",
+    };
 }
 
 const image = {
     check: (news) => {
         const failures = unsupported(news, IMAGE_INPUTS);
         const i = unwrap(news);
-        if (i.skipPush !== true) failures.push({ property: "skipPush", reason: "no registry is used: set skipPush: true (the local provider builds images without pushing)" });
+        if (i.skipPush !== true)
+            failures.push({
+                property: "skipPush",
+                reason: "no registry is used: set skipPush: true (the local provider builds images without pushing)",
+            });
         const inputs = { ...news };
         if (i.build && typeof i.build.context === "string" && i.build.context !== UNKNOWN) {
             const { context, dockerfile } = buildPaths(i);

@@ -60,13 +60,22 @@ function exec(file, args, { input, env, cwd, timeoutMs = 600000 } = {}) {
         let stdout = "";
         let stderr = "";
         const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-        child.stdout.on("data", (d) => { stdout += d; });
-        child.stderr.on("data", (d) => { stderr += d; });
-        child.on("error", (err) => { clearTimeout(timer); reject(err); });
+        child.stdout.on("data", (d) => {
+            stdout += d;
+        });
+        child.stderr.on("data", (d) => {
+            stderr += d;
+        });
+        child.on("error", (err) => {
+            clearTimeout(timer);
+            reject(err);
+        });
         child.on("close", (code, signal) => {
             clearTimeout(timer);
             if (code === 0) return resolve({ stdout, stderr });
-            const err = new Error(`${path.basename(file)} ${args.slice(0, 2).join(" ")} failed (${signal || "exit " + code}): ${(stderr || stdout).trim().slice(-4000)}`);
+            const err = new Error(
+                `${path.basename(file)} ${args.slice(0, 2).join(" ")} failed (${signal || "exit " + code}): ${(stderr || stdout).trim().slice(-4000)}`,
+            );
             Object.assign(err, { stdout, stderr, code });
             reject(err);
         });

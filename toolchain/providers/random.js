@@ -17,8 +17,14 @@ function pick(alphabet, n) {
 
 function stringDefaults(inputs) {
     return {
-        lower: true, upper: true, numeric: true, special: true,
-        minLower: 0, minUpper: 0, minNumeric: 0, minSpecial: 0,
+        lower: true,
+        upper: true,
+        numeric: true,
+        special: true,
+        minLower: 0,
+        minUpper: 0,
+        minNumeric: 0,
+        minSpecial: 0,
         ...inputs,
     };
 }
@@ -26,17 +32,21 @@ function stringDefaults(inputs) {
 function checkString(news) {
     const inputs = stringDefaults(unwrap(news));
     const failures = [];
-    if (!Number.isInteger(inputs.length) || inputs.length < 1) failures.push({ property: "length", reason: "length must be a whole number of at least 1" });
+    if (!Number.isInteger(inputs.length) || inputs.length < 1)
+        failures.push({ property: "length", reason: "length must be a whole number of at least 1" });
     const mins = inputs.minLower + inputs.minUpper + inputs.minNumeric + inputs.minSpecial;
-    if (mins > inputs.length) failures.push({ property: "length", reason: `length ${inputs.length} is less than the sum of the minimums (${mins})` });
+    if (mins > inputs.length)
+        failures.push({ property: "length", reason: `length ${inputs.length} is less than the sum of the minimums (${mins})` });
     return { inputs, failures };
 }
 
 function generate(i) {
     const special = i.overrideSpecial !== undefined ? i.overrideSpecial : DEFAULT_SPECIAL;
     const classes = [
-        [i.lower, CHARSETS.lower, i.minLower], [i.upper, CHARSETS.upper, i.minUpper],
-        [i.numeric, CHARSETS.numeric, i.minNumeric], [i.special, special, i.minSpecial],
+        [i.lower, CHARSETS.lower, i.minLower],
+        [i.upper, CHARSETS.upper, i.minUpper],
+        [i.numeric, CHARSETS.numeric, i.minNumeric],
+        [i.special, special, i.minSpecial],
     ].filter(([on, set]) => on && set.length > 0);
     if (classes.length === 0) throw new Error("at least one of lower, upper, numeric or special must be enabled");
     let chars = classes.map(([, set, min]) => pick(set, min)).join("");
@@ -51,8 +61,22 @@ function generate(i) {
 }
 
 // Inputs of the random resources; `olds` also holds outputs (result, hex...), never compared.
-const INPUTS = ["length", "lower", "upper", "numeric", "number", "special", "minLower", "minUpper", "minNumeric",
-    "minSpecial", "overrideSpecial", "keepers", "byteLength", "prefix"];
+const INPUTS = [
+    "length",
+    "lower",
+    "upper",
+    "numeric",
+    "number",
+    "special",
+    "minLower",
+    "minUpper",
+    "minNumeric",
+    "minSpecial",
+    "overrideSpecial",
+    "keepers",
+    "byteLength",
+    "prefix",
+];
 
 const replaceOnAnyChange = (olds, news) => {
     const keys = changedKeys(olds, news, INPUTS);
@@ -83,7 +107,9 @@ const randomId = {
             id: b64Url,
             outs: {
                 ...inputs,
-                b64Url, b64Std: prefix + bytes.toString("base64"), hex: prefix + bytes.toString("hex"),
+                b64Url,
+                b64Std: prefix + bytes.toString("base64"),
+                hex: prefix + bytes.toString("hex"),
                 dec: prefix + BigInt("0x" + bytes.toString("hex")).toString(),
             },
         };
