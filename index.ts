@@ -60,7 +60,6 @@ const knowledge = new KnowledgeReload(
     {
         knowledgeDir: path.resolve(__dirname, cfg.agent.knowledgeDir),
         proxyContainer: proxy.containerName,
-        liveContainer: release.containerName,
         adminToken: adminToken.result,
         scope: cfg.agent.reindex.scope,
         timeoutSeconds: cfg.agent.reindex.timeoutSeconds,

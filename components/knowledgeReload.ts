@@ -1,8 +1,10 @@
 // Knowledge-base hot reload as a declarative diff: the content digest of the
 // knowledge folder drives a command that reindexes the live agent in place. A
 // knowledge change therefore plans exactly one update (this command) and replaces
-// no container. It runs after the traffic switch, so it always reaches the release
-// that serves (a new release indexes the current files when it starts anyway).
+// no container. Its inputs do not name the live container (the program asks the proxy
+// which one serves), so a release does not run it: a new release indexes the current
+// files when it starts. It runs after the traffic switch, so it reaches the release
+// that serves.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { reindexContract } from "../rollout/reindexContract";
@@ -12,7 +14,6 @@ import { folderDigest } from "./releaseId";
 export interface KnowledgeReloadArgs {
     knowledgeDir: string;
     proxyContainer: pulumi.Input<string>;
-    liveContainer: pulumi.Input<string>;
     adminToken: pulumi.Input<string>;
     scope: "full" | "incremental";
     timeoutSeconds: number;
@@ -36,7 +37,6 @@ export class KnowledgeReload extends pulumi.ComponentResource {
                 environment: reindexContract.encode({
                     knowledgeDigest: this.digest,
                     proxyContainer: args.proxyContainer,
-                    targetContainer: args.liveContainer,
                     agentPort: AGENT_PORT,
                     reindexScope: args.scope,
                     reindexTimeoutSeconds: args.timeoutSeconds,

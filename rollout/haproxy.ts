@@ -61,6 +61,11 @@ export function parseServersState(out: string): Partial<Record<Slot, SlotState>>
     return result;
 }
 
+/** The slot that takes traffic: in service with a weight above 0. */
+export function liveSlot(slots: Record<Slot, SlotState>): Slot | undefined {
+    return SLOTS.find((s) => !slots[s].maint && slots[s].weight > 0);
+}
+
 /** The slot file: "<slot> <address> <weight> <ready|maint>" per line. */
 export function slotFile(state: Record<Slot, PersistedSlot>): string {
     return SLOTS.map((s) => `${s} ${state[s].fqdn} ${state[s].weight} ${state[s].maint ? "maint" : "ready"}`).join("\n") + "\n";

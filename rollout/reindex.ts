@@ -4,7 +4,8 @@
 // then wait until the agent reports that reindex done or failed. Input: the reindex
 // contract in the environment, the admin token on stdin. The token reaches curl on
 // its stdin (`-H @-`), never on a command line.
-import { docker } from "./docker";
+import { containerExec, docker } from "./docker";
+import { HaproxyAdmin, liveSlot } from "./haproxy";
 import { ReindexInput, reindexContract, ReindexResult, ReindexResultSchema } from "./reindexContract";
 
 const POLL_MS = 200;
@@ -19,12 +20,26 @@ interface Status {
     scope?: string;
 }
 
-async function admin(input: ReindexInput, token: string, method: "GET" | "POST", body?: string): Promise<{ code: number; json: Status }> {
+/** The agent container the proxy serves now. */
+async function liveAgent(input: ReindexInput): Promise<string> {
+    const slots = await new HaproxyAdmin(containerExec(input.proxyContainer), input.proxyContainer).slots();
+    const live = liveSlot(slots);
+    if (!live) throw new Error(`the proxy ${input.proxyContainer} serves no release: nothing to reindex`);
+    return slots[live].fqdn;
+}
+
+async function admin(
+    input: ReindexInput,
+    target: string,
+    token: string,
+    method: "GET" | "POST",
+    body?: string,
+): Promise<{ code: number; json: Status }> {
     const args = ["exec", "-i", input.proxyContainer, "curl", "-sS", "--max-time", "10", "-H", "@-", "-X", method, "-w", "\n%{http_code}"];
     if (body) args.push("-H", "content-type: application/json", "-d", body);
-    args.push(`http://${input.targetContainer}:${input.agentPort}/admin/reindex`);
+    args.push(`http://${target}:${input.agentPort}/admin/reindex`);
     const out = await docker(args, `Authorization: Bearer ${token}\n`, 20_000).catch((err: Error) => {
-        throw new Error(`cannot reach ${input.targetContainer} through ${input.proxyContainer}: ${err.message}`);
+        throw new Error(`cannot reach ${target} through ${input.proxyContainer}: ${err.message}`);
     });
     const lines = out.trimEnd().split("\n");
     const code = Number(lines.pop());
@@ -38,14 +53,14 @@ async function admin(input: ReindexInput, token: string, method: "GET" | "POST",
 }
 
 export async function reindex(input: ReindexInput, token: string, t0 = Date.now()): Promise<ReindexResult> {
-    const target = input.targetContainer;
-    const started = await admin(input, token, "POST", JSON.stringify({ scope: input.reindexScope }));
+    const target = await liveAgent(input);
+    const started = await admin(input, target, token, "POST", JSON.stringify({ scope: input.reindexScope }));
     if (started.code === 401) throw new Error(`the agent ${target} rejected the admin token (401)`);
     if (started.code !== 202) throw new Error(`POST /admin/reindex on ${target} answered ${started.code}`);
     const generation = started.json.accepted ?? started.json.generation;
     process.stderr.write(`reindex (${input.reindexScope}) of ${target} accepted as generation ${generation}\n`);
     for (;;) {
-        const { code, json } = await admin(input, token, "GET");
+        const { code, json } = await admin(input, target, token, "GET");
         if (code !== 200) throw new Error(`GET /admin/reindex on ${target} answered ${code}`);
         if (json.generation > generation || (json.generation === generation && (json.state === "done" || json.state === "failed"))) {
             if (json.generation === generation && json.state === "failed") {

@@ -10,9 +10,9 @@
 //   6. verify for the window (rollout/verdict.ts); on a breach flip back at once and
 //      fail naming the threshold and by how much.
 // Everything it touches comes in `SwitchDeps`, so unit tests run it against fakes.
-import type { HaproxyAdmin, PersistedSlot } from "./haproxy";
+import { type HaproxyAdmin, liveSlot, type PersistedSlot } from "./haproxy";
 import { failedChecks, HealthAnswer, ProxyProbes } from "./probes";
-import { SLOTS, Slot, SwitchInput, SwitchResult } from "./switchContract";
+import { Slot, SwitchInput, SwitchResult } from "./switchContract";
 import { badHealth, judge, Sample } from "./verdict";
 
 export class SwitchError extends Error {}
@@ -50,7 +50,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
     const target = input.targetContainer;
 
     const before = await admin.slots();
-    const live = SLOTS.find((s) => !before[s].maint && before[s].weight > 0);
+    const live = liveSlot(before);
     const liveInfo = live ? await deps.releaseOf(before[live].fqdn) : undefined;
 
     const flipBack = async (slot: Slot, reason: string): Promise<never> => {

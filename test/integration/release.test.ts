@@ -129,6 +129,8 @@ describe("blue/green release under load (real engine)", function () {
         expect(after.liveVersion).to.equal("2.0.0");
         expect(after.previousVersion).to.equal("1.0.0");
         expect(after.liveColor).to.not.equal(before.liveColor);
+        // A release does not run the knowledge reindex (the new release indexed at start).
+        expect(up.stdout).to.not.include("knowledge-reindex");
         // Both releases answered during the run; streams begun on v1 finished after v2 took over.
         const v1 = report.releases[before.liveRelease];
         const v2 = report.releases[after.liveRelease];

@@ -108,7 +108,7 @@ describe("resource graph (mocks)", function () {
         // The admin token is a separate secret input (stdin); every setting stays visible in a diff.
         expect(reindex.inputs.stdin).to.deep.equal({ secret: "x".repeat(40) });
         expect(JSON.stringify(reindex.inputs.environment)).to.not.include("secret");
-        expect(reindexOf(reindex).targetContainer).to.equal(agent.inputs.name);
+        expect(reindexOf(reindex).proxyContainer).to.equal("unit-proxy");
         expect(reindexOf(reindex).knowledgeDigest).to.match(/^[0-9a-f]{64}$/);
         expect(outputs.liveVersion).to.equal("1.0.0");
         expect(outputs.proxyUrl).to.equal("http://127.0.0.1:18999");
@@ -130,6 +130,10 @@ describe("resource graph (mocks)", function () {
         expect(dropped).to.have.length(3);
         expect(added.every((n) => n.includes("agent-2-0-0-"))).to.equal(true);
         const sw = byType(v2.resources, "command:local:Command").find((c) => c.name === "traffic-switch")!;
+        // The reindex does not run on a release: its inputs are the same (a new release indexes at start).
+        const reindexEnv = (p: typeof v1) =>
+            byType(p.resources, "command:local:Command").find((c) => c.name === "knowledge-reindex")!.inputs.environment;
+        expect(reindexEnv(v2)).to.deep.equal(reindexEnv(v1));
         expect(switchOf(sw).targetVersion).to.equal("2.0.0");
     });
 
