@@ -2,6 +2,7 @@
 // decodes its input (rollout/switchContract.ts), runs the release (rollout/switch.ts)
 // against the proxy through the Docker CLI, bounded by an overall timeout, and prints
 // the result as one JSON line on stdout. Progress goes to stderr.
+import { ancestry, goneAncestor } from "./caller";
 import { containerExec, releaseLabels } from "./docker";
 import { HaproxyAdmin, ProxyError } from "./haproxy";
 import { ProxyProbes } from "./probes";
@@ -23,6 +24,7 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
         },
         (input.healthGateTimeoutSeconds + input.verifyWindowSeconds) * 1000 + OVERALL_SLACK_MS,
     );
+    const callers = await ancestry(process.ppid);
     try {
         const result = await runSwitch(input, {
             admin: new HaproxyAdmin(exec, input.proxyContainer),
@@ -31,6 +33,10 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
             lastRun: lastSwitchResult(env.PULUMI_COMMAND_STDOUT),
             clock: { now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
             log,
+            stopReason: () => {
+                const gone = goneAncestor(callers);
+                return gone === undefined ? undefined : `the process that started it (pid ${gone}) is gone; was \`pulumi up\` killed?`;
+            },
         });
         process.stdout.write(encodeSwitchResult(result) + "\n");
     } finally {

@@ -31,6 +31,8 @@ export interface SwitchDeps {
     lastRun?: SwitchResult;
     clock: Clock;
     log(message: string): void;
+    /** Why this run must stop now (its caller is gone), checked at every safe point; undefined to go on. */
+    stopReason?(): string | undefined;
 }
 
 /** Answers in a row from the new release that the health gate and the confirmation want. */
@@ -46,6 +48,14 @@ export function otherSlot(slot: Slot): Slot {
 
 export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<SwitchResult> {
     const { admin, probes, clock, log } = deps;
+    /** A safe point: no admin session is half sent. Stopping here leaves traffic where it is. */
+    const checkpoint = (phase: string) => {
+        const why = deps.stopReason?.();
+        if (why)
+            throw new SwitchError(
+                `traffic switch stopped during ${phase}: ${why}. Traffic stays as it is; the next \`pulumi up\` converges.`,
+            );
+    };
     const phases: SwitchResult["phases"] = {};
     const target = input.targetContainer;
 
@@ -88,6 +98,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         let last: HealthAnswer = { code: 0, body: "", ms: 0 };
         let streak = 0;
         for (;;) {
+            checkpoint("the health gate");
             last = await probes.slotHealth(slot);
             const s = (await admin.slots())[slot];
             streak = last.code === 200 && last.release === input.targetRelease && s.up ? streak + 1 : 0;
@@ -121,6 +132,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
     const confirmStart = clock.now();
     let streak = 0;
     while (streak < CONFIRM_STREAK) {
+        checkpoint("the confirmation");
         streak = (await probes.servedRelease()) === input.targetRelease ? streak + 1 : 0;
         if (clock.now() - confirmStart > CONFIRM_TIMEOUT_MS) {
             await flipBack(slot, `answers through the proxy did not come from the new release within ${CONFIRM_TIMEOUT_MS / 1000}s`);
@@ -141,6 +153,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         `verifying ${input.targetRelease} for ${input.verifyWindowSeconds}s (5xx <= ${t.maxErrorRatePercent}%, latency <= ${t.maxLatencyMs} ms, /health <= ${t.maxHealthResponseMs} ms)`,
     );
     while (clock.now() - verifyStart < windowMs) {
+        checkpoint("the verification");
         await Promise.all([probes.chat(input.probeRequestsPerTick), clock.sleep(input.probeIntervalMs)]);
         if (clock.now() - lastProgress >= PROGRESS_EVERY_MS) {
             lastProgress = clock.now();

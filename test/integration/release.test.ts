@@ -1,6 +1,7 @@
 // Releases with the real engine, the real Docker engine and HAProxy, with a strict
 // client loading the proxy the whole time (see test/support/load.ts).
 import { expect } from "chai";
+import * as fs from "fs";
 import * as path from "path";
 import { LoadGenerator, LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
@@ -68,6 +69,32 @@ describe("blue/green release under load (real engine)", function () {
         expect(out.previousVersion).to.equal(previous);
         expect(await agentContainers()).to.deep.equal([`${app}-agent-${out.liveRelease}`]);
         return out;
+    }
+
+    /** Traffic-switch processes acting on this stack's proxy (read from /proc). */
+    function switchProcesses(): number[] {
+        return fs
+            .readdirSync("/proc")
+            .filter((d) => /^\d+$/.test(d))
+            .map(Number)
+            .filter((pid) => {
+                try {
+                    const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+                    const env = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+                    return cmd.includes("rollout/main.ts") && env.includes(`PROXY_CONTAINER=${app}-proxy`);
+                } catch {
+                    return false; // gone meanwhile
+                }
+            });
+    }
+
+    /** Waits until `done()` holds, bounded by `ms`. */
+    async function until(done: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+        const deadline = Date.now() + ms;
+        while (!(await done())) {
+            if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms / 1000}s`);
+            await sleep(200);
+        }
     }
 
     /** Starts `pulumi up` detached and kills its process group once `ready()` holds. */
@@ -191,7 +218,14 @@ describe("blue/green release under load (real engine)", function () {
         await stack.setConfig("release.verifyWindowSeconds", "15");
         const report = await underLoad(async () => {
             // Kill it once the new release serves (during the verification window).
-            await killUpWhen(async () => (await servedRelease().catch(() => "")).startsWith("4-0-0"), "release 4.0.0 serving");
+            let switchSeen = false;
+            await killUpWhen(async () => {
+                switchSeen ||= switchProcesses().length > 0;
+                return switchSeen && (await servedRelease().catch(() => "")).startsWith("4-0-0");
+            }, "release 4.0.0 serving");
+            // The orphaned switch notices that its caller is gone and stops; it never runs
+            // beside the repair `pulumi up` below.
+            await until(() => switchProcesses().length === 0, 20_000, "the orphaned traffic switch stopping");
             await sleep(3000);
             expect((await fetch(`${url}/version`)).status).to.equal(200);
             await mustRun("pulumi", ["cancel", "--yes", "--stack", app, "--non-interactive"], { cwd: ROOT });
