@@ -15,7 +15,7 @@ import { TrafficProxy } from "./components/trafficProxy";
 import { TrafficSwitch } from "./components/trafficSwitch";
 
 // 1. Configuration, validated as a whole before anything is declared.
-const cfg = loadConfig();
+const cfg = loadConfig(__dirname);
 
 // 2. Shared infrastructure: the private network and the admin token.
 const network = new docker.Network("network", { name: `${cfg.app}-net`, labels: [{ label: "zdt.app", value: cfg.app }] });

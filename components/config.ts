@@ -10,6 +10,14 @@ const version = z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, "a version
 // `pulumi config set --path` may store numbers and booleans as strings; accept both forms.
 const num = () => z.preprocess((v) => (typeof v === "string" && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v), z.number());
 const bool = () => z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean());
+// A Docker image reference: repository (optionally with registry and path), then a tag and/or digest.
+const imageRef = () =>
+    z
+        .string()
+        .regex(
+            /^[a-z0-9][a-z0-9._/-]*(:[0-9]+\/[a-z0-9._/-]+)?(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$/,
+            "an image reference such as debian:bookworm-slim or registry.example.com/base:12 (lower-case repository, optional tag or digest)",
+        );
 const seconds = (min: number, max: number) => num().pipe(z.number().int().min(min).max(max));
 
 export const HealthSchema = z
@@ -45,7 +53,7 @@ export const AgentSchema = z
             .string()
             .optional()
             .describe("Build the image locally from this folder (relative to the project) instead of pulling it."),
-        baseImage: z.string().default("debian:bookworm-slim").describe("BASE_IMAGE build argument for local builds."),
+        baseImage: imageRef().default("debian:bookworm-slim").describe("BASE_IMAGE build argument for local builds."),
         memoryMb: num().pipe(z.number().int().min(64).max(65536)).default(512).describe("Memory limit of each agent container (MB)."),
         restart: z.enum(["no", "on-failure", "always", "unless-stopped"]).default("unless-stopped").describe("Docker restart policy."),
         knowledgeDir: z.string().default("knowledge").describe("Knowledge base folder, mounted read-only at /app/knowledge."),
@@ -57,14 +65,19 @@ export const AgentSchema = z
                     .enum(["local", "openai"])
                     .default("local")
                     .describe("'local' answers from the knowledge base; 'openai' calls an OpenAI-compatible endpoint."),
-                baseUrl: z.string().url().optional().describe("Endpoint for provider 'openai'."),
+                baseUrl: z
+                    .url({ protocol: /^https?$/, error: "an http(s) URL such as https://api.openai.com/v1" })
+                    .optional()
+                    .describe("Endpoint for provider 'openai'."),
                 model: z.string().optional().describe("Model name for provider 'openai'."),
             })
             .strict()
             .default({ provider: "local" }),
         env: z
             .record(
-                z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "environment variable names are upper-case"),
+                z
+                    .string()
+                    .regex(/^[A-Z_][A-Z0-9_]*$/, "environment variable names are upper-case letters, digits and _, such as LOG_LEVEL"),
                 z.union([z.string(), z.number(), z.boolean()]).transform(String),
             )
             .default({})
@@ -85,11 +98,11 @@ export const AgentSchema = z
 export const ProxySchema = z
     .object({
         listenAddress: z
-            .union([z.ipv4(), z.ipv6()])
+            .union([z.ipv4(), z.ipv6()], { error: "an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 or ::1" })
             .default("127.0.0.1")
             .describe("Host address the proxy publishes on (0.0.0.0 for every interface)."),
         port: num().pipe(z.number().int().min(1).max(65535)).default(8080).describe("Host port of the proxy; the only published port."),
-        baseImage: z.string().default("debian:bookworm-slim").describe("BASE_IMAGE build argument for the proxy image."),
+        baseImage: imageRef().default("debian:bookworm-slim").describe("BASE_IMAGE build argument for the proxy image."),
     })
     .strict();
 
@@ -161,7 +174,9 @@ export function parseConfig(raw: Record<string, unknown>): StackConfig {
         if (issue.code === "unrecognized_keys") {
             return `  - ${issue.keys.map((k) => (issue.path.length ? `${where}.${k}` : k)).join(", ")}: not a known setting`;
         }
-        return `  - ${where}: ${issue.message}`;
+        // A bad key of a record (agent.env): zod nests the key's own message.
+        const message = issue.code === "invalid_key" && issue.issues[0] ? issue.issues[0].message : issue.message;
+        return `  - ${where}: ${message}`;
     });
     return ((): never => {
         throw new ConfigError(

@@ -27,6 +27,14 @@ function nestedObject(field: z.ZodType): AnyObject | undefined {
 
 type Tree = { [key: string]: Tree | unknown };
 
+/** The paths of an object schema's leaf settings (nested objects are walked, not leaves). */
+export function leafPaths(schema: AnyObject, prefix: string[] = []): string[][] {
+    return Object.entries(schema.shape).flatMap(([key, field]) => {
+        const nested = nestedObject(field as z.ZodType);
+        return nested ? leafPaths(nested, [...prefix, key]) : [[...prefix, key]];
+    });
+}
+
 export class EnvContract<S extends AnyObject> {
     constructor(
         /** Who reads it, for error messages ("traffic switch"). */
@@ -36,15 +44,7 @@ export class EnvContract<S extends AnyObject> {
 
     /** Leaf settings as [path, variable name]; names are unique across nesting levels. */
     variables(): [string[], string][] {
-        const out: [string[], string][] = [];
-        const walk = (shape: z.ZodRawShape, prefix: string[]) => {
-            for (const [key, field] of Object.entries(shape)) {
-                const nested = nestedObject(field as z.ZodType);
-                if (nested) walk(nested.shape, [...prefix, key]);
-                else out.push([[...prefix, key], upperSnake(key)]);
-            }
-        };
-        walk(this.schema.shape, []);
+        const out = leafPaths(this.schema).map((p): [string[], string] => [p, upperSnake(p[p.length - 1])]);
         const names = out.map(([, n]) => n);
         const twice = names.filter((n, i) => names.indexOf(n) !== i);
         if (twice.length > 0) throw new Error(`${this.reader} contract: settings ${twice.join(", ")} would share a variable name`);

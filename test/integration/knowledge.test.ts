@@ -122,4 +122,34 @@ describe("knowledge-base hot reload (real engine)", function () {
         const state = await mustRun("pulumi", ["stack", "export", "--stack", app], { cwd: ROOT });
         expect(state.stdout).to.not.include(token); // secrets are encrypted in the state
     });
+
+    step("the token is on no command line while a release creates an agent and a reindex runs", async () => {
+        const token = (await stack.outputs(true)).adminTokenValue as string;
+        // Repair the knowledge base and change it, and release a new version, in one `pulumi up`.
+        fs.copyFileSync(path.join(ROOT, "knowledge", "support", "faq.json"), path.join(kb, "support", "faq.json"));
+        const refunds = path.join(kb, "support", "refunds.md");
+        fs.writeFileSync(refunds, fs.readFileSync(refunds, "utf8").replace("within 45 days", "within 60 days"));
+        await stack.setConfig("agent.version", "1.1.0");
+        let samples = 0;
+        const seen: string[] = [];
+        let running = true;
+        const sampler = (async () => {
+            while (running) {
+                const ps = await run("ps", ["-eo", "args"]);
+                samples++;
+                seen.push(...ps.stdout.split("\n").filter((l) => l.includes(token)));
+                await new Promise((r) => setTimeout(r, 50));
+            }
+        })();
+        const { up, load } = await upUnderLoad();
+        running = false;
+        await sampler;
+        expect(up.code, up.stdout + up.stderr).to.equal(0);
+        expect(up.stdout).to.match(/knowledge-reindex/); // the reindex ran
+        expect((await stack.outputs()).liveVersion).to.equal("1.1.0"); // and the release
+        expect(await ask("refund policy for annual plans")).to.include("within 60 days");
+        expect(samples).to.be.greaterThan(20);
+        expect(seen).to.deep.equal([]);
+        expect(load.failed, JSON.stringify(load.failures)).to.equal(0);
+    });
 });

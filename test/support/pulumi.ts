@@ -32,6 +32,7 @@ export function run(
             clearTimeout(timer);
             resolve({ code: code ?? -1, stdout, stderr });
         });
+        child.stdin.on("error", () => undefined); // a program that exits without reading its input
         child.stdin.end(opts.input ?? "");
     });
 }

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseConfig, rawConfig } from "../../components/config";
+import { ConfigSchema, parseConfig, rawConfig } from "../../components/config";
+import { leafPaths } from "../../rollout/envContract";
 import { folderDigest, releaseId, stableJson } from "../../components/releaseId";
 import { configTable, readmeSection } from "../../ops/config-docs";
 
@@ -83,5 +84,37 @@ describe("configuration reference in README.md", () => {
     it("is the one generated from the schema (run `npm run docs:config` after changing it)", () => {
         const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
         expect(readmeSection(readme)).to.equal(configTable());
+    });
+});
+
+describe("config error messages", () => {
+    it("every setting's error says what is allowed, never a bare 'Invalid input'", () => {
+        for (const setting of leafPaths(ConfigSchema)) {
+            for (const bad of [{ not: "valid" }, -5, "!! bad value !!"]) {
+                const raw: Record<string, any> = { agent: { version: "1.0.0" } };
+                let o = raw;
+                for (const k of setting.slice(0, -1)) o = o[k] ??= {};
+                o[setting[setting.length - 1]] = bad;
+                let message = "";
+                try {
+                    parseConfig(raw);
+                } catch (err) {
+                    message = (err as Error).message;
+                }
+                if (!message) continue; // a free-form string (a path, a model name): checked elsewhere
+                const line = message.split("\n").find((l) => l.startsWith(`  - ${setting.join(".")}`)) ?? "";
+                expect(line, `${setting.join(".")} = ${JSON.stringify(bad)}:\n${message}`).to.match(/^ {2}- [\w.]+: .{12,}/);
+                expect(line).to.not.match(/: (Invalid input|Invalid key in record|Invalid URL)$/);
+            }
+        }
+    });
+
+    it("names a bad environment variable name and says what names look like", () => {
+        expect(() => parseConfig({ agent: { version: "1.0.0", env: { lower_case: "x" } } })).to.throw(
+            "agent.env.lower_case: environment variable names are upper-case letters, digits and _, such as LOG_LEVEL",
+        );
+        expect(() => parseConfig({ agent: { version: "1.0.0" }, proxy: { listenAddress: "localhost" } })).to.throw(
+            "proxy.listenAddress: an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 or ::1",
+        );
     });
 });

@@ -7,6 +7,7 @@
 
 const crypto = require("crypto");
 const fs = require("fs");
+const os = require("os");
 const path = require("path");
 const { serve, unwrap, exec, changedKeys, UNKNOWN } = require("./lib");
 
@@ -73,9 +74,9 @@ function healthArgs(hc) {
     return args;
 }
 
-function createArgs(i) {
+function createArgs(i, envFile) {
     const a = ["create", "--name", i.name];
-    for (const e of i.envs || []) a.push("--env", e);
+    if (envFile) a.push("--env-file", envFile);
     for (const l of i.labels || []) a.push("--label", `${l.label}=${l.value}`);
     for (const v of i.volumes || []) {
         const src = v.hostPath || v.volumeName;
@@ -149,6 +150,21 @@ function tarOf(files) {
     return Buffer.concat(blocks);
 }
 
+/** Runs `fn` with the variables in a file only this user can read, removed afterwards. */
+async function withEnvFile(envs, fn) {
+    if (envs.length === 0) return fn(undefined);
+    const bad = envs.find((e) => /[\r\n]/.test(e) || !/^[^=]+=/.test(e));
+    if (bad) throw new Error(`envs: "${bad.split("=")[0]}" must be NAME=value on one line`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-env-"));
+    const file = path.join(dir, "env");
+    try {
+        fs.writeFileSync(file, envs.join("\n") + "\n", { mode: 0o600 });
+        return await fn(file);
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
 async function inspectState(id) {
     const { stdout } = await docker(["inspect", "--format", "{{json .State}}", id]);
     return JSON.parse(stdout);
@@ -194,7 +210,9 @@ const container = {
     },
     create: async (raw) => {
         const i = unwrap(raw);
-        const { stdout } = await docker(createArgs(i));
+        // Environment values (secrets among them) go through a private file, never on the
+        // `docker create` command line that any local user can read with `ps`.
+        const { stdout } = await withEnvFile(i.envs || [], (envFile) => docker(createArgs(i, envFile)));
         const id = stdout.trim();
         try {
             for (const net of (i.networksAdvanced || []).slice(1)) {

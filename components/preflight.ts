@@ -1,0 +1,71 @@
+// Checks of the config values that name a file, folder or image, before any resource
+// is declared: a missing folder or base image fails the update naming the setting,
+// instead of a stack trace, an empty folder Docker creates on the host, or a failed
+// `docker build` minutes later.
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import type { StackConfig } from "./config";
+
+/** Where a check looks: the file system and the Docker engine. */
+export interface PreflightProbe {
+    isDirectory(p: string): boolean;
+    isFile(p: string): boolean;
+    /** Whether the engine has the image or can pull it; undefined if yes, else why not. */
+    imageProblem(image: string): string | undefined;
+}
+
+const PULL_TIMEOUT_MS = 180_000;
+
+export const hostProbe: PreflightProbe = {
+    isDirectory: (p) => fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false,
+    isFile: (p) => fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false,
+    imageProblem: (image) => {
+        const docker = (args: string[], timeout: number) =>
+            execFileSync("docker", args, { stdio: ["ignore", "pipe", "pipe"], timeout, encoding: "utf8" });
+        try {
+            docker(["image", "inspect", "--format", "{{.Id}}", image], 30_000);
+            return undefined;
+        } catch {
+            try {
+                docker(["pull", "--quiet", image], PULL_TIMEOUT_MS);
+                return undefined;
+            } catch (err) {
+                const msg = String((err as { stderr?: string }).stderr ?? (err as Error).message)
+                    .trim()
+                    .split("\n")
+                    .pop();
+                return `the Docker engine has no image "${image}" and cannot pull it (${msg})`;
+            }
+        }
+    },
+};
+
+/** Every problem with the paths and images the config names, as "setting: what is wrong" lines. */
+export function preflightProblems(cfg: StackConfig, projectDir: string, probe: PreflightProbe, checkImages: boolean): string[] {
+    const problems: string[] = [];
+    const dir = (setting: string, value: string | undefined, what: string) => {
+        if (value === undefined) return undefined;
+        const abs = path.resolve(projectDir, value);
+        if (!probe.isDirectory(abs))
+            problems.push(`${setting}: ${what} folder ${abs} does not exist (relative paths start at the project folder)`);
+        return abs;
+    };
+    const context = dir("agent.buildContext", cfg.agent.buildContext, "the build context");
+    if (context && probe.isDirectory(context) && !probe.isFile(path.join(context, "Dockerfile"))) {
+        problems.push(`agent.buildContext: ${context} has no Dockerfile`);
+    }
+    dir("agent.knowledgeDir", cfg.agent.knowledgeDir, "the knowledge base");
+    dir("agent.configDir", cfg.agent.configDir, "the agent config");
+    if (checkImages) {
+        const images: [string, string | undefined][] = [
+            ["proxy.baseImage", cfg.proxy.baseImage],
+            ["agent.baseImage", cfg.agent.buildContext ? cfg.agent.baseImage : undefined],
+        ];
+        for (const [setting, image] of images) {
+            const problem = image === undefined ? undefined : probe.imageProblem(image);
+            if (problem) problems.push(`${setting}: ${problem}`);
+        }
+    }
+    return problems;
+}

@@ -1,0 +1,59 @@
+// Config values that name a folder or an image are checked before anything is declared.
+import { expect } from "chai";
+import * as path from "path";
+import { parseConfig } from "../../components/config";
+import { hostProbe, PreflightProbe, preflightProblems } from "../../components/preflight";
+
+const ROOT = path.join(__dirname, "..", "..");
+const fake = (dirs: string[], files: string[], images: string[]): PreflightProbe => ({
+    isDirectory: (p) => dirs.includes(p),
+    isFile: (p) => files.includes(p),
+    imageProblem: (i) => (images.includes(i) ? undefined : `the Docker engine has no image "${i}" and cannot pull it (not found)`),
+});
+const at = (...p: string[]) => path.join("/srv/app", ...p);
+const good = fake([at("agent"), at("knowledge"), at("agent-config")], [at("agent", "Dockerfile")], ["debian:bookworm-slim"]);
+const cfg = (agent: Record<string, unknown> = {}, proxy: Record<string, unknown> = {}) =>
+    parseConfig({ agent: { version: "1.0.0", buildContext: "agent", ...agent }, proxy });
+
+describe("preflight of paths and images", () => {
+    it("passes a config whose folders and images exist", () => {
+        expect(preflightProblems(cfg(), "/srv/app", good, true)).to.deep.equal([]);
+    });
+
+    it("names each setting whose folder is missing, resolved from the project folder", () => {
+        const problems = preflightProblems(
+            cfg({ buildContext: "agnet", knowledgeDir: "/data/kb", configDir: "conf" }),
+            "/srv/app",
+            good,
+            false,
+        );
+        expect(problems).to.deep.equal([
+            "agent.buildContext: the build context folder /srv/app/agnet does not exist (relative paths start at the project folder)",
+            "agent.knowledgeDir: the knowledge base folder /data/kb does not exist (relative paths start at the project folder)",
+            "agent.configDir: the agent config folder /srv/app/conf does not exist (relative paths start at the project folder)",
+        ]);
+    });
+
+    it("a build context without a Dockerfile is refused", () => {
+        const noDockerfile = fake([at("agent"), at("knowledge"), at("agent-config")], [], ["debian:bookworm-slim"]);
+        expect(preflightProblems(cfg(), "/srv/app", noDockerfile, false)).to.deep.equal([
+            "agent.buildContext: /srv/app/agent has no Dockerfile",
+        ]);
+    });
+
+    it("names a base image the engine neither has nor can pull, only when images are checked", () => {
+        const c = cfg({ baseImage: "debian:trixie-nope" }, { baseImage: "haproxy:none" });
+        expect(preflightProblems(c, "/srv/app", good, true)).to.deep.equal([
+            'proxy.baseImage: the Docker engine has no image "haproxy:none" and cannot pull it (not found)',
+            'agent.baseImage: the Docker engine has no image "debian:trixie-nope" and cannot pull it (not found)',
+        ]);
+        expect(preflightProblems(c, "/srv/app", good, false)).to.deep.equal([]);
+        // A pulled agent image (no build context) has no base image to check.
+        const pulled = parseConfig({ agent: { version: "1.0.0", baseImage: "debian:trixie-nope" } });
+        expect(preflightProblems(pulled, "/srv/app", good, true)).to.deep.equal([]);
+    });
+
+    it("the shipped dev stack passes on this checkout's real folders", () => {
+        expect(preflightProblems(cfg(), ROOT, hostProbe, false)).to.deep.equal([]);
+    });
+});
