@@ -7,7 +7,42 @@ export const EXEC_TIMEOUT_MS = 15_000;
 /** Runs a command in one container (`docker exec -i`), with `input` on its stdin. */
 export type ContainerExec = (args: string[], input?: string, timeoutMs?: number) => Promise<string>;
 
+/** How long a command waits for the Docker daemon to come back (a restart or upgrade of the engine). */
+export const DAEMON_OUTAGE_MS = 90_000;
+const DAEMON_DOWN = /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|daemon is not running/i;
+
+/**
+ * Runs `attempt` again while it fails because the Docker daemon is unreachable, for up to
+ * `outageMs`. With the engine's live restore the containers keep serving meanwhile, so a
+ * release rides out the outage instead of failing. Every command the rollout programs
+ * send is idempotent (absolute weights, reads, whole-file writes), so a retry is safe.
+ */
+export async function ridingOutDaemonOutage<T>(
+    attempt: () => Promise<T>,
+    clock: { now(): number; sleep(ms: number): Promise<void> } = { now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+    outageMs = DAEMON_OUTAGE_MS,
+    onWait: (err: Error) => void = (err) => process.stderr.write(`docker daemon unreachable, retrying: ${err.message}\n`),
+): Promise<T> {
+    const start = clock.now();
+    let warned = false;
+    for (;;) {
+        try {
+            return await attempt();
+        } catch (err) {
+            const e = err as Error;
+            if (!DAEMON_DOWN.test(e.message) || clock.now() - start > outageMs) throw e;
+            if (!warned) onWait(e);
+            warned = true;
+            await clock.sleep(1000);
+        }
+    }
+}
+
 export function docker(args: string[], input?: string, timeoutMs = EXEC_TIMEOUT_MS): Promise<string> {
+    return ridingOutDaemonOutage(() => dockerOnce(args, input, timeoutMs));
+}
+
+function dockerOnce(args: string[], input: string | undefined, timeoutMs: number): Promise<string> {
     return new Promise((resolve, reject) => {
         const child = execFile("docker", args, { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
             if (err) reject(new Error(`docker ${args.slice(0, 3).join(" ")}: ${(stderr || err.message).trim()}`));
