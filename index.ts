@@ -31,6 +31,7 @@ const proxy = new TrafficProxy(
         port: cfg.proxy.port,
         baseImage: cfg.proxy.baseImage,
         buildContext: `${__dirname}/proxy`,
+        allowRestart: cfg.proxy.allowRestart,
     },
     { dependsOn: [network] },
 );
@@ -43,11 +44,12 @@ const plan = planAgentRelease({
     networkName: cfg.app + "-net",
     drainTimeoutSeconds: cfg.release.drainTimeoutSeconds,
 });
-const release = new AgentRelease(`agent-${plan.releaseId}`, { plan, adminToken: adminToken.result }, { dependsOn: [network] });
+const release = new AgentRelease(`agent-${plan.releaseId}`, { plan, adminToken: adminToken.result }, { dependsOn: [network, proxy.guard] });
 
 // 5. Health gate, flip, verification (and flip-back on a breach).
 const traffic = new TrafficSwitch("traffic", {
     proxyContainer: proxy.containerName,
+    proxyContainerId: proxy.containerId,
     targetContainer: release.containerName,
     targetRelease: release.releaseId,
     targetVersion: release.version,

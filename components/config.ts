@@ -103,6 +103,11 @@ export const ProxySchema = z
             .describe("Host address the proxy publishes on (0.0.0.0 for every interface)."),
         port: num().pipe(z.number().int().min(1).max(65535)).default(8080).describe("Host port of the proxy; the only published port."),
         baseImage: imageRef().default("debian:bookworm-slim").describe("BASE_IMAGE build argument for the proxy image."),
+        allowRestart: bool()
+            .default(false)
+            .describe(
+                "Maintenance: allow an update that replaces the proxy container (its port, address, image or proxy/ folder changed), which closes client connections for a moment. Without it such an update fails before anything changes.",
+            ),
     })
     .strict();
 

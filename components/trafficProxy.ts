@@ -2,12 +2,19 @@
 // and green) that the traffic switch re-points and re-weights at run time through
 // the admin socket. It is the only container with a published port.
 //
-// Changing the proxy itself (port, address, image) replaces this container and is
-// not on the release path: do it in a maintenance window.
+// Changing the proxy itself (port, address, image, the proxy/ folder) replaces this
+// container, which closes client connections: the proxy guard fails such an update
+// before anything changes unless `proxy.allowRestart` is set (a maintenance window).
+// The slots live in a volume, so a replaced proxy comes back serving the live release,
+// and the traffic switch re-runs whenever the proxy container changes.
 import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
+import * as crypto from "crypto";
 import * as path from "path";
 import { AGENT_PORT } from "./agentRelease";
+import { proxyGuardContract } from "../rollout/proxyGuardContract";
+import { SLOT_DIR } from "../rollout/haproxy";
 import { folderDigest } from "./releaseId";
 
 export interface TrafficProxyArgs {
@@ -18,27 +25,63 @@ export interface TrafficProxyArgs {
     baseImage: string;
     /** Folder holding the proxy image's Dockerfile. */
     buildContext: string;
+    /** Allow an update that replaces the proxy container (a maintenance window). */
+    allowRestart: boolean;
 }
+
+/** The command line of the proxy guard, relative to the project folder. */
+export const PROXY_GUARD_COMMAND = "node -r ts-node/register/transpile-only rollout/proxyGuard.ts";
 
 /** The port HAProxy listens on inside its container. */
 export const PROXY_INTERNAL_PORT = 8080;
 
 export class TrafficProxy extends pulumi.ComponentResource {
     readonly containerName: pulumi.Output<string>;
+    /** The container's id: a new one means a new proxy (the switch re-applies the slots). */
+    readonly containerId: pulumi.Output<string>;
     readonly url: pulumi.Output<string>;
+    /** Fails an update that would replace the proxy container, before anything changes. */
+    readonly guard: command.local.Command;
 
     constructor(name: string, args: TrafficProxyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("zdt:agents:TrafficProxy", name, {}, opts);
-        // Tagged by content: a changed proxy image reaches the container (by replacing it,
-        // which the release helper refuses without --allow-proxy-restart).
+        // Tagged by content (the proxy/ folder and the base image): a changed proxy image
+        // reaches the container, by replacing it, which the guard allows only on request.
+        const tag = crypto
+            .createHash("sha256")
+            .update(`${folderDigest(path.resolve(args.buildContext))}\n${args.baseImage}`)
+            .digest("hex")
+            .slice(0, 12);
+        const imageName = `${args.app}-proxy:${tag}`;
+        this.guard = new command.local.Command(
+            `${name}-guard`,
+            {
+                create: PROXY_GUARD_COMMAND,
+                update: PROXY_GUARD_COMMAND,
+                environment: proxyGuardContract.encode({
+                    proxyContainer: `${args.app}-proxy`,
+                    proxyImage: imageName,
+                    listenAddress: args.listenAddress,
+                    hostPort: args.port,
+                    allowRestart: args.allowRestart,
+                }),
+                logging: "stderr",
+            },
+            { parent: this },
+        );
+        const state = new docker.Volume(
+            `${name}-state`,
+            { name: `${args.app}-proxy-state`, labels: [{ label: "zdt.app", value: args.app }] },
+            { parent: this },
+        );
         const image = new docker.Image(
             `${name}-image`,
             {
-                imageName: `${args.app}-proxy:${folderDigest(path.resolve(args.buildContext)).slice(0, 12)}`,
+                imageName,
                 build: { context: path.resolve(args.buildContext), args: { BASE_IMAGE: args.baseImage } },
                 skipPush: true,
             },
-            { parent: this },
+            { parent: this, dependsOn: [this.guard] },
         );
 
         const container = new docker.Container(
@@ -52,6 +95,8 @@ export class TrafficProxy extends pulumi.ComponentResource {
                     { label: "zdt.role", value: "proxy" },
                 ],
                 networksAdvanced: [{ name: args.networkName }],
+                // The slot file: a replaced proxy starts with the live slots.
+                volumes: [{ volumeName: state.name, containerPath: SLOT_DIR }],
                 ports: [{ internal: PROXY_INTERNAL_PORT, external: args.port, ip: args.listenAddress }],
                 restart: "unless-stopped",
                 memory: 256,
@@ -63,7 +108,8 @@ export class TrafficProxy extends pulumi.ComponentResource {
                 wait: true,
                 waitTimeout: 60,
             },
-            { parent: this },
+            // One name, one published port: the old container must go before the new one starts.
+            { parent: this, dependsOn: [this.guard], deleteBeforeReplace: true },
         );
 
         const host =
@@ -73,7 +119,8 @@ export class TrafficProxy extends pulumi.ComponentResource {
                   ? `[${args.listenAddress}]`
                   : args.listenAddress;
         this.containerName = container.name;
+        this.containerId = container.id;
         this.url = pulumi.output(`http://${host}:${args.port}`);
-        this.registerOutputs({ containerName: this.containerName, url: this.url });
+        this.registerOutputs({ containerName: this.containerName, containerId: this.containerId, url: this.url });
     }
 }

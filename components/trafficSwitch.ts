@@ -12,6 +12,7 @@ import { PROXY_INTERNAL_PORT } from "./trafficProxy";
 
 export interface TrafficSwitchArgs {
     proxyContainer: pulumi.Input<string>;
+    proxyContainerId: pulumi.Input<string>;
     targetContainer: pulumi.Input<string>;
     targetRelease: string;
     targetVersion: string;
@@ -37,6 +38,7 @@ export class TrafficSwitch extends pulumi.ComponentResource {
                 update: SWITCH_COMMAND,
                 environment: switchContract.encode({
                     proxyContainer: args.proxyContainer,
+                    proxyContainerId: args.proxyContainerId,
                     proxyPort: PROXY_INTERNAL_PORT,
                     agentPort: AGENT_PORT,
                     targetContainer: args.targetContainer,

@@ -153,36 +153,7 @@ function stackOutputs(stack: string): StackOutputs {
     }
 }
 
-/**
- * Containers the plan would replace. Agent releases never are (they are new
- * resources); the proxy is, when its image or settings change - which drops client
- * connections, so a release refuses it unless asked to.
- */
-export function plannedContainerReplacements(stack: string): string[] {
-    const plan = JSON.parse(
-        execFileSync("pulumi", ["preview", "--json", "--stack", stack, "--non-interactive"], {
-            cwd: ROOT,
-            encoding: "utf8",
-            stdio: ["ignore", "pipe", "pipe"],
-            maxBuffer: 64 << 20,
-        }),
-    ) as { steps?: { op: string; urn: string }[] };
-    return (plan.steps ?? [])
-        .filter((s) => s.op === "replace" && s.urn.includes("docker:index/container:Container"))
-        .map((s) => s.urn.split("::").pop()!);
-}
-
-export interface ReleaseOptions {
-    /** Allow a plan that replaces the proxy container (a maintenance change). */
-    allowProxyRestart?: boolean;
-}
-
-export async function release(
-    stack: string,
-    version?: string,
-    log: (line: string) => void = console.log,
-    options: ReleaseOptions = {},
-): Promise<ReleaseReport> {
+export async function release(stack: string, version?: string, log: (line: string) => void = console.log): Promise<ReleaseReport> {
     if (version !== undefined) {
         if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version)) throw new Error(`version must look like 2.5.0 (got "${version}")`);
         pulumi(["config", "set", "--path", "agent.version", version], stack);
@@ -193,21 +164,8 @@ export async function release(
     for (const orphan of await removeOrphanReleases(stack, app))
         log(`removed ${orphan}: created by an interrupted update, never recorded or served`);
     const before = stackOutputs(stack);
-    if (before.proxyUrl && !options.allowProxyRestart) {
-        let replaced: string[];
-        try {
-            replaced = plannedContainerReplacements(stack);
-        } catch {
-            // A plan that cannot be computed fails `pulumi up` the same way: let it report why.
-            replaced = [];
-        }
-        if (replaced.length > 0) {
-            throw new Error(
-                `this update would replace ${replaced.join(", ")}, which closes every client connection: ` +
-                    "it is a proxy change, not a release. Run it in a maintenance window with --allow-proxy-restart.",
-            );
-        }
-    }
+    // A change that would replace the proxy is refused by the proxy guard inside `pulumi up`
+    // (components/trafficProxy.ts), for plain `pulumi up` and CI as much as for this helper.
     const proxyBefore = await proxyTotals(app);
 
     const t0 = Date.now();
@@ -311,9 +269,7 @@ if (require.main === module) {
     const args = process.argv.slice(2);
     const si = args.indexOf("--stack");
     const stack = si >= 0 ? args.splice(si, 2)[1] : (process.env.PULUMI_STACK ?? "dev");
-    const ai = args.indexOf("--allow-proxy-restart");
-    if (ai >= 0) args.splice(ai, 1);
-    release(stack, args[0], console.log, { allowProxyRestart: ai >= 0 }).then(
+    release(stack, args[0], console.log).then(
         (r) => {
             console.log(
                 r.ok

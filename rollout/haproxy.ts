@@ -7,7 +7,9 @@ import { SLOTS, Slot } from "./switchContract";
 
 export const BACKEND = "agents";
 export const ADMIN_SOCKET = "/run/haproxy/admin.sock";
-export const SLOT_FILE = "/var/lib/zdt/slots";
+/** The proxy's state folder (a volume, so a replaced proxy keeps it) and the slot file in it. */
+export const SLOT_DIR = "/var/lib/zdt";
+export const SLOT_FILE = `${SLOT_DIR}/slots`;
 
 export class ProxyError extends Error {}
 

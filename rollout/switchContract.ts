@@ -13,6 +13,12 @@ const port = z.coerce.number().int().min(1).max(65535);
 export const SwitchInputSchema = z.object({
     /** The proxy container; every probe and admin command runs inside it (`docker exec`). */
     proxyContainer: z.string().min(1),
+    /**
+     * The proxy container's id. The switch does not use it; it is here so that a new
+     * proxy container (a maintenance change) re-runs the switch, which re-applies and
+     * re-verifies the live slots and keeps the stack's outputs true.
+     */
+    proxyContainerId: z.string().min(1),
     /** The port HAProxy listens on inside its container. */
     proxyPort: port,
     /** The port the agents listen on (HAProxy's server lines carry it). */

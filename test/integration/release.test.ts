@@ -6,7 +6,7 @@ import * as path from "path";
 import { LoadGenerator, LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
 import { release, ReleaseReport } from "../../ops/release";
-import { TestStack, freePort, mustRun, uniqueName } from "../support/pulumi";
+import { TestStack, freePort, mustRun, run, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -190,7 +190,7 @@ describe("blue/green release under load (real engine)", function () {
         await stack.setConfig("agent.faults.errorRate", "0.5");
         const { up, report } = await upUnderLoad();
         expect(up.code).to.not.equal(0);
-        expect(up.stdout + up.stderr).to.match(/5xx rate [\d.]+% \(\d+ of \d+ requests\) exceeds threshold 1% by/);
+        expect(up.stdout + up.stderr, up.stdout + up.stderr).to.match(/5xx rate [\d.]+% \(\d+ of \d+ requests\) exceeds threshold 1% by/);
         expect(up.stdout + up.stderr).to.match(/flipped back to (blue|green)/);
         // The only failures are the faulty release's own 500s, during the verification window.
         expect(Object.keys(report.failures)).to.deep.equal(["HTTP 500"]);
@@ -260,16 +260,51 @@ describe("blue/green release under load (real engine)", function () {
         await expectConverged("5.0.0", "4.0.0");
     });
 
-    step("the release helper refuses a plan that would replace the proxy, and changes nothing", async () => {
+    step("a change that would replace the proxy fails `pulumi up` before anything changes", async () => {
         const live = await stack.outputs();
+        const proxyId = async () => (await mustRun("docker", ["inspect", "--format", "{{.Id}}", `${app}-proxy`])).stdout.trim();
+        const idBefore = await proxyId();
         await stack.setConfig("proxy.port", String(await freePort()));
-        let error: Error | undefined;
+        let up = { code: -1, stdout: "", stderr: "" };
         const report = await underLoad(async () => {
-            await release(stack.name, undefined, () => undefined).catch((err: Error) => (error = err));
+            up = await stack.up();
         });
-        expect(error?.message).to.match(/would replace proxy-container, which closes every client connection.*--allow-proxy-restart/);
+        expect(up.code).to.not.equal(0);
+        expect(up.stdout + up.stderr).to.match(/this update replaces the proxy container \(proxy\.port \d+ -> \d+\).*Nothing was changed/);
         expectNoFailures(report);
+        expect(await proxyId()).to.equal(idBefore);
         expect(await servedRelease()).to.equal(live.liveRelease);
         await stack.setConfig("proxy.port", new URL(url).port);
+    });
+
+    step("in a maintenance window the replaced proxy comes back serving the live release, and the stack says so", async () => {
+        const live = await stack.outputs();
+        // A changed base image reaches the proxy: a new image, hence a new container.
+        await stack.setConfig("proxy.baseImage", "zdt-test-proxy-base:1");
+        await mustRun("docker", ["tag", "debian:bookworm-slim", "zdt-test-proxy-base:1"]);
+        await stack.setConfig("proxy.allowRestart", "true");
+        let up = { code: -1, stdout: "", stderr: "" };
+        const window = await underLoad(async () => {
+            up = await stack.up();
+        });
+        expect(up.code, up.stdout + up.stderr).to.equal(0);
+        // A replacement is a maintenance operation: it may fail requests while the container swaps.
+        console.log(
+            `      proxy replaced in a maintenance window: ${window.failed} of ${window.requests} requests failed ${JSON.stringify(window.failures)}`,
+        );
+        // The new container started with the persisted slots; the switch re-ran and re-verified them.
+        expect(up.stdout).to.match(/traffic-switch/);
+        const out = await stack.outputs();
+        expect(out.liveRelease).to.equal(live.liveRelease);
+        expect(out.liveColor).to.equal(live.liveColor);
+        expect(await servedRelease()).to.equal(live.liveRelease);
+        const image = (await mustRun("docker", ["inspect", "--format", "{{.Config.Image}}", `${app}-proxy`])).stdout.trim();
+        expect(image).to.not.equal("");
+        // After the window, a plain update is a no-op for the proxy again.
+        await stack.rmConfig("proxy.allowRestart");
+        const again = await stack.up();
+        expect(again.code, again.stdout + again.stderr).to.equal(0);
+        expect(await servedRelease()).to.equal(live.liveRelease);
+        await run("docker", ["rmi", "zdt-test-proxy-base:1"]);
     });
 });

@@ -9,6 +9,7 @@ export function switchInput(
     const release = ReleaseSchema.parse({});
     return SwitchInputSchema.parse({
         proxyContainer: "app-proxy",
+        proxyContainerId: "0123456789ab",
         proxyPort: 8080,
         agentPort: 8080,
         targetContainer: "app-agent-2-0-0-abcdef12",

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { proxyGuardContract } from "../../rollout/proxyGuardContract";
 import { reindexContract } from "../../rollout/reindexContract";
 import { encodeSwitchResult, switchContract } from "../../rollout/switchContract";
 
@@ -100,7 +101,12 @@ describe("resource graph (mocks)", function () {
         expect(agent.inputs.memory).to.equal(512);
         expect(byType(resources, "random:index/randomPassword:RandomPassword")).to.have.length(1);
         const commands = byType(resources, "command:local:Command");
-        expect(commands.map((c) => c.name).sort()).to.deep.equal(["knowledge-reindex", "traffic-switch"]);
+        expect(commands.map((c) => c.name).sort()).to.deep.equal(["knowledge-reindex", "proxy-guard", "traffic-switch"]);
+        // The proxy keeps its slots in a volume, and a guard refuses to replace it unless allowed.
+        expect(proxy.inputs.volumes).to.deep.equal([{ volumeName: "unit-proxy-state", containerPath: "/var/lib/zdt" }]);
+        const guard = proxyGuardContract.decode(commands.find((c) => c.name === "proxy-guard")!.inputs.environment);
+        expect(guard).to.deep.include({ proxyContainer: "unit-proxy", hostPort: 18999, listenAddress: "127.0.0.1", allowRestart: false });
+        expect(guard.proxyImage).to.equal(proxy.inputs.image);
         const sw = commands.find((c) => c.name === "traffic-switch")!;
         expect(switchOf(sw)).to.deep.include({ targetContainer: agent.inputs.name, proxyContainer: "unit-proxy", targetVersion: "1.0.0" });
         expect(switchOf(sw).verifyWindowSeconds).to.equal(900);
@@ -135,6 +141,15 @@ describe("resource graph (mocks)", function () {
             byType(p.resources, "command:local:Command").find((c) => c.name === "knowledge-reindex")!.inputs.environment;
         expect(reindexEnv(v2)).to.deep.equal(reindexEnv(v1));
         expect(switchOf(sw).targetVersion).to.equal("2.0.0");
+    });
+
+    it("every proxy input reaches the proxy image: its folder's content and its base image", async () => {
+        const a = await program(base);
+        const b = await program({ ...base, proxy: { ...base.proxy, baseImage: "debian:trixie-slim" } });
+        const proxyImage = (p: typeof a) =>
+            byType(p.resources, "docker:index/container:Container").find((c) => c.inputs.name === "unit-proxy")!.inputs.image;
+        expect(proxyImage(a)).to.match(/^unit-proxy:[0-9a-f]{12}$/);
+        expect(proxyImage(b)).to.not.equal(proxyImage(a));
     });
 
     it("any change to the agent's container is a new release, never an in-place change", async () => {

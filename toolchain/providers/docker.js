@@ -264,6 +264,33 @@ const network = {
     },
 };
 
+// ---- Volume ------------------------------------------------------------------
+
+const VOLUME_INPUTS = new Set(["name", "driver", "driverOpts", "labels"]);
+
+const volume = {
+    check: (news) => ({ inputs: news, failures: unsupported(news, VOLUME_INPUTS) }),
+    diff: (olds, news) => {
+        // As the official provider: every input forces a new volume.
+        const keys = changedKeys(olds, news, [...VOLUME_INPUTS]);
+        return { changes: keys.length > 0, replaces: keys, deleteBeforeReplace: true };
+    },
+    create: async (raw) => {
+        const i = unwrap(raw);
+        const a = ["volume", "create"];
+        if (i.driver) a.push("--driver", i.driver);
+        for (const l of i.labels || []) a.push("--label", `${l.label}=${l.value}`);
+        for (const [k, v] of Object.entries(i.driverOpts || {})) a.push("--opt", `${k}=${v}`);
+        const { stdout } = await docker([...a, i.name]);
+        return { id: stdout.trim(), outs: { ...raw, driver: i.driver || "local" } };
+    },
+    delete: async (id) => {
+        await docker(["volume", "rm", id]).catch((err) => {
+            if (!/no such volume/i.test(err.message)) throw err;
+        });
+    },
+};
+
 // ---- Image (build) ---------------------------------------------------------
 
 const IMAGE_INPUTS = new Set(["imageName", "build", "skipPush", "buildOnPreview", "registry", "contextDigest"]);
@@ -400,6 +427,7 @@ const remoteImage = {
 serve("docker", "4.11.2", {
     "docker:index/container:Container": container,
     "docker:index/network:Network": network,
+    "docker:index/volume:Volume": volume,
     "docker:index/image:Image": image,
     "docker:index/remoteImage:RemoteImage": remoteImage,
 });
