@@ -158,6 +158,10 @@ describe("blue/green release under load (real engine)", function () {
         expect(after.liveColor).to.not.equal(before.liveColor);
         // A release does not run the knowledge reindex (the new release indexed at start).
         expect(up.stdout).to.not.include("knowledge-reindex");
+        // Right after a release, a preview plans nothing: no perpetual diff on any resource.
+        const preview = await stack.preview();
+        expect(preview.code, preview.stdout + preview.stderr).to.equal(0);
+        expect(preview.stdout).to.not.match(/to (create|update|replace|delete)/);
         // Both releases answered during the run; streams begun on v1 finished after v2 took over.
         const v1 = report.releases[before.liveRelease];
         const v2 = report.releases[after.liveRelease];

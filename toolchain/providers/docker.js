@@ -282,7 +282,7 @@ const volume = {
         for (const l of i.labels || []) a.push("--label", `${l.label}=${l.value}`);
         for (const [k, v] of Object.entries(i.driverOpts || {})) a.push("--opt", `${k}=${v}`);
         const { stdout } = await docker([...a, i.name]);
-        return { id: stdout.trim(), outs: { ...raw, driver: i.driver || "local" } };
+        return { id: stdout.trim(), outs: { ...raw } };
     },
     delete: async (id) => {
         await docker(["volume", "rm", id]).catch((err) => {
