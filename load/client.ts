@@ -22,6 +22,11 @@ export interface LoadReport {
     failures: Record<string, number>;
     streamsCompleted: number;
     streamsTruncated: number;
+    /**
+     * Streams a retiring release ended at its drain deadline with the documented final
+     * `retired` event (the client can resume the conversation): neither complete nor silent.
+     */
+    streamsRetired: number;
     /** Answers per release id, and the time (ms since start) of the first and last answer of each. */
     releases: Record<string, { answers: number; firstMs: number; lastMs: number }>;
     achievedRps: number;
@@ -40,6 +45,7 @@ export class LoadGenerator {
         failures: {},
         streamsCompleted: 0,
         streamsTruncated: 0,
+        streamsRetired: 0,
         releases: {},
         achievedRps: 0,
     };
@@ -128,7 +134,10 @@ export class LoadGenerator {
                             this.fail(`HTTP ${res.statusCode}`);
                         } else if (stream) {
                             const meta = /event: meta\ndata: (.*)\n/.exec(text);
-                            if (!meta || !text.includes("event: done\n")) {
+                            if (meta && /\n\nevent: retired\ndata: .*"resume":true/.test(text)) {
+                                this.report.streamsRetired++;
+                                this.seen(JSON.parse(meta[1]).releaseId);
+                            } else if (!meta || !text.includes("event: done\n")) {
                                 this.fail("stream truncated");
                                 this.report.streamsTruncated++;
                             } else {

@@ -59,6 +59,7 @@ pulumi up        ${s(report.wallMs)} (of which verification window ${s(p.verific
 phases           bring-up ${s(p.bringUp)}, health gate ${s(p.healthGate)}, flip ${s(p.flip)}, confirm ${s(p.confirm)}, retirement ${s(p.retirement)}
 load             ${traffic.requests} requests (${traffic.achievedRps}/s), ${traffic.streamsCompleted} streams completed
 failed           ${traffic.failed} requests ${JSON.stringify(traffic.failures)}, ${traffic.streamsTruncated} truncated streams
+retirement       ${report.retirement ? `drained ${s(report.retirement.drainMs)}, ${report.retirement.streamsCut} streams outlived it (ended with a 'retired' event; the client saw ${traffic.streamsRetired})` : "-"}
 answers          ${Object.entries(traffic.releases)
         .map(([id, r]) => `${id}: ${r.answers}`)
         .join(", ")}

@@ -37,6 +37,8 @@ export interface ReleaseReport {
     proxy: { requests: number; errors5xx: number };
     /** The switch's verification of the new release (proxy statistics of that server). */
     verification?: SwitchResult["verification"];
+    /** The previous release's retirement: the drain applied and the streams it cut (with a final event). */
+    retirement?: SwitchResult["retirement"];
     changes: Record<string, number>;
 }
 
@@ -256,6 +258,7 @@ export async function release(stack: string, version?: string, log: (line: strin
         },
         proxy: { requests: proxyAfter.requests - proxyBefore.requests, errors5xx: proxyAfter.errors5xx - proxyBefore.errors5xx },
         verification: rr?.verification,
+        retirement: rr?.retirement,
         changes,
     };
     fs.mkdirSync(path.join(ROOT, "reports"), { recursive: true });

@@ -6,6 +6,7 @@ import { ancestry, goneAncestor } from "./caller";
 import { containerExec, releaseLabels } from "./docker";
 import { HaproxyAdmin, ProxyError } from "./haproxy";
 import { ProxyProbes } from "./probes";
+import { retireContainer } from "./retire";
 import { CONFIRM_TIMEOUT_MS, runSwitch, SwitchError } from "./switch";
 import { encodeSwitchResult, lastSwitchResult, switchContract } from "./switchContract";
 
@@ -30,6 +31,7 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
             admin: new HaproxyAdmin(exec, input.proxyContainer),
             probes: new ProxyProbes(exec, input.proxyPort),
             releaseOf: releaseLabels,
+            retire: retireContainer,
             lastRun: lastSwitchResult(env.PULUMI_COMMAND_STDOUT),
             clock: { now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
             log,

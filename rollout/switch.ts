@@ -31,6 +31,11 @@ export interface SwitchDeps {
     lastRun?: SwitchResult;
     clock: Clock;
     log(message: string): void;
+    /**
+     * Stops a retiring release's container: it drains for `drainMs`, then ends the streams
+     * still open with a final event; resolves to how many it ended so.
+     */
+    retire(container: string, drainMs: number): Promise<number>;
     /** Why this run must stop now (its caller is gone), checked at every safe point; undefined to go on. */
     stopReason?(): string | undefined;
 }
@@ -182,6 +187,18 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
     // The previous release: what was live when this run started, or, when this run only
     // re-verifies (an earlier run was interrupted after its flip), what the last
     // successful run left live.
+    // Retirement of the release this run replaced, with this run's drain. Pulumi then
+    // deletes its (stopped) container, which is no longer declared.
+    let retirement: SwitchResult["retirement"] = null;
+    if (live && live !== slot) {
+        const container = before[live].fqdn;
+        const drainMs = input.drainTimeoutSeconds * 1000;
+        log(`retiring ${liveInfo?.release ?? container}: draining for up to ${input.drainTimeoutSeconds}s`);
+        const streamsCut = await deps.retire(container, drainMs);
+        retirement = { container, drainMs, streamsCut };
+        log(`retired ${container}${streamsCut ? `: ${streamsCut} streams outlived the drain and got a final 'retired' event` : ""}`);
+    }
+
     const prev = deps.lastRun;
     const previous =
         live && live !== slot
@@ -198,5 +215,6 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         previousVersion: previous.version,
         phases,
         verification: { requests, errors5xx: errors, avgResponseMs: current.rtimeMs, maxHealthMs },
+        retirement,
     };
 }

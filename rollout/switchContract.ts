@@ -30,6 +30,7 @@ export const SwitchInputSchema = z.object({
     ...ReleaseSchema.pick({
         healthGateTimeoutSeconds: true,
         verifyWindowSeconds: true,
+        drainTimeoutSeconds: true,
         probeIntervalMs: true,
         probeRequestsPerTick: true,
         thresholds: true,
@@ -56,6 +57,11 @@ export const SwitchResultSchema = z.object({
     }),
     /** The new release's figures over the verification window (proxy statistics of its server). */
     verification: z.object({ requests: z.number(), errors5xx: z.number(), avgResponseMs: z.number(), maxHealthMs: z.number() }),
+    /**
+     * The previous release's retirement, after the verification passed: drained with this
+     * run's drainTimeoutSeconds; streams still open at its end got a final `retired` event.
+     */
+    retirement: z.object({ container: z.string(), drainMs: z.number(), streamsCut: z.number() }).nullable().default(null),
 });
 export type SwitchResult = z.output<typeof SwitchResultSchema>;
 

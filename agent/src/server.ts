@@ -1,5 +1,6 @@
 // Reference agent: the HTTP contract the release program relies on (README, "Agent contract").
 import * as crypto from "crypto";
+import * as fs from "fs";
 import * as http from "http";
 import { buildIndex, KnowledgeIndex, search } from "./knowledge";
 import { LlmBackend, localBackend, openAiBackend } from "./llm";
@@ -11,6 +12,14 @@ const releaseId = env.RELEASE_ID ?? version;
 const knowledgeDir = env.KNOWLEDGE_DIR ?? "/app/knowledge";
 const port = Number(env.PORT ?? 8080);
 const shutdownGraceMs = Number(env.SHUTDOWN_GRACE_MS ?? 30000);
+/**
+ * The release program writes the drain of the current config here before it stops this
+ * release, so a retirement drains as long as the config says now, not as it said when
+ * this release started.
+ */
+const DRAIN_FILE = env.DRAIN_FILE ?? "/tmp/zdt-drain-ms";
+/** Open streams: at the drain deadline each gets a final `retired` event, so its client can resume. */
+const openStreams = new Map<http.ServerResponse, string>();
 const tokenDelayMs = Number(env.STREAM_TOKEN_DELAY_MS ?? 50);
 // Fault injection for drills: slow start, failing health, an error rate on chat.
 const faultStartDelayMs = Number(env.FAULT_START_DELAY_MS ?? 0);
@@ -175,13 +184,19 @@ async function chat(req: http.IncomingMessage, res: http.ServerResponse): Promis
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     res.write(`event: meta\ndata: ${JSON.stringify(meta)}\n\n`);
     const tokens = answer.split(/(\s+)/).filter((t) => t.trim().length > 0);
-    for (const token of tokens) {
-        if (res.destroyed) return 499;
-        res.write(`data: ${JSON.stringify({ token })}\n\n`);
-        await new Promise((r) => setTimeout(r, tokenDelayMs));
+    openStreams.set(res, conversationId);
+    try {
+        for (const token of tokens) {
+            if (res.destroyed || res.writableEnded) return res.writableEnded ? 200 : 499;
+            res.write(`data: ${JSON.stringify({ token })}\n\n`);
+            await new Promise((r) => setTimeout(r, tokenDelayMs));
+        }
+        if (res.writableEnded) return 200; // ended by the retirement
+        res.end(`event: done\ndata: ${JSON.stringify({ tokens: tokens.length })}\n\n`);
+        return 200;
+    } finally {
+        openStreams.delete(res);
     }
-    res.end(`event: done\ndata: ${JSON.stringify({ tokens: tokens.length })}\n\n`);
-    return 200;
 }
 
 async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<number> {
@@ -254,17 +269,44 @@ const server = http.createServer((req, res) => {
 });
 server.keepAliveTimeout = 65_000; // longer than the proxy's idle timeout, so the proxy closes first
 
-// Graceful stop: refuse new connections, let in-flight requests and streams finish.
+function drainMs(): number {
+    try {
+        const ms = Number(fs.readFileSync(DRAIN_FILE, "utf8").trim());
+        return Number.isFinite(ms) && ms >= 0 ? ms : shutdownGraceMs;
+    } catch {
+        return shutdownGraceMs;
+    }
+}
+
+// Graceful stop: refuse new connections, let in-flight requests and streams finish; at the
+// drain deadline, end the streams still open with a final event that says why.
 function shutdown(signal: string): void {
-    console.log(`${signal}: draining (${metrics.activeConversations} conversations in flight, grace ${shutdownGraceMs} ms)`);
-    server.close(() => process.exit(0));
+    const grace = drainMs();
+    console.log(
+        `${signal}: draining (${metrics.activeConversations} conversations in flight, ${openStreams.size} streams, drain ${grace} ms)`,
+    );
+    let reported = false;
+    const report = (cut: number) => {
+        if (!reported) console.log(`retired: ${cut} streams ended at the drain deadline`);
+        reported = true;
+    };
+    server.close(() => {
+        report(0);
+        process.exit(0);
+    });
     server.closeIdleConnections();
     const idle = setInterval(() => server.closeIdleConnections(), 200);
     setTimeout(() => {
         clearInterval(idle);
-        console.log("grace period over, exiting");
-        process.exit(0);
-    }, shutdownGraceMs).unref();
+        const cut = openStreams.size;
+        for (const [res, conversationId] of openStreams) {
+            res.end(
+                `event: retired\ndata: ${JSON.stringify({ reason: "this release was retired before the answer ended", conversationId, resume: true })}\n\n`,
+            );
+        }
+        report(cut);
+        setTimeout(() => process.exit(0), 200).unref();
+    }, grace).unref();
 }
 process.on("SIGTERM", () => shutdown("SIGTERM"));
 process.on("SIGINT", () => shutdown("SIGINT"));

@@ -111,6 +111,7 @@ describe("blue/green release under load (real engine)", function () {
     function expectNoFailures(report: LoadReport): void {
         expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
         expect(report.streamsTruncated).to.equal(0);
+        expect(report.streamsRetired).to.equal(0); // every stream finished within the drain
         expect(report.ok).to.be.greaterThan(100);
         expect(report.streamsCompleted).to.be.greaterThan(0);
     }
@@ -310,5 +311,29 @@ describe("blue/green release under load (real engine)", function () {
         expect(again.code, again.stdout + again.stderr).to.equal(0);
         expect(await servedRelease()).to.equal(live.liveRelease);
         await run("docker", ["rmi", "zdt-test-proxy-base:1"]);
+    });
+
+    step("streams that outlive the drain end with the documented 'retired' event, and the release counts them", async () => {
+        // Long answers (one token a second) on the live release, then a release with a 2 s drain.
+        await stack.setConfig("agent.env.STREAM_TOKEN_DELAY_MS", "1000");
+        await stack.setConfig("agent.version", "6.0.0");
+        const slow = await stack.up();
+        expect(slow.code, slow.stdout + slow.stderr).to.equal(0);
+        await stack.setConfig("release.drainTimeoutSeconds", "2");
+        await stack.setConfig("agent.version", "6.1.0");
+        let up = { code: -1, stdout: "", stderr: "" };
+        const report = await underLoad(async () => {
+            up = await stack.up();
+        });
+        expect(up.code, up.stdout + up.stderr).to.equal(0);
+        const out = await stack.outputs();
+        const retirement = out.releaseReport.retirement as { drainMs: number; streamsCut: number };
+        expect(retirement.drainMs).to.equal(2000); // this run's drain, not the retiring release's 10 s
+        expect(retirement.streamsCut).to.be.greaterThan(0);
+        // Every stream the retirement cut ended with the event; none ended silently.
+        expect(report.streamsRetired).to.equal(retirement.streamsCut);
+        expect(report.streamsTruncated).to.equal(0);
+        expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
+        expect(up.stdout).to.match(/streams outlived the drain and got a final 'retired' event/);
     });
 });

@@ -50,6 +50,9 @@ describe("caller watch", () => {
             admin: new HaproxyAdmin(proxy.exec, "app-proxy"),
             probes: new ProxyProbes(proxy.exec, 8080),
             releaseOf: async () => undefined,
+            retire: async () => {
+                throw new Error("a stopped switch retires nothing");
+            },
             clock: proxy.clock,
             log: () => undefined,
             // Gone after the flip, a few ticks into the verification window.

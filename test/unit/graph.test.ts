@@ -49,6 +49,7 @@ async function program(
                         previousVersion: null,
                         phases: {},
                         verification: { requests: 0, errors5xx: 0, avgResponseMs: 0, maxHealthMs: 0 },
+                        retirement: null,
                     });
                 }
                 if (args.type === "random:index/randomPassword:RandomPassword") state.result = "x".repeat(args.inputs.length);

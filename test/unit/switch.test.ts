@@ -21,8 +21,9 @@ const toV2 = switchInput({
     probeIntervalMs: 1000,
 });
 
-function deps(proxy: FakeProxy, lastRun?: SwitchResult): SwitchDeps & { lines: string[] } {
+function deps(proxy: FakeProxy, lastRun?: SwitchResult): SwitchDeps & { lines: string[]; retired: [string, number][] } {
     const lines: string[] = [];
+    const retired: [string, number][] = [];
     return {
         admin: new HaproxyAdmin(proxy.exec, "app-proxy"),
         probes: new ProxyProbes(proxy.exec, 8080),
@@ -34,6 +35,11 @@ function deps(proxy: FakeProxy, lastRun?: SwitchResult): SwitchDeps & { lines: s
         clock: proxy.clock,
         log: (l) => lines.push(l),
         lines,
+        retire: async (container, drainMs) => {
+            retired.push([container, drainMs]);
+            return 2;
+        },
+        retired,
     };
 }
 
@@ -50,7 +56,8 @@ describe("traffic switch (fake proxy)", () => {
     it("a first deploy points blue at the release, gates it, and gives it all traffic", async () => {
         const proxy = new FakeProxy();
         proxy.agents.set(C2, V2);
-        const result = await runSwitch(toV2, deps(proxy));
+        const d = deps(proxy);
+        const result = await runSwitch(toV2, d);
         expect(proxy.setCommands()).to.deep.equal([
             "set server agents/blue state maint",
             `set server agents/blue fqdn ${C2}`,
@@ -69,12 +76,15 @@ describe("traffic switch (fake proxy)", () => {
         });
         expect(result.phases.verifyMs).to.be.at.least(30_000);
         expect(result.verification.requests).to.be.greaterThan(100); // the synthetic probes, 5 a tick
+        expect(d.retired).to.deep.equal([]); // nothing to retire
+        expect(result.retirement).to.equal(null);
     });
 
     it("a release brings the idle slot up at weight 0 and flips both weights in one admin session", async () => {
         const proxy = new FakeProxy({ slot: "blue", agent: C1 });
         proxy.agents.set(C1, V1).set(C2, V2);
-        const result = await runSwitch(toV2, deps(proxy));
+        const d = deps(proxy);
+        const result = await runSwitch({ ...toV2, drainTimeoutSeconds: 5 }, d);
         const sets = proxy.sessions.filter((s) => s.startsWith("set "));
         expect(sets).to.deep.equal([
             `set server agents/green state maint;set server agents/green fqdn ${C2};set server agents/green weight 0;set server agents/green state ready`,
@@ -87,13 +97,18 @@ describe("traffic switch (fake proxy)", () => {
             previousRelease: V1.release,
             previousVersion: "1.0.0",
         });
+        // After the verification, the old release retires with this run's drain (5 s, not its own).
+        expect(d.retired).to.deep.equal([[C1, 5000]]);
+        expect(result.retirement).to.deep.equal({ container: C1, drainMs: 5000, streamsCut: 2 });
     });
 
     it("a breach during verification flips back at once, parks the new slot, and fails naming the threshold", async () => {
         const proxy = new FakeProxy({ slot: "blue", agent: C1 });
         proxy.agents.set(C1, V1).set(C2, { ...V2, errorRate: 0.5 });
-        const err = await failure(runSwitch(toV2, deps(proxy)));
+        const d = deps(proxy);
+        const err = await failure(runSwitch(toV2, d));
         expect(err).to.be.instanceOf(SwitchError);
+        expect(d.retired).to.deep.equal([]); // the live release is never retired on a failure
         expect(err.message).to.match(
             /^verification failed: 5xx rate 5\d\.\d% \(\d+ of \d+ requests\) exceeds threshold 1% by 4\d\.\d points\. Traffic flipped back to blue/,
         );
@@ -131,6 +146,7 @@ describe("traffic switch (fake proxy)", () => {
             previousVersion: null,
             phases: {},
             verification: { requests: 0, errors5xx: 0, avgResponseMs: 0, maxHealthMs: 0 },
+            retirement: null,
         };
         const d = deps(proxy, lastRun);
         const result = await runSwitch(toV2, d);
