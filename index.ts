@@ -31,6 +31,7 @@ const proxy = new TrafficProxy(
         port: cfg.proxy.port,
         baseImage: cfg.proxy.baseImage,
         buildContext: `${__dirname}/proxy`,
+        configTemplate: path.resolve(__dirname, cfg.proxy.configTemplate),
         allowRestart: cfg.proxy.allowRestart,
     },
     { dependsOn: [network] },

@@ -103,6 +103,12 @@ export const ProxySchema = z
             .describe("Host address the proxy publishes on (0.0.0.0 for every interface)."),
         port: num().pipe(z.number().int().min(1).max(65535)).default(8080).describe("Host port of the proxy; the only published port."),
         baseImage: imageRef().default("debian:bookworm-slim").describe("BASE_IMAGE build argument for the proxy image."),
+        configTemplate: z
+            .string()
+            .default("proxy/haproxy.cfg.tmpl")
+            .describe(
+                "HAProxy's config without its server lines (relative to the project folder). A change is applied to the running proxy by a seamless reload, not a restart.",
+            ),
         allowRestart: bool()
             .default(false)
             .describe(

@@ -56,6 +56,9 @@ export function preflightProblems(cfg: StackConfig, projectDir: string, probe: P
         problems.push(`agent.buildContext: ${context} has no Dockerfile`);
     }
     dir("agent.knowledgeDir", cfg.agent.knowledgeDir, "the knowledge base");
+    const template = path.resolve(projectDir, cfg.proxy.configTemplate);
+    if (!probe.isFile(template))
+        problems.push(`proxy.configTemplate: the file ${template} does not exist (relative paths start at the project folder)`);
     dir("agent.configDir", cfg.agent.configDir, "the agent config");
     if (checkImages) {
         const images: [string, string | undefined][] = [

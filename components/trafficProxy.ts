@@ -2,17 +2,22 @@
 // and green) that the traffic switch re-points and re-weights at run time through
 // the admin socket. It is the only container with a published port.
 //
-// Changing the proxy itself (port, address, image, the proxy/ folder) replaces this
-// container, which closes client connections: the proxy guard fails such an update
-// before anything changes unless `proxy.allowRestart` is set (a maintenance window).
+// HAProxy's config (proxy/haproxy.cfg.tmpl) is not part of the image: a command delivers
+// it into the proxy's state volume and reloads the running proxy seamlessly, so a config
+// change replaces nothing and resets no connection. Changing the proxy's runtime (port,
+// address, base image, Dockerfile, start-proxy.sh) replaces this container, which closes
+// client connections: the proxy guard fails such an update before anything changes
+// unless `proxy.allowRestart` is set (a maintenance window).
 // The slots live in a volume, so a replaced proxy comes back serving the live release,
 // and the traffic switch re-runs whenever the proxy container changes.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as crypto from "crypto";
+import * as fs from "fs";
 import * as path from "path";
 import { AGENT_PORT } from "./agentRelease";
+import { proxyConfigContract } from "../rollout/proxyConfigContract";
 import { proxyGuardContract } from "../rollout/proxyGuardContract";
 import { SLOT_DIR } from "../rollout/haproxy";
 import { folderDigest } from "./releaseId";
@@ -25,12 +30,18 @@ export interface TrafficProxyArgs {
     baseImage: string;
     /** Folder holding the proxy image's Dockerfile. */
     buildContext: string;
+    /** HAProxy's config template (absolute path), delivered and reloaded at run time. */
+    configTemplate: string;
     /** Allow an update that replaces the proxy container (a maintenance window). */
     allowRestart: boolean;
 }
 
 /** The command line of the proxy guard, relative to the project folder. */
 export const PROXY_GUARD_COMMAND = "node -r ts-node/register/transpile-only rollout/proxyGuard.ts";
+/** The command line of the config delivery and reload, relative to the project folder. */
+export const PROXY_CONFIG_COMMAND = "node -r ts-node/register/transpile-only rollout/proxyConfig.ts";
+/** The default config template in the proxy folder; excluded from the image (proxy/.dockerignore). */
+export const CONFIG_TEMPLATE = "haproxy.cfg.tmpl";
 
 /** The port HAProxy listens on inside its container. */
 export const PROXY_INTERNAL_PORT = 8080;
@@ -47,11 +58,9 @@ export class TrafficProxy extends pulumi.ComponentResource {
         super("zdt:agents:TrafficProxy", name, {}, opts);
         // Tagged by content (the proxy/ folder and the base image): a changed proxy image
         // reaches the container, by replacing it, which the guard allows only on request.
-        const tag = crypto
-            .createHash("sha256")
-            .update(`${folderDigest(path.resolve(args.buildContext))}\n${args.baseImage}`)
-            .digest("hex")
-            .slice(0, 12);
+        const context = path.resolve(args.buildContext);
+        const runtime = folderDigest(context, (rel) => rel === CONFIG_TEMPLATE);
+        const tag = crypto.createHash("sha256").update(`${runtime}\n${args.baseImage}`).digest("hex").slice(0, 12);
         const imageName = `${args.app}-proxy:${tag}`;
         this.guard = new command.local.Command(
             `${name}-guard`,
@@ -84,6 +93,27 @@ export class TrafficProxy extends pulumi.ComponentResource {
             { parent: this, dependsOn: [this.guard] },
         );
 
+        const template = args.configTemplate;
+        const config = new command.local.Command(
+            `${name}-config`,
+            {
+                create: PROXY_CONFIG_COMMAND,
+                update: PROXY_CONFIG_COMMAND,
+                environment: proxyConfigContract.encode({
+                    templatePath: path.relative(process.cwd(), template) || template,
+                    templateDigest: crypto
+                        .createHash("sha256")
+                        .update(fs.readFileSync(template, "utf8").replace(/\r\n/g, "\n"))
+                        .digest("hex"),
+                    proxyContainer: `${args.app}-proxy`,
+                    stateVolume: state.name,
+                    proxyImage: image.imageName,
+                }),
+                logging: "stderr",
+            },
+            { parent: this, dependsOn: [image, state] },
+        );
+
         const container = new docker.Container(
             `${name}-container`,
             {
@@ -109,7 +139,7 @@ export class TrafficProxy extends pulumi.ComponentResource {
                 waitTimeout: 60,
             },
             // One name, one published port: the old container must go before the new one starts.
-            { parent: this, dependsOn: [this.guard], deleteBeforeReplace: true },
+            { parent: this, dependsOn: [this.guard, config], deleteBeforeReplace: true },
         );
 
         const host =

@@ -1,68 +1,59 @@
 #!/bin/sh
-# Renders haproxy.cfg from the slot file the traffic switch keeps up to date
-# (/var/lib/zdt/slots: "<slot> <address> <weight> <ready|maint>" per line), checks
-# it, and runs HAProxy in the foreground. A proxy restart thus comes back with the
-# colour that was live, not with an empty backend.
+# The proxy's entry point, and its reload.
+#   start-proxy          render haproxy.cfg, check it, run HAProxy (master-worker) in the foreground
+#   start-proxy reload   render and check it again, then reload HAProxy seamlessly: the new worker
+#                        takes over the listening sockets; the old one finishes its requests and
+#                        streams and closes idle keep-alive connections only after a response.
+# The config is the template the proxy-config command delivers (rollout/proxyConfig.ts) plus
+# one server line per slot from the slot file the traffic switch keeps up to date
+# ("<slot> <address> <weight> <ready|maint>" per line). Both live in the state volume, so a
+# restarted or replaced proxy comes back with the live colour and the current config.
 set -eu
-SLOTS=/var/lib/zdt/slots
+STATE=/var/lib/zdt
+SLOTS=$STATE/slots
+TEMPLATE=$STATE/haproxy.cfg.tmpl
 CFG=/etc/haproxy/haproxy.cfg
-[ -s "$SLOTS" ] || printf 'blue unassigned.invalid 0 maint\ngreen unassigned.invalid 0 maint\n' > "$SLOTS"
+SOCKET=/run/haproxy/admin.sock
 
 server_line() { # slot address weight state
   disabled=""; [ "$4" = maint ] && disabled=" disabled"
   echo "  server $1 $2:${AGENT_PORT} weight $3$disabled"
 }
 
-{
-cat <<CFG
-global
-  stats socket /run/haproxy/admin.sock mode 600 level admin
-  stats timeout 10s
-  hard-stop-after ${HARD_STOP_AFTER:-60s}
+render() {
+  [ -s "$SLOTS" ] || printf 'blue unassigned.invalid 0 maint\ngreen unassigned.invalid 0 maint\n' > "$SLOTS"
+  [ -s "$TEMPLATE" ] || { echo "start-proxy: no config template at $TEMPLATE" >&2; exit 1; }
+  {
+    eval "cat <<ZDT_CFG
+$(cat "$TEMPLATE")
+ZDT_CFG"
+    while read -r slot address weight state; do server_line "$slot" "$address" "$weight" "$state"; done < "$SLOTS"
+  } > "$CFG.new"
+  haproxy -c -q -f "$CFG.new"
+  mv "$CFG.new" "$CFG"
+}
 
-resolvers docker
-  nameserver docker 127.0.0.11:53
-  resolve_retries 3
-  timeout resolve 1s
-  timeout retry 1s
-  hold valid 2s
-  hold nx 2s
-  hold other 2s
-  hold obsolete 2s
+worker_pid() { echo "show info" | socat -t 2 stdio "$SOCKET" 2>/dev/null | sed -n 's/^Pid: //p'; }
 
-defaults
-  mode http
-  # Clients keep their keep-alive connections; each request opens a fresh
-  # connection to the agent. Server connections are never pooled, so after the
-  # switch re-points a slot no request can ride an old connection to the release
-  # that slot used to hold (seen in tests: 5xx from a flipped-back release).
-  option http-server-close
-  timeout connect 2s
-  timeout client ${CLIENT_TIMEOUT:-75s}
-  timeout server ${SERVER_TIMEOUT:-75s}
-  timeout http-keep-alive 60s
-  timeout http-request 10s
-  retries 2
-  option redispatch
-  retry-on conn-failure empty-response
-
-frontend agents
-  bind :${LISTEN_PORT}
-  default_backend agents
-
-backend agents
-  balance roundrobin
-  option httpchk GET /health
-  http-check expect status 200
-  default-server check inter 1s fall 2 rise 1 resolvers docker init-addr last,none
-  # The switch probes a slot through this very proxy before giving it traffic:
-  # a request from inside the container naming a slot goes to that slot, whatever its weight.
-  use-server blue if { req.hdr(x-zdt-slot) -m str blue } { src 127.0.0.1 }
-  use-server green if { req.hdr(x-zdt-slot) -m str green } { src 127.0.0.1 }
-CFG
-while read -r slot address weight state; do server_line "$slot" "$address" "$weight" "$state"; done < "$SLOTS"
-} > "$CFG.new"
-
-haproxy -c -q -f "$CFG.new"
-mv "$CFG.new" "$CFG"
-exec haproxy -W -db -f "$CFG"
+case "${1:-run}" in
+  run)
+    render
+    exec haproxy -W -db -f "$CFG"
+    ;;
+  reload)
+    before=$(worker_pid)
+    render
+    kill -USR2 1 # PID 1 is HAProxy's master: it starts a new worker with the new config
+    for _ in $(seq 1 100); do
+      now=$(worker_pid)
+      if [ -n "$now" ] && [ "$now" != "$before" ]; then echo "reloaded: worker $before -> $now"; exit 0; fi
+      sleep 0.1
+    done
+    echo "start-proxy: no new HAProxy worker within 10s of the reload" >&2
+    exit 1
+    ;;
+  *)
+    echo "usage: start-proxy [run|reload]" >&2
+    exit 2
+    ;;
+esac

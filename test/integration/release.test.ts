@@ -2,6 +2,7 @@
 // client loading the proxy the whole time (see test/support/load.ts).
 import { expect } from "chai";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { LoadGenerator, LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
@@ -116,10 +117,16 @@ describe("blue/green release under load (real engine)", function () {
         expect(report.streamsCompleted).to.be.greaterThan(0);
     }
 
+    // HAProxy's config template, a copy this suite may change.
+    const templateDir = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-proxy-cfg-"));
+    const template = path.join(templateDir, "haproxy.cfg.tmpl");
+
     before(async () => {
         const port = await freePort();
         url = `http://127.0.0.1:${port}`;
+        fs.copyFileSync(path.join(ROOT, "proxy", "haproxy.cfg.tmpl"), template);
         await stack.init({
+            "proxy.configTemplate": template,
             app,
             "agent.version": "1.0.0",
             "agent.image": "zdt-test-agent",
@@ -135,6 +142,7 @@ describe("blue/green release under load (real engine)", function () {
 
     after(async () => {
         await stack.remove();
+        fs.rmSync(templateDir, { recursive: true, force: true });
     });
 
     step("first deploy serves v1 through the proxy", async () => {
@@ -263,6 +271,27 @@ describe("blue/green release under load (real engine)", function () {
         expect(helperLog.join("\n")).to.match(/removed \S+-agent-5-0-0-\S+: created by an interrupted update/);
         expectNoFailures(report);
         await expectConverged("5.0.0", "4.0.0");
+    });
+
+    step("a proxy config change reloads HAProxy in place: same container, zero failed requests", async () => {
+        const live = await stack.outputs();
+        const proxyId = async () => (await mustRun("docker", ["inspect", "--format", "{{.Id}}", `${app}-proxy`])).stdout.trim();
+        const idBefore = await proxyId();
+        fs.writeFileSync(template, fs.readFileSync(template, "utf8").replace("timeout http-request 10s", "timeout http-request 11s"));
+        const preview = await stack.preview();
+        expect(preview.stdout).to.match(/~\s+command:local:Command proxy-config update/);
+        expect(preview.stdout).to.match(/~ 1 to update/);
+        let up = { code: -1, stdout: "", stderr: "" };
+        const report = await underLoad(async () => {
+            up = await stack.up();
+        });
+        expect(up.code, up.stdout + up.stderr).to.equal(0);
+        expect(up.stdout + up.stderr).to.match(/reloaded: worker \d+ -> \d+/);
+        expectNoFailures(report);
+        expect(await proxyId()).to.equal(idBefore);
+        const cfg = await mustRun("docker", ["exec", `${app}-proxy`, "cat", "/etc/haproxy/haproxy.cfg"]);
+        expect(cfg.stdout).to.include("timeout http-request 11s");
+        expect(await servedRelease()).to.equal(live.liveRelease);
     });
 
     step("a change that would replace the proxy fails `pulumi up` before anything changes", async () => {

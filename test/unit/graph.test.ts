@@ -102,7 +102,7 @@ describe("resource graph (mocks)", function () {
         expect(agent.inputs.memory).to.equal(512);
         expect(byType(resources, "random:index/randomPassword:RandomPassword")).to.have.length(1);
         const commands = byType(resources, "command:local:Command");
-        expect(commands.map((c) => c.name).sort()).to.deep.equal(["knowledge-reindex", "proxy-guard", "traffic-switch"]);
+        expect(commands.map((c) => c.name).sort()).to.deep.equal(["knowledge-reindex", "proxy-config", "proxy-guard", "traffic-switch"]);
         // The proxy keeps its slots in a volume, and a guard refuses to replace it unless allowed.
         expect(proxy.inputs.volumes).to.deep.equal([{ volumeName: "unit-proxy-state", containerPath: "/var/lib/zdt" }]);
         const guard = proxyGuardContract.decode(commands.find((c) => c.name === "proxy-guard")!.inputs.environment);

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { parseServersState, SLOT_FILE, slotFile, statRow } from "../../rollout/haproxy";
+import { parseServersState, SLOT_DIR, SLOT_FILE, slotFile, statRow } from "../../rollout/haproxy";
 
 describe("HAProxy `show stat` parsing", () => {
     const csv = "# pxname,svname,scur,req_tot,hrsp_5xx,status\nagents,FRONTEND,3,120,2,OPEN\nagents,green,1,80,0,UP\n";
@@ -35,6 +35,8 @@ describe("HAProxy `show servers state` and the slot file", () => {
         );
         const script = fs.readFileSync(path.join(__dirname, "..", "..", "proxy", "start-proxy.sh"), "utf8");
         expect(script).to.include("while read -r slot address weight state");
-        expect(script).to.include(SLOT_FILE);
+        expect(script).to.include(`STATE=${SLOT_DIR}`);
+        expect(`${SLOT_DIR}/slots`).to.equal(SLOT_FILE);
+        expect(script).to.include("SLOTS=$STATE/slots");
     });
 });

@@ -11,7 +11,8 @@ const fake = (dirs: string[], files: string[], images: string[]): PreflightProbe
     imageProblem: (i) => (images.includes(i) ? undefined : `the Docker engine has no image "${i}" and cannot pull it (not found)`),
 });
 const at = (...p: string[]) => path.join("/srv/app", ...p);
-const good = fake([at("agent"), at("knowledge"), at("agent-config")], [at("agent", "Dockerfile")], ["debian:bookworm-slim"]);
+const FILES = [at("agent", "Dockerfile"), at("proxy", "haproxy.cfg.tmpl")];
+const good = fake([at("agent"), at("knowledge"), at("agent-config")], FILES, ["debian:bookworm-slim"]);
 const cfg = (agent: Record<string, unknown> = {}, proxy: Record<string, unknown> = {}) =>
     parseConfig({ agent: { version: "1.0.0", buildContext: "agent", ...agent }, proxy });
 
@@ -34,8 +35,25 @@ describe("preflight of paths and images", () => {
         ]);
     });
 
+    it("names a missing proxy config template", () => {
+        expect(
+            preflightProblems(
+                parseConfig({ agent: { version: "1.0.0" }, proxy: { configTemplate: "proxy/mine.tmpl" } }),
+                "/srv/app",
+                good,
+                false,
+            ),
+        ).to.deep.equal([
+            "proxy.configTemplate: the file /srv/app/proxy/mine.tmpl does not exist (relative paths start at the project folder)",
+        ]);
+    });
+
     it("a build context without a Dockerfile is refused", () => {
-        const noDockerfile = fake([at("agent"), at("knowledge"), at("agent-config")], [], ["debian:bookworm-slim"]);
+        const noDockerfile = fake(
+            [at("agent"), at("knowledge"), at("agent-config")],
+            [at("proxy", "haproxy.cfg.tmpl")],
+            ["debian:bookworm-slim"],
+        );
         expect(preflightProblems(cfg(), "/srv/app", noDockerfile, false)).to.deep.equal([
             "agent.buildContext: /srv/app/agent has no Dockerfile",
         ]);
