@@ -44,11 +44,8 @@ export class TrafficSwitch extends pulumi.ComponentResource {
                     targetContainer: args.targetContainer,
                     targetRelease: args.targetRelease,
                     targetVersion: args.targetVersion,
-                    healthGateTimeoutSeconds: r.healthGateTimeoutSeconds,
-                    verifyWindowSeconds: r.verifyWindowSeconds,
-                    probeIntervalMs: r.probeIntervalMs,
-                    probeRequestsPerTick: r.probeRequestsPerTick,
-                    thresholds: r.thresholds,
+                    // Every release setting the contract carries (it takes its own from the stack's).
+                    ...r,
                 }),
                 logging: "stderr",
             },

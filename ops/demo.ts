@@ -56,10 +56,10 @@ async function main(): Promise<void> {
 == summary ==
 release          ${report.previousVersion ?? "-"} -> ${report.version}: ${report.ok ? "OK" : "FAILED"} (live colour: ${report.liveColor ?? "-"})
 pulumi up        ${s(report.wallMs)} (of which verification window ${s(p.verification)})
-phases           bring-up ${s(p.bringUp)}, health gate ${s(p.healthGate)}, flip ${s(p.flip)}, confirm ${s(p.confirm)}, retirement ${s(p.retirement)}
+phases           bring-up ${s(p.bringUp)}, health gate ${s(p.healthGate)}, flip ${s(p.flip)}, confirm ${s(p.confirm)}, deletion of the old release ${s(p.deletion)}
 load             ${traffic.requests} requests (${traffic.achievedRps}/s), ${traffic.streamsCompleted} streams completed
 failed           ${traffic.failed} requests ${JSON.stringify(traffic.failures)}, ${traffic.streamsTruncated} truncated streams
-retirement       ${report.retirement ? `drained ${s(report.retirement.drainMs)}, ${report.retirement.streamsCut} streams outlived it (ended with a 'retired' event; the client saw ${traffic.streamsRetired})` : "-"}
+retirement       ${report.retirement ? `took ${s(report.retirement.tookMs)} (drain limit ${s(report.retirement.drainMs)}), ${report.retirement.streamsCut} streams outlived the drain (ended with a 'retired' event; the client saw ${traffic.streamsRetired})` : "-"}
 answers          ${Object.entries(traffic.releases)
         .map(([id, r]) => `${id}: ${r.answers}`)
         .join(", ")}

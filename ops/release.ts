@@ -30,7 +30,7 @@ export interface ReleaseReport {
         flip?: number;
         confirm?: number;
         verification?: number;
-        retirement?: number;
+        deletion?: number;
         reindex?: number;
     };
     /** Requests the proxy saw during the whole `pulumi up`, and how many it answered with 5xx. */
@@ -253,7 +253,7 @@ export async function release(stack: string, version?: string, log: (line: strin
             flip: rr?.phases.flipMs,
             confirm: rr?.phases.confirmMs,
             verification: rr?.phases.verifyMs,
-            retirement: span("retirement"),
+            deletion: span("deletion"),
             reindex: span("reindex"),
         },
         proxy: { requests: proxyAfter.requests - proxyBefore.requests, errors5xx: proxyAfter.errors5xx - proxyBefore.errors5xx },

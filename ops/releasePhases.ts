@@ -1,9 +1,9 @@
 // Which phase of a release an engine step belongs to, from the step's resource type
-// and its parent's type (never from resource names): deletions retire the old
+// and its parent's type (never from resource names): deletions remove the old
 // release, children of an AgentRelease bring the new one up, the TrafficSwitch's
 // command is the switch, the KnowledgeReload's command is a reindex.
 
-export type Phase = "bringUp" | "switch" | "reindex" | "retirement" | "other";
+export type Phase = "bringUp" | "switch" | "reindex" | "deletion" | "other";
 
 /** The parts of an engine step event (`resourcePreEvent.metadata`) that decide its phase. */
 export interface StepMetadata {
@@ -28,7 +28,7 @@ const BY_PARENT: Record<string, Phase> = {
 /** The phase of a step, or undefined for steps that are not part of a release's work (components, the stack, no-ops). */
 export function phaseOf(m: StepMetadata): Phase | undefined {
     if (m.op === "same" || m.op === "read" || m.type.startsWith("pulumi:") || m.type.startsWith("zdt:")) return undefined;
-    if (m.op === "delete" || m.op === "discard") return "retirement";
+    if (m.op === "delete" || m.op === "discard") return "deletion";
     const parent = m.new?.parent ?? m.old?.parent;
     return (parent && BY_PARENT[urnType(parent)]) || "other";
 }

@@ -194,8 +194,9 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         const container = before[live].fqdn;
         const drainMs = input.drainTimeoutSeconds * 1000;
         log(`retiring ${liveInfo?.release ?? container}: draining for up to ${input.drainTimeoutSeconds}s`);
+        const retireStart = clock.now();
         const streamsCut = await deps.retire(container, drainMs);
-        retirement = { container, drainMs, streamsCut };
+        retirement = { container, drainMs, tookMs: clock.now() - retireStart, streamsCut };
         log(`retired ${container}${streamsCut ? `: ${streamsCut} streams outlived the drain and got a final 'retired' event` : ""}`);
     }
 

@@ -61,7 +61,10 @@ export const SwitchResultSchema = z.object({
      * The previous release's retirement, after the verification passed: drained with this
      * run's drainTimeoutSeconds; streams still open at its end got a final `retired` event.
      */
-    retirement: z.object({ container: z.string(), drainMs: z.number(), streamsCut: z.number() }).nullable().default(null),
+    retirement: z
+        .object({ container: z.string(), drainMs: z.number(), tookMs: z.number(), streamsCut: z.number() })
+        .nullable()
+        .default(null),
 });
 export type SwitchResult = z.output<typeof SwitchResultSchema>;
 

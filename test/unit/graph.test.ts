@@ -121,6 +121,20 @@ describe("resource graph (mocks)", function () {
         expect(outputs.proxyUrl).to.equal("http://127.0.0.1:18999");
     });
 
+    it("the switch gets every release setting of the stack, not the schema's defaults", async () => {
+        const release = {
+            verifyWindowSeconds: 33,
+            healthGateTimeoutSeconds: 44,
+            drainTimeoutSeconds: 7,
+            probeIntervalMs: 1500,
+            probeRequestsPerTick: 3,
+            thresholds: { maxErrorRatePercent: 0.5, maxLatencyMs: 3000, maxHealthResponseMs: 250, minRequests: 40 },
+        };
+        const { resources } = await program({ ...base, release });
+        const sw = byType(resources, "command:local:Command").find((c) => c.name === "traffic-switch")!;
+        expect(switchOf(sw)).to.deep.include(release);
+    });
+
     it("a release declares a new agent release beside nothing else new, and re-targets the switch", async () => {
         const v1 = await program(base);
         const v2 = await program({ ...base, agent: { ...base.agent, version: "2.0.0" } });

@@ -30,10 +30,10 @@ describe("release phases of engine steps", () => {
         expect(phaseOf(step("create", "docker:index/network:Network", "agent-network"))).to.equal("other");
     });
 
-    it("counts deletions as the retirement, and ignores components, the stack and unchanged steps", () => {
+    it("counts deletions as their own phase, and ignores components, the stack and unchanged steps", () => {
         expect(
             phaseOf({ ...step("delete", "docker:index/container:Container", "agent-old-container"), old: { parent: release } }),
-        ).to.equal("retirement");
+        ).to.equal("deletion");
         expect(phaseOf(step("create", "zdt:agents:AgentRelease", "agent-2-0-0"))).to.equal(undefined);
         expect(phaseOf(step("same", "docker:index/container:Container", "proxy-container"))).to.equal(undefined);
         expect(phaseOf(step("update", "pulumi:pulumi:Stack", "zdt-dev"))).to.equal(undefined);

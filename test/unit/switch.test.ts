@@ -99,7 +99,7 @@ describe("traffic switch (fake proxy)", () => {
         });
         // After the verification, the old release retires with this run's drain (5 s, not its own).
         expect(d.retired).to.deep.equal([[C1, 5000]]);
-        expect(result.retirement).to.deep.equal({ container: C1, drainMs: 5000, streamsCut: 2 });
+        expect(result.retirement).to.deep.equal({ container: C1, drainMs: 5000, tookMs: 0, streamsCut: 2 });
     });
 
     it("a breach during verification flips back at once, parks the new slot, and fails naming the threshold", async () => {
