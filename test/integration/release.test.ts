@@ -143,6 +143,7 @@ describe("blue/green release under load (real engine)", function () {
     after(async () => {
         await stack.remove();
         fs.rmSync(templateDir, { recursive: true, force: true });
+        await run("docker", ["rmi", "zdt-test-proxy-base:1"]); // the maintenance step's base image
     });
 
     step("first deploy serves v1 through the proxy", async () => {
@@ -339,7 +340,6 @@ describe("blue/green release under load (real engine)", function () {
         const again = await stack.up();
         expect(again.code, again.stdout + again.stderr).to.equal(0);
         expect(await servedRelease()).to.equal(live.liveRelease);
-        await run("docker", ["rmi", "zdt-test-proxy-base:1"]);
     });
 
     step("streams that outlive the drain end with the documented 'retired' event, and the release counts them", async () => {
