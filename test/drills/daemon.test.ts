@@ -1,0 +1,106 @@
+// Drill: the Docker daemon restarts in the middle of a release's verification window,
+// under load. It restarts the local engine, so it is not part of `npm test`: run it
+// with `npm run drills` on a machine whose engine setup manages (CI does).
+import { expect } from "chai";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { LoadGenerator } from "../../load/client";
+import { standardLoad } from "../../load/profile";
+import { freePort, mustRun, run, TestStack, uniqueName } from "../support/pulumi";
+
+const ROOT = path.join(__dirname, "..", "..");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The local dockerd's pid and its command line, to start it again the same way. */
+async function localDaemon(): Promise<{ pid: number; argv: string[] }> {
+    if (process.env.DOCKER_HOST) throw new Error(`the daemon drill restarts the local engine; DOCKER_HOST is ${process.env.DOCKER_HOST}`);
+    const pid = Number((await mustRun("pidof", ["dockerd"])).stdout.trim().split(" ")[0]);
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+    return { pid, argv };
+}
+
+async function restartDaemon(): Promise<number> {
+    const { pid, argv } = await localDaemon();
+    const t0 = Date.now();
+    process.kill(pid, "SIGTERM");
+    for (let i = 0; i < 300; i++) {
+        try {
+            process.kill(pid, 0);
+            await sleep(100);
+        } catch {
+            break;
+        }
+    }
+    const log = fs.openSync(path.join(process.env.ZDT_CACHE ?? "/tmp", "dockerd.log"), "a");
+    spawn(argv[0], argv.slice(1), { detached: true, stdio: ["ignore", log, log] }).unref();
+    for (let i = 0; i < 300; i++) {
+        if ((await run("docker", ["info"])).code === 0) return Date.now() - t0;
+        await sleep(100);
+    }
+    throw new Error("dockerd did not come back within 30 s");
+}
+
+describe("drill: Docker daemon restart during a release", function () {
+    this.timeout(600_000);
+    const app = uniqueName("ztdd");
+    const stack = new TestStack(ROOT, app);
+    let url = "";
+
+    before(async () => {
+        const info = await mustRun("docker", ["info", "--format", "{{.LiveRestoreEnabled}}"]);
+        expect(info.stdout.trim(), "the engine's live restore must be on (setup turns it on where it manages the engine)").to.equal("true");
+        const { argv } = await localDaemon();
+        expect(argv, "the engine must run without the userland proxy").to.include("--userland-proxy=false");
+        const port = await freePort();
+        url = `http://127.0.0.1:${port}`;
+        await stack.init({
+            app,
+            "agent.version": "1.0.0",
+            "agent.image": "zdt-test-agent",
+            "agent.buildContext": "agent",
+            "agent.env.STREAM_TOKEN_DELAY_MS": "120",
+            "proxy.port": String(port),
+            "release.verifyWindowSeconds": "25",
+            "release.drainTimeoutSeconds": "10",
+        });
+        const up = await stack.up();
+        expect(up.code, up.stdout + up.stderr).to.equal(0);
+    });
+
+    after(async () => {
+        await stack.remove();
+    });
+
+    it("loses no request, and the release completes", async () => {
+        await stack.setConfig("agent.version", "2.0.0");
+        const load = new LoadGenerator(standardLoad(url));
+        load.start();
+        await sleep(1500);
+        let out = "";
+        const up = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", app, "--non-interactive"], {
+            cwd: ROOT,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        up.stdout.on("data", (d) => (out += d));
+        up.stderr.on("data", (d) => (out += d));
+        const code = new Promise<number>((r) => up.on("close", (c) => r(c ?? -1)));
+        const deadline = Date.now() + 240_000;
+        while (!/verifying 2-0-0/.test(out)) {
+            if (Date.now() > deadline) throw new Error(`the release never reached its verification window:\n${out}`);
+            await sleep(200);
+        }
+        await sleep(3000);
+        const outageMs = await restartDaemon();
+        console.log(`      dockerd restarted in ${outageMs} ms during the verification window`);
+        expect(await code, out).to.equal(0);
+        await sleep(1500);
+        const report = await load.stop();
+        console.log(`      ${report.requests} requests, ${report.failed} failed, ${report.streamsCompleted} streams completed`);
+        expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
+        expect(report.streamsTruncated).to.equal(0);
+        expect(report.streamsCompleted).to.be.greaterThan(0);
+        expect(out).to.match(/docker daemon unreachable, retrying/); // the switch did meet the outage
+        expect((await stack.outputs()).liveVersion).to.equal("2.0.0");
+    });
+});
