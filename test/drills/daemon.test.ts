@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { LoadGenerator } from "../../load/client";
 import { standardLoad } from "../../load/profile";
-import { freePort, mustRun, run, TestStack, uniqueName } from "../support/pulumi";
+import { agentStack, freePort, mustRun, run, TestStack, uniqueName } from "../support/pulumi";
 
 const ROOT = path.join(__dirname, "..", "..");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,16 +54,13 @@ describe("drill: Docker daemon restart during a release", function () {
         expect(argv, "the engine must run without the userland proxy").to.include("--userland-proxy=false");
         const port = await freePort();
         url = `http://127.0.0.1:${port}`;
-        await stack.init({
-            app,
-            "agent.version": "1.0.0",
-            "agent.image": "zdt-test-agent",
-            "agent.buildContext": "agent",
-            "agent.env.STREAM_TOKEN_DELAY_MS": "120",
-            "proxy.port": String(port),
-            "release.verifyWindowSeconds": "25",
-            "release.drainTimeoutSeconds": "10",
-        });
+        await stack.init(
+            agentStack(app, port, {
+                "agent.env.STREAM_TOKEN_DELAY_MS": "120",
+                "release.verifyWindowSeconds": "25",
+                "release.drainTimeoutSeconds": "10",
+            }),
+        );
         const up = await stack.up();
         expect(up.code, up.stdout + up.stderr).to.equal(0);
     });

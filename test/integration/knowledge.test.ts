@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { LoadGenerator, LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
-import { TestStack, freePort, mustRun, run, uniqueName } from "../support/pulumi";
+import { agentStack, TestStack, freePort, mustRun, run, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -45,16 +45,13 @@ describe("knowledge-base hot reload (real engine)", function () {
         fs.chmodSync(kb, 0o755); // the agent runs as nobody: the folder must be readable by it
         const port = await freePort();
         url = `http://127.0.0.1:${port}`;
-        await stack.init({
-            app,
-            "agent.version": "1.0.0",
-            "agent.image": "zdt-test-agent",
-            "agent.buildContext": "agent",
-            "agent.knowledgeDir": kb,
-            "agent.health.waitTimeoutSeconds": "30",
-            "proxy.port": String(port),
-            "release.verifyWindowSeconds": "3",
-        });
+        await stack.init(
+            agentStack(app, port, {
+                "agent.knowledgeDir": kb,
+                "agent.health.waitTimeoutSeconds": "30",
+                "release.verifyWindowSeconds": "3",
+            }),
+        );
         const up = await stack.up();
         expect(up.code, up.stdout + up.stderr).to.equal(0);
     });

@@ -7,7 +7,7 @@ import * as path from "path";
 import { LoadGenerator, LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
 import { release, ReleaseReport } from "../../ops/release";
-import { TestStack, freePort, mustRun, run, uniqueName } from "../support/pulumi";
+import { agentStack, TestStack, freePort, mustRun, run, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -125,19 +125,16 @@ describe("blue/green release under load (real engine)", function () {
         const port = await freePort();
         url = `http://127.0.0.1:${port}`;
         fs.copyFileSync(path.join(ROOT, "proxy", "haproxy.cfg.tmpl"), template);
-        await stack.init({
-            "proxy.configTemplate": template,
-            app,
-            "agent.version": "1.0.0",
-            "agent.image": "zdt-test-agent",
-            "agent.buildContext": "agent",
-            "agent.env.STREAM_TOKEN_DELAY_MS": "120",
-            "agent.health.waitTimeoutSeconds": "20",
-            "proxy.port": String(port),
-            "release.verifyWindowSeconds": "6",
-            "release.healthGateTimeoutSeconds": "30",
-            "release.drainTimeoutSeconds": "10",
-        });
+        await stack.init(
+            agentStack(app, port, {
+                "proxy.configTemplate": template,
+                "agent.env.STREAM_TOKEN_DELAY_MS": "120",
+                "agent.health.waitTimeoutSeconds": "20",
+                "release.verifyWindowSeconds": "6",
+                "release.healthGateTimeoutSeconds": "30",
+                "release.drainTimeoutSeconds": "10",
+            }),
+        );
     });
 
     after(async () => {

@@ -119,3 +119,15 @@ export class TestStack {
         return destroyed;
     }
 }
+
+/** The config of a throwaway stack of the reference agent (built locally as zdt-test-agent), plus `extra`. */
+export function agentStack(app: string, port: number, extra: Record<string, string> = {}): Record<string, string> {
+    return {
+        app,
+        "agent.version": "1.0.0",
+        "agent.image": "zdt-test-agent",
+        "agent.buildContext": "agent",
+        "proxy.port": String(port),
+        ...extra,
+    };
+}

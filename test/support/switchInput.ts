@@ -1,7 +1,7 @@
 // A complete, valid traffic-switch input for tests and fixtures: the schema's defaults
 // for every release setting, with the given overrides.
 import { ReleaseSchema } from "../../components/config";
-import { SwitchInput, SwitchInputSchema } from "../../rollout/switchContract";
+import { SwitchInput, SwitchInputSchema, SwitchResult } from "../../rollout/switchContract";
 
 export function switchInput(
     overrides: Partial<Omit<SwitchInput, "thresholds">> & { thresholds?: Partial<SwitchInput["thresholds"]> } = {},
@@ -19,4 +19,19 @@ export function switchInput(
         ...overrides,
         thresholds: { ...release.thresholds, ...overrides.thresholds },
     });
+}
+
+/** The result of a switch run that made `release` (of `version`) live on blue, with no previous release. */
+export function switchResult(release: string, version: string): SwitchResult {
+    return {
+        liveColor: "blue",
+        liveRelease: release,
+        liveVersion: version,
+        previousColor: null,
+        previousRelease: null,
+        previousVersion: null,
+        phases: {},
+        verification: { requests: 0, errors5xx: 0, avgResponseMs: 0, maxHealthMs: 0 },
+        retirement: null,
+    };
 }

@@ -7,6 +7,7 @@ import * as path from "path";
 import { proxyGuardContract } from "../../rollout/proxyGuardContract";
 import { reindexContract } from "../../rollout/reindexContract";
 import { encodeSwitchResult, switchContract } from "../../rollout/switchContract";
+import { switchResult } from "../support/switchInput";
 
 interface Registered {
     type: string;
@@ -40,17 +41,7 @@ async function program(
                 if (args.type === "command:local:Command" && args.name.endsWith("-switch")) {
                     // What the switch program prints: its result for the input it was given.
                     const input = switchContract.decode(args.inputs.environment);
-                    state.stdout = encodeSwitchResult({
-                        liveColor: "blue",
-                        liveRelease: input.targetRelease,
-                        liveVersion: input.targetVersion,
-                        previousColor: null,
-                        previousRelease: null,
-                        previousVersion: null,
-                        phases: {},
-                        verification: { requests: 0, errors5xx: 0, avgResponseMs: 0, maxHealthMs: 0 },
-                        retirement: null,
-                    });
+                    state.stdout = encodeSwitchResult(switchResult(input.targetRelease, input.targetVersion));
                 }
                 if (args.type === "random:index/randomPassword:RandomPassword") state.result = "x".repeat(args.inputs.length);
                 return { id: `${args.name}-id`, state };

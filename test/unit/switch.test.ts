@@ -7,7 +7,7 @@ import { ProxyProbes } from "../../rollout/probes";
 import { runSwitch, SwitchDeps, SwitchError } from "../../rollout/switch";
 import type { SwitchResult } from "../../rollout/switchContract";
 import { FakeAgent, FakeProxy } from "../support/fakeProxy";
-import { switchInput } from "../support/switchInput";
+import { switchInput, switchResult } from "../support/switchInput";
 
 const V1: FakeAgent = { release: "1-0-0-aaaaaaaa", version: "1.0.0" };
 const V2: FakeAgent = { release: "2-0-0-bbbbbbbb", version: "2.0.0" };
@@ -137,17 +137,7 @@ describe("traffic switch (fake proxy)", () => {
     it("a run interrupted after its flip only re-verifies: no admin command changes anything", async () => {
         const proxy = new FakeProxy({ slot: "green", agent: C2 });
         proxy.agents.set(C1, V1).set(C2, V2);
-        const lastRun: SwitchResult = {
-            liveColor: "blue",
-            liveRelease: V1.release,
-            liveVersion: "1.0.0",
-            previousColor: null,
-            previousRelease: null,
-            previousVersion: null,
-            phases: {},
-            verification: { requests: 0, errors5xx: 0, avgResponseMs: 0, maxHealthMs: 0 },
-            retirement: null,
-        };
+        const lastRun = switchResult(V1.release, "1.0.0");
         const d = deps(proxy, lastRun);
         const result = await runSwitch(toV2, d);
         expect(proxy.setCommands()).to.deep.equal([]);
