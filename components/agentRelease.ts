@@ -1,7 +1,7 @@
 // One release of the agent: its image and its container. The container sits on
 // the private network, publishes no port, mounts the knowledge base and config
-// read-only, and its creation waits for Docker's health check to say "healthy" -
-// the first gate of a release.
+// read-only, and carries Docker's health check, which the traffic switch's health gate
+// reads (the first gate of a release).
 //
 // Safety by construction: the release id digests every plain input of the
 // container (and the contents of the image build context and config folder), and
@@ -60,9 +60,10 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
         ...(agent.faults.startDelayMs !== undefined ? { FAULT_START_DELAY_MS: String(agent.faults.startDelayMs) } : {}),
         ...(agent.faults.failHealth ? { FAULT_HEALTH: "fail" } : {}),
         ...(agent.faults.errorRate !== undefined ? { FAULT_ERROR_RATE: String(agent.faults.errorRate) } : {}),
+        ...(agent.faults.crashAtStart ? { FAULT_CRASH_AT_START: "1" } : {}),
     };
     const spec = {
-        imageTag: `${agent.image}:${agent.version}`,
+        imageTag: `${agent.image ?? `${i.app}-agent`}:${agent.version}`,
         build,
         env,
         volumes: [
@@ -129,6 +130,9 @@ export class AgentRelease extends pulumi.ComponentResource {
                 networksAdvanced: [{ name: plan.networkName }],
                 volumes: plan.volumes,
                 memory: plan.memoryMb,
+                // Explicit, no swap: Docker stores 2 x memory when only memory is given, and the
+                // official provider reads that back, a perpetual in-place diff on live containers.
+                memorySwap: plan.memoryMb,
                 restart: plan.restart,
                 healthcheck: {
                     // --fail-with-body: a failing check logs the JSON naming which check failed.
@@ -146,8 +150,12 @@ export class AgentRelease extends pulumi.ComponentResource {
                     retries: h.retries,
                     startPeriod: `${h.startPeriodSeconds}s`,
                 },
-                wait: true,
-                waitTimeout: h.waitTimeoutSeconds,
+                // No provider-side wait: the traffic switch gates the release (Docker's health
+                // state, /health through the proxy, a crash fails at once, naming the failed
+                // check and the last log lines). The official provider's wait only says
+                // "failed to be in healthy state" and keeps the failed container in the state
+                // with init errors.
+                wait: false,
                 // Retirement: SIGTERM, then this long to drain before Docker kills it.
                 destroyGraceSeconds: plan.drainTimeoutSeconds,
                 stopTimeout: plan.drainTimeoutSeconds,

@@ -26,7 +26,6 @@ export const HealthSchema = z
         timeoutSeconds: seconds(1, 60).default(2).describe("Docker healthcheck timeout."),
         retries: seconds(1, 20).default(3).describe("Failed checks before the container counts as unhealthy."),
         startPeriodSeconds: seconds(0, 600).default(0).describe("Grace period for slow starts."),
-        waitTimeoutSeconds: seconds(5, 1800).default(120).describe("How long creation waits for 'healthy' before the release fails."),
     })
     .strict();
 
@@ -47,8 +46,10 @@ export const AgentSchema = z
             .string()
             .regex(/^[a-z0-9][a-z0-9._/:-]*$/, "an image repository such as ghcr.io/acme/agent (no tag)")
             .refine((s) => !/:[^/]*$/.test(s), "give the repository without a tag; the tag is agent.version")
-            .default("zdt-agent")
-            .describe("Image repository; the tag is agent.version."),
+            .optional()
+            .describe(
+                "Image repository; the tag is agent.version. Default: '<app>-agent', one repository per app, so pruning one app's retired images never touches another's.",
+            ),
         buildContext: z
             .string()
             .optional()
@@ -88,6 +89,7 @@ export const AgentSchema = z
                 startDelayMs: num().pipe(z.number().int().min(0).max(600000)).optional().describe("Drill: delay before the agent listens."),
                 failHealth: bool().optional().describe("Drill: /health always answers 503."),
                 errorRate: num().pipe(z.number().min(0).max(1)).optional().describe("Drill: share of chat requests answered with 500."),
+                crashAtStart: bool().optional().describe("Drill: the agent exits with code 3 before it listens."),
             })
             .strict()
             .default({})

@@ -130,6 +130,7 @@ export class TrafficProxy extends pulumi.ComponentResource {
                 ports: [{ internal: PROXY_INTERNAL_PORT, external: args.port, ip: args.listenAddress }],
                 restart: "unless-stopped",
                 memory: 256,
+                memorySwap: 256, // explicit: see AgentRelease (no perpetual diff with the official provider)
                 healthcheck: {
                     tests: ["CMD", "sh", "-c", "echo 'show info' | socat stdio /run/haproxy/admin.sock | grep -q '^Name: HAProxy'"],
                     interval: "1s",

@@ -43,18 +43,13 @@ function containerPolicy(
 
 export const agentHealthGated = containerPolicy(
     "agent-health-gated",
-    "Agent containers have a Docker healthcheck and creation waits for it, so an unhealthy release never reaches the switch.",
+    "Agent containers have a Docker healthcheck: the traffic switch gates a release on it (and on /health through the proxy), so an unhealthy or crashing release never gets traffic.",
     (args, report) => {
         if (role(args.props) !== "agent") return;
         const tests: string[] = args.props.healthcheck?.tests ?? [];
         if (tests.length === 0 || tests[0] === "NONE") {
             report(
                 `${where(args)} has no healthcheck. Fix: set healthcheck.tests, e.g. ["CMD", "curl", "-fsS", "http://127.0.0.1:8080/health"].`,
-            );
-        }
-        if (args.props.wait !== true) {
-            report(
-                `${where(args)} does not wait for its healthcheck. Fix: set wait: true (and waitTimeout) so creation gates on "healthy".`,
             );
         }
     },

@@ -6,6 +6,8 @@ import { ancestry, goneAncestor } from "./caller";
 import { containerExec, releaseLabels } from "./docker";
 import { HaproxyAdmin, ProxyError } from "./haproxy";
 import { ProxyProbes } from "./probes";
+import { removeImage } from "./images";
+import { dockerContainers } from "./releaseContainer";
 import { retireContainer } from "./retire";
 import { CONFIRM_TIMEOUT_MS, runSwitch, SwitchError } from "./switch";
 import { encodeSwitchResult, lastSwitchResult, switchContract } from "./switchContract";
@@ -32,6 +34,8 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
             probes: new ProxyProbes(exec, input.proxyPort),
             releaseOf: releaseLabels,
             retire: retireContainer,
+            containers: dockerContainers,
+            removeImage,
             lastRun: lastSwitchResult(env.PULUMI_COMMAND_STDOUT),
             clock: { now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
             log,

@@ -10,8 +10,11 @@
 //   6. verify for the window (rollout/verdict.ts); on a breach flip back at once and
 //      fail naming the threshold and by how much.
 // Everything it touches comes in `SwitchDeps`, so unit tests run it against fakes.
+import { crashOf } from "./crash";
 import { type HaproxyAdmin, liveSlot, type PersistedSlot } from "./haproxy";
+import { type ImageRecord, imageToPrune } from "./images";
 import { failedChecks, HealthAnswer, ProxyProbes } from "./probes";
+import type { ReleaseContainers } from "./releaseContainer";
 import { Slot, SwitchInput, SwitchResult } from "./switchContract";
 import { badHealth, judge, Sample } from "./verdict";
 
@@ -36,6 +39,10 @@ export interface SwitchDeps {
      * still open with a final event; resolves to how many it ended so.
      */
     retire(container: string, drainMs: number): Promise<number>;
+    /** The new release's own container: its state for the gate, its logs when the gate fails. */
+    containers: ReleaseContainers;
+    /** Removes an image a retired release ran, unless something still uses it. */
+    removeImage(image: ImageRecord): Promise<{ removed: boolean; detail: string }>;
     /** Why this run must stop now (its caller is gone), checked at every safe point; undefined to go on. */
     stopReason?(): string | undefined;
 }
@@ -45,6 +52,8 @@ export const GATE_STREAK = 3;
 export const CONFIRM_STREAK = 5;
 export const CONFIRM_TIMEOUT_MS = 30_000;
 export const GATE_POLL_MS = 300;
+/** Log lines of a failed release quoted in the error. */
+export const FAILED_LOG_LINES = 15;
 const PROGRESS_EVERY_MS = 15_000;
 
 export function otherSlot(slot: Slot): Slot {
@@ -99,22 +108,49 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         );
         await admin.assign(slot, target);
 
+        // A release whose gate failed before was stopped (so it would not crash-loop);
+        // running the same config again starts it and gates it again.
+        let state = await deps.containers.state(target);
+        if (state && !state.running && state.status !== "restarting") {
+            log(`starting ${target} (${state.status}, left by an earlier failed gate)`);
+            await deps.containers.start(target);
+            state = await deps.containers.state(target);
+        }
+        const restartsAtStart = state?.restartCount ?? 0;
+        const gateFailed = async (why: string): Promise<never> => {
+            await admin.maint(slot);
+            const logs = (await deps.containers.lastLogs(target, FAILED_LOG_LINES)).trimEnd();
+            const stopped = await deps.containers.stop(target).then(
+                () => `${target} is stopped; the next \`pulumi up\` starts it again (same config) or replaces it (changed config).`,
+                (err: Error) => `${target} could not be stopped: ${err.message}`,
+            );
+            throw new SwitchError(
+                `health gate: ${input.targetRelease} ${why}; traffic stays on ${live ?? "nothing"}. ${stopped}\n` +
+                    `Last ${FAILED_LOG_LINES} log lines of ${target}:\n${logs.replace(/^/gm, "  | ") || "  | (none)"}`,
+            );
+        };
+
         const gateStart = clock.now();
         let last: HealthAnswer = { code: 0, body: "", ms: 0 };
         let streak = 0;
         for (;;) {
             checkpoint("the health gate");
+            state = await deps.containers.state(target);
+            const crash = crashOf(state, restartsAtStart);
+            if (crash) await gateFailed(crash);
             last = await probes.slotHealth(slot);
             const s = (await admin.slots())[slot];
             streak = last.code === 200 && last.release === input.targetRelease && s.up ? streak + 1 : 0;
             if (streak >= GATE_STREAK) break;
             if (clock.now() - gateStart > input.healthGateTimeoutSeconds * 1000) {
-                await admin.maint(slot);
                 const from =
                     last.release && last.release !== input.targetRelease ? ` (answered by ${last.release}, not the new release)` : "";
-                throw new SwitchError(
-                    `health gate: ${input.targetRelease} did not pass /health through the proxy within ${input.healthGateTimeoutSeconds}s ` +
-                        `(last answer ${last.code || "none"}${from}: ${failedChecks(last.body)}); traffic stays on ${live ?? "nothing"}`,
+                const dockerHealth = state?.health
+                    ? `; Docker's health check: ${state.health.status}${state.health.lastOutput ? `, last output ${state.health.lastOutput}` : ""}`
+                    : "";
+                await gateFailed(
+                    `did not pass /health through the proxy within ${input.healthGateTimeoutSeconds}s ` +
+                        `(last answer ${last.code || "none"}${from}: ${failedChecks(last.body)}${dockerHealth})`,
                 );
             }
             await clock.sleep(GATE_POLL_MS);
@@ -190,14 +226,29 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
     // Retirement of the release this run replaced, with this run's drain. Pulumi then
     // deletes its (stopped) container, which is no longer declared.
     let retirement: SwitchResult["retirement"] = null;
+    let keptImage: ImageRecord | null = deps.lastRun?.keptImage ?? null;
+    let prunedImage: string | null = null;
     if (live && live !== slot) {
         const container = before[live].fqdn;
         const drainMs = input.drainTimeoutSeconds * 1000;
+        const retiredState = await deps.containers.state(container);
         log(`retiring ${liveInfo?.release ?? container}: draining for up to ${input.drainTimeoutSeconds}s`);
         const retireStart = clock.now();
         const streamsCut = await deps.retire(container, drainMs);
         retirement = { container, drainMs, tookMs: clock.now() - retireStart, streamsCut };
         log(`retired ${container}${streamsCut ? `: ${streamsCut} streams outlived the drain and got a final 'retired' event` : ""}`);
+
+        // Images: keep the one just retired (a roll back), remove the one kept before it.
+        const retiredImage = retiredState ? { id: retiredState.imageId, ref: retiredState.imageRef } : null;
+        const liveImage = (await deps.containers.state(target))?.imageId;
+        const prune = imageToPrune(keptImage, retiredImage, liveImage);
+        if (prune) {
+            const outcome = await deps.removeImage(prune);
+            log(outcome.detail);
+            if (outcome.removed) prunedImage = prune.ref;
+        }
+        keptImage = retiredImage ?? keptImage;
+        if (keptImage) log(`kept image ${keptImage.ref} of the retired release for a roll back`);
     }
 
     const prev = deps.lastRun;
@@ -217,5 +268,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         phases,
         verification: { requests, errors5xx: errors, avgResponseMs: current.rtimeMs, maxHealthMs },
         retirement,
+        keptImage,
+        prunedImage,
     };
 }

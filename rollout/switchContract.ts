@@ -65,6 +65,10 @@ export const SwitchResultSchema = z.object({
         .object({ container: z.string(), drainMs: z.number(), tookMs: z.number(), streamsCut: z.number() })
         .nullable()
         .default(null),
+    /** The image of the last retired release, kept for a roll back (rollout/images.ts). */
+    keptImage: z.object({ id: z.string(), ref: z.string() }).nullable().default(null),
+    /** The image this run removed: the one kept before keptImage. */
+    prunedImage: z.string().nullable().default(null),
 });
 export type SwitchResult = z.output<typeof SwitchResultSchema>;
 

@@ -26,6 +26,7 @@ const faultStartDelayMs = Number(env.FAULT_START_DELAY_MS ?? 0);
 const faultHealth = env.FAULT_HEALTH === "fail";
 const faultErrorRate = Number(env.FAULT_ERROR_RATE ?? 0);
 const faultReindexDelayMs = Number(env.FAULT_REINDEX_DELAY_MS ?? 0); // a slow reindex, for drills and tests
+const faultCrashAtStart = env.FAULT_CRASH_AT_START === "1";
 
 const llm: LlmBackend =
     env.LLM_PROVIDER === "openai"
@@ -312,6 +313,10 @@ process.on("SIGTERM", () => shutdown("SIGTERM"));
 process.on("SIGINT", () => shutdown("SIGINT"));
 
 setTimeout(() => {
+    if (faultCrashAtStart) {
+        console.error("fault: FAULT_CRASH_AT_START=1, exiting with code 3 before listening");
+        process.exit(3);
+    }
     void startReindex("full").then(() => {
         server.listen(port, () => console.log(`agent ${version} (${releaseId}) listening on :${port}, llm ${llm.name}`));
     });

@@ -6,6 +6,7 @@ import { HaproxyAdmin } from "../../rollout/haproxy";
 import { ProxyProbes } from "../../rollout/probes";
 import { runSwitch, SwitchError } from "../../rollout/switch";
 import { FakeProxy } from "../support/fakeProxy";
+import { FakeContainers } from "../support/fakeContainers";
 import { switchInput } from "../support/switchInput";
 
 describe("caller watch", () => {
@@ -39,6 +40,7 @@ describe("caller watch", () => {
             .set("app-agent-1", { release: "1-0-0-aaaaaaaa", version: "1.0.0" })
             .set("app-agent-2", { release: "2-0-0-bbbbbbbb", version: "2.0.0" });
         let checks = 0;
+        const containers = new FakeContainers();
         const input = switchInput({
             targetContainer: "app-agent-2",
             targetRelease: "2-0-0-bbbbbbbb",
@@ -50,6 +52,8 @@ describe("caller watch", () => {
             admin: new HaproxyAdmin(proxy.exec, "app-proxy"),
             probes: new ProxyProbes(proxy.exec, 8080),
             releaseOf: async () => undefined,
+            containers,
+            removeImage: containers.removeImage,
             retire: async () => {
                 throw new Error("a stopped switch retires nothing");
             },

@@ -14,7 +14,7 @@ describe("config schema", () => {
         expect(c.proxy).to.deep.include({ listenAddress: "127.0.0.1", port: 8080 });
         expect(c.release.verifyWindowSeconds).to.equal(900);
         expect(c.release.thresholds.maxErrorRatePercent).to.equal(1);
-        expect(c.agent.health.waitTimeoutSeconds).to.equal(120);
+        expect(c.agent.health.startPeriodSeconds).to.equal(0);
     });
 
     it("accepts numbers and booleans stored as strings by `pulumi config set --path`", () => {

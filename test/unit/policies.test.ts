@@ -46,7 +46,6 @@ const goodAgent = {
     image: "ghcr.io/acme/agent:2.5.0",
     labels: [{ label: "zdt.role", value: "agent" }],
     healthcheck: { tests: ["CMD", "curl", "-fsS", "http://127.0.0.1:8080/health"] },
-    wait: true,
     memory: 512,
     restart: "unless-stopped",
     volumes: [{ hostPath: "/srv/kb", containerPath: "/app/knowledge", readOnly: true }],
@@ -61,13 +60,13 @@ const goodProxy = {
 };
 
 describe("policies", () => {
-    it("agent-health-gated: passes a gated agent, flags a missing healthcheck and wait", async () => {
+    it("agent-health-gated: passes an agent with a healthcheck, flags a missing or disabled one", async () => {
         expect(await violations(rules.agentHealthGated, CONTAINER, goodAgent)).to.deep.equal([]);
-        const v = await violations(rules.agentHealthGated, CONTAINER, { ...goodAgent, healthcheck: undefined, wait: false });
+        const v = await violations(rules.agentHealthGated, CONTAINER, { ...goodAgent, healthcheck: undefined });
         expect(v.join("\n"))
             .to.match(/has no healthcheck/)
-            .and.to.match(/does not wait/)
             .and.to.include(goodAgent.name);
+        expect(await violations(rules.agentHealthGated, CONTAINER, { ...goodAgent, healthcheck: { tests: ["NONE"] } })).to.have.length(1);
     });
 
     it("images-pinned: passes tags and digests, flags latest and untagged", async () => {

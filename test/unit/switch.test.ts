@@ -6,6 +6,7 @@ import { HaproxyAdmin } from "../../rollout/haproxy";
 import { ProxyProbes } from "../../rollout/probes";
 import { runSwitch, SwitchDeps, SwitchError } from "../../rollout/switch";
 import type { SwitchResult } from "../../rollout/switchContract";
+import { FakeContainers } from "../support/fakeContainers";
 import { FakeAgent, FakeProxy } from "../support/fakeProxy";
 import { switchInput, switchResult } from "../support/switchInput";
 
@@ -21,10 +22,16 @@ const toV2 = switchInput({
     probeIntervalMs: 1000,
 });
 
-function deps(proxy: FakeProxy, lastRun?: SwitchResult): SwitchDeps & { lines: string[]; retired: [string, number][] } {
+function deps(
+    proxy: FakeProxy,
+    lastRun?: SwitchResult,
+    containers = new FakeContainers(),
+): SwitchDeps & { lines: string[]; retired: [string, number][]; containers: FakeContainers } {
     const lines: string[] = [];
     const retired: [string, number][] = [];
     return {
+        containers,
+        removeImage: containers.removeImage,
         admin: new HaproxyAdmin(proxy.exec, "app-proxy"),
         probes: new ProxyProbes(proxy.exec, 8080),
         releaseOf: async (c) => {
@@ -121,17 +128,66 @@ describe("traffic switch (fake proxy)", () => {
         expect(proxy.persisted.at(-1)).to.equal(`blue ${C1} 100 ready\ngreen ${C2} 0 maint\n`);
     });
 
-    it("a release failing its health gate never gets weight; traffic stays on the live slot", async () => {
+    it("a release failing its health gate never gets weight; the error names the check and quotes its logs", async () => {
         const proxy = new FakeProxy({ slot: "blue", agent: C1 });
         proxy.agents.set(C1, V1).set(C2, { ...V2, healthCode: 503 });
-        const err = await failure(runSwitch({ ...toV2, healthGateTimeoutSeconds: 10 }, deps(proxy)));
+        const d = deps(proxy);
+        const err = await failure(runSwitch({ ...toV2, healthGateTimeoutSeconds: 10 }, d));
         expect(err.message).to.match(
-            /^health gate: 2-0-0-bbbbbbbb did not pass \/health through the proxy within 10s \(last answer 503: failed checks: knowledge \(fault \(FAULT_HEALTH=fail\)\)\); traffic stays on blue$/,
+            /^health gate: 2-0-0-bbbbbbbb did not pass \/health through the proxy within 10s \(last answer 503: failed checks: knowledge \(fault \(FAULT_HEALTH=fail\)\)\); traffic stays on blue\. app-agent-2-0-0-bbbbbbbb is stopped; the next `pulumi up` starts it again/,
+        );
+        expect(err.message).to.include(
+            "Last 15 log lines of app-agent-2-0-0-bbbbbbbb:\n  | agent 2.0.0 listening on :8080\n  | fault: something went wrong",
         );
         expect(proxy.setCommands().filter((c) => c.includes("weight") && !c.endsWith("weight 0"))).to.deep.equal([]);
         expect(proxy.setCommands().at(-1)).to.equal("set server agents/green state maint");
         expect(proxy.persisted).to.deep.equal([]);
         expect(proxy.serving()).to.equal("blue");
+        expect(d.containers.stopped).to.deep.equal([C2]); // a failed release does not crash-loop
+    });
+
+    it("a crashing release fails the gate at its first restart, long before the gate timeout", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, { ...V2, healthCode: 0 });
+        const containers = new FakeContainers();
+        containers.onRead = (c, n) => (c === C2 && n >= 3 ? { restartCount: 1, exitCode: 3 } : undefined);
+        const start = proxy.clock.now();
+        const err = await failure(runSwitch({ ...toV2, healthGateTimeoutSeconds: 600 }, deps(proxy, undefined, containers)));
+        expect(err.message).to.match(
+            /^health gate: 2-0-0-bbbbbbbb its container crashed and was restarted 1 time by its restart policy \(last exit code 3\); traffic stays on blue/,
+        );
+        expect(proxy.clock.now() - start).to.be.below(10_000);
+        expect(proxy.serving()).to.equal("blue");
+        expect(containers.stopped).to.deep.equal([C2]);
+    });
+
+    it("running a failed release again starts its stopped container and gates it again", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, V2);
+        const containers = new FakeContainers();
+        containers.states.set(C2, { ...FakeContainers.running(C2), status: "exited", running: false, exitCode: 143 });
+        const d = deps(proxy, undefined, containers);
+        const result = await runSwitch(toV2, d);
+        expect(containers.started).to.deep.equal([C2]);
+        expect(d.lines).to.include(`starting ${C2} (exited, left by an earlier failed gate)`);
+        expect(result.liveRelease).to.equal(V2.release);
+    });
+
+    it("retirement keeps the retired release's image and removes the one kept before it", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, V2);
+        const lastRun = { ...switchResult(V1.release, "1.0.0"), keptImage: { id: "sha256:v0", ref: "app-agent:0.9.0" } };
+        const d = deps(proxy, lastRun);
+        const result = await runSwitch(toV2, d);
+        expect(d.containers.removedImages).to.deep.equal(["app-agent:0.9.0"]);
+        expect(result.keptImage).to.deep.equal({ id: `sha256:${C1}`, ref: `${C1}:img` });
+        expect(result.prunedImage).to.equal("app-agent:0.9.0");
+        // The next release retires v2 and removes v1's image.
+        const again = deps(proxy, result);
+        const C3 = "app-agent-3-0-0-cccccccc";
+        proxy.agents.set(C3, { release: "3-0-0-cccccccc", version: "3.0.0" });
+        await runSwitch({ ...toV2, targetContainer: C3, targetRelease: "3-0-0-cccccccc", targetVersion: "3.0.0" }, again);
+        expect(again.containers.removedImages).to.deep.equal([`${C1}:img`]);
     });
 
     it("a run interrupted after its flip only re-verifies: no admin command changes anything", async () => {

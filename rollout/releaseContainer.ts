@@ -1,0 +1,74 @@
+// What the switch reads and does to a release's own container, through the Docker API
+// (`docker inspect/start/stop/logs`; works with DOCKER_HOST=ssh://): its state for the
+// health gate, its last log lines for a failed gate's message, and the image it runs.
+import { docker } from "./docker";
+
+export interface ContainerState {
+    /** Docker's status: created, running, restarting, exited, dead, paused. */
+    status: string;
+    running: boolean;
+    exitCode: number;
+    /** Restarts by the restart policy since the container was created. */
+    restartCount: number;
+    /** Docker's health check: status and the output of its last run ("" when none ran yet). */
+    health?: { status: string; lastOutput: string };
+    /** The image id the container runs, and the reference it was created from. */
+    imageId: string;
+    imageRef: string;
+}
+
+export interface ReleaseContainers {
+    /** undefined when there is no such container. */
+    state(container: string): Promise<ContainerState | undefined>;
+    start(container: string): Promise<void>;
+    /** Stops a container that never had traffic (a failed gate), so it does not crash-loop. */
+    stop(container: string): Promise<void>;
+    lastLogs(container: string, lines: number): Promise<string>;
+}
+
+interface Inspected {
+    Image: string;
+    RestartCount: number;
+    Config: { Image: string };
+    State: {
+        Status: string;
+        Running: boolean;
+        ExitCode: number;
+        Health?: { Status: string; Log?: { Output: string }[] };
+    };
+}
+
+/** `docker inspect` of one container as a ContainerState (pure, for tests). */
+export function containerStateOf(json: string): ContainerState {
+    const c = (JSON.parse(json) as Inspected[])[0];
+    const log = c.State.Health?.Log ?? [];
+    return {
+        status: c.State.Status,
+        running: c.State.Running,
+        exitCode: c.State.ExitCode,
+        restartCount: c.RestartCount,
+        health: c.State.Health && { status: c.State.Health.Status, lastOutput: (log[log.length - 1]?.Output ?? "").trim() },
+        imageId: c.Image,
+        imageRef: c.Config.Image,
+    };
+}
+
+export const dockerContainers: ReleaseContainers = {
+    async state(container) {
+        const json = await docker(["inspect", "--type", "container", container]).catch((err: Error) => {
+            if (/No such (object|container)/i.test(err.message)) return undefined;
+            throw err;
+        });
+        return json === undefined ? undefined : containerStateOf(json);
+    },
+    async start(container) {
+        await docker(["start", container]);
+    },
+    async stop(container) {
+        await docker(["stop", "--time", "5", container], undefined, 60_000);
+    },
+    async lastLogs(container, lines) {
+        // The agent logs to both streams; `docker logs` replays them on ours.
+        return docker(["logs", "--tail", String(lines), container]).catch((err: Error) => `(no logs: ${err.message})`);
+    },
+};

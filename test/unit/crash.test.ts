@@ -1,0 +1,49 @@
+// The health gate's fast failure on a crashed container.
+import { expect } from "chai";
+import { crashOf } from "../../rollout/crash";
+import { containerStateOf } from "../../rollout/releaseContainer";
+import { FakeContainers } from "../support/fakeContainers";
+
+const running = FakeContainers.running("c");
+
+describe("crash detection of a new release", () => {
+    it("a running container with no new restart has not crashed", () => {
+        expect(crashOf(running, 0)).to.equal(undefined);
+        expect(crashOf({ ...running, restartCount: 2 }, 2)).to.equal(undefined);
+    });
+    it("a restart by the restart policy since the gate began is a crash", () => {
+        expect(crashOf({ ...running, restartCount: 3, exitCode: 3 }, 1)).to.equal(
+            "its container crashed and was restarted 2 times by its restart policy (last exit code 3)",
+        );
+    });
+    it("an exited, dead, restarting or missing container is a crash", () => {
+        expect(crashOf({ ...running, status: "exited", running: false, exitCode: 3 }, 0)).to.equal("its container exited with code 3");
+        expect(crashOf({ ...running, status: "dead", running: false, exitCode: 137 }, 0)).to.equal("its container died with code 137");
+        expect(crashOf({ ...running, status: "restarting", exitCode: 1 }, 0)).to.match(/crashed \(exit code 1\) and is being restarted/);
+        expect(crashOf(undefined, 0)).to.equal("its container is gone");
+    });
+    it("reads Docker's inspect output: restart count, status and the last health check output", () => {
+        const json = JSON.stringify([
+            {
+                Image: "sha256:abc",
+                RestartCount: 4,
+                Config: { Image: "app-agent:2.0.0" },
+                State: {
+                    Status: "running",
+                    Running: true,
+                    ExitCode: 0,
+                    Health: { Status: "unhealthy", Log: [{ Output: "old" }, { Output: '{"ok":false}\n' }] },
+                },
+            },
+        ]);
+        expect(containerStateOf(json)).to.deep.equal({
+            status: "running",
+            running: true,
+            exitCode: 0,
+            restartCount: 4,
+            health: { status: "unhealthy", lastOutput: '{"ok":false}' },
+            imageId: "sha256:abc",
+            imageRef: "app-agent:2.0.0",
+        });
+    });
+});
