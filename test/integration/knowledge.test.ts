@@ -48,7 +48,6 @@ describe("knowledge-base hot reload (real engine)", function () {
         await stack.init(
             agentStack(app, port, {
                 "agent.knowledgeDir": kb,
-                "agent.health.waitTimeoutSeconds": "30",
                 "release.verifyWindowSeconds": "3",
             }),
         );

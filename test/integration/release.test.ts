@@ -129,7 +129,6 @@ describe("blue/green release under load (real engine)", function () {
             agentStack(app, port, {
                 "proxy.configTemplate": template,
                 "agent.env.STREAM_TOKEN_DELAY_MS": "120",
-                "agent.health.waitTimeoutSeconds": "20",
                 "release.verifyWindowSeconds": "6",
                 "release.healthGateTimeoutSeconds": "30",
                 "release.drainTimeoutSeconds": "10",
@@ -177,26 +176,74 @@ describe("blue/green release under load (real engine)", function () {
         expect(await agentContainers()).to.deep.equal([`${app}-agent-${after.liveRelease}`]);
     });
 
-    step("an unhealthy v3 never gets traffic: the update fails naming the failed check, v2 keeps serving", async () => {
+    /** Docker's status of each agent container of this app, by name. */
+    async function agentStatuses(): Promise<Record<string, string>> {
+        const r = await mustRun("docker", [
+            "ps",
+            "-a",
+            "--format",
+            "{{.Names}} {{.State}}",
+            "--filter",
+            `label=zdt.app=${app}`,
+            "--filter",
+            "label=zdt.role=agent",
+        ]);
+        return Object.fromEntries(
+            r.stdout
+                .split("\n")
+                .filter(Boolean)
+                .map((l) => l.split(" ")),
+        );
+    }
+
+    step(
+        "an unhealthy v3 never gets traffic: the update fails naming the failed check and quoting its logs, v2 keeps serving",
+        async () => {
+            const live = await stack.outputs();
+            await stack.setConfig("agent.version", "3.0.0");
+            await stack.setConfig("agent.faults.failHealth", "true");
+            await stack.setConfig("release.healthGateTimeoutSeconds", "8");
+            const { up, report } = await upUnderLoad();
+            expect(up.code).to.not.equal(0);
+            expect(up.stdout + up.stderr)
+                .to.match(/health gate: 3-0-0-\S+ did not pass \/health through the proxy within 8s/)
+                .and.to.match(/fault.*FAULT_HEALTH=fail/)
+                .and.to.match(/Last 15 log lines of \S+-agent-3-0-0-\S+:\n\s+\| agent 3\.0\.0/);
+            expectNoFailures(report);
+            expect(Object.keys(report.releases)).to.deep.equal([live.liveRelease]);
+            expect(await servedRelease()).to.equal(live.liveRelease);
+            // The failed release stays declared (its container is in the state, as with the
+            // official provider) but stopped, so it does not crash-loop or hold memory.
+            const statuses = await agentStatuses();
+            expect(statuses[`${app}-agent-${live.liveRelease}`]).to.equal("running");
+            expect(
+                Object.entries(statuses)
+                    .filter(([n]) => n.includes("-agent-3-0-0-"))
+                    .map(([, s]) => s),
+            ).to.deep.equal(["exited"]);
+        },
+    );
+
+    step("a crashing v3 fails at its first crash, not at the gate timeout, naming the exit code and quoting its logs", async () => {
         const live = await stack.outputs();
-        await stack.setConfig("agent.version", "3.0.0");
-        await stack.setConfig("agent.faults.failHealth", "true");
-        await stack.setConfig("agent.health.waitTimeoutSeconds", "8");
+        await stack.rmConfig("agent.faults.failHealth");
+        await stack.setConfig("agent.faults.crashAtStart", "true");
+        await stack.setConfig("agent.version", "3.0.2");
+        await stack.setConfig("release.healthGateTimeoutSeconds", "600");
         const { up, report } = await upUnderLoad();
         expect(up.code).to.not.equal(0);
-        expect(up.stdout + up.stderr)
-            .to.match(/not healthy/)
-            .and.to.match(/fault.*FAULT_HEALTH=fail/);
+        expect(up.stdout + up.stderr, up.stdout + up.stderr)
+            .to.match(/health gate: 3-0-2-\S+ its container (crashed|exited)[^;]*(exit )?code 3/)
+            .and.to.include("fault: FAULT_CRASH_AT_START=1");
+        expect(up.stdout + up.stderr).to.not.match(/within 600s/);
         expectNoFailures(report);
-        expect(Object.keys(report.releases)).to.deep.equal([live.liveRelease]);
         expect(await servedRelease()).to.equal(live.liveRelease);
-        expect(await agentContainers()).to.deep.equal([`${app}-agent-${live.liveRelease}`]);
+        await stack.rmConfig("agent.faults.crashAtStart");
+        await stack.setConfig("release.healthGateTimeoutSeconds", "30");
     });
 
     step("a v3 over the 5xx threshold is flipped back automatically and the update fails clearly", async () => {
         const live = await stack.outputs();
-        await stack.rmConfig("agent.faults.failHealth");
-        await stack.setConfig("agent.health.waitTimeoutSeconds", "20");
         await stack.setConfig("agent.version", "3.0.1");
         await stack.setConfig("agent.faults.errorRate", "0.5");
         const { up, report } = await upUnderLoad();
@@ -222,6 +269,12 @@ describe("blue/green release under load (real engine)", function () {
         expect(up.code, up.stdout + up.stderr).to.equal(0);
         expectNoFailures(report);
         await expectConverged("3.1.0", "2.0.0");
+        // Retired images: v2's (the previous release) is kept for a roll back, v1's is gone.
+        const images = await mustRun("docker", ["image", "ls", "--format", "{{.Tag}}", "--filter", `reference=${app}-agent`]);
+        const tags = images.stdout.split("\n").filter(Boolean);
+        expect(tags).to.include.members(["3.1.0", "2.0.0"]);
+        expect(tags).to.not.include("1.0.0");
+        expect(up.stdout).to.match(/removed image \S+-agent:1\.0\.0/);
     });
 
     step("a release whose `pulumi up` is killed keeps serving, and the next `pulumi up` converges", async () => {

@@ -111,21 +111,29 @@ export class TestStack {
         return JSON.parse(r.stdout);
     }
 
-    /** Destroys and removes the stack; used in after() hooks, so it never throws on a missing stack. */
+    /**
+     * Destroys and removes the stack, and the images of its app (named after the stack, see
+     * agentStack): like the official provider, destroying an image resource leaves the image.
+     * Used in after() hooks, so it never throws on a missing stack.
+     */
     async remove(): Promise<RunResult> {
         const destroyed = await this.pulumi(["destroy", "--yes", "--skip-preview"], 600_000);
         await this.pulumi(["stack", "rm", "--yes", "--force"]);
         fs.rmSync(path.join(this.dir, `Pulumi.${this.name}.yaml`), { force: true });
+        for (const repo of [`${this.name}-agent`, `${this.name}-proxy`]) {
+            const tags = await run("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "--filter", `reference=${repo}`]);
+            const names = tags.stdout.split("\n").filter((t) => t && !t.endsWith(":<none>"));
+            if (names.length) await run("docker", ["image", "rm", ...names]);
+        }
         return destroyed;
     }
 }
 
-/** The config of a throwaway stack of the reference agent (built locally as zdt-test-agent), plus `extra`. */
+/** The config of a throwaway stack of the reference agent (built locally as `<app>-agent`), plus `extra`. */
 export function agentStack(app: string, port: number, extra: Record<string, string> = {}): Record<string, string> {
     return {
         app,
         "agent.version": "1.0.0",
-        "agent.image": "zdt-test-agent",
         "agent.buildContext": "agent",
         "proxy.port": String(port),
         ...extra,

@@ -5,9 +5,11 @@
 //   when any other input changes; a change of `triggers` replaces;
 // - delete runs the `delete` stored in state, with the last outputs in the
 //   environment as PULUMI_COMMAND_STDOUT / PULUMI_COMMAND_STDERR;
-// - a non-zero exit fails the step with the command's output in the error;
-// - if any input is secret, stdout and stderr are returned as secrets and the
-//   command's output is not streamed to the console.
+// - a non-zero exit fails the step with the official message:
+//   `exit status N: running "<command>":` and the interleaved stdout and stderr;
+// - output is streamed per `logging` (default both streams, as the official provider,
+//   secret inputs or not); if any input is secret, stdout and stderr are returned as
+//   secrets.
 "use strict";
 
 const { spawn } = require("child_process");
@@ -27,6 +29,8 @@ const SUPPORTED = new Set([
     "addPreviousOutputInEnv",
 ]);
 const LOGGING = ["stdout", "stderr", "stdoutAndStderr", "none"];
+/** Go's names of the signals a command may die of (`signal: killed`). */
+const SIGNAL_NAMES = { SIGKILL: "killed", SIGTERM: "terminated", SIGINT: "interrupt", SIGABRT: "aborted", SIGSEGV: "segmentation fault" };
 
 /** Forwards complete lines of a stream to the engine log. */
 function lineLogger(urn) {
@@ -45,28 +49,32 @@ function runScript(script, inputs, previous, isSecret, urn) {
         env.PULUMI_COMMAND_STDERR = previous.stderr || "";
     }
     const [shell, ...shellArgs] = inputs.interpreter && inputs.interpreter.length ? inputs.interpreter : ["/bin/sh", "-c"];
-    // Without an explicit `logging`, a command with secret inputs is not streamed.
-    const logging = inputs.logging || (isSecret ? "none" : "stdoutAndStderr");
+    const logging = inputs.logging || "stdoutAndStderr";
     return new Promise((resolve, reject) => {
         const child = spawn(shell, [...shellArgs, script], { cwd: inputs.dir || process.cwd(), env });
         let stdout = "";
         let stderr = "";
+        let both = ""; // in arrival order, for the error message
         const logOut = lineLogger(urn);
         const logErr = lineLogger(urn);
         child.stdout.on("data", (d) => {
             stdout += d;
+            both += d;
             if (logging === "stdout" || logging === "stdoutAndStderr") logOut(String(d));
         });
         child.stderr.on("data", (d) => {
             stderr += d;
+            both += d;
             if (logging === "stderr" || logging === "stdoutAndStderr") logErr(String(d));
         });
         child.on("error", reject);
         child.on("close", (code, signal) => {
             const result = { stdout: stdout.replace(/\n$/, ""), stderr: stderr.replace(/\n$/, "") };
             if (code === 0) return resolve(result);
-            // Like the official provider, a failure shows the output: scripts must not print secrets.
-            reject(new Error(`command failed (${signal || "exit code " + code}):\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`));
+            // The official provider's message (Go's exec error, then the command quoted and
+            // the output): scripts must not print secrets.
+            const status = signal ? `signal: ${SIGNAL_NAMES[signal] || signal}` : `exit status ${code}`;
+            reject(new Error(`${status}: running ${JSON.stringify(script)}:\n${both}`));
         });
         child.stdin.end(inputs.stdin || "");
     });

@@ -37,7 +37,11 @@ const CONTAINER_INPUTS = new Set([
     "wait",
     "waitTimeout",
     "memory",
+    "memorySwap",
+    "memoryReservation",
+    "cpuShares",
     "restart",
+    "maxRetryCount",
     "destroyGraceSeconds",
     "stopSignal",
     "stopTimeout",
@@ -74,6 +78,46 @@ function healthArgs(hc) {
     return args;
 }
 
+/** The limits and restart policy: set at create, changed in place by `docker update`. */
+function resourceArgs(i) {
+    const a = [];
+    if (i.memory) a.push("--memory", `${i.memory}m`);
+    if (i.memorySwap) a.push("--memory-swap", i.memorySwap > 0 ? `${i.memorySwap}m` : String(i.memorySwap));
+    if (i.memoryReservation) a.push("--memory-reservation", `${i.memoryReservation}m`);
+    if (i.cpuShares) a.push("--cpu-shares", String(i.cpuShares));
+    const restart = i.restart || "no";
+    a.push("--restart", restart === "on-failure" && i.maxRetryCount ? `on-failure:${i.maxRetryCount}` : restart);
+    return a;
+}
+
+// As the official provider (terraform-provider-docker v3.9.0, which pulumi-docker 4.11.2
+// bridges): these inputs change a container in place with `docker update`...
+const UPDATED_BY_DOCKER = ["restart", "maxRetryCount", "cpuShares", "memory", "memoryReservation", "memorySwap"];
+// ...these only in the state (they steer the provider, or the official update ignores
+// them); every other input replaces the container.
+const UPDATED_IN_STATE = [
+    "wait",
+    "waitTimeout",
+    "mustRun",
+    "start",
+    "removeVolumes",
+    "destroyGraceSeconds",
+    "healthcheck",
+    "tmpfs",
+    "init",
+];
+
+/**
+ * What the official provider reads back from Docker into the state. `memorySwap` is the one
+ * that matters: Docker stores 2 x memory when only memory is given, and since the input is
+ * not computed, a program that leaves it unset gets an in-place diff on every update.
+ */
+async function readBack(id) {
+    const { stdout } = await docker(["inspect", "--format", "{{.HostConfig.MemorySwap}}", id]);
+    const bytes = Number(stdout.trim());
+    return bytes > 0 ? { memorySwap: Math.round(bytes / 1024 / 1024) } : bytes < 0 ? { memorySwap: bytes } : {};
+}
+
 function createArgs(i, envFile) {
     const a = ["create", "--name", i.name];
     if (envFile) a.push("--env-file", envFile);
@@ -94,8 +138,7 @@ function createArgs(i, envFile) {
         a.push("--publish", `${ip}${p.external || ""}:${p.internal}/${p.protocol || "tcp"}`);
     }
     a.push(...healthArgs(i.healthcheck));
-    if (i.memory) a.push("--memory", `${i.memory}m`);
-    a.push("--restart", i.restart || "no");
+    a.push(...resourceArgs(i));
     if (i.stopSignal) a.push("--stop-signal", i.stopSignal);
     if (i.stopTimeout !== undefined) a.push("--stop-timeout", String(i.stopTimeout));
     if (i.readOnly) a.push("--read-only");
@@ -170,19 +213,19 @@ async function inspectState(id) {
     return JSON.parse(stdout);
 }
 
+/** The official wait: poll until "healthy", up to waitTimeout; it does not notice a crash. */
 async function waitHealthy(id, i) {
     const deadline = Date.now() + (i.waitTimeout || 60) * 1000;
     for (;;) {
         const s = await inspectState(id);
-        const health = s.Health ? s.Health.Status : undefined;
-        if (!s.Running) throw new Error(`container ${i.name} stopped while waiting to be healthy (exit code ${s.ExitCode})`);
-        if (i.healthcheck ? health === "healthy" : true) return;
-        if (Date.now() > deadline) {
-            const last = s.Health && s.Health.Log && s.Health.Log.length ? s.Health.Log[s.Health.Log.length - 1] : undefined;
-            const detail = last ? `; last check exited ${last.ExitCode}: ${String(last.Output).trim().slice(0, 500)}` : "";
-            throw new Error(`container ${i.name} was not healthy within ${i.waitTimeout || 60}s (status: ${health})${detail}`);
+        if (!s.Health) {
+            throw new Error(
+                "you have supplied a 'wait' argument, but the container does not have a healthcheck defined. Please remove the 'wait' argument or add a 'healthcheck' attribute",
+            );
         }
-        await sleep(500);
+        if (s.Health.Status === "healthy") return;
+        if (Date.now() > deadline) throw new Error("container failed to be in healthy state");
+        await sleep(1000);
     }
 }
 
@@ -206,7 +249,8 @@ const container = {
     },
     diff: (olds, news) => {
         const keys = changedKeys(olds, news, [...CONTAINER_INPUTS]);
-        return { changes: keys.length > 0, replaces: keys, deleteBeforeReplace: true };
+        const replaces = keys.filter((k) => !UPDATED_BY_DOCKER.includes(k) && !UPDATED_IN_STATE.includes(k));
+        return { changes: keys.length > 0, replaces, deleteBeforeReplace: true };
     },
     create: async (raw) => {
         const i = unwrap(raw);
@@ -222,16 +266,29 @@ const container = {
             if (i.uploads && i.uploads.length) await docker(["cp", "-", `${id}:/`], { input: tarOf(i.uploads) });
             if (i.start !== false) {
                 await docker(["start", id]);
-                if (i.wait) await waitHealthy(id, i);
-                else if (i.mustRun !== false && !(await inspectState(id)).Running)
-                    throw new Error(`container ${i.name} is not running after start`);
+                if (!i.wait && i.mustRun !== false && !(await inspectState(id)).Running) throw new Error(`container exited immediately`);
             }
         } catch (err) {
-            // Leave nothing half-made behind: the step fails and the container is gone.
+            // As the official provider: a container that did not start is removed.
             await removeContainer(id, {}).catch(() => undefined);
             throw err;
         }
-        return { id, outs: { ...raw, id } };
+        const outs = { ...raw, ...(await readBack(id)), id };
+        if (i.start !== false && i.wait) {
+            try {
+                await waitHealthy(id, i);
+            } catch (err) {
+                // As the official provider: the container stays, recorded in the state with
+                // init errors; the next update updates it (it is not replaced by that alone).
+                throw Object.assign(err, { id, properties: outs, reasons: [err.message] });
+            }
+        }
+        return { id, outs };
+    },
+    update: async (id, olds, news) => {
+        const i = unwrap(news);
+        if (changedKeys(unwrap(olds), i, UPDATED_BY_DOCKER).length > 0) await docker(["update", ...resourceArgs(i), id]);
+        return { outs: { ...news, ...(await readBack(id)), id } };
     },
     delete: (id, props) => removeContainer(id, unwrap(props)),
 };
