@@ -10,8 +10,11 @@ import type { ContainerState } from "./releaseContainer";
 export function crashOf(state: ContainerState | undefined, restartsAtStart: number): string | undefined {
     if (!state) return "its container is gone";
     const restarts = state.restartCount - restartsAtStart;
+    // Docker resets the exit code when it starts the container again: it is only known
+    // while the container is down (restarting or exited).
+    const code = state.running && state.status !== "restarting" ? "" : ` (last exit code ${state.exitCode})`;
     if (restarts > 0)
-        return `its container crashed and was restarted ${restarts} time${restarts === 1 ? "" : "s"} by its restart policy (last exit code ${state.exitCode})`;
+        return `its container crashed and was restarted ${restarts} time${restarts === 1 ? "" : "s"} by its restart policy${code}`;
     if (state.status === "restarting")
         return `its container crashed (exit code ${state.exitCode}) and is being restarted by its restart policy`;
     if (state.status === "exited" || state.status === "dead")

@@ -39,14 +39,19 @@ export async function ridingOutDaemonOutage<T>(
 }
 
 export function docker(args: string[], input?: string, timeoutMs = EXEC_TIMEOUT_MS): Promise<string> {
-    return ridingOutDaemonOutage(() => dockerOnce(args, input, timeoutMs));
+    return ridingOutDaemonOutage(() => dockerOnce(args, input, timeoutMs)).then((r) => r.stdout);
 }
 
-function dockerOnce(args: string[], input: string | undefined, timeoutMs: number): Promise<string> {
+/** Both output streams of a docker command (`docker logs` replays a container's stderr on its own). */
+export function dockerStreams(args: string[], timeoutMs = EXEC_TIMEOUT_MS): Promise<{ stdout: string; stderr: string }> {
+    return ridingOutDaemonOutage(() => dockerOnce(args, undefined, timeoutMs));
+}
+
+function dockerOnce(args: string[], input: string | undefined, timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
         const child = execFile("docker", args, { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
             if (err) reject(new Error(`docker ${args.slice(0, 3).join(" ")}: ${(stderr || err.message).trim()}`));
-            else resolve(stdout);
+            else resolve({ stdout, stderr });
         });
         child.stdin?.end(input ?? "");
     });

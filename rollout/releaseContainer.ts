@@ -1,7 +1,7 @@
 // What the switch reads and does to a release's own container, through the Docker API
 // (`docker inspect/start/stop/logs`; works with DOCKER_HOST=ssh://): its state for the
 // health gate, its last log lines for a failed gate's message, and the image it runs.
-import { docker } from "./docker";
+import { docker, dockerStreams } from "./docker";
 
 export interface ContainerState {
     /** Docker's status: created, running, restarting, exited, dead, paused. */
@@ -53,6 +53,20 @@ export function containerStateOf(json: string): ContainerState {
     };
 }
 
+/**
+ * A container's stdout and stderr lines (from `docker logs --timestamps`) in the order they
+ * were written, without the timestamps: the last `lines` of them.
+ */
+export function mergeLogStreams(stdout: string, stderr: string, lines: number): string {
+    const stamped = [...stdout.split("\n"), ...stderr.split("\n")].filter((l) => l.trim() !== "");
+    return stamped
+        .map((l) => ({ at: l.slice(0, l.indexOf(" ")), text: l.slice(l.indexOf(" ") + 1) }))
+        .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+        .slice(-lines)
+        .map((l) => l.text)
+        .join("\n");
+}
+
 export const dockerContainers: ReleaseContainers = {
     async state(container) {
         const json = await docker(["inspect", "--type", "container", container]).catch((err: Error) => {
@@ -68,7 +82,7 @@ export const dockerContainers: ReleaseContainers = {
         await docker(["stop", "--time", "5", container], undefined, 60_000);
     },
     async lastLogs(container, lines) {
-        // The agent logs to both streams; `docker logs` replays them on ours.
-        return docker(["logs", "--tail", String(lines), container]).catch((err: Error) => `(no logs: ${err.message})`);
+        const out = await dockerStreams(["logs", "--timestamps", "--tail", String(lines), container]).catch((err: Error) => err);
+        return out instanceof Error ? `(no logs: ${out.message})` : mergeLogStreams(out.stdout, out.stderr, lines);
     },
 };

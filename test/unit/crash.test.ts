@@ -1,7 +1,7 @@
 // The health gate's fast failure on a crashed container.
 import { expect } from "chai";
 import { crashOf } from "../../rollout/crash";
-import { containerStateOf } from "../../rollout/releaseContainer";
+import { containerStateOf, mergeLogStreams } from "../../rollout/releaseContainer";
 import { FakeContainers } from "../support/fakeContainers";
 
 const running = FakeContainers.running("c");
@@ -11,9 +11,13 @@ describe("crash detection of a new release", () => {
         expect(crashOf(running, 0)).to.equal(undefined);
         expect(crashOf({ ...running, restartCount: 2 }, 2)).to.equal(undefined);
     });
-    it("a restart by the restart policy since the gate began is a crash", () => {
-        expect(crashOf({ ...running, restartCount: 3, exitCode: 3 }, 1)).to.equal(
-            "its container crashed and was restarted 2 times by its restart policy (last exit code 3)",
+    it("a restart by the restart policy since the gate began is a crash; the exit code is named only while it is known", () => {
+        // Running again: Docker has reset the exit code.
+        expect(crashOf({ ...running, restartCount: 3, exitCode: 0 }, 1)).to.equal(
+            "its container crashed and was restarted 2 times by its restart policy",
+        );
+        expect(crashOf({ ...running, status: "restarting", restartCount: 2, exitCode: 3 }, 1)).to.equal(
+            "its container crashed and was restarted 1 time by its restart policy (last exit code 3)",
         );
     });
     it("an exited, dead, restarting or missing container is a crash", () => {
@@ -45,5 +49,10 @@ describe("crash detection of a new release", () => {
             imageId: "sha256:abc",
             imageRef: "app-agent:2.0.0",
         });
+    });
+    it("quotes the last log lines of both streams in the order they were written", () => {
+        const stdout = "2026-11-28T04:00:01.000000001Z reindex 1 done\n2026-11-28T04:00:01.500000000Z agent listening\n";
+        const stderr = "2026-11-28T04:00:01.200000000Z warn: slow disk\n2026-11-28T04:00:02.000000000Z fault: exiting\n";
+        expect(mergeLogStreams(stdout, stderr, 3)).to.equal("warn: slow disk\nagent listening\nfault: exiting");
     });
 });
