@@ -405,12 +405,16 @@ describe("blue/green release under load (real engine)", function () {
     });
 
     step("streams that outlive the drain end with the documented 'retired' event, and the release counts them", async () => {
-        // Long answers (one token a second) on the live release, then a release with a 2 s drain.
-        await stack.setConfig("agent.env.STREAM_TOKEN_DELAY_MS", "1000");
+        // Long answers on the live release (one token every 3 s: over a minute, longer than
+        // any release takes to reach its retirement), then a fast release with a 2 s drain:
+        // every stream open on the old release when the load starts is still open at its
+        // retirement, whatever the machine's speed.
+        await stack.setConfig("agent.env.STREAM_TOKEN_DELAY_MS", "3000");
         await stack.setConfig("agent.version", "6.0.0");
         const slow = await stack.up();
         expect(slow.code, slow.stdout + slow.stderr).to.equal(0);
         await stack.setConfig("release.drainTimeoutSeconds", "2");
+        await stack.setConfig("agent.env.STREAM_TOKEN_DELAY_MS", "120");
         await stack.setConfig("agent.version", "6.1.0");
         let up = { code: -1, stdout: "", stderr: "" };
         const report = await underLoad(async () => {
