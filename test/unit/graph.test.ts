@@ -86,11 +86,15 @@ describe("resource graph (mocks)", function () {
         expect(proxy.inputs.ports).to.deep.equal([{ internal: 8080, external: 18999, ip: "127.0.0.1" }]);
         expect(agent.inputs.ports ?? []).to.deep.equal([]);
         expect(agent.inputs.networksAdvanced).to.deep.equal([{ name: "unit-net" }]);
-        // Creation gates on Docker's health check; knowledge and config are read-only.
-        expect(agent.inputs.wait).to.equal(true);
+        // The switch gates on Docker's health check (creation does not wait for it: the
+        // provider's wait cannot name the failed check); knowledge and config are read-only.
+        expect(agent.inputs.wait).to.equal(false);
         expect(agent.inputs.healthcheck.tests).to.include("http://127.0.0.1:8080/health");
         expect(agent.inputs.volumes.every((v: any) => v.readOnly)).to.equal(true);
+        // memorySwap explicit: Docker would store 2 x memory, a perpetual diff with the official provider.
         expect(agent.inputs.memory).to.equal(512);
+        expect(agent.inputs.memorySwap).to.equal(512);
+        expect(proxy.inputs.memorySwap).to.equal(proxy.inputs.memory);
         expect(byType(resources, "random:index/randomPassword:RandomPassword")).to.have.length(1);
         const commands = byType(resources, "command:local:Command");
         expect(commands.map((c) => c.name).sort()).to.deep.equal(["knowledge-reindex", "proxy-config", "proxy-guard", "traffic-switch"]);
