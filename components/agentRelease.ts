@@ -15,6 +15,12 @@ import { AgentConfig } from "./config";
 import { folderDigest, releaseId as makeReleaseId } from "./releaseId";
 
 export const AGENT_PORT = 8080;
+/**
+ * Where the admin token reaches the agent: a file written into the container before it
+ * starts (the provider's `uploads`), so `docker inspect` does not show it as it shows
+ * environment variables. /run exists in every Debian-based image.
+ */
+export const ADMIN_TOKEN_FILE = "/run/zdt-admin-token";
 
 export interface AgentReleaseInputs {
     app: string;
@@ -55,6 +61,7 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
         PORT: String(AGENT_PORT),
         LLM_PROVIDER: agent.llm.provider,
         SHUTDOWN_GRACE_MS: String(i.drainTimeoutSeconds * 1000),
+        ADMIN_TOKEN_FILE,
         ...(agent.llm.baseUrl ? { LLM_BASE_URL: agent.llm.baseUrl } : {}),
         ...(agent.llm.model ? { LLM_MODEL: agent.llm.model } : {}),
         ...(agent.faults.startDelayMs !== undefined ? { FAULT_START_DELAY_MS: String(agent.faults.startDelayMs) } : {}),
@@ -114,18 +121,14 @@ export class AgentRelease extends pulumi.ComponentResource {
             ? new docker.Image(`${name}-image`, { imageName: plan.imageTag, build: plan.build, skipPush: true }, { parent: this }).imageName
             : new docker.RemoteImage(`${name}-image`, { name: plan.imageTag, keepLocally: true }, { parent: this }).name;
 
-        const envs = pulumi.secret(
-            pulumi
-                .output(args.adminToken)
-                .apply((token) => [...Object.entries(plan.env).map(([k, v]) => `${k}=${v}`), `ADMIN_TOKEN=${token}`]),
-        );
         const h = plan.health;
         const container = new docker.Container(
             `${name}-container`,
             {
                 name: plan.containerName,
                 image: imageName,
-                envs,
+                envs: Object.entries(plan.env).map(([k, v]) => `${k}=${v}`),
+                uploads: [{ file: ADMIN_TOKEN_FILE, content: pulumi.secret(args.adminToken) }],
                 labels: Object.entries(plan.labels).map(([label, value]) => ({ label, value })),
                 networksAdvanced: [{ name: plan.networkName }],
                 volumes: plan.volumes,
@@ -162,10 +165,10 @@ export class AgentRelease extends pulumi.ComponentResource {
             },
             {
                 parent: this,
-                // envs carries the admin token, an Output the release id cannot digest; every
-                // other env var is plain and part of the release id. Ignoring envs here means
+                // The upload carries the admin token, an Output the release id cannot digest;
+                // every other input is plain and part of the release id. Ignoring it here means
                 // nothing but a new release (a new resource) ever changes a running container.
-                ignoreChanges: ["envs"],
+                ignoreChanges: ["uploads"],
             },
         );
 

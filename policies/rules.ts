@@ -146,11 +146,12 @@ export const noPrivilegeEscalation = containerPolicy(
 
 export const adminTokenFromRandom: StackValidationPolicy = {
     name: "admin-token-from-random",
-    description: "The agents' admin token comes from a @pulumi/random password (a Pulumi secret), never a plain-text value.",
+    description:
+        "The agents' admin token comes from a @pulumi/random password (a Pulumi secret) and reaches the container as a file (uploads), never as an environment variable, which `docker inspect` shows to anyone with Docker access.",
     validateStack: (args, report) => {
         for (const r of args.resources) {
             if (r.type !== CONTAINER || role(r.props) !== "agent") continue;
-            const fromRandom = (r.propertyDependencies?.envs ?? []).some((d: PolicyResource) => d.type === RANDOM_PASSWORD);
+            const fromRandom = (r.propertyDependencies?.uploads ?? []).some((d: PolicyResource) => d.type === RANDOM_PASSWORD);
             // During a preview the token is not known yet, and reading it throws: the
             // dependency on the RandomPassword is then the evidence.
             let envs: unknown;
@@ -159,15 +160,16 @@ export const adminTokenFromRandom: StackValidationPolicy = {
             } catch {
                 envs = undefined;
             }
-            const plain = Array.isArray(envs) && envs.some((e) => typeof e === "string" && e.startsWith("ADMIN_TOKEN="));
-            if (!fromRandom && plain) {
+            const inEnv = Array.isArray(envs) && envs.some((e) => typeof e === "string" && e.startsWith("ADMIN_TOKEN="));
+            const name = r.props.name ?? r.name;
+            if (inEnv) {
                 report(
-                    `container "${r.props.name ?? r.name}" gets ADMIN_TOKEN as plain text. Fix: generate it with random.RandomPassword and pass its result (a secret).`,
+                    `container "${name}" gets ADMIN_TOKEN as an environment variable, shown by \`docker inspect\`. Fix: upload the admin-token RandomPassword's result as a file (uploads) and point ADMIN_TOKEN_FILE at it.`,
                     r.urn,
                 );
-            } else if (!fromRandom && Array.isArray(envs)) {
+            } else if (!fromRandom) {
                 report(
-                    `container "${r.props.name ?? r.name}" has no ADMIN_TOKEN from random.RandomPassword. Fix: pass the admin-token RandomPassword's result as ADMIN_TOKEN.`,
+                    `container "${name}" has no admin token from random.RandomPassword. Fix: upload the admin-token RandomPassword's result as a file (uploads) and point ADMIN_TOKEN_FILE at it.`,
                     r.urn,
                 );
             }

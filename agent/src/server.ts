@@ -131,8 +131,25 @@ function readBody(req: http.IncomingMessage, limit = 1 << 20): Promise<string> {
     });
 }
 
+/**
+ * The admin token: a file the release writes into the container before it starts
+ * (ADMIN_TOKEN_FILE; not in `docker inspect`, unlike an environment variable), or
+ * ADMIN_TOKEN for agents run by hand.
+ */
+let adminToken: string | undefined;
+function expectedToken(): string | undefined {
+    if (adminToken === undefined && env.ADMIN_TOKEN_FILE) {
+        try {
+            adminToken = fs.readFileSync(env.ADMIN_TOKEN_FILE, "utf8").trim() || undefined;
+        } catch {
+            adminToken = undefined; // refuse every admin call rather than crash
+        }
+    }
+    return adminToken ?? env.ADMIN_TOKEN;
+}
+
 function authorized(req: http.IncomingMessage): boolean {
-    const expected = env.ADMIN_TOKEN;
+    const expected = expectedToken();
     const given = (req.headers.authorization ?? "").replace(/^Bearer\s+/i, "");
     if (!expected || !given) return false;
     const a = crypto.createHash("sha256").update(given).digest();

@@ -117,6 +117,11 @@ describe("knowledge-base hot reload (real engine)", function () {
         expect(logs.stdout + logs.stderr).to.not.include(token);
         const state = await mustRun("pulumi", ["stack", "export", "--stack", app], { cwd: ROOT });
         expect(state.stdout).to.not.include(token); // secrets are encrypted in the state
+        // The token reaches the agent as a file, not in its environment: `docker inspect`
+        // (open to anyone with Docker access) does not show it.
+        const inspect = await mustRun("docker", ["inspect", agent]);
+        expect(inspect.stdout).to.not.include(token);
+        expect(inspect.stdout).to.include("ADMIN_TOKEN_FILE=/run/zdt-admin-token");
     });
 
     step("the token is on no command line while a release creates an agent and a reindex runs", async () => {

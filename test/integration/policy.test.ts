@@ -52,7 +52,7 @@ describe("policy pack in a real preview", function () {
                 "release-verification-window",
             ]);
             expect(out).to.include('uses image "zdt-agent:latest", which is not pinned');
-            expect(out).to.include("gets ADMIN_TOKEN as plain text");
+            expect(out).to.include("gets ADMIN_TOKEN as an environment variable");
             expect(out).to.include("verifies for 1s; this stack requires at least 900s");
             expect(out).to.not.match(/\n\s+at .*\.(ts|js):\d+/); // a message, not a stack trace
         } finally {

@@ -94,6 +94,10 @@ describe("resource graph (mocks)", function () {
         // memorySwap explicit: Docker would store 2 x memory, a perpetual diff with the official provider.
         expect(agent.inputs.memory).to.equal(512);
         expect(agent.inputs.memorySwap).to.equal(512);
+        // The admin token reaches the agent as a file (a secret upload), not in its environment.
+        expect(agent.inputs.uploads).to.deep.equal({ secret: [{ file: "/run/zdt-admin-token", content: "x".repeat(40) }] });
+        expect(agent.inputs.envs).to.include("ADMIN_TOKEN_FILE=/run/zdt-admin-token");
+        expect(agent.inputs.envs.some((e: string) => e.startsWith("ADMIN_TOKEN="))).to.equal(false);
         expect(proxy.inputs.memorySwap).to.equal(proxy.inputs.memory);
         expect(byType(resources, "random:index/randomPassword:RandomPassword")).to.have.length(1);
         const commands = byType(resources, "command:local:Command");

@@ -143,18 +143,18 @@ describe("policies", () => {
         ).to.deep.equal([]);
     });
 
-    it("admin-token-from-random: a token from RandomPassword passes, a plain one fails", async () => {
+    it("admin-token-from-random: a token file from RandomPassword passes; a token in the environment or not from random fails", async () => {
         const random = { type: "random:index/randomPassword:RandomPassword" } as PolicyResource;
-        const stack = (envs: string[], deps: PolicyResource[]): StackValidationArgs =>
+        const stack = (envs: string[], uploadDeps: PolicyResource[]): StackValidationArgs =>
             ({
                 resources: [
                     {
                         type: CONTAINER,
                         name: "a",
                         urn: "urn:a",
-                        props: { ...goodAgent, envs },
-                        propertyDependencies: { envs: deps },
-                        dependencies: deps,
+                        props: { ...goodAgent, envs, uploads: [{ file: "/run/zdt-admin-token", content: "generated" }] },
+                        propertyDependencies: { uploads: uploadDeps },
+                        dependencies: uploadDeps,
                     } as unknown as PolicyResource,
                 ],
                 getConfig: () => ({}),
@@ -164,7 +164,7 @@ describe("policies", () => {
             await (rules.adminTokenFromRandom as StackValidationPolicy).validateStack!(args, (m) => found.push(m));
             return found;
         };
-        expect(await run(stack(["ADMIN_TOKEN=generated"], [random]))).to.deep.equal([]);
+        expect(await run(stack(["ADMIN_TOKEN_FILE=/run/zdt-admin-token"], [random]))).to.deep.equal([]);
         // In a preview the envs are unknown and reading them throws; the dependency decides.
         const unknownEnvs = stack([], [random]);
         Object.defineProperty(unknownEnvs.resources[0].props, "envs", {
@@ -173,7 +173,10 @@ describe("policies", () => {
             },
         });
         expect(await run(unknownEnvs)).to.deep.equal([]);
-        expect((await run(stack(["ADMIN_TOKEN=hunter2"], [])))[0]).to.match(/gets ADMIN_TOKEN as plain text/);
+        // Even a generated token is refused in the environment: `docker inspect` shows it.
+        expect((await run(stack(["ADMIN_TOKEN=generated"], [random])))[0]).to.match(/gets ADMIN_TOKEN as an environment variable/);
+        expect((await run(stack(["ADMIN_TOKEN=hunter2"], [])))[0]).to.match(/gets ADMIN_TOKEN as an environment variable/);
+        expect((await run(stack([], [])))[0]).to.match(/has no admin token from random\.RandomPassword/);
     });
 });
 
