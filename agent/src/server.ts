@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as http from "http";
 import { buildIndex, KnowledgeIndex, search } from "./knowledge";
 import { LlmBackend, localBackend, openAiBackend } from "./llm";
+import { Conversations } from "./conversations";
 import { Metrics } from "./metrics";
 
 const env = process.env;
@@ -38,6 +39,10 @@ const llm: LlmBackend =
           )
         : localBackend();
 const metrics = new Metrics();
+/** Per-conversation memory (turns); a conversation idle this long starts over. */
+const conversations = new Conversations(Number(env.CONVERSATION_IDLE_MS ?? 30 * 60_000));
+/** What a conversation id may look like (the proxy's are UUIDs; clients may bring their own). */
+const CONVERSATION_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 const startedAt = new Date().toISOString();
 
 let index: KnowledgeIndex | undefined;
@@ -108,9 +113,10 @@ function startReindex(scope: "full" | "incremental"): Promise<void> {
     return running ?? Promise.resolve();
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown): void {
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     const text = typeof body === "string" ? body : JSON.stringify(body);
     res.writeHead(status, {
+        ...headers,
         "content-type": typeof body === "string" ? "text/plain; version=0.0.4" : "application/json",
         "content-length": Buffer.byteLength(text),
     });
@@ -188,18 +194,28 @@ async function chat(req: http.IncomingMessage, res: http.ServerResponse): Promis
         send(res, 500, { error: "injected fault (FAULT_ERROR_RATE)" });
         return 500;
     }
-    const conversationId = typeof body.conversationId === "string" ? body.conversationId : crypto.randomUUID();
+    // The conversation: the proxy's X-Conversation-Id header (it assigns one to a first
+    // message), else the body's field, else a new one.
+    const header = req.headers["x-conversation-id"];
+    const conversationId =
+        typeof header === "string" && CONVERSATION_ID.test(header)
+            ? header
+            : typeof body.conversationId === "string" && CONVERSATION_ID.test(body.conversationId)
+              ? body.conversationId
+              : crypto.randomUUID();
+    const { turn } = conversations.take(conversationId, body.message);
+    const conversationHeader = { "x-conversation-id": conversationId };
     const t0 = process.hrtime.bigint();
     const passage = index ? search(index, body.message) : undefined;
     const answer = await llm.answer(body.message, passage?.text);
     metrics.llmLatency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
-    const meta = { conversationId, version, releaseId, source: passage?.file ?? null };
+    const meta = { conversationId, turn, version, releaseId, source: passage?.file ?? null };
     const wantsStream = body.stream === true || (req.headers.accept ?? "").includes("text/event-stream");
     if (!wantsStream) {
-        send(res, 200, { ...meta, answer });
+        send(res, 200, { ...meta, answer }, conversationHeader);
         return 200;
     }
-    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    res.writeHead(200, { ...conversationHeader, "content-type": "text/event-stream", "cache-control": "no-cache" });
     res.write(`event: meta\ndata: ${JSON.stringify(meta)}\n\n`);
     const tokens = answer.split(/(\s+)/).filter((t) => t.trim().length > 0);
     openStreams.set(res, conversationId);

@@ -96,6 +96,31 @@ describe("reference agent", function () {
         expect((await fetch(`${url}/v1/chat`, { method: "POST", body: "not json" })).status).to.equal(400);
     });
 
+    it("keeps a conversation's turns by X-Conversation-Id, returns the id, and starts an unknown one at turn 1", async () => {
+        const say = async (message: string, id?: string) => {
+            const res = await fetch(`${url}/v1/chat`, {
+                method: "POST",
+                headers: id ? { "x-conversation-id": id } : {},
+                body: JSON.stringify({ message }),
+            });
+            const body = (await res.json()) as { conversationId: string; turn: number };
+            return { header: res.headers.get("x-conversation-id"), ...body };
+        };
+        const first = await say("hello", "conv-1");
+        expect(first).to.deep.include({ header: "conv-1", conversationId: "conv-1", turn: 1 });
+        expect(await say("refunds?", "conv-1")).to.deep.include({ turn: 2 });
+        expect(await say("hello", "conv-2")).to.deep.include({ turn: 1 });
+        expect(await say("thanks", "conv-1")).to.deep.include({ turn: 3 });
+        // Without an id the agent makes one up (the proxy normally assigns it) and says which.
+        const anonymous = await say("hi");
+        expect(anonymous.header)
+            .to.equal(anonymous.conversationId)
+            .and.to.match(/^[0-9a-f-]{36}$/);
+        expect(anonymous.turn).to.equal(1);
+        // An id that is not a plain token is not trusted.
+        expect((await say("hi", "bad id with spaces")).conversationId).to.not.equal("bad id with spaces");
+    });
+
     it("refuses the admin endpoint without the right bearer token, and never logs a token", async () => {
         expect((await admin("POST", {}, "wrong")).status).to.equal(401);
         expect((await fetch(`${url}/admin/reindex`, { method: "POST" })).status).to.equal(401);
