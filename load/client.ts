@@ -11,7 +11,19 @@ export interface LoadOptions {
     shortLoops: number;
     /** Concurrent streaming conversations, each restarted as soon as it ends. */
     streams: number;
+    /**
+     * Concurrent multi-turn conversations: `turns` messages `pauseMs` apart, carrying the
+     * X-Conversation-Id the proxy assigned to the first; each restarted when it ends.
+     */
+    conversations?: { concurrent: number; turns: number; pauseMs: number };
     requestTimeoutMs?: number;
+}
+
+/** One answered message: what the agent said about it. */
+interface Answer {
+    conversationId?: string;
+    turn?: number;
+    releaseId?: string;
 }
 
 export interface LoadReport {
@@ -27,6 +39,15 @@ export interface LoadReport {
      * `retired` event (the client can resume the conversation): neither complete nor silent.
      */
     streamsRetired: number;
+    /** Multi-turn conversations that got every answer, from the release that answered their first message. */
+    conversationsCompleted: number;
+    /**
+     * Conversations that lost their context: a turn answered by another release than the
+     * first, or a turn number that did not follow on (the release never saw it).
+     */
+    conversationsBroken: number;
+    /** Conversations that ended early because a message failed (counted in `failed` too). */
+    conversationsFailed: number;
     /** Answers per release id, and the time (ms since start) of the first and last answer of each. */
     releases: Record<string, { answers: number; firstMs: number; lastMs: number }>;
     achievedRps: number;
@@ -46,12 +67,18 @@ export class LoadGenerator {
         streamsCompleted: 0,
         streamsTruncated: 0,
         streamsRetired: 0,
+        conversationsCompleted: 0,
+        conversationsBroken: 0,
+        conversationsFailed: 0,
         releases: {},
         achievedRps: 0,
     };
 
     constructor(private readonly opts: LoadOptions) {
-        this.agent = new http.Agent({ keepAlive: true, maxSockets: opts.shortLoops + opts.streams + 4 });
+        this.agent = new http.Agent({
+            keepAlive: true,
+            maxSockets: opts.shortLoops + opts.streams + (opts.conversations?.concurrent ?? 0) + 4,
+        });
     }
 
     start(): void {
@@ -60,6 +87,7 @@ export class LoadGenerator {
         const interval = (1000 * this.opts.shortLoops) / this.opts.shortRps;
         for (let i = 0; i < this.opts.shortLoops; i++) this.loops.push(this.shortLoop(interval, i));
         for (let i = 0; i < this.opts.streams; i++) this.loops.push(this.streamLoop(i));
+        for (let i = 0; i < (this.opts.conversations?.concurrent ?? 0); i++) this.loops.push(this.conversationLoop(i));
     }
 
     async stop(): Promise<LoadReport> {
@@ -104,7 +132,32 @@ export class LoadGenerator {
         while (this.running) await this.one(true, `stream ${n}: which channels does the agent support`);
     }
 
-    private one(stream: boolean, message: string): Promise<void> {
+    /** Conversations run to their end even when the load stops, so each one is judged whole. */
+    private async conversationLoop(n: number): Promise<void> {
+        const { turns, pauseMs } = this.opts.conversations!;
+        await sleep((pauseMs / (this.opts.conversations!.concurrent || 1)) * n);
+        while (this.running) {
+            let id: string | undefined;
+            let release: string | undefined;
+            let verdict: "completed" | "broken" | "failed" = "completed";
+            for (let turn = 1; turn <= turns; turn++) {
+                if (turn > 1) await sleep(pauseMs);
+                const a = await this.one(false, `conversation ${n} turn ${turn}: when are refunds paid`, id);
+                if (!a) {
+                    verdict = "failed";
+                    break;
+                }
+                id ??= a.conversationId;
+                release ??= a.releaseId;
+                if (a.releaseId !== release || a.turn !== turn || a.conversationId !== id) verdict = "broken";
+            }
+            if (verdict === "completed") this.report.conversationsCompleted++;
+            else if (verdict === "broken") this.report.conversationsBroken++;
+            else this.report.conversationsFailed++;
+        }
+    }
+
+    private one(stream: boolean, message: string, conversationId?: string): Promise<Answer | undefined> {
         this.report.requests++;
         const body = JSON.stringify({ message, stream });
         return new Promise((resolve) => {
@@ -113,7 +166,11 @@ export class LoadGenerator {
                 {
                     method: "POST",
                     agent: this.agent,
-                    headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+                    headers: {
+                        "content-type": "application/json",
+                        "content-length": Buffer.byteLength(body),
+                        ...(conversationId ? { "x-conversation-id": conversationId } : {}),
+                    },
                     timeout: this.opts.requestTimeoutMs ?? 30000,
                 },
                 (res) => {
@@ -122,12 +179,12 @@ export class LoadGenerator {
                     res.on("data", (d) => (text += d));
                     res.on("error", (err) => {
                         this.fail(`response ${(err as NodeJS.ErrnoException).code ?? err.message}`);
-                        resolve();
+                        resolve(undefined);
                     });
                     res.on("aborted", () => {
                         this.fail(stream ? "stream aborted" : "response aborted");
                         if (stream) this.report.streamsTruncated++;
-                        resolve();
+                        resolve(undefined);
                     });
                     res.on("end", () => {
                         if (res.statusCode !== 200) {
@@ -146,23 +203,27 @@ export class LoadGenerator {
                                 this.seen(JSON.parse(meta[1]).releaseId);
                             }
                         } else {
+                            let parsed: Answer & { answer?: unknown };
                             try {
-                                const parsed = JSON.parse(text) as { releaseId?: string; answer?: string };
+                                parsed = JSON.parse(text) as Answer & { answer?: unknown };
                                 if (typeof parsed.answer !== "string") throw new Error("no answer");
-                                this.report.ok++;
-                                this.seen(parsed.releaseId);
                             } catch {
                                 this.fail("unparsable body");
+                                return resolve(undefined);
                             }
+                            this.report.ok++;
+                            this.seen(parsed.releaseId);
+                            const header = res.headers["x-conversation-id"];
+                            return resolve({ ...parsed, conversationId: typeof header === "string" ? header : parsed.conversationId });
                         }
-                        resolve();
+                        resolve(undefined);
                     });
                 },
             );
             req.on("timeout", () => req.destroy(new Error("timeout")));
             req.on("error", (err) => {
                 this.fail(`request ${(err as NodeJS.ErrnoException).code ?? err.message}`);
-                resolve();
+                resolve(undefined);
             });
             req.end(body);
         });

@@ -15,6 +15,8 @@ export class ProxyError extends Error {}
 
 export interface SlotState {
     slot: Slot;
+    /** HAProxy's server id (what its stick table records for a pinned conversation). */
+    id: number;
     /** The address the slot points at: an agent container's name. */
     fqdn: string;
     /** HAProxy's own health check sees it running. */
@@ -58,9 +60,19 @@ export function parseServersState(out: string): Partial<Record<Slot, SlotState>>
         const admin = Number(f[6]);
         // srv_op_state 2 = running; admin bits 0x01 forced, 0x02 inherited, 0x20 DNS-resolution maintenance.
         // (0x04 only records "disabled" in the config file and stays set after "state ready".)
-        result[slot] = { slot, fqdn: f[17], up: Number(f[5]) === 2, maint: (admin & 0x23) !== 0, weight: Number(f[7]) };
+        result[slot] = { slot, id: Number(f[2]), fqdn: f[17], up: Number(f[5]) === 2, maint: (admin & 0x23) !== 0, weight: Number(f[7]) };
     }
     return result;
+}
+
+/**
+ * `show table <backend>` into the number of pinned conversations (stick-table entries)
+ * per slot; HAProxy 2.6 prints one entry per line, "... server_id=1 server_key=blue".
+ */
+export function conversationsBySlot(out: string): Record<Slot, number> {
+    const counts: Record<Slot, number> = { blue: 0, green: 0 };
+    for (const m of out.matchAll(/ server_key=(\S+)/g)) if ((SLOTS as readonly string[]).includes(m[1])) counts[m[1] as Slot]++;
+    return counts;
 }
 
 /** The slot that takes traffic: in service with a weight above 0. */
@@ -133,6 +145,27 @@ export class HaproxyAdmin {
     async totals(): Promise<{ requests: number; errors5xx: number }> {
         const fe = statRow(await this.send("show stat"), BACKEND, "FRONTEND");
         return fe ? { requests: Number(fe.req_tot), errors5xx: Number(fe.hrsp_5xx) } : { requests: 0, errors5xx: 0 };
+    }
+
+    /**
+     * Conversations pinned to each slot: entries of the backend's stick table, which expire
+     * after the conversation idle timeout (the table's `expire` in the config template).
+     */
+    async conversations(): Promise<Record<Slot, number>> {
+        const out = await this.send(`show table ${BACKEND}`).catch((err: Error) => {
+            // A config template without the stick table pins nothing.
+            if (err instanceof ProxyError && /table/i.test(err.message)) return "";
+            throw err;
+        });
+        return conversationsBySlot(out);
+    }
+
+    /** Unpins the conversations of a slot; their next message goes where the weights say. */
+    async unpinConversations(slot: Slot): Promise<number> {
+        const before = (await this.conversations())[slot];
+        const { id } = (await this.slots())[slot];
+        await this.send(`clear table ${BACKEND} data.server_id eq ${id}`);
+        return before;
     }
 
     /** Persists the slots, so a proxy restart comes back with the same live colour. */

@@ -52,6 +52,8 @@ export const GATE_STREAK = 3;
 export const CONFIRM_STREAK = 5;
 export const CONFIRM_TIMEOUT_MS = 30_000;
 export const GATE_POLL_MS = 300;
+/** How often the conversation drain looks at the proxy's stick table. */
+export const CONVERSATION_POLL_MS = 1000;
 /** Log lines of a failed release quoted in the error. */
 export const FAILED_LOG_LINES = 15;
 const PROGRESS_EVERY_MS = 15_000;
@@ -86,6 +88,9 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         const start = clock.now();
         await admin.setWeights([live, 100], [slot, 0]);
         const ms = clock.now() - start;
+        // Conversations that began on the failed release move to the live one (the one
+        // allowed move; counted in the message).
+        const moved = await admin.unpinConversations(slot).catch(() => 0);
         await admin.maint(slot).catch(() => undefined);
         const s = await admin.slots();
         await admin.persist({
@@ -93,7 +98,8 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
             [slot]: { fqdn: s[slot].fqdn, weight: 0, maint: true },
         } as Record<Slot, PersistedSlot>);
         throw new SwitchError(
-            `verification failed: ${reason}. Traffic flipped back to ${live} (${s[live].fqdn}) in ${ms} ms; ${input.targetRelease} gets no traffic.`,
+            `verification failed: ${reason}. Traffic flipped back to ${live} (${s[live].fqdn}) in ${ms} ms; ${input.targetRelease} gets no traffic` +
+                (moved ? `; ${moved} conversation${moved === 1 ? "" : "s"} that began on it moved to ${live}.` : "."),
         );
     };
 
@@ -232,10 +238,25 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         const container = before[live].fqdn;
         const drainMs = input.drainTimeoutSeconds * 1000;
         const retiredState = await deps.containers.state(container);
+
+        // Conversations pinned to the old release finish there: wait until their stick-table
+        // entries expire (the conversation idle timeout), at most the drain. Those still
+        // pinned then move to the new release at their next message.
+        let pinned = (await admin.conversations())[live];
+        const waitStart = clock.now();
+        if (pinned > 0) log(`waiting for ${pinned} conversations pinned to ${live} to go idle (at most ${input.drainTimeoutSeconds}s)`);
+        while (pinned > 0 && clock.now() - waitStart < drainMs) {
+            checkpoint("the conversation drain");
+            await clock.sleep(CONVERSATION_POLL_MS);
+            pinned = (await admin.conversations())[live];
+        }
+        const conversations = { waitedMs: clock.now() - waitStart, moved: pinned };
+        if (conversations.waitedMs > 0 || pinned > 0)
+            log(`conversation drain: ${Math.round(conversations.waitedMs / 100) / 10}s, ${pinned} still pinned (they move to ${slot})`);
         log(`retiring ${liveInfo?.release ?? container}: draining for up to ${input.drainTimeoutSeconds}s`);
         const retireStart = clock.now();
         const streamsCut = await deps.retire(container, drainMs);
-        retirement = { container, drainMs, tookMs: clock.now() - retireStart, streamsCut };
+        retirement = { container, drainMs, tookMs: clock.now() - retireStart, streamsCut, conversations };
         log(`retired ${container}${streamsCut ? `: ${streamsCut} streams outlived the drain and got a final 'retired' event` : ""}`);
 
         // Images: keep the one just retired (a roll back), remove the one kept before it.

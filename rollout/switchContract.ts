@@ -62,7 +62,18 @@ export const SwitchResultSchema = z.object({
      * run's drainTimeoutSeconds; streams still open at its end got a final `retired` event.
      */
     retirement: z
-        .object({ container: z.string(), drainMs: z.number(), tookMs: z.number(), streamsCut: z.number() })
+        .object({
+            container: z.string(),
+            drainMs: z.number(),
+            tookMs: z.number(),
+            streamsCut: z.number(),
+            /**
+             * The conversation drain before it: how long the switch waited for conversations
+             * pinned to the old release to go idle, and how many were still pinned (and so
+             * moved to the new release) when it stopped waiting.
+             */
+            conversations: z.object({ waitedMs: z.number(), moved: z.number() }).default({ waitedMs: 0, moved: 0 }),
+        })
         .nullable()
         .default(null),
     /** The image of the last retired release, kept for a roll back (rollout/images.ts). */

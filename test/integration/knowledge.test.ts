@@ -49,6 +49,7 @@ describe("knowledge-base hot reload (real engine)", function () {
             agentStack(app, port, {
                 "agent.knowledgeDir": kb,
                 "release.verifyWindowSeconds": "3",
+                "release.drainTimeoutSeconds": "5",
             }),
         );
         const up = await stack.up();

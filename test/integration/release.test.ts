@@ -115,6 +115,9 @@ describe("blue/green release under load (real engine)", function () {
         expect(report.streamsRetired).to.equal(0); // every stream finished within the drain
         expect(report.ok).to.be.greaterThan(100);
         expect(report.streamsCompleted).to.be.greaterThan(0);
+        // Every conversation kept its release and its turns: none hopped mid-conversation.
+        expect(report.conversationsBroken).to.equal(0);
+        expect(report.conversationsCompleted).to.be.greaterThan(0);
     }
 
     // HAProxy's config template, a copy this suite may change.
@@ -124,7 +127,11 @@ describe("blue/green release under load (real engine)", function () {
     before(async () => {
         const port = await freePort();
         url = `http://127.0.0.1:${port}`;
-        fs.copyFileSync(path.join(ROOT, "proxy", "haproxy.cfg.tmpl"), template);
+        // A conversation idle timeout of 5 s (10 min in production), so each release's
+        // conversation drain ends within the suite's drain.
+        const tmpl = fs.readFileSync(path.join(ROOT, "proxy", "haproxy.cfg.tmpl"), "utf8");
+        expect(tmpl).to.include(" expire 10m ");
+        fs.writeFileSync(template, tmpl.replace(" expire 10m ", " expire 5s "));
         await stack.init(
             agentStack(app, port, {
                 "proxy.configTemplate": template,

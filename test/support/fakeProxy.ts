@@ -32,6 +32,10 @@ export class FakeProxy {
     /** Every slot file written. */
     readonly persisted: string[] = [];
     readonly agents = new Map<string, FakeAgent>();
+    /** Conversations pinned to each slot (stick-table entries); a test sets and ages them. */
+    readonly pinned: Record<Slot, number> = { blue: 0, green: 0 };
+    /** Called on every `show table`, e.g. to let pinned conversations go idle over time. */
+    onShowTable: () => void = () => undefined;
     private readonly servers: Record<Slot, FakeServer>;
     private t = 1_000_000;
     private errorCarry = new Map<string, number>();
@@ -93,6 +97,15 @@ export class FakeProxy {
                         `3 agents ${i + 1} ${slot} 172.18.0.${i + 2} ${up ? 2 : 0} ${s.maint ? 1 : 4} ${s.weight} ${s.weight} 10 6 3 4 6 0 0 0 ${s.fqdn} 8080 -`,
                     );
                 });
+            } else if (cmd === "show table agents") {
+                this.onShowTable();
+                out.push(`# table: agents, type: string, size:204800, used:${this.pinned.blue + this.pinned.green}`);
+                (["blue", "green"] as Slot[]).forEach((slot, i) => {
+                    for (let n = 0; n < this.pinned[slot]; n++)
+                        out.push(`0x55${i}${n}: key=conv-${slot}-${n} use=0 exp=${5000 - n} server_id=${i + 1} server_key=${slot}`);
+                });
+            } else if ((m = cmd.match(/^clear table agents data\.server_id eq (\d)$/))) {
+                this.pinned[Number(m[1]) === 1 ? "blue" : "green"] = 0;
             } else if (cmd === "show stat") {
                 const cols =
                     "pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime".split(

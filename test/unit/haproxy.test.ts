@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { parseServersState, SLOT_DIR, SLOT_FILE, slotFile, statRow } from "../../rollout/haproxy";
+import { conversationsBySlot, parseServersState, SLOT_DIR, SLOT_FILE, slotFile, statRow } from "../../rollout/haproxy";
 
 describe("HAProxy `show stat` parsing", () => {
     const csv = "# pxname,svname,scur,req_tot,hrsp_5xx,status\nagents,FRONTEND,3,120,2,OPEN\nagents,green,1,80,0,UP\n";
@@ -23,10 +23,22 @@ describe("HAProxy `show servers state` and the slot file", () => {
 
     it("reads each slot's address, weight, check state and maintenance", () => {
         expect(parseServersState(out)).to.deep.equal({
-            blue: { slot: "blue", fqdn: "unassigned.invalid", up: false, maint: true, weight: 0 },
+            blue: { slot: "blue", id: 1, fqdn: "unassigned.invalid", up: false, maint: true, weight: 0 },
             // 0x04 only records "disabled" in the config file and does not mean maintenance.
-            green: { slot: "green", fqdn: "app-agent-2-0-0-bbbbbbbb", up: true, maint: false, weight: 100 },
+            green: { slot: "green", id: 2, fqdn: "app-agent-2-0-0-bbbbbbbb", up: true, maint: false, weight: 100 },
         });
+    });
+
+    it("counts the conversations pinned to each slot in `show table` (HAProxy 2.6's format)", () => {
+        const table = [
+            "# table: agents, type: string, size:204800, used:3",
+            "0x7fa86c0473b0: key=2211775b-8a7b-4425-b097-a4f3671d513b use=0 exp=19888 server_id=2 server_key=green",
+            "0x5578a5301170: key=8b900dee-3b80-4a03-8cd5-b3b17c6d03af use=0 exp=15812 server_id=1 server_key=blue",
+            "0x7fa86c046ba0: key=8da6a9ed-47f2-46ce-992e-ba1204caa4f1 use=0 exp=19862 server_id=1 server_key=blue",
+            "",
+        ].join("\n");
+        expect(conversationsBySlot(table)).to.deep.equal({ blue: 2, green: 1 });
+        expect(conversationsBySlot("# table: agents, type: string, size:204800, used:0\n")).to.deep.equal({ blue: 0, green: 0 });
     });
 
     it("writes the slot file proxy/start-proxy.sh reads back: '<slot> <address> <weight> <ready|maint>'", () => {

@@ -106,7 +106,41 @@ describe("traffic switch (fake proxy)", () => {
         });
         // After the verification, the old release retires with this run's drain (5 s, not its own).
         expect(d.retired).to.deep.equal([[C1, 5000]]);
-        expect(result.retirement).to.deep.equal({ container: C1, drainMs: 5000, tookMs: 0, streamsCut: 2 });
+        expect(result.retirement).to.deep.equal({
+            container: C1,
+            drainMs: 5000,
+            tookMs: 0,
+            streamsCut: 2,
+            conversations: { waitedMs: 0, moved: 0 },
+        });
+    });
+
+    it("conversations pinned to the old release finish there: retirement waits until they go idle", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, V2);
+        proxy.pinned.blue = 3;
+        let shows = 0;
+        proxy.onShowTable = () => {
+            // One conversation goes idle every few looks after the flip.
+            if (proxy.serving() === "green" && ++shows % 3 === 0 && proxy.pinned.blue > 0) proxy.pinned.blue--;
+        };
+        const d = deps(proxy);
+        const result = await runSwitch({ ...toV2, drainTimeoutSeconds: 60 }, d);
+        expect(result.retirement!.conversations.moved).to.equal(0);
+        expect(result.retirement!.conversations.waitedMs).to.be.greaterThan(0).and.below(60_000);
+        expect(d.lines.join("\n")).to.match(/waiting for 3 conversations pinned to blue to go idle \(at most 60s\)/);
+        expect(d.retired).to.deep.equal([[C1, 60_000]]); // only then does the old release retire
+    });
+
+    it("conversations still pinned at the drain deadline move to the new release, and are counted", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, V2);
+        proxy.pinned.blue = 2; // never go idle
+        const d = deps(proxy);
+        const result = await runSwitch({ ...toV2, drainTimeoutSeconds: 5 }, d);
+        expect(result.retirement!.conversations).to.deep.include({ moved: 2 });
+        expect(result.retirement!.conversations.waitedMs).to.be.at.least(5000);
+        expect(d.lines.join("\n")).to.match(/2 still pinned \(they move to green\)/);
     });
 
     it("a breach during verification flips back at once, parks the new slot, and fails naming the threshold", async () => {
@@ -126,6 +160,16 @@ describe("traffic switch (fake proxy)", () => {
         ]);
         expect(proxy.serving()).to.equal("blue");
         expect(proxy.persisted.at(-1)).to.equal(`blue ${C1} 100 ready\ngreen ${C2} 0 maint\n`);
+    });
+
+    it("a flip-back moves the conversations that began on the failed release to the live one, and says how many", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, { ...V2, errorRate: 0.5 });
+        proxy.pinned.green = 4; // conversations begun on the new release during its verification
+        const err = await failure(runSwitch(toV2, deps(proxy)));
+        expect(err.message).to.match(/Traffic flipped back to blue .*; 4 conversations that began on it moved to blue\.$/);
+        expect(proxy.pinned.green).to.equal(0);
+        expect(proxy.sessions).to.include("clear table agents data.server_id eq 2");
     });
 
     it("a release failing its health gate never gets weight; the error names the check and quotes its logs", async () => {
