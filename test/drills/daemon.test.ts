@@ -93,8 +93,11 @@ describe("drill: Docker daemon restart during a release", function () {
         expect(await code, out).to.equal(0);
         await sleep(1500);
         const report = await load.stop();
-        console.log(`      ${report.requests} requests, ${report.failed} failed, ${report.streamsCompleted} streams completed`);
+        console.log(
+            `      ${report.requests} requests, ${report.failed} failed, ${report.streamsCompleted} streams and ${report.conversationsCompleted} conversations completed, ${report.conversationsBroken} broken`,
+        );
         expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
+        expect(report.conversationsBroken).to.equal(0);
         expect(report.streamsTruncated).to.equal(0);
         expect(report.streamsCompleted).to.be.greaterThan(0);
         expect(out).to.match(/docker daemon unreachable, retrying/); // the switch did meet the outage
