@@ -48,6 +48,12 @@ export interface LoadReport {
     conversationsBroken: number;
     /** Conversations that ended early because a message failed (counted in `failed` too). */
     conversationsFailed: number;
+    /**
+     * Per release, the time (ms since start) of the last later turn (2nd or after) it
+     * answered: a release still answering later turns after another took the new
+     * conversations shows that conversations stayed where they began.
+     */
+    lastLaterTurnMs: Record<string, number>;
     /** Answers per release id, and the time (ms since start) of the first and last answer of each. */
     releases: Record<string, { answers: number; firstMs: number; lastMs: number }>;
     achievedRps: number;
@@ -70,6 +76,7 @@ export class LoadGenerator {
         conversationsCompleted: 0,
         conversationsBroken: 0,
         conversationsFailed: 0,
+        lastLaterTurnMs: {},
         releases: {},
         achievedRps: 0,
     };
@@ -150,6 +157,7 @@ export class LoadGenerator {
                 id ??= a.conversationId;
                 release ??= a.releaseId;
                 if (a.releaseId !== release || a.turn !== turn || a.conversationId !== id) verdict = "broken";
+                if (turn > 1 && a.releaseId) this.report.lastLaterTurnMs[a.releaseId] = Date.now() - this.started;
             }
             if (verdict === "completed") this.report.conversationsCompleted++;
             else if (verdict === "broken") this.report.conversationsBroken++;

@@ -180,6 +180,9 @@ describe("blue/green release under load (real engine)", function () {
         const v2 = report.releases[after.liveRelease];
         expect(v1.answers).to.be.greaterThan(0);
         expect(v2.answers).to.be.greaterThan(0);
+        // Conversations begun on v1 finished there: v1 answered later turns more than a turn's
+        // pause (1 s) after v2 began taking new conversations, and none hopped (0 broken).
+        expect(report.lastLaterTurnMs[before.liveRelease]).to.be.greaterThan(v2.firstMs + 1000);
         expect(await agentContainers()).to.deep.equal([`${app}-agent-${after.liveRelease}`]);
     });
 
