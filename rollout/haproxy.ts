@@ -65,13 +65,25 @@ export function parseServersState(out: string): Partial<Record<Slot, SlotState>>
     return result;
 }
 
+/** Conversations pinned to a slot, and how many of them have had more than one message. */
+export interface Pinned {
+    count: number;
+    underWay: number;
+}
+
 /**
- * `show table <backend>` into the number of pinned conversations (stick-table entries)
- * per slot; HAProxy 2.6 prints one entry per line, "... server_id=1 server_key=blue".
+ * `show table <backend>` into the conversations pinned to each slot (stick-table entries);
+ * HAProxy 2.6 prints one entry per line, "... http_req_cnt=3 server_id=1 server_key=blue"
+ * (http_req_cnt when the table stores it).
  */
-export function conversationsBySlot(out: string): Record<Slot, number> {
-    const counts: Record<Slot, number> = { blue: 0, green: 0 };
-    for (const m of out.matchAll(/ server_key=(\S+)/g)) if ((SLOTS as readonly string[]).includes(m[1])) counts[m[1] as Slot]++;
+export function conversationsBySlot(out: string): Record<Slot, Pinned> {
+    const counts: Record<Slot, Pinned> = { blue: { count: 0, underWay: 0 }, green: { count: 0, underWay: 0 } };
+    for (const line of out.split("\n")) {
+        const slot = / server_key=(\S+)/.exec(line)?.[1];
+        if (!slot || !(SLOTS as readonly string[]).includes(slot)) continue;
+        counts[slot as Slot].count++;
+        if (Number(/ http_req_cnt=(\d+)/.exec(line)?.[1] ?? 0) > 1) counts[slot as Slot].underWay++;
+    }
     return counts;
 }
 
@@ -151,7 +163,7 @@ export class HaproxyAdmin {
      * Conversations pinned to each slot: entries of the backend's stick table, which expire
      * after the conversation idle timeout (the table's `expire` in the config template).
      */
-    async conversations(): Promise<Record<Slot, number>> {
+    async conversations(): Promise<Record<Slot, Pinned>> {
         const out = await this.send(`show table ${BACKEND}`).catch((err: Error) => {
             // A config template without the stick table pins nothing.
             if (err instanceof ProxyError && /table/i.test(err.message)) return "";
@@ -162,7 +174,7 @@ export class HaproxyAdmin {
 
     /** Unpins the conversations of a slot; their next message goes where the weights say. */
     async unpinConversations(slot: Slot): Promise<number> {
-        const before = (await this.conversations())[slot];
+        const before = (await this.conversations())[slot].count;
         const { id } = (await this.slots())[slot];
         await this.send(`clear table ${BACKEND} data.server_id eq ${id}`);
         return before;

@@ -244,15 +244,20 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         // pinned then move to the new release at their next message.
         let pinned = (await admin.conversations())[live];
         const waitStart = clock.now();
-        if (pinned > 0) log(`waiting for ${pinned} conversations pinned to ${live} to go idle (at most ${input.drainTimeoutSeconds}s)`);
-        while (pinned > 0 && clock.now() - waitStart < drainMs) {
+        if (pinned.count > 0)
+            log(
+                `waiting for ${pinned.count} conversations pinned to ${live} (${pinned.underWay} under way) to go idle (at most ${input.drainTimeoutSeconds}s)`,
+            );
+        while (pinned.count > 0 && clock.now() - waitStart < drainMs) {
             checkpoint("the conversation drain");
             await clock.sleep(CONVERSATION_POLL_MS);
             pinned = (await admin.conversations())[live];
         }
-        const conversations = { waitedMs: clock.now() - waitStart, moved: pinned };
-        if (conversations.waitedMs > 0 || pinned > 0)
-            log(`conversation drain: ${Math.round(conversations.waitedMs / 100) / 10}s, ${pinned} still pinned (they move to ${slot})`);
+        const conversations = { waitedMs: clock.now() - waitStart, moved: pinned.count, movedUnderWay: pinned.underWay };
+        if (conversations.waitedMs > 0 || pinned.count > 0)
+            log(
+                `conversation drain: ${Math.round(conversations.waitedMs / 100) / 10}s, ${pinned.count} still pinned (they move to ${slot}; ${pinned.underWay} of them had more than one message)`,
+            );
         log(`retiring ${liveInfo?.release ?? container}: draining for up to ${input.drainTimeoutSeconds}s`);
         const retireStart = clock.now();
         const streamsCut = await deps.retire(container, drainMs);

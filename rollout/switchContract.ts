@@ -69,10 +69,13 @@ export const SwitchResultSchema = z.object({
             streamsCut: z.number(),
             /**
              * The conversation drain before it: how long the switch waited for conversations
-             * pinned to the old release to go idle, and how many were still pinned (and so
-             * moved to the new release) when it stopped waiting.
+             * pinned to the old release to go idle, how many were still pinned (and so moved
+             * to the new release) when it stopped waiting, and how many of those had had more
+             * than one message (conversations under way, not single messages).
              */
-            conversations: z.object({ waitedMs: z.number(), moved: z.number() }).default({ waitedMs: 0, moved: 0 }),
+            conversations: z
+                .object({ waitedMs: z.number(), moved: z.number(), movedUnderWay: z.number().default(0) })
+                .default({ waitedMs: 0, moved: 0, movedUnderWay: 0 }),
         })
         .nullable()
         .default(null),

@@ -102,7 +102,9 @@ export class FakeProxy {
                 out.push(`# table: agents, type: string, size:204800, used:${this.pinned.blue + this.pinned.green}`);
                 (["blue", "green"] as Slot[]).forEach((slot, i) => {
                     for (let n = 0; n < this.pinned[slot]; n++)
-                        out.push(`0x55${i}${n}: key=conv-${slot}-${n} use=0 exp=${5000 - n} server_id=${i + 1} server_key=${slot}`);
+                        out.push(
+                            `0x55${i}${n}: key=conv-${slot}-${n} use=0 exp=${5000 - n} http_req_cnt=${n % 2 ? 3 : 1} server_id=${i + 1} server_key=${slot}`,
+                        );
                 });
             } else if ((m = cmd.match(/^clear table agents data\.server_id eq (\d)$/))) {
                 this.pinned[Number(m[1]) === 1 ? "blue" : "green"] = 0;
