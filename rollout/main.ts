@@ -10,23 +10,30 @@ import { removeImage } from "./images";
 import { dockerContainers } from "./releaseContainer";
 import { retireContainer } from "./retire";
 import { CONFIRM_TIMEOUT_MS, runSwitch, SwitchError } from "./switch";
-import { encodeSwitchResult, lastSwitchResult, switchContract } from "./switchContract";
+import { encodeSwitchResult, lastSwitchResult, switchContract, type SwitchInput } from "./switchContract";
 
 /** Slack on top of the gate and the window for the confirmation and the admin commands. */
 const OVERALL_SLACK_MS = 90_000 + CONFIRM_TIMEOUT_MS;
+
+/**
+ * The longest a run may take: the gate, the window, the conversation drain and the
+ * retirement's drain (each up to drainTimeoutSeconds), plus slack for the admin commands.
+ */
+export function overallTimeoutMs(
+    input: Pick<SwitchInput, "healthGateTimeoutSeconds" | "verifyWindowSeconds" | "drainTimeoutSeconds">,
+): number {
+    return (input.healthGateTimeoutSeconds + input.verifyWindowSeconds + 2 * input.drainTimeoutSeconds) * 1000 + OVERALL_SLACK_MS;
+}
 
 export async function main(env: NodeJS.ProcessEnv): Promise<void> {
     const t0 = Date.now();
     const log = (msg: string) => process.stderr.write(`[switch +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
     const input = switchContract.decode(env);
     const exec = containerExec(input.proxyContainer);
-    const deadline = setTimeout(
-        () => {
-            process.stderr.write(`traffic switch: gave up after ${Math.round((Date.now() - t0) / 1000)}s (overall timeout)\n`);
-            process.exit(3);
-        },
-        (input.healthGateTimeoutSeconds + input.verifyWindowSeconds) * 1000 + OVERALL_SLACK_MS,
-    );
+    const deadline = setTimeout(() => {
+        process.stderr.write(`traffic switch: gave up after ${Math.round((Date.now() - t0) / 1000)}s (overall timeout)\n`);
+        process.exit(3);
+    }, overallTimeoutMs(input));
     const callers = await ancestry(process.ppid);
     try {
         const result = await runSwitch(input, {

@@ -4,6 +4,7 @@
 import { expect } from "chai";
 import { HaproxyAdmin } from "../../rollout/haproxy";
 import { ProxyProbes } from "../../rollout/probes";
+import { overallTimeoutMs } from "../../rollout/main";
 import { runSwitch, SwitchDeps, SwitchError } from "../../rollout/switch";
 import type { SwitchResult } from "../../rollout/switchContract";
 import { FakeContainers } from "../support/fakeContainers";
@@ -259,5 +260,14 @@ describe("traffic switch (fake proxy)", () => {
         const err = await failure(runSwitch(toV2, deps(proxy)));
         expect(err.message).to.match(/There is no previous colour to return to; 2-0-0-bbbbbbbb keeps serving\.$/);
         expect(proxy.serving()).to.equal("blue");
+    });
+});
+
+describe("traffic switch overall timeout", () => {
+    it("leaves room for the gate, the window, the conversation drain and the retirement's drain", () => {
+        const input = { healthGateTimeoutSeconds: 120, verifyWindowSeconds: 900, drainTimeoutSeconds: 60 };
+        // The retirement may take the drain plus the agent's exit slack after the conversation drain.
+        expect(overallTimeoutMs(input)).to.be.greaterThan((120 + 900 + 60 + 60 + 10) * 1000);
+        expect(overallTimeoutMs({ ...input, drainTimeoutSeconds: 600 }) - overallTimeoutMs(input)).to.equal(2 * 540 * 1000);
     });
 });
