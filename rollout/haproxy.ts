@@ -73,8 +73,8 @@ export interface Pinned {
 
 /**
  * `show table <backend>` into the conversations pinned to each slot (stick-table entries);
- * HAProxy 2.6 prints one entry per line, "... http_req_cnt=3 server_id=1 server_key=blue"
- * (http_req_cnt when the table stores it).
+ * HAProxy 2.6 prints one entry per line, "... server_id=1 http_req_cnt=3 server_key=blue"
+ * (http_req_cnt when the table stores it and a track-sc rule counts it).
  */
 export function conversationsBySlot(out: string): Record<Slot, Pinned> {
     const counts: Record<Slot, Pinned> = { blue: { count: 0, underWay: 0 }, green: { count: 0, underWay: 0 } };

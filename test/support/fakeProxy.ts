@@ -103,7 +103,7 @@ export class FakeProxy {
                 (["blue", "green"] as Slot[]).forEach((slot, i) => {
                     for (let n = 0; n < this.pinned[slot]; n++)
                         out.push(
-                            `0x55${i}${n}: key=conv-${slot}-${n} use=0 exp=${5000 - n} http_req_cnt=${n % 2 ? 3 : 1} server_id=${i + 1} server_key=${slot}`,
+                            `0x55${i}${n}: key=conv-${slot}-${n} use=0 exp=${5000 - n} server_id=${i + 1} http_req_cnt=${n % 2 ? 3 : 1} server_key=${slot}`,
                         );
                 });
             } else if ((m = cmd.match(/^clear table agents data\.server_id eq (\d)$/))) {
