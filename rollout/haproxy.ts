@@ -160,24 +160,26 @@ export class HaproxyAdmin {
     }
 
     /**
-     * Conversations pinned to each slot: entries of the backend's stick table, which expire
-     * after the conversation idle timeout (the table's `expire` in the config template).
+     * The conversations pinned to a slot: its entries in the backend's stick table (filtered
+     * by HAProxy, not here), which expire after the conversation idle timeout (the table's
+     * `expire` in the config template).
      */
-    async conversations(): Promise<Record<Slot, Pinned>> {
-        const out = await this.send(`show table ${BACKEND}`).catch((err: Error) => {
+    async pinned(slot: Slot): Promise<Pinned> {
+        const { id } = (await this.slots())[slot];
+        const out = await this.send(`show table ${BACKEND} data.server_id eq ${id}`).catch((err: Error) => {
             // A config template without the stick table pins nothing.
             if (err instanceof ProxyError && /table/i.test(err.message)) return "";
             throw err;
         });
-        return conversationsBySlot(out);
+        return conversationsBySlot(out)[slot];
     }
 
     /** Unpins the conversations of a slot; their next message goes where the weights say. */
     async unpinConversations(slot: Slot): Promise<number> {
-        const before = (await this.conversations())[slot].count;
+        const { count } = await this.pinned(slot);
         const { id } = (await this.slots())[slot];
         await this.send(`clear table ${BACKEND} data.server_id eq ${id}`);
-        return before;
+        return count;
     }
 
     /** Persists the slots, so a proxy restart comes back with the same live colour. */

@@ -10,6 +10,7 @@
 //   6. verify for the window (rollout/verdict.ts); on a breach flip back at once and
 //      fail naming the threshold and by how much.
 // Everything it touches comes in `SwitchDeps`, so unit tests run it against fakes.
+import { drainConversations } from "./conversationDrain";
 import { crashOf } from "./crash";
 import { type HaproxyAdmin, liveSlot, type PersistedSlot } from "./haproxy";
 import { type ImageRecord, imageToPrune } from "./images";
@@ -52,8 +53,6 @@ export const GATE_STREAK = 3;
 export const CONFIRM_STREAK = 5;
 export const CONFIRM_TIMEOUT_MS = 30_000;
 export const GATE_POLL_MS = 300;
-/** How often the conversation drain looks at the proxy's stick table. */
-export const CONVERSATION_POLL_MS = 1000;
 /** Log lines of a failed release quoted in the error. */
 export const FAILED_LOG_LINES = 15;
 const PROGRESS_EVERY_MS = 15_000;
@@ -239,25 +238,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         const drainMs = input.drainTimeoutSeconds * 1000;
         const retiredState = await deps.containers.state(container);
 
-        // Conversations pinned to the old release finish there: wait until their stick-table
-        // entries expire (the conversation idle timeout), at most the drain. Those still
-        // pinned then move to the new release at their next message.
-        let pinned = (await admin.conversations())[live];
-        const waitStart = clock.now();
-        if (pinned.count > 0)
-            log(
-                `waiting for ${pinned.count} conversations pinned to ${live} (${pinned.underWay} under way) to go idle (at most ${input.drainTimeoutSeconds}s)`,
-            );
-        while (pinned.count > 0 && clock.now() - waitStart < drainMs) {
-            checkpoint("the conversation drain");
-            await clock.sleep(CONVERSATION_POLL_MS);
-            pinned = (await admin.conversations())[live];
-        }
-        const conversations = { waitedMs: clock.now() - waitStart, moved: pinned.count, movedUnderWay: pinned.underWay };
-        if (conversations.waitedMs > 0 || pinned.count > 0)
-            log(
-                `conversation drain: ${Math.round(conversations.waitedMs / 100) / 10}s, ${pinned.count} still pinned (they move to ${slot}; ${pinned.underWay} of them had more than one message)`,
-            );
+        const conversations = await drainConversations(admin, live, slot, drainMs, { clock, log, checkpoint });
         log(`retiring ${liveInfo?.release ?? container}: draining for up to ${input.drainTimeoutSeconds}s`);
         const retireStart = clock.now();
         const streamsCut = await deps.retire(container, drainMs);

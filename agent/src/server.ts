@@ -249,7 +249,11 @@ async function route(req: http.IncomingMessage, res: http.ServerResponse): Promi
             send(
                 res,
                 200,
-                metrics.render({ agent_knowledge_passages: index?.passages.length ?? 0, agent_reindex_generation: reindex.generation }),
+                metrics.render({
+                    agent_knowledge_passages: index?.passages.length ?? 0,
+                    agent_reindex_generation: reindex.generation,
+                    agent_conversations_remembered: conversations.active(),
+                }),
             );
             return 200;
         case "POST /v1/chat":

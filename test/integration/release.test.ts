@@ -20,18 +20,28 @@ describe("blue/green release under load (real engine)", function () {
     const stack = new TestStack(ROOT, app);
     let url = "";
 
-    async function agentContainers(): Promise<string[]> {
+    /** Docker's state (running, exited, ...) of each agent container of this app, by name. */
+    async function agentStatuses(): Promise<Record<string, string>> {
         const r = await mustRun("docker", [
             "ps",
             "-a",
             "--format",
-            "{{.Names}}",
+            "{{.Names}} {{.State}}",
             "--filter",
             `label=zdt.app=${app}`,
             "--filter",
             "label=zdt.role=agent",
         ]);
-        return r.stdout.split("\n").filter(Boolean).sort();
+        return Object.fromEntries(
+            r.stdout
+                .split("\n")
+                .filter(Boolean)
+                .map((l) => l.split(" ")),
+        );
+    }
+
+    async function agentContainers(): Promise<string[]> {
+        return Object.keys(await agentStatuses()).sort();
     }
 
     async function servedRelease(): Promise<string> {
@@ -185,26 +195,6 @@ describe("blue/green release under load (real engine)", function () {
         expect(report.lastLaterTurnMs[before.liveRelease]).to.be.greaterThan(v2.firstMs + 1000);
         expect(await agentContainers()).to.deep.equal([`${app}-agent-${after.liveRelease}`]);
     });
-
-    /** Docker's status of each agent container of this app, by name. */
-    async function agentStatuses(): Promise<Record<string, string>> {
-        const r = await mustRun("docker", [
-            "ps",
-            "-a",
-            "--format",
-            "{{.Names}} {{.State}}",
-            "--filter",
-            `label=zdt.app=${app}`,
-            "--filter",
-            "label=zdt.role=agent",
-        ]);
-        return Object.fromEntries(
-            r.stdout
-                .split("\n")
-                .filter(Boolean)
-                .map((l) => l.split(" ")),
-        );
-    }
 
     step(
         "an unhealthy v3 never gets traffic: the update fails naming the failed check and quoting its logs, v2 keeps serving",

@@ -32,22 +32,16 @@ export class FakeContainers implements ReleaseContainers {
         if (scripted) this.states.set(container, { ...base, ...scripted });
         return this.states.get(container) ?? base;
     }
+    private setState(container: string, change: Partial<ContainerState>): void {
+        this.states.set(container, { ...(this.states.get(container) ?? FakeContainers.running(container)), ...change });
+    }
     async start(container: string): Promise<void> {
         this.started.push(container);
-        this.states.set(container, {
-            ...(this.states.get(container) ?? FakeContainers.running(container)),
-            status: "running",
-            running: true,
-        });
+        this.setState(container, { status: "running", running: true });
     }
     async stop(container: string): Promise<void> {
         this.stopped.push(container);
-        this.states.set(container, {
-            ...(this.states.get(container) ?? FakeContainers.running(container)),
-            status: "exited",
-            running: false,
-            exitCode: 143,
-        });
+        this.setState(container, { status: "exited", running: false, exitCode: 143 });
     }
     async lastLogs(): Promise<string> {
         return this.logs;

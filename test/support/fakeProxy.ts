@@ -97,15 +97,14 @@ export class FakeProxy {
                         `3 agents ${i + 1} ${slot} 172.18.0.${i + 2} ${up ? 2 : 0} ${s.maint ? 1 : 4} ${s.weight} ${s.weight} 10 6 3 4 6 0 0 0 ${s.fqdn} 8080 -`,
                     );
                 });
-            } else if (cmd === "show table agents") {
+            } else if ((m = cmd.match(/^show table agents data\.server_id eq (\d)$/))) {
                 this.onShowTable();
+                const slot: Slot = Number(m[1]) === 1 ? "blue" : "green";
                 out.push(`# table: agents, type: string, size:204800, used:${this.pinned.blue + this.pinned.green}`);
-                (["blue", "green"] as Slot[]).forEach((slot, i) => {
-                    for (let n = 0; n < this.pinned[slot]; n++)
-                        out.push(
-                            `0x55${i}${n}: key=conv-${slot}-${n} use=0 exp=${5000 - n} server_id=${i + 1} http_req_cnt=${n % 2 ? 3 : 1} server_key=${slot}`,
-                        );
-                });
+                for (let n = 0; n < this.pinned[slot]; n++)
+                    out.push(
+                        `0x55${m[1]}${n}: key=conv-${slot}-${n} use=0 exp=${5000 - n} server_id=${m[1]} http_req_cnt=${n % 2 ? 3 : 1} server_key=${slot}`,
+                    );
             } else if ((m = cmd.match(/^clear table agents data\.server_id eq (\d)$/))) {
                 this.pinned[Number(m[1]) === 1 ? "blue" : "green"] = 0;
             } else if (cmd === "show stat") {

@@ -119,6 +119,9 @@ describe("reference agent", function () {
         expect(anonymous.turn).to.equal(1);
         // An id that is not a plain token is not trusted.
         expect((await say("hi", "bad id with spaces")).conversationId).to.not.equal("bad id with spaces");
+        // The conversations it remembers are a metric.
+        const remembered = /^agent_conversations_remembered (\d+)$/m.exec(await (await fetch(`${url}/metrics`)).text());
+        expect(Number(remembered?.[1])).to.be.at.least(4);
     });
 
     it("refuses the admin endpoint without the right bearer token, and never logs a token", async () => {
