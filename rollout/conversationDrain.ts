@@ -23,7 +23,7 @@ export async function drainConversations(
     const start = clock.now();
     if (pinned.count > 0)
         log(
-            `waiting for ${pinned.count} conversations pinned to ${from} (${pinned.underWay} under way) to go idle (at most ${limitMs / 1000}s)`,
+            `waiting for ${pinned.count} conversations pinned to ${from} (${pinned.underWay} with more than one message) to go idle (at most ${limitMs / 1000}s)`,
         );
     while (pinned.count > 0 && clock.now() - start < limitMs) {
         run.checkpoint("the conversation drain");

@@ -71,7 +71,7 @@ export const SwitchResultSchema = z.object({
              * The conversation drain before it: how long the switch waited for conversations
              * pinned to the old release to go idle, how many were still pinned (and so moved
              * to the new release) when it stopped waiting, and how many of those had had more
-             * than one message (conversations under way, not single messages).
+             * than one message (not single messages).
              */
             conversations: z
                 .object({ waitedMs: z.number(), moved: z.number(), movedUnderWay: z.number().default(0) })

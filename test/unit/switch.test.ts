@@ -129,7 +129,9 @@ describe("traffic switch (fake proxy)", () => {
         const result = await runSwitch({ ...toV2, drainTimeoutSeconds: 60 }, d);
         expect(result.retirement!.conversations.moved).to.equal(0);
         expect(result.retirement!.conversations.waitedMs).to.be.greaterThan(0).and.below(60_000);
-        expect(d.lines.join("\n")).to.match(/waiting for 3 conversations pinned to blue \(1 under way\) to go idle \(at most 60s\)/);
+        expect(d.lines.join("\n")).to.match(
+            /waiting for 3 conversations pinned to blue \(1 with more than one message\) to go idle \(at most 60s\)/,
+        );
         expect(d.retired).to.deep.equal([[C1, 60_000]]); // only then does the old release retire
     });
 
