@@ -142,7 +142,8 @@ export class LoadGenerator {
     /** Conversations run to their end even when the load stops, so each one is judged whole. */
     private async conversationLoop(n: number): Promise<void> {
         const { turns, pauseMs } = this.opts.conversations!;
-        await sleep((pauseMs / (this.opts.conversations!.concurrent || 1)) * n);
+        // Spread the conversations over a whole conversation, so some are always mid-way.
+        await sleep(((turns * pauseMs) / (this.opts.conversations!.concurrent || 1)) * n);
         while (this.running) {
             let id: string | undefined;
             let release: string | undefined;
