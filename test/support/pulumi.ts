@@ -47,14 +47,38 @@ export function uniqueName(prefix: string): string {
     return `${prefix}${crypto.randomBytes(3).toString("hex")}`;
 }
 
-export function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
+/**
+ * A port that is free now and outside the kernel's ephemeral range, so that no
+ * outgoing connection (the load client's, the engine's) can take it before the
+ * proxy binds it. Port 0 would hand out an ephemeral port: CI once saw the proxy
+ * fail with "address already in use" on one.
+ */
+export async function freePort(): Promise<number> {
+    const [low] = ephemeralRange();
+    const from = 20000;
+    const to = Math.min(low, 32768) - 1;
+    for (let attempt = 0; attempt < 50; attempt++) {
+        const port = from + crypto.randomInt(to - from);
+        if (await canBind(port)) return port;
+    }
+    throw new Error(`no free port between ${from} and ${to} after 50 tries`);
+}
+
+function ephemeralRange(): [number, number] {
+    try {
+        const [low, high] = fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+        if (low > 20100 && high >= low) return [low, high];
+    } catch {
+        // not Linux: assume the usual default
+    }
+    return [32768, 60999];
+}
+
+function canBind(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
         const srv = net.createServer();
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-        srv.on("error", reject);
+        srv.once("error", () => resolve(false));
+        srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
     });
 }
 
