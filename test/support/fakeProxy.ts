@@ -39,6 +39,7 @@ export class FakeProxy {
     private readonly servers: Record<Slot, FakeServer>;
     private t = 1_000_000;
     private errorCarry = new Map<string, number>();
+    private shareCarry = new Map<Slot, number>();
 
     readonly clock: Clock = {
         now: () => this.t,
@@ -171,13 +172,22 @@ export class FakeProxy {
         const s = this.servers[slot];
         if (url.endsWith("/version")) return this.body(s.fqdn);
         if (url.endsWith("/v1/chat")) {
+            // Spread over the slots in service by weight, as HAProxy's roundrobin does.
             const n = args.filter((a) => a.endsWith("/v1/chat")).length;
-            const rate = this.agents.get(s.fqdn)?.errorRate ?? 0;
-            const carried = (this.errorCarry.get(s.fqdn) ?? 0) + n * rate;
-            const errors = Math.floor(carried);
-            this.errorCarry.set(s.fqdn, carried - errors);
-            s.req += n;
-            s.err5xx += errors;
+            const inService = (["blue", "green"] as Slot[]).filter((sl) => !this.servers[sl].maint && this.servers[sl].weight > 0);
+            const total = inService.reduce((t, sl) => t + this.servers[sl].weight, 0);
+            for (const sl of inService) {
+                const srv = this.servers[sl];
+                const share = (this.shareCarry.get(sl) ?? 0) + (n * srv.weight) / total;
+                const got = Math.floor(share + 1e-9);
+                this.shareCarry.set(sl, share - got);
+                const rate = this.agents.get(srv.fqdn)?.errorRate ?? 0;
+                const carried = (this.errorCarry.get(srv.fqdn) ?? 0) + got * rate;
+                const errors = Math.floor(carried);
+                this.errorCarry.set(srv.fqdn, carried - errors);
+                srv.req += got;
+                srv.err5xx += errors;
+            }
             return "";
         }
         throw new Error(`fake proxy: unexpected URL ${url}`);

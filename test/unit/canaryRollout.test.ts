@@ -1,0 +1,91 @@
+// A canary release step by step against the fake proxy: the weights of each step, the
+// abort on a breach (absolute or against stable), and the conversations it moves.
+import { expect } from "chai";
+import { CanaryAborted, runCanary, type CanaryRun } from "../../rollout/canaryRollout";
+import { HaproxyAdmin } from "../../rollout/haproxy";
+import { ProxyProbes } from "../../rollout/probes";
+import { FakeAgent, FakeProxy } from "../support/fakeProxy";
+import { switchInput } from "../support/switchInput";
+
+const STABLE = "app-agent-1-0-0-aaaaaaaa";
+const CANARY = "app-agent-2-0-0-bbbbbbbb";
+const V1: FakeAgent = { release: "1-0-0-aaaaaaaa", version: "1.0.0" };
+const V2: FakeAgent = { release: "2-0-0-bbbbbbbb", version: "2.0.0" };
+const steps = [5, 25, 50, 100].map((weight) => ({ weight, pauseSeconds: 30 }));
+
+async function canaryRun(proxy: FakeProxy, lines: string[] = []): Promise<CanaryRun> {
+    const admin = new HaproxyAdmin(proxy.exec, "app-proxy");
+    await admin.assign("green", CANARY);
+    const input = switchInput({});
+    return {
+        admin,
+        probes: new ProxyProbes(proxy.exec, 8080),
+        clock: proxy.clock,
+        log: (l) => lines.push(l),
+        checkpoint: () => undefined,
+        canary: { slot: "green", fqdn: CANARY, release: V2.release },
+        stable: { slot: "blue", fqdn: STABLE },
+        steps,
+        thresholds: input.thresholds,
+        comparison: { maxErrorRateDeltaPercent: 1, maxLatencyRatio: 2 },
+        probeIntervalMs: 1000,
+        probeRequestsPerTick: 50,
+    };
+}
+
+async function aborted(p: Promise<unknown>): Promise<Error> {
+    try {
+        await p;
+    } catch (err) {
+        return err as Error;
+    }
+    throw new Error("expected the canary to abort");
+}
+
+describe("canary rollout (fake proxy)", () => {
+    it("steps the canary through 5, 25, 50 and 100 % of new traffic, judging each step", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: STABLE });
+        proxy.agents.set(STABLE, V1).set(CANARY, V2);
+        const lines: string[] = [];
+        const reports = await runCanary(await canaryRun(proxy, lines));
+        const weights = proxy.setCommands().filter((c) => c.includes("weight") && !c.endsWith("green weight 0"));
+        expect(weights).to.deep.equal([
+            "set server agents/green weight 5",
+            "set server agents/blue weight 95",
+            "set server agents/green weight 25",
+            "set server agents/blue weight 75",
+            "set server agents/green weight 50",
+            "set server agents/blue weight 50",
+            "set server agents/green weight 100",
+            "set server agents/blue weight 0",
+        ]);
+        expect(reports.map((r) => r.weight)).to.deep.equal([5, 25, 50, 100]);
+        // Each step judged the canary on its own traffic, at about its share.
+        const share = reports[0].canary.requests / (reports[0].canary.requests + reports[0].stable.requests);
+        expect(share).to.be.closeTo(0.05, 0.01);
+        expect(reports.every((r) => r.tookMs >= 30_000)).to.equal(true);
+        expect(proxy.persisted.at(-1)).to.equal(`blue ${STABLE} 0 ready\ngreen ${CANARY} 100 ready\n`);
+        expect(lines[0]).to.equal("canary step 1 of 4: 5% of new conversations (stable 95%) for 30s");
+    });
+
+    it("a canary over the 5xx threshold is aborted at its first step: weight 0, its conversations back on stable", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: STABLE });
+        proxy.agents.set(STABLE, V1).set(CANARY, { ...V2, errorRate: 0.5 });
+        proxy.pinned.green = 7;
+        const err = await aborted(runCanary(await canaryRun(proxy)));
+        expect(err).to.be.instanceOf(CanaryAborted);
+        expect(err.message).to.match(
+            /^canary aborted at step 1 \(5%\): 5xx rate 5\d\.\d% \(\d+ of \d+ requests\) exceeds threshold 1% by .* Canary weight 0 in \d+ ms; 7 conversations pinned to it moved to stable \(blue\)/,
+        );
+        expect(proxy.serving()).to.equal("blue");
+        expect(proxy.pinned.green).to.equal(0);
+        expect(proxy.persisted.at(-1)).to.equal(`blue ${STABLE} 100 ready\ngreen ${CANARY} 0 maint\n`);
+    });
+
+    it("a canary much slower than stable is aborted even under the absolute latency limit", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: STABLE });
+        proxy.agents.set(STABLE, { ...V1, rtimeMs: 300 }).set(CANARY, { ...V2, rtimeMs: 900 });
+        const err = await aborted(runCanary(await canaryRun(proxy)));
+        expect(err.message).to.match(/^canary aborted at step 1 \(5%\): canary average response time 900 ms is 3\.0 x stable's 300 ms/);
+    });
+});
