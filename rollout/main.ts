@@ -2,6 +2,7 @@
 // decodes its input (rollout/switchContract.ts), runs the release (rollout/switch.ts)
 // against the proxy through the Docker CLI, bounded by an overall timeout, and prints
 // the result as one JSON line on stdout. Progress goes to stderr.
+import { CanaryAborted } from "./canaryRollout";
 import { ancestry, goneAncestor } from "./caller";
 import { containerExec, releaseLabels } from "./docker";
 import { HaproxyAdmin, ProxyError } from "./haproxy";
@@ -20,9 +21,12 @@ const OVERALL_SLACK_MS = 90_000 + CONFIRM_TIMEOUT_MS;
  * retirement's drain (each up to drainTimeoutSeconds), plus slack for the admin commands.
  */
 export function overallTimeoutMs(
-    input: Pick<SwitchInput, "healthGateTimeoutSeconds" | "verifyWindowSeconds" | "drainTimeoutSeconds">,
+    input: Pick<SwitchInput, "healthGateTimeoutSeconds" | "verifyWindowSeconds" | "drainTimeoutSeconds"> &
+        Partial<Pick<SwitchInput, "strategy" | "canary">>,
 ): number {
-    return (input.healthGateTimeoutSeconds + input.verifyWindowSeconds + 2 * input.drainTimeoutSeconds) * 1000 + OVERALL_SLACK_MS;
+    // A canary step lasts its pause, or up to twice that (plus 10 s) while it waits for enough requests.
+    const canary = input.strategy === "canary" ? (input.canary?.steps ?? []).reduce((t, s) => t + 2 * s.pauseSeconds + 10, 0) : 0;
+    return (input.healthGateTimeoutSeconds + input.verifyWindowSeconds + 2 * input.drainTimeoutSeconds + canary) * 1000 + OVERALL_SLACK_MS;
 }
 
 export async function main(env: NodeJS.ProcessEnv): Promise<void> {
@@ -59,7 +63,7 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
 
 if (require.main === module) {
     main(process.env).catch((err: Error) => {
-        const known = err instanceof SwitchError || err instanceof ProxyError;
+        const known = err instanceof SwitchError || err instanceof ProxyError || err instanceof CanaryAborted;
         process.stderr.write(`${known ? "" : "traffic switch: "}${err.message}\n`);
         process.exit(1);
     });

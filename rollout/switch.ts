@@ -10,6 +10,7 @@
 //   6. verify for the window (rollout/verdict.ts); on a breach flip back at once and
 //      fail naming the threshold and by how much.
 // Everything it touches comes in `SwitchDeps`, so unit tests run it against fakes.
+import { runCanary } from "./canaryRollout";
 import { drainConversations } from "./conversationDrain";
 import { crashOf } from "./crash";
 import { type HaproxyAdmin, liveSlot, type PersistedSlot } from "./haproxy";
@@ -103,6 +104,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
     };
 
     let slot: Slot;
+    let canarySteps: SwitchResult["canarySteps"] = null;
     if (live && before[live].fqdn === target) {
         slot = live;
         log(`${input.targetRelease} is already live on ${live}; verifying it again`);
@@ -163,6 +165,23 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         phases.healthGateMs = clock.now() - gateStart;
         log(`health gate passed in ${phases.healthGateMs} ms (/health ${last.ms} ms)`);
 
+        if (live && input.strategy === "canary") {
+            // Step by step instead of one flip; ends with the canary at 100 %.
+            canarySteps = await runCanary({
+                admin,
+                probes,
+                clock,
+                log,
+                checkpoint,
+                canary: { slot, fqdn: target, release: input.targetRelease },
+                stable: { slot: live, fqdn: before[live].fqdn },
+                steps: input.canary.steps,
+                thresholds: input.thresholds,
+                comparison: input.canary,
+                probeIntervalMs: input.probeIntervalMs,
+                probeRequestsPerTick: input.probeRequestsPerTick,
+            });
+        }
         const flipStart = clock.now();
         await admin.setWeights([slot, 100], ...(live ? [[live, 0] as [Slot, number]] : []));
         phases.flipMs = clock.now() - flipStart;
@@ -275,6 +294,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         phases,
         verification: { requests, errors5xx: errors, avgResponseMs: current.rtimeMs, maxHealthMs },
         retirement,
+        canarySteps,
         keptImage,
         prunedImage,
     };

@@ -28,6 +28,8 @@ export const SwitchInputSchema = z.object({
     targetRelease: z.string().min(1),
     targetVersion: z.string().min(1),
     ...ReleaseSchema.pick({
+        strategy: true,
+        canary: true,
         healthGateTimeoutSeconds: true,
         verifyWindowSeconds: true,
         drainTimeoutSeconds: true,
@@ -77,6 +79,18 @@ export const SwitchResultSchema = z.object({
                 .object({ waitedMs: z.number(), moved: z.number(), movedUnderWay: z.number().default(0) })
                 .default({ waitedMs: 0, moved: 0, movedUnderWay: 0 }),
         })
+        .nullable()
+        .default(null),
+    /** A canary release's steps: the weight, duration and both releases' figures of each. */
+    canarySteps: z
+        .array(
+            z.object({
+                weight: z.number(),
+                tookMs: z.number(),
+                canary: z.object({ requests: z.number(), errors5xx: z.number(), avgResponseMs: z.number() }),
+                stable: z.object({ requests: z.number(), errors5xx: z.number(), avgResponseMs: z.number() }),
+            }),
+        )
         .nullable()
         .default(null),
     /** The image of the last retired release, kept for a roll back (rollout/images.ts). */

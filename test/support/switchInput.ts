@@ -33,6 +33,7 @@ export function switchResult(release: string, version: string): SwitchResult {
         phases: {},
         verification: { requests: 0, errors5xx: 0, avgResponseMs: 0, maxHealthMs: 0 },
         retirement: null,
+        canarySteps: null,
         keptImage: null,
         prunedImage: null,
     };

@@ -273,3 +273,27 @@ describe("traffic switch overall timeout", () => {
         expect(overallTimeoutMs({ ...input, drainTimeoutSeconds: 600 }) - overallTimeoutMs(input)).to.equal(2 * 540 * 1000);
     });
 });
+
+describe("traffic switch: canary strategy (fake proxy)", () => {
+    it("steps the new release up instead of one flip, then verifies and retires the old one as blue/green does", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, V2);
+        const d = deps(proxy);
+        const steps = [5, 50, 100].map((weight) => ({ weight, pauseSeconds: 20 }));
+        const result = await runSwitch(
+            {
+                ...toV2,
+                strategy: "canary",
+                canary: { steps, maxErrorRateDeltaPercent: 1, maxLatencyRatio: 2 },
+                probeRequestsPerTick: 50,
+            },
+            d,
+        );
+        expect(result.canarySteps!.map((s) => s.weight)).to.deep.equal([5, 50, 100]);
+        expect(result.liveColor).to.equal("green");
+        expect(d.retired).to.deep.equal([[C1, toV2.drainTimeoutSeconds * 1000]]);
+        expect(
+            overallTimeoutMs({ ...toV2, strategy: "canary", canary: { steps, maxErrorRateDeltaPercent: 1, maxLatencyRatio: 2 } }),
+        ).to.equal(overallTimeoutMs(toV2) + 3 * 50 * 1000);
+    });
+});
