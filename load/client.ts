@@ -21,6 +21,8 @@ export interface LoadOptions {
 
 /** One answered message: what the agent said about it. */
 interface Answer {
+    /** When the message was sent (epoch ms): when the proxy chose its release. */
+    sentAt: number;
     conversationId?: string;
     turn?: number;
     releaseId?: string;
@@ -54,6 +56,15 @@ export interface LoadReport {
      * conversations shows that conversations stayed where they began.
      */
     lastLaterTurnMs: Record<string, number>;
+    /**
+     * Conversations that changed release, by "from -> to" (each counted once, at its
+     * first hop): broken, unless the move was a canary's abort.
+     */
+    conversationHops: Record<string, number>;
+    /** Every conversation: when its first message was sent (epoch ms), the release that answered it, and its verdict. */
+    conversationLog: { startedAt: number; release: string; verdict: "completed" | "broken" | "failed" }[];
+    /** Failed requests by the release that answered them ("none": no answer from a release, e.g. a socket error). */
+    failuresByRelease: Record<string, number>;
     /** Answers per release id, and the time (ms since start) of the first and last answer of each. */
     releases: Record<string, { answers: number; firstMs: number; lastMs: number }>;
     achievedRps: number;
@@ -77,6 +88,9 @@ export class LoadGenerator {
         conversationsBroken: 0,
         conversationsFailed: 0,
         lastLaterTurnMs: {},
+        conversationHops: {},
+        conversationLog: [],
+        failuresByRelease: {},
         releases: {},
         achievedRps: 0,
     };
@@ -111,9 +125,10 @@ export class LoadGenerator {
         return JSON.parse(JSON.stringify(this.report));
     }
 
-    private fail(reason: string): void {
+    private fail(reason: string, release = "none"): void {
         this.report.failed++;
         this.report.failures[reason] = (this.report.failures[reason] ?? 0) + 1;
+        this.report.failuresByRelease[release] = (this.report.failuresByRelease[release] ?? 0) + 1;
     }
 
     private seen(release: string | undefined): void {
@@ -146,7 +161,7 @@ export class LoadGenerator {
         await sleep(((turns * pauseMs) / (this.opts.conversations!.concurrent || 1)) * n);
         while (this.running) {
             let id: string | undefined;
-            let release: string | undefined;
+            let first: Answer | undefined;
             let verdict: "completed" | "broken" | "failed" = "completed";
             for (let turn = 1; turn <= turns; turn++) {
                 if (turn > 1) await sleep(pauseMs);
@@ -156,19 +171,25 @@ export class LoadGenerator {
                     break;
                 }
                 id ??= a.conversationId;
-                release ??= a.releaseId;
-                if (a.releaseId !== release || a.turn !== turn || a.conversationId !== id) verdict = "broken";
+                first ??= a;
+                if (verdict !== "broken" && (a.releaseId !== first.releaseId || a.turn !== turn || a.conversationId !== id)) {
+                    verdict = "broken";
+                    const hop = `${first.releaseId} -> ${a.releaseId}`;
+                    this.report.conversationHops[hop] = (this.report.conversationHops[hop] ?? 0) + 1;
+                }
                 if (turn > 1 && a.releaseId) this.report.lastLaterTurnMs[a.releaseId] = Date.now() - this.started;
             }
             if (verdict === "completed") this.report.conversationsCompleted++;
             else if (verdict === "broken") this.report.conversationsBroken++;
             else this.report.conversationsFailed++;
+            if (first?.releaseId) this.report.conversationLog.push({ startedAt: first.sentAt, release: first.releaseId, verdict });
         }
     }
 
     private one(stream: boolean, message: string, conversationId?: string): Promise<Answer | undefined> {
         this.report.requests++;
         const body = JSON.stringify({ message, stream });
+        const sentAt = Date.now();
         return new Promise((resolve) => {
             const req = http.request(
                 `${this.opts.url}/v1/chat`,
@@ -183,28 +204,30 @@ export class LoadGenerator {
                     timeout: this.opts.requestTimeoutMs ?? 30000,
                 },
                 (res) => {
+                    const answeredBy = res.headers["x-release-id"];
+                    const release = typeof answeredBy === "string" ? answeredBy : undefined;
                     let text = "";
                     res.setEncoding("utf8");
                     res.on("data", (d) => (text += d));
                     res.on("error", (err) => {
-                        this.fail(`response ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+                        this.fail(`response ${(err as NodeJS.ErrnoException).code ?? err.message}`, release);
                         resolve(undefined);
                     });
                     res.on("aborted", () => {
-                        this.fail(stream ? "stream aborted" : "response aborted");
+                        this.fail(stream ? "stream aborted" : "response aborted", release);
                         if (stream) this.report.streamsTruncated++;
                         resolve(undefined);
                     });
                     res.on("end", () => {
                         if (res.statusCode !== 200) {
-                            this.fail(`HTTP ${res.statusCode}`);
+                            this.fail(`HTTP ${res.statusCode}`, release);
                         } else if (stream) {
                             const meta = /event: meta\ndata: (.*)\n/.exec(text);
                             if (meta && /\n\nevent: retired\ndata: .*"resume":true/.test(text)) {
                                 this.report.streamsRetired++;
                                 this.seen(JSON.parse(meta[1]).releaseId);
                             } else if (!meta || !text.includes("event: done\n")) {
-                                this.fail("stream truncated");
+                                this.fail("stream truncated", release);
                                 this.report.streamsTruncated++;
                             } else {
                                 this.report.ok++;
@@ -217,13 +240,17 @@ export class LoadGenerator {
                                 parsed = JSON.parse(text) as Answer & { answer?: unknown };
                                 if (typeof parsed.answer !== "string") throw new Error("no answer");
                             } catch {
-                                this.fail("unparsable body");
+                                this.fail("unparsable body", release);
                                 return resolve(undefined);
                             }
                             this.report.ok++;
                             this.seen(parsed.releaseId);
                             const header = res.headers["x-conversation-id"];
-                            return resolve({ ...parsed, conversationId: typeof header === "string" ? header : parsed.conversationId });
+                            return resolve({
+                                ...parsed,
+                                sentAt,
+                                conversationId: typeof header === "string" ? header : parsed.conversationId,
+                            });
                         }
                         resolve(undefined);
                     });

@@ -3,9 +3,11 @@
 // began: the proxy pins them), and for the step's pause it is judged on its own traffic
 // against the absolute thresholds and against stable over the same interval. A step with
 // too few requests to judge waits (at most as long again) rather than pass on noise. On a
-// breach the canary's weight goes to 0 at once, its conversations move to stable (the
-// one allowed move, counted) and the release fails naming the breach.
+// breach, or an abort by hand (`npm run abort`, ops/abort.ts), the canary's weight goes
+// to 0 at once, its conversations move to stable (the one allowed move, counted) and the
+// release fails naming the breach.
 import { compareWithStable, type CanaryStep, type Comparison, stepWeights } from "./canary";
+import type { AbortRequest, CanaryControl } from "./canaryControl";
 import type { HaproxyAdmin, PersistedSlot } from "./haproxy";
 import { failedChecks, type ProxyProbes } from "./probes";
 import type { Clock } from "./switch";
@@ -16,6 +18,8 @@ export class CanaryAborted extends Error {}
 
 export interface CanaryRun {
     admin: HaproxyAdmin;
+    /** The step under way and an abort by hand, in the proxy's state folder. */
+    control: CanaryControl;
     probes: Pick<ProxyProbes, "slotHealth" | "chat">;
     clock: Clock;
     log(message: string): void;
@@ -32,6 +36,8 @@ export interface CanaryRun {
 
 export interface StepReport {
     weight: number;
+    /** When the step's weights were set (clock time; epoch ms in the switch). */
+    startedAt: number;
     tookMs: number;
     canary: { requests: number; errors5xx: number; avgResponseMs: number };
     stable: { requests: number; errors5xx: number; avgResponseMs: number };
@@ -42,18 +48,32 @@ export async function runCanary(r: CanaryRun): Promise<StepReport[]> {
     const reports: StepReport[] = [];
     for (const [i, step] of r.steps.entries()) {
         const w = stepWeights(step);
+        if (i > 0) await abortIfAsked(r, i - 1);
         // Raise the canary before lowering stable: no request finds both lower.
         await admin.setWeights([r.canary.slot, w.canary], [r.stable.slot, w.stable]);
+        const startedAt = clock.now();
         await admin.persist({
             [r.canary.slot]: { fqdn: r.canary.fqdn, weight: w.canary, maint: false },
             [r.stable.slot]: { fqdn: r.stable.fqdn, weight: w.stable, maint: false },
         } as Record<Slot, PersistedSlot>);
+        await r.control.step({
+            release: r.canary.release,
+            container: r.canary.fqdn,
+            canarySlot: r.canary.slot,
+            stableSlot: r.stable.slot,
+            step: i + 1,
+            of: r.steps.length,
+            weight: step.weight,
+            startedAt,
+        });
+        // An abort by hand between the check above and the new weights: undo them at once.
+        if (i > 0) await abortIfAsked(r, i);
         log(`canary step ${i + 1} of ${r.steps.length}: ${w.canary}% of new conversations (stable ${w.stable}%) for ${step.pauseSeconds}s`);
-        const start = clock.now();
         const c0 = await admin.stats(r.canary.slot);
         const s0 = await admin.stats(r.stable.slot);
         let report: StepReport = {
             weight: step.weight,
+            startedAt,
             tookMs: 0,
             canary: { requests: 0, errors5xx: 0, avgResponseMs: 0 },
             stable: { requests: 0, errors5xx: 0, avgResponseMs: 0 },
@@ -61,6 +81,7 @@ export async function runCanary(r: CanaryRun): Promise<StepReport[]> {
         let badStreak = 0;
         for (;;) {
             r.checkpoint(`canary step ${i + 1}`);
+            await abortIfAsked(r, i);
             await Promise.all([r.probes.chat(r.probeRequestsPerTick), clock.sleep(r.probeIntervalMs)]);
             const [c, s, h] = await Promise.all([
                 admin.stats(r.canary.slot),
@@ -69,7 +90,8 @@ export async function runCanary(r: CanaryRun): Promise<StepReport[]> {
             ]);
             report = {
                 weight: step.weight,
-                tookMs: clock.now() - start,
+                startedAt,
+                tookMs: clock.now() - startedAt,
                 canary: { requests: c.req - c0.req, errors5xx: c.err5xx - c0.err5xx, avgResponseMs: c.rtimeMs },
                 stable: { requests: s.req - s0.req, errors5xx: s.err5xx - s0.err5xx, avgResponseMs: s.rtimeMs },
             };
@@ -85,7 +107,7 @@ export async function runCanary(r: CanaryRun): Promise<StepReport[]> {
                     : [];
             const breach = (absolute.ok ? undefined : absolute.breach) ?? relative.find((m) => m.status === "breach");
             if (breach) await abort(r, i, breach.message);
-            const elapsed = clock.now() - start;
+            const elapsed = clock.now() - startedAt;
             if (elapsed < step.pauseSeconds * 1000) continue;
             const judged = !absolute.results.some((m) => m.status === "inconclusive") && !relative.some((m) => m.status === "inconclusive");
             if (judged || step.weight === 100) break;
@@ -101,20 +123,33 @@ export async function runCanary(r: CanaryRun): Promise<StepReport[]> {
         );
         reports.push(report);
     }
+    await r.control.end();
     return reports;
 }
 
-async function abort(r: CanaryRun, step: number, reason: string): Promise<never> {
+/** Aborts when `npm run abort` asked for it (it has already set the weights and moved the conversations). */
+async function abortIfAsked(r: CanaryRun, step: number): Promise<void> {
+    const asked = await r.control.abortRequest();
+    if (asked) await abort(r, step, `aborted by hand: ${asked.reason}`, asked);
+}
+
+async function abort(r: CanaryRun, step: number, reason: string, byHand?: AbortRequest): Promise<never> {
     const start = r.clock.now();
+    // Stable first: no request finds both at weight 0.
     await r.admin.setWeights([r.stable.slot, 100], [r.canary.slot, 0]);
-    const ms = r.clock.now() - start;
-    const moved = await r.admin.unpinConversations(r.canary.slot).catch(() => 0);
+    const ms = byHand ? byHand.weightZeroMs : r.clock.now() - start;
+    const pinned = await r.admin.pinned(r.canary.slot).catch(() => ({ count: 0, underWay: 0 }));
+    const unpinned = await r.admin.unpinConversations(r.canary.slot).catch(() => 0);
+    const moved = (byHand?.moved ?? 0) + unpinned;
+    const movedUnderWay = (byHand?.movedUnderWay ?? 0) + pinned.underWay;
     await r.admin.maint(r.canary.slot).catch(() => undefined);
     await r.admin.persist({
         [r.stable.slot]: { fqdn: r.stable.fqdn, weight: 100, maint: false },
         [r.canary.slot]: { fqdn: r.canary.fqdn, weight: 0, maint: true },
     } as Record<Slot, PersistedSlot>);
+    await r.control.end().catch(() => undefined);
     throw new CanaryAborted(
-        `canary aborted at step ${step + 1} (${r.steps[step].weight}%): ${reason}. Canary weight 0 in ${ms} ms; ${moved} conversation${moved === 1 ? "" : "s"} pinned to it moved to stable (${r.stable.slot}); ${r.canary.release} gets no traffic.`,
+        `canary aborted at step ${step + 1} (${r.steps[step].weight}%): ${reason}. Canary weight 0 in ${ms} ms${byHand ? " (by the abort command)" : " of the breach"}; ` +
+            `${moved} conversation${moved === 1 ? "" : "s"} pinned to it (${movedUnderWay} with more than one message) moved to stable (${r.stable.slot}); ${r.canary.release} gets no traffic.`,
     );
 }

@@ -18,11 +18,24 @@ export function upperSnake(key: string): string {
     return key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 }
 
-/** The nested object schema of a field, if it is one (behind .default() or .optional()). */
-function nestedObject(field: z.ZodType): AnyObject | undefined {
+/** A field's schema behind .default(), .optional() and the like. */
+function unwrapped(field: z.ZodType): z.ZodType {
     let t = field;
     for (let def = t._zod.def as { innerType?: z.ZodType }; def.innerType; def = t._zod.def as { innerType?: z.ZodType }) t = def.innerType;
+    return t;
+}
+
+/** The nested object schema of a field, if it is one. */
+function nestedObject(field: z.ZodType): AnyObject | undefined {
+    const t = unwrapped(field);
     return t instanceof z.ZodObject ? (t as AnyObject) : undefined;
+}
+
+/** The schema of the leaf at `path`. */
+function leafSchema(schema: AnyObject, path: string[]): z.ZodType {
+    let t: z.ZodType = schema;
+    for (const k of path) t = unwrapped((t as AnyObject).shape[k] as z.ZodType);
+    return t;
 }
 
 type Tree = { [key: string]: Tree | unknown };
@@ -58,13 +71,18 @@ export class EnvContract<S extends AnyObject> {
         return found[1];
     }
 
-    /** Environment for the command resource: every leaf present in `value`, numbers and booleans as strings. */
+    /** Environment for the command resource: every leaf present in `value`, numbers and booleans as strings, lists as JSON. */
     encode(value: EnvInputs<z.input<S>>): Record<string, Input<string>> {
         const env: Record<string, Input<string>> = {};
         for (const [path, name] of this.variables()) {
             const leaf = path.reduce<unknown>((o, k) => (o === undefined || o === null ? undefined : (o as Tree)[k]), value);
             if (leaf === undefined) continue;
-            env[name] = typeof leaf === "number" || typeof leaf === "boolean" ? String(leaf) : (leaf as Input<string>);
+            env[name] =
+                typeof leaf === "number" || typeof leaf === "boolean"
+                    ? String(leaf)
+                    : Array.isArray(leaf)
+                      ? JSON.stringify(leaf)
+                      : (leaf as Input<string>);
         }
         return env;
     }
@@ -76,14 +94,28 @@ export class EnvContract<S extends AnyObject> {
             if (env[name] === undefined || env[name] === "") continue;
             let o = raw;
             for (const k of path.slice(0, -1)) o = (o[k] ??= {}) as Tree;
-            o[path[path.length - 1]] = env[name];
+            o[path[path.length - 1]] = leafSchema(this.schema, path) instanceof z.ZodArray ? jsonOr(env[name]) : env[name];
         }
         const parsed = this.schema.safeParse(raw);
         if (!parsed.success) {
-            const byPath = new Map(this.variables().map(([p, n]) => [p.join("."), n]));
-            const lines = parsed.error.issues.map((i) => `${byPath.get(i.path.join(".")) ?? i.path.join(".")}: ${i.message}`);
+            const vars = this.variables();
+            // An issue inside a list (canary.steps.1.weight) belongs to the list's variable.
+            const variableOf = (p: PropertyKey[]) => {
+                const found = vars.find(([v]) => v.join(".") === p.slice(0, v.length).join("."));
+                return found ? found[1] + (p.length > found[0].length ? `[${p.slice(found[0].length).join(".")}]` : "") : p.join(".");
+            };
+            const lines = parsed.error.issues.map((i) => `${variableOf(i.path)}: ${i.message}`);
             throw new Error(`${this.reader}: invalid environment\n  ${lines.join("\n  ")}`);
         }
         return parsed.data;
+    }
+}
+
+/** A list variable's JSON, or the text itself when it is not JSON (the schema then names what is wrong). */
+function jsonOr(text: string | undefined): unknown {
+    try {
+        return JSON.parse(text ?? "");
+    } catch {
+        return text;
     }
 }

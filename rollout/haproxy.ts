@@ -87,9 +87,16 @@ export function conversationsBySlot(out: string): Record<Slot, Pinned> {
     return counts;
 }
 
-/** The slot that takes traffic: in service with a weight above 0. */
-export function liveSlot(slots: Record<Slot, SlotState>): Slot | undefined {
-    return SLOTS.find((s) => !slots[s].maint && slots[s].weight > 0);
+/**
+ * The slot that takes traffic: in service with a weight above 0; while a canary runs
+ * (both take some), the one with the higher weight, and on a tie the one not pointed at
+ * `unlessAt` (the release being brought up), so an interrupted canary starts over.
+ */
+export function liveSlot(slots: Record<Slot, SlotState>, unlessAt?: string): Slot | undefined {
+    const serving = SLOTS.filter((s) => !slots[s].maint && slots[s].weight > 0);
+    return serving.sort(
+        (a, b) => slots[b].weight - slots[a].weight || Number(slots[a].fqdn === unlessAt) - Number(slots[b].fqdn === unlessAt),
+    )[0];
 }
 
 /** The slot file: "<slot> <address> <weight> <ready|maint>" per line. */

@@ -2,6 +2,7 @@
 // decodes its input (rollout/switchContract.ts), runs the release (rollout/switch.ts)
 // against the proxy through the Docker CLI, bounded by an overall timeout, and prints
 // the result as one JSON line on stdout. Progress goes to stderr.
+import { ProxyCanaryControl } from "./canaryControl";
 import { CanaryAborted } from "./canaryRollout";
 import { ancestry, goneAncestor } from "./caller";
 import { containerExec, releaseLabels } from "./docker";
@@ -46,6 +47,7 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
             releaseOf: releaseLabels,
             retire: retireContainer,
             containers: dockerContainers,
+            canaryControl: new ProxyCanaryControl(exec),
             removeImage,
             lastRun: lastSwitchResult(env.PULUMI_COMMAND_STDOUT),
             clock: { now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },

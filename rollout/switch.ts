@@ -10,6 +10,7 @@
 //   6. verify for the window (rollout/verdict.ts); on a breach flip back at once and
 //      fail naming the threshold and by how much.
 // Everything it touches comes in `SwitchDeps`, so unit tests run it against fakes.
+import type { CanaryControl } from "./canaryControl";
 import { runCanary } from "./canaryRollout";
 import { drainConversations } from "./conversationDrain";
 import { crashOf } from "./crash";
@@ -45,6 +46,8 @@ export interface SwitchDeps {
     containers: ReleaseContainers;
     /** Removes an image a retired release ran, unless something still uses it. */
     removeImage(image: ImageRecord): Promise<{ removed: boolean; detail: string }>;
+    /** The canary's control files in the proxy (the step under way, an abort by hand). */
+    canaryControl: CanaryControl;
     /** Why this run must stop now (its caller is gone), checked at every safe point; undefined to go on. */
     stopReason?(): string | undefined;
 }
@@ -75,8 +78,10 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
     const phases: SwitchResult["phases"] = {};
     const target = input.targetContainer;
 
+    // A canary control file left by an interrupted run must not steer this one.
+    await deps.canaryControl.end();
     const before = await admin.slots();
-    const live = liveSlot(before);
+    const live = liveSlot(before, target);
     const liveInfo = live ? await deps.releaseOf(before[live].fqdn) : undefined;
 
     const flipBack = async (slot: Slot, reason: string): Promise<never> => {
@@ -108,6 +113,17 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
     if (live && before[live].fqdn === target) {
         slot = live;
         log(`${input.targetRelease} is already live on ${live}; verifying it again`);
+        const other = otherSlot(live);
+        if (!before[other].maint && before[other].weight > 0) {
+            // A canary interrupted past half way: it takes all new conversations now, and
+            // the verification window judges it.
+            log(`completing an interrupted canary: ${live} 100, ${other} 0 (was ${before[live].weight}/${before[other].weight})`);
+            await admin.setWeights([live, 100], [other, 0]);
+            await admin.persist({
+                [live]: { fqdn: target, weight: 100, maint: false },
+                [other]: { fqdn: before[other].fqdn, weight: 0, maint: false },
+            } as Record<Slot, PersistedSlot>);
+        }
     } else {
         slot = live === "blue" ? "green" : "blue";
         log(
@@ -169,6 +185,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
             // Step by step instead of one flip; ends with the canary at 100 %.
             canarySteps = await runCanary({
                 admin,
+                control: deps.canaryControl,
                 probes,
                 clock,
                 log,
@@ -284,7 +301,11 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
             : prev && prev.liveRelease !== input.targetRelease
               ? { color: prev.liveColor, release: prev.liveRelease, version: prev.liveVersion }
               : { color: prev?.previousColor ?? null, release: prev?.previousRelease ?? null, version: prev?.previousVersion ?? null };
+    const after = await admin.slots();
+    const weightOf = (x: Slot) => (after[x].maint ? 0 : after[x].weight);
     return {
+        strategy: input.strategy,
+        weights: { blue: weightOf("blue"), green: weightOf("green") },
         liveColor: slot,
         liveRelease: input.targetRelease,
         liveVersion: input.targetVersion,

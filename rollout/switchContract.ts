@@ -44,6 +44,10 @@ export type Thresholds = SwitchInput["thresholds"];
 export const switchContract = new EnvContract("traffic switch", SwitchInputSchema);
 
 export const SwitchResultSchema = z.object({
+    /** How this release took the traffic (release.strategy). */
+    strategy: z.enum(["blue-green", "canary"]).default("blue-green"),
+    /** The slots' weights when the run ended (0 for a slot in maintenance): the share of new conversations each takes. */
+    weights: z.object({ blue: z.number(), green: z.number() }).nullable().default(null),
     liveColor: z.enum(SLOTS),
     liveRelease: z.string(),
     liveVersion: z.string(),
@@ -86,6 +90,8 @@ export const SwitchResultSchema = z.object({
         .array(
             z.object({
                 weight: z.number(),
+                /** When the step's weights were set (epoch ms). */
+                startedAt: z.number().default(0),
                 tookMs: z.number(),
                 canary: z.object({ requests: z.number(), errors5xx: z.number(), avgResponseMs: z.number() }),
                 stable: z.object({ requests: z.number(), errors5xx: z.number(), avgResponseMs: z.number() }),

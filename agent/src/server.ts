@@ -117,6 +117,8 @@ function send(res: http.ServerResponse, status: number, body: unknown, headers: 
     const text = typeof body === "string" ? body : JSON.stringify(body);
     res.writeHead(status, {
         ...headers,
+        // Which release answered, on every answer (errors too): a client can tell whose errors it saw.
+        "x-release-id": releaseId,
         "content-type": typeof body === "string" ? "text/plain; version=0.0.4" : "application/json",
         "content-length": Buffer.byteLength(text),
     });
@@ -215,7 +217,12 @@ async function chat(req: http.IncomingMessage, res: http.ServerResponse): Promis
         send(res, 200, { ...meta, answer }, conversationHeader);
         return 200;
     }
-    res.writeHead(200, { ...conversationHeader, "content-type": "text/event-stream", "cache-control": "no-cache" });
+    res.writeHead(200, {
+        ...conversationHeader,
+        "x-release-id": releaseId,
+        "content-type": "text/event-stream",
+        "cache-control": "no-cache",
+    });
     res.write(`event: meta\ndata: ${JSON.stringify(meta)}\n\n`);
     const tokens = answer.split(/(\s+)/).filter((t) => t.trim().length > 0);
     openStreams.set(res, conversationId);

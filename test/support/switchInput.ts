@@ -24,6 +24,8 @@ export function switchInput(
 /** The result of a switch run that made `release` (of `version`) live on blue, with no previous release. */
 export function switchResult(release: string, version: string): SwitchResult {
     return {
+        strategy: "blue-green",
+        weights: { blue: 100, green: 0 },
         liveColor: "blue",
         liveRelease: release,
         liveVersion: version,

@@ -6,6 +6,7 @@ import { HaproxyAdmin } from "../../rollout/haproxy";
 import { ProxyProbes } from "../../rollout/probes";
 import { runSwitch, SwitchError } from "../../rollout/switch";
 import { FakeProxy } from "../support/fakeProxy";
+import { MemoryCanaryControl } from "../support/memoryCanaryControl";
 import { FakeContainers } from "../support/fakeContainers";
 import { switchInput } from "../support/switchInput";
 
@@ -53,6 +54,7 @@ describe("caller watch", () => {
             probes: new ProxyProbes(proxy.exec, 8080),
             releaseOf: async () => undefined,
             containers,
+            canaryControl: new MemoryCanaryControl(),
             removeImage: containers.removeImage,
             retire: async () => {
                 throw new Error("a stopped switch retires nothing");

@@ -4,6 +4,7 @@ import { expect } from "chai";
 import { CanaryAborted, runCanary, type CanaryRun } from "../../rollout/canaryRollout";
 import { HaproxyAdmin } from "../../rollout/haproxy";
 import { ProxyProbes } from "../../rollout/probes";
+import { MemoryCanaryControl } from "../support/memoryCanaryControl";
 import { FakeAgent, FakeProxy } from "../support/fakeProxy";
 import { switchInput } from "../support/switchInput";
 
@@ -13,12 +14,13 @@ const V1: FakeAgent = { release: "1-0-0-aaaaaaaa", version: "1.0.0" };
 const V2: FakeAgent = { release: "2-0-0-bbbbbbbb", version: "2.0.0" };
 const steps = [5, 25, 50, 100].map((weight) => ({ weight, pauseSeconds: 30 }));
 
-async function canaryRun(proxy: FakeProxy, lines: string[] = []): Promise<CanaryRun> {
+async function canaryRun(proxy: FakeProxy, lines: string[] = [], control = new MemoryCanaryControl()): Promise<CanaryRun> {
     const admin = new HaproxyAdmin(proxy.exec, "app-proxy");
     await admin.assign("green", CANARY);
     const input = switchInput({});
     return {
         admin,
+        control,
         probes: new ProxyProbes(proxy.exec, 8080),
         clock: proxy.clock,
         log: (l) => lines.push(l),
@@ -75,7 +77,7 @@ describe("canary rollout (fake proxy)", () => {
         const err = await aborted(runCanary(await canaryRun(proxy)));
         expect(err).to.be.instanceOf(CanaryAborted);
         expect(err.message).to.match(
-            /^canary aborted at step 1 \(5%\): 5xx rate 5\d\.\d% \(\d+ of \d+ requests\) exceeds threshold 1% by .* Canary weight 0 in \d+ ms; 7 conversations pinned to it moved to stable \(blue\)/,
+            /^canary aborted at step 1 \(5%\): 5xx rate 5\d\.\d% \(\d+ of \d+ requests\) exceeds threshold 1% by .* Canary weight 0 in \d+ ms of the breach; 7 conversations pinned to it \(3 with more than one message\) moved to stable \(blue\)/,
         );
         expect(proxy.serving()).to.equal("blue");
         expect(proxy.pinned.green).to.equal(0);
@@ -87,5 +89,45 @@ describe("canary rollout (fake proxy)", () => {
         proxy.agents.set(STABLE, { ...V1, rtimeMs: 300 }).set(CANARY, { ...V2, rtimeMs: 900 });
         const err = await aborted(runCanary(await canaryRun(proxy)));
         expect(err.message).to.match(/^canary aborted at step 1 \(5%\): canary average response time 900 ms is 3\.0 x stable's 300 ms/);
+    });
+
+    it("announces each step in the control file and removes it when the canary is over", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: STABLE });
+        proxy.agents.set(STABLE, V1).set(CANARY, V2);
+        const control = new MemoryCanaryControl();
+        const reports = await runCanary(await canaryRun(proxy, [], control));
+        expect(control.steps.map((s) => [s.step, s.of, s.weight, s.canarySlot, s.stableSlot])).to.deep.equal([
+            [1, 4, 5, "green", "blue"],
+            [2, 4, 25, "green", "blue"],
+            [3, 4, 50, "green", "blue"],
+            [4, 4, 100, "green", "blue"],
+        ]);
+        expect(control.steps.map((s) => s.startedAt)).to.deep.equal(reports.map((r) => r.startedAt));
+        expect(control.ends).to.equal(1);
+    });
+
+    it("an abort by hand mid-step stops the canary at its next check: stable 100, the canary out of service, the reason in the error", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: STABLE });
+        proxy.agents.set(STABLE, V1).set(CANARY, V2);
+        const control = new MemoryCanaryControl();
+        const run = await canaryRun(proxy, [], control);
+        control.onStep = async (state) => {
+            if (state.step !== 2) return;
+            // What `npm run abort` does: weights first, then the canary's conversations, then the request.
+            await run.admin.setWeights(["blue", 100], ["green", 0]);
+            proxy.pinned.green = 4;
+            const moved = await run.admin.unpinConversations("green");
+            control.pending = { at: proxy.clock.now(), reason: "operator saw bad answers", weightZeroMs: 240, moved, movedUnderWay: 2 };
+        };
+        const err = await aborted(runCanary(run));
+        expect(err.message).to.match(
+            /^canary aborted at step 2 \(25%\): aborted by hand: operator saw bad answers\. Canary weight 0 in 240 ms \(by the abort command\); 4 conversations pinned to it \(2 with more than one message\) moved to stable \(blue\)/,
+        );
+        // The step's weights were undone at once, and not raised again.
+        const weights = proxy.setCommands().filter((c) => c.includes("weight"));
+        expect(weights.slice(-2)).to.deep.equal(["set server agents/blue weight 100", "set server agents/green weight 0"]);
+        expect(weights).to.not.include("set server agents/green weight 50");
+        expect(proxy.persisted.at(-1)).to.equal(`blue ${STABLE} 100 ready\ngreen ${CANARY} 0 maint\n`);
+        expect(control.ends).to.equal(1);
     });
 });

@@ -21,7 +21,12 @@ describe("command contracts", () => {
     });
 
     it("round-trip: what the component encodes is what the program decodes", () => {
-        const input = switchInput({ verifyWindowSeconds: 42, thresholds: { maxErrorRatePercent: 0.5 } });
+        const input = switchInput({
+            verifyWindowSeconds: 42,
+            thresholds: { maxErrorRatePercent: 0.5 },
+            strategy: "canary",
+            canary: { steps: [10, 100].map((weight) => ({ weight, pauseSeconds: 7 })), maxErrorRateDeltaPercent: 2, maxLatencyRatio: 3 },
+        });
         const env = switchContract.encode(input) as Record<string, string>;
         expect(Object.values(env).every((v) => typeof v === "string")).to.equal(true);
         expect(env.VERIFY_WINDOW_SECONDS).to.equal("42");
@@ -34,6 +39,12 @@ describe("command contracts", () => {
         expect(() => switchContract.decode(missing)).to.throw(/traffic switch: invalid environment\n\s+TARGET_RELEASE: /);
         expect(() => switchContract.decode({ ...env, PROBE_INTERVAL_MS: "10" })).to.throw(
             /PROBE_INTERVAL_MS: Too small: expected number to be >=200/,
+        );
+        expect(() =>
+            switchContract.decode({ ...env, STEPS: '[{"weight": 50, "pauseSeconds": 1}, {"weight": 20, "pauseSeconds": 1}]' }),
+        ).to.throw(/STEPS: step 2: weight 20 must be above the previous step's 50/);
+        expect(() => switchContract.decode({ ...env, STEPS: '[{"weight": 500, "pauseSeconds": 1}]' })).to.throw(
+            /STEPS\[0\.weight\]: Too big/,
         );
         expect(() => reindexContract.decode({})).to.throw(/knowledge reindex: invalid environment[\s\S]*KNOWLEDGE_DIGEST/);
     });

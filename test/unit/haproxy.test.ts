@@ -1,7 +1,16 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { conversationsBySlot, parseServersState, SLOT_DIR, SLOT_FILE, slotFile, statRow } from "../../rollout/haproxy";
+import {
+    conversationsBySlot,
+    liveSlot,
+    parseServersState,
+    type SlotState,
+    SLOT_DIR,
+    SLOT_FILE,
+    slotFile,
+    statRow,
+} from "../../rollout/haproxy";
 
 describe("HAProxy `show stat` parsing", () => {
     const csv = "# pxname,svname,scur,req_tot,hrsp_5xx,status\nagents,FRONTEND,3,120,2,OPEN\nagents,green,1,80,0,UP\n";
@@ -53,5 +62,24 @@ describe("HAProxy `show servers state` and the slot file", () => {
         expect(script).to.include(`STATE=${SLOT_DIR}`);
         expect(`${SLOT_DIR}/slots`).to.equal(SLOT_FILE);
         expect(script).to.include("SLOTS=$STATE/slots");
+    });
+});
+
+describe("the live slot", () => {
+    const slots = (blue: [number, boolean, string], green: [number, boolean, string]): Record<"blue" | "green", SlotState> => ({
+        blue: { slot: "blue", id: 1, weight: blue[0], maint: blue[1], fqdn: blue[2], up: true },
+        green: { slot: "green", id: 2, weight: green[0], maint: green[1], fqdn: green[2], up: true },
+    });
+
+    it("is the slot in service with weight, none on a fresh proxy", () => {
+        expect(liveSlot(slots([0, false, "a"], [100, false, "b"]))).to.equal("green");
+        expect(liveSlot(slots([100, true, "a"], [0, false, "b"]))).to.equal(undefined);
+    });
+
+    it("during an interrupted canary, the one with more weight, and on a tie the one not running the new release", () => {
+        expect(liveSlot(slots([25, false, "v2"], [75, false, "v1"]), "v2")).to.equal("green");
+        expect(liveSlot(slots([60, false, "v2"], [40, false, "v1"]), "v2")).to.equal("blue");
+        expect(liveSlot(slots([50, false, "v2"], [50, false, "v1"]), "v2")).to.equal("green");
+        expect(liveSlot(slots([50, false, "v1"], [50, false, "v2"]), "v2")).to.equal("blue");
     });
 });

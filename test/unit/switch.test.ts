@@ -7,6 +7,7 @@ import { ProxyProbes } from "../../rollout/probes";
 import { overallTimeoutMs } from "../../rollout/main";
 import { runSwitch, SwitchDeps, SwitchError } from "../../rollout/switch";
 import type { SwitchResult } from "../../rollout/switchContract";
+import { MemoryCanaryControl } from "../support/memoryCanaryControl";
 import { FakeContainers } from "../support/fakeContainers";
 import { FakeAgent, FakeProxy } from "../support/fakeProxy";
 import { switchInput, switchResult } from "../support/switchInput";
@@ -32,6 +33,7 @@ function deps(
     const retired: [string, number][] = [];
     return {
         containers,
+        canaryControl: new MemoryCanaryControl(),
         removeImage: containers.removeImage,
         admin: new HaproxyAdmin(proxy.exec, "app-proxy"),
         probes: new ProxyProbes(proxy.exec, 8080),

@@ -1,0 +1,91 @@
+// `npm run abort`: stops a canary by hand, at once. Sets the canary's weight to 0 (stable
+// 100) in one admin-socket session, moves the conversations pinned to the canary to
+// stable, and leaves a request that the running `pulumi up` reads at its next check (it
+// then takes the canary out of service and fails naming the abort). Reaches the proxy
+// through `docker exec`, so it works with DOCKER_HOST=ssh://...
+//
+//   npm run abort -- [--stack <name>] [--proxy <container>] [--reason "<why>"]
+//
+// Without --proxy it asks Pulumi for the stack's proxyContainer output.
+import { execFile } from "child_process";
+import { ProxyCanaryControl, type CanaryState } from "../rollout/canaryControl";
+import { containerExec } from "../rollout/docker";
+import { HaproxyAdmin } from "../rollout/haproxy";
+
+export class AbortError extends Error {}
+
+export interface AbortArgs {
+    stack?: string;
+    proxy?: string;
+    reason: string;
+}
+
+export function parseAbortArgs(argv: string[]): AbortArgs {
+    const args: AbortArgs = { reason: "asked by hand" };
+    for (let i = 0; i < argv.length; i++) {
+        const [flag, value] = [argv[i], argv[i + 1]];
+        if (!["--stack", "--proxy", "--reason"].includes(flag))
+            throw new AbortError(`unknown argument "${flag}"; allowed: --stack <name>, --proxy <container>, --reason "<why>"`);
+        if (value === undefined || value.startsWith("--")) throw new AbortError(`${flag} needs a value`);
+        args[flag.slice(2) as keyof AbortArgs] = value;
+        i++;
+    }
+    return args;
+}
+
+/** The abort itself, against a proxy; resolves to what it did, in words. */
+export async function abortCanary(
+    admin: HaproxyAdmin,
+    control: Pick<ProxyCanaryControl, "state" | "requestAbort">,
+    reason: string,
+    now: () => number = Date.now,
+): Promise<string> {
+    const asked = now();
+    const state: CanaryState | undefined = await control.state();
+    if (!state) throw new AbortError(`no canary step is under way on ${admin.proxyName}; nothing changed`);
+    const slots = await admin.slots();
+    const canary = slots[state.canarySlot];
+    if (canary.fqdn !== state.container || canary.maint || canary.weight === 0)
+        throw new AbortError(
+            `the canary file of ${admin.proxyName} names ${state.container} on ${state.canarySlot}, which takes no traffic now (it is stale); nothing changed`,
+        );
+    await admin.setWeights([state.stableSlot, 100], [state.canarySlot, 0]);
+    const weightZeroMs = now() - asked;
+    const pinned = await admin.pinned(state.canarySlot);
+    const moved = await admin.unpinConversations(state.canarySlot);
+    await control.requestAbort({ at: now(), reason, weightZeroMs, moved, movedUnderWay: pinned.underWay });
+    return (
+        `canary ${state.release} aborted at step ${state.step} of ${state.of} (${state.weight}%): weight 0 in ${weightZeroMs} ms; ` +
+        `${moved} conversation${moved === 1 ? "" : "s"} pinned to it (${pinned.underWay} with more than one message) moved to stable (${state.stableSlot}). ` +
+        "The running `pulumi up` fails at its next check, naming this abort."
+    );
+}
+
+function proxyFromStack(stack: string | undefined): Promise<string> {
+    const args = ["stack", "output", "proxyContainer", ...(stack ? ["--stack", stack] : [])];
+    return new Promise((resolve, reject) =>
+        execFile("pulumi", args, { timeout: 60_000 }, (err, stdout, stderr) => {
+            if (err || !stdout.trim())
+                reject(
+                    new AbortError(
+                        `could not read the stack's proxyContainer (pulumi ${args.join(" ")}): ${(stderr || err?.message || "empty").trim()}`,
+                    ),
+                );
+            else resolve(stdout.trim());
+        }),
+    );
+}
+
+async function main(argv: string[]): Promise<void> {
+    const args = parseAbortArgs(argv);
+    const proxy = args.proxy ?? (await proxyFromStack(args.stack));
+    const exec = containerExec(proxy);
+    process.stdout.write((await abortCanary(new HaproxyAdmin(exec, proxy), new ProxyCanaryControl(exec), args.reason)) + "\n");
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).catch((err: Error) => {
+        process.stderr.write(`abort: ${err.message}\n`);
+        process.exit(err instanceof AbortError ? 2 : 1);
+    });
+}

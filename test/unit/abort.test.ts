@@ -1,0 +1,92 @@
+// `npm run abort` against the fake proxy: weights at once, the canary's conversations
+// moved, the request left for the running switch; and the cases where it must change nothing.
+import { expect } from "chai";
+import { abortCanary, AbortError, parseAbortArgs } from "../../ops/abort";
+import type { AbortRequest, CanaryState } from "../../rollout/canaryControl";
+import { HaproxyAdmin } from "../../rollout/haproxy";
+import { FakeProxy } from "../support/fakeProxy";
+
+const STABLE = "app-agent-1-0-0-aaaaaaaa";
+const CANARY = "app-agent-2-0-0-bbbbbbbb";
+
+function control(state?: CanaryState) {
+    const requests: AbortRequest[] = [];
+    return { requests, state: async () => state, requestAbort: async (r: AbortRequest) => void requests.push(r) };
+}
+
+const step2: CanaryState = {
+    release: "2-0-0-bbbbbbbb",
+    container: CANARY,
+    canarySlot: "green",
+    stableSlot: "blue",
+    step: 2,
+    of: 4,
+    weight: 25,
+    startedAt: 1,
+};
+
+async function canaryAt25(): Promise<{ proxy: FakeProxy; admin: HaproxyAdmin }> {
+    const proxy = new FakeProxy({ slot: "blue", agent: STABLE });
+    const admin = new HaproxyAdmin(proxy.exec, "app-proxy");
+    await admin.assign("green", CANARY);
+    await admin.setWeights(["green", 25], ["blue", 75]);
+    return { proxy, admin };
+}
+
+async function refused(p: Promise<unknown>): Promise<Error> {
+    try {
+        await p;
+    } catch (err) {
+        return err as Error;
+    }
+    throw new Error("expected the abort to be refused");
+}
+
+describe("npm run abort", () => {
+    it("sets stable to 100 and the canary to 0 in one session, moves the canary's conversations and leaves the request", async () => {
+        const { proxy, admin } = await canaryAt25();
+        proxy.pinned.green = 5;
+        const c = control(step2);
+        const said = await abortCanary(admin, c, "bad answers in Spanish", proxy.clock.now);
+        expect(proxy.sessions.filter((s) => s.includes("weight")).at(-1)).to.equal(
+            "set server agents/blue weight 100;set server agents/green weight 0",
+        );
+        expect(proxy.serving()).to.equal("blue");
+        expect(proxy.pinned.green).to.equal(0);
+        expect(c.requests).to.have.length(1);
+        expect(c.requests[0]).to.include({ reason: "bad answers in Spanish", moved: 5, movedUnderWay: 2 });
+        expect(said).to.match(
+            /^canary 2-0-0-bbbbbbbb aborted at step 2 of 4 \(25%\): weight 0 in \d+ ms; 5 conversations pinned to it \(2 with more than one message\) moved to stable \(blue\)\./,
+        );
+    });
+
+    it("changes nothing when no canary is under way", async () => {
+        const { proxy, admin } = await canaryAt25();
+        const before = proxy.sessions.length;
+        const err = await refused(abortCanary(admin, control(undefined), "x"));
+        expect(err).to.be.instanceOf(AbortError);
+        expect(err.message).to.equal("no canary step is under way on app-proxy; nothing changed");
+        expect(proxy.sessions.slice(before).some((s) => s.startsWith("set "))).to.equal(false);
+    });
+
+    it("changes nothing when the canary file is stale (its release takes no traffic)", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: STABLE });
+        const admin = new HaproxyAdmin(proxy.exec, "app-proxy");
+        const c = control(step2);
+        const err = await refused(abortCanary(admin, c, "x"));
+        expect(err.message).to.match(
+            /names app-agent-2-0-0-bbbbbbbb on green, which takes no traffic now \(it is stale\); nothing changed$/,
+        );
+        expect(proxy.setCommands()).to.deep.equal([]);
+        expect(c.requests).to.deep.equal([]);
+    });
+
+    it("parses its flags and names a bad one", () => {
+        expect(parseAbortArgs(["--stack", "prod", "--reason", "rollback now"])).to.deep.equal({ stack: "prod", reason: "rollback now" });
+        expect(parseAbortArgs([])).to.deep.equal({ reason: "asked by hand" });
+        expect(() => parseAbortArgs(["--force"])).to.throw(
+            /unknown argument "--force"; allowed: --stack <name>, --proxy <container>, --reason/,
+        );
+        expect(() => parseAbortArgs(["--stack"])).to.throw("--stack needs a value");
+    });
+});
