@@ -7,3 +7,12 @@ import type { LoadOptions } from "./client";
 export function standardLoad(url: string): LoadOptions {
     return { url, shortRps: 120, shortLoops: 6, streams: 4, conversations: { concurrent: 6, turns: 4, pauseMs: 1000 } };
 }
+
+/**
+ * The canary suites' load: fewer short requests, and many more conversations (60 at a
+ * time, 4 turns 2.5 s apart, about 8 new ones a second), so each canary step starts
+ * enough new conversations to measure the share its weight sends to the canary.
+ */
+export function canaryLoad(url: string): LoadOptions {
+    return { url, shortRps: 60, shortLoops: 4, streams: 2, conversations: { concurrent: 60, turns: 4, pauseMs: 2500 } };
+}

@@ -44,6 +44,12 @@ export function stepProblems(steps: CanaryStep[]): string[] {
     return problems;
 }
 
+/**
+ * Latency differences below this are noise, whatever their ratio (3 ms against 1 ms is
+ * three times slower and means nothing for an agent whose answers take seconds).
+ */
+export const LATENCY_NOISE_MS = 100;
+
 const rate = (i: Interval) => (i.requests ? (100 * i.errors5xx) / i.requests : 0);
 
 /** The canary against stable over the same interval; inconclusive while either side has too few requests. */
@@ -69,7 +75,7 @@ export function compareWithStable(canary: Interval, stable: Interval, c: Compari
                   status: "ok",
                   message: `canary 5xx rate ${rate(canary).toFixed(1)}%, stable ${rate(stable).toFixed(1)}%`,
               },
-        ratio > c.maxLatencyRatio
+        ratio > c.maxLatencyRatio && canary.avgResponseMs - stable.avgResponseMs >= LATENCY_NOISE_MS
             ? {
                   metric: "latency",
                   status: "breach",

@@ -1,6 +1,6 @@
 // Canary decisions: step weights, step lists, and the canary compared with stable.
 import { expect } from "chai";
-import { compareWithStable, stepProblems, stepWeights } from "../../rollout/canary";
+import { compareWithStable, LATENCY_NOISE_MS, stepProblems, stepWeights } from "../../rollout/canary";
 
 const c = { maxErrorRateDeltaPercent: 1, maxLatencyRatio: 2, minRequests: 20 };
 
@@ -55,5 +55,20 @@ describe("canary decisions", () => {
             },
         );
         expect(errors[0].message).to.equal("canary 5xx rate 3.0% is 2.5 points above stable's 0.5% (allowed: 2)");
+    });
+
+    it("a latency ratio over a small difference is noise, not a breach", () => {
+        const fast = compareWithStable(
+            { requests: 100, errors5xx: 0, avgResponseMs: 9 },
+            { requests: 1000, errors5xx: 0, avgResponseMs: 3 },
+            c,
+        );
+        expect(fast[1]).to.deep.include({ status: "ok" });
+        const slower = compareWithStable(
+            { requests: 100, errors5xx: 0, avgResponseMs: 3 + 2 * LATENCY_NOISE_MS },
+            { requests: 1000, errors5xx: 0, avgResponseMs: 3 },
+            c,
+        );
+        expect(slower[1]).to.deep.include({ status: "breach" });
     });
 });
