@@ -41,9 +41,12 @@ export async function abortCanary(
     now: () => number = Date.now,
 ): Promise<string> {
     const asked = now();
-    const state: CanaryState | undefined = await control.state();
+    // Both reads at once: the weights should be 0 within a second of asking.
+    const [state, slots]: [CanaryState | undefined, Awaited<ReturnType<HaproxyAdmin["slots"]>>] = await Promise.all([
+        control.state(),
+        admin.slots(),
+    ]);
     if (!state) throw new AbortError(`no canary step is under way on ${admin.proxyName}; nothing changed`);
-    const slots = await admin.slots();
     const canary = slots[state.canarySlot];
     if (canary.fqdn !== state.container || canary.maint || canary.weight === 0)
         throw new AbortError(
