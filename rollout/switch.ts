@@ -314,6 +314,13 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         previousVersion: previous.version,
         phases,
         verification: { requests, errors5xx: errors, avgResponseMs: current.rtimeMs, maxHealthMs },
+        judgedAgainst: {
+            thresholds: input.thresholds,
+            canary:
+                input.strategy === "canary"
+                    ? { maxErrorRateDeltaPercent: input.canary.maxErrorRateDeltaPercent, maxLatencyRatio: input.canary.maxLatencyRatio }
+                    : null,
+        },
         retirement,
         canarySteps,
         keptImage,

@@ -63,6 +63,14 @@ export const SwitchResultSchema = z.object({
     }),
     /** The new release's figures over the verification window (proxy statistics of its server). */
     verification: z.object({ requests: z.number(), errors5xx: z.number(), avgResponseMs: z.number(), maxHealthMs: z.number() }),
+    /** What the release was judged against: the thresholds, and for a canary its comparison with stable. */
+    judgedAgainst: z
+        .object({
+            thresholds: ReleaseSchema.shape.thresholds.unwrap(),
+            canary: ReleaseSchema.shape.canary.unwrap().omit({ steps: true }).nullable(),
+        })
+        .nullable()
+        .default(null),
     /**
      * The previous release's retirement, after the verification passed: drained with this
      * run's drainTimeoutSeconds; streams still open at its end got a final `retired` event.

@@ -108,6 +108,11 @@ describe("canary release under load (real engine)", function () {
     step("canary 5 -> 25 -> 50 -> 100 %: 0 failed, 0 broken, each step's new conversations on the canary near its weight", async () => {
         const v1 = (await stack.outputs()).liveRelease as string;
         await stack.setConfig("agent.version", "2.0.0");
+        // The plan reads like a blue/green one: a new release beside the live one, the switch updated.
+        const preview = await stack.preview();
+        expect(preview.code, preview.stdout + preview.stderr).to.equal(0);
+        expect(preview.stdout).to.match(/zdt:agents:AgentRelease\s+agent-2-0-0-[0-9a-f]+\s+create/);
+        expect(preview.stdout).to.match(/command:local:Command\s+traffic-switch\s+update/);
         const { result: up, report } = await underLoad(() => stack.up());
         expect(up.code, up.stdout + up.stderr).to.equal(0);
         const out = await stack.outputs();

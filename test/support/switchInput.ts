@@ -34,6 +34,7 @@ export function switchResult(release: string, version: string): SwitchResult {
         previousVersion: null,
         phases: {},
         verification: { requests: 0, errors5xx: 0, avgResponseMs: 0, maxHealthMs: 0 },
+        judgedAgainst: null,
         retirement: null,
         canarySteps: null,
         keptImage: null,

@@ -293,6 +293,12 @@ describe("traffic switch: canary strategy (fake proxy)", () => {
         );
         expect(result.canarySteps!.map((s) => s.weight)).to.deep.equal([5, 50, 100]);
         expect(result.liveColor).to.equal("green");
+        expect(result.strategy).to.equal("canary");
+        expect(result.weights).to.deep.equal({ blue: 0, green: 100 });
+        expect(result.judgedAgainst).to.deep.equal({
+            thresholds: toV2.thresholds,
+            canary: { maxErrorRateDeltaPercent: 1, maxLatencyRatio: 2 },
+        });
         expect(d.retired).to.deep.equal([[C1, toV2.drainTimeoutSeconds * 1000]]);
         expect(
             overallTimeoutMs({ ...toV2, strategy: "canary", canary: { steps, maxErrorRateDeltaPercent: 1, maxLatencyRatio: 2 } }),
