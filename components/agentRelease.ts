@@ -68,6 +68,9 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
         ...(agent.faults.failHealth ? { FAULT_HEALTH: "fail" } : {}),
         ...(agent.faults.errorRate !== undefined ? { FAULT_ERROR_RATE: String(agent.faults.errorRate) } : {}),
         ...(agent.faults.crashAtStart ? { FAULT_CRASH_AT_START: "1" } : {}),
+        ...(agent.faults.llmDelayMs !== undefined ? { FAULT_LLM_DELAY_MS: String(agent.faults.llmDelayMs) } : {}),
+        ...(agent.faults.healthDelayMs !== undefined ? { FAULT_HEALTH_DELAY_MS: String(agent.faults.healthDelayMs) } : {}),
+        ...(agent.faults.allocateMb !== undefined ? { FAULT_ALLOCATE_MB: String(agent.faults.allocateMb) } : {}),
     };
     const spec = {
         imageTag: `${agent.image ?? `${i.app}-agent`}:${agent.version}`,

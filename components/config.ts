@@ -91,6 +91,18 @@ export const AgentSchema = z
                 failHealth: bool().optional().describe("Drill: /health always answers 503."),
                 errorRate: num().pipe(z.number().min(0).max(1)).optional().describe("Drill: share of chat requests answered with 500."),
                 crashAtStart: bool().optional().describe("Drill: the agent exits with code 3 before it listens."),
+                llmDelayMs: num()
+                    .pipe(z.number().int().min(0).max(120000))
+                    .optional()
+                    .describe("Drill: every chat answer takes this much longer (LLM latency)."),
+                healthDelayMs: num()
+                    .pipe(z.number().int().min(0).max(60000))
+                    .optional()
+                    .describe("Drill: /health answers this much later."),
+                allocateMb: num()
+                    .pipe(z.number().int().min(0).max(65536))
+                    .optional()
+                    .describe("Drill: memory the agent holds from its start (MB)."),
             })
             .strict()
             .default({})
@@ -186,18 +198,55 @@ export const ReleaseSchema = z
                 maxLatencyMs: num()
                     .pipe(z.number().int().min(1))
                     .default(5000)
-                    .describe("Highest average response time of the new colour (blueprint: LLM latency alert at 5 s)."),
+                    .describe(
+                        "Highest p95 LLM latency of the new colour, from the agent's agent_llm_latency_seconds histogram over the window (blueprint alert: 5 s). An agent without the histogram is judged on HAProxy's average response time instead, and the report says so.",
+                    ),
                 maxHealthResponseMs: num()
                     .pipe(z.number().int().min(1))
                     .default(500)
                     .describe("Highest /health response time (blueprint alert level: 500 ms)."),
+                maxMemoryPercent: num()
+                    .pipe(z.number().min(1).max(100))
+                    .default(90)
+                    .describe(
+                        "Highest memory use of the new colour's container, in percent of its limit, as the Docker engine reports it (blueprint alert: 90 %).",
+                    ),
                 minRequests: num()
                     .pipe(z.number().int().min(1))
                     .default(20)
-                    .describe("Requests needed before the 5xx rate and latency are judged."),
+                    .describe("Requests (and LLM answers) needed before the 5xx rate and latency are judged."),
+                acceptable: z
+                    .object({
+                        errorRatePercent: num()
+                            .pipe(z.number().min(0).max(100))
+                            .default(0.1)
+                            .describe("5xx rate above this is a warning (blueprint: < 0.1 %)."),
+                        latencyMs: num()
+                            .pipe(z.number().int().min(1))
+                            .default(2000)
+                            .describe("p95 LLM latency above this is a warning (blueprint: < 2 s)."),
+                        healthResponseMs: num()
+                            .pipe(z.number().int().min(1))
+                            .default(200)
+                            .describe("/health slower than this is a warning (blueprint: < 200 ms)."),
+                        memoryPercent: num()
+                            .pipe(z.number().min(1).max(100))
+                            .default(80)
+                            .describe("Memory above this share of the limit is a warning (blueprint: < 80 %)."),
+                    })
+                    .strict()
+                    .default({ errorRatePercent: 0.1, latencyMs: 2000, healthResponseMs: 200, memoryPercent: 80 })
+                    .describe("The blueprint's acceptable ranges: outside them a release passes with a warning in the report."),
             })
             .strict()
-            .default({ maxErrorRatePercent: 1, maxLatencyMs: 5000, maxHealthResponseMs: 500, minRequests: 20 }),
+            .default({
+                maxErrorRatePercent: 1,
+                maxLatencyMs: 5000,
+                maxHealthResponseMs: 500,
+                maxMemoryPercent: 90,
+                minRequests: 20,
+                acceptable: { errorRatePercent: 0.1, latencyMs: 2000, healthResponseMs: 200, memoryPercent: 80 },
+            }),
     })
     .strict();
 

@@ -10,6 +10,8 @@ import { compareWithStable, type CanaryStep, type Comparison, stepWeights } from
 import type { AbortRequest, CanaryControl } from "./canaryControl";
 import type { HaproxyAdmin, PersistedSlot } from "./haproxy";
 import { failedChecks, type ProxyProbes } from "./probes";
+import type { ReleaseContainers } from "./releaseContainer";
+import { ReleaseReadings } from "./releaseReadings";
 import type { Clock } from "./switch";
 import type { Slot, Thresholds } from "./switchContract";
 import { badHealth, judge } from "./verdict";
@@ -20,7 +22,9 @@ export interface CanaryRun {
     admin: HaproxyAdmin;
     /** The step under way and an abort by hand, in the proxy's state folder. */
     control: CanaryControl;
-    probes: Pick<ProxyProbes, "slotHealth" | "chat">;
+    probes: Pick<ProxyProbes, "slotHealth" | "chat" | "slotMetrics">;
+    /** The canary's container memory (the Docker engine). */
+    containers: Pick<ReleaseContainers, "memory">;
     clock: Clock;
     log(message: string): void;
     /** Throws when the switch must stop (its caller is gone). */
@@ -69,6 +73,8 @@ export async function runCanary(r: CanaryRun): Promise<StepReport[]> {
         // An abort by hand between the check above and the new weights: undo them at once.
         if (i > 0) await abortIfAsked(r, i);
         log(`canary step ${i + 1} of ${r.steps.length}: ${w.canary}% of new conversations (stable ${w.stable}%) for ${step.pauseSeconds}s`);
+        const readings = new ReleaseReadings(r.probes, r.containers, r.canary.slot, r.canary.fqdn);
+        await readings.start();
         const c0 = await admin.stats(r.canary.slot);
         const s0 = await admin.stats(r.stable.slot);
         let report: StepReport = {
@@ -97,7 +103,11 @@ export async function runCanary(r: CanaryRun): Promise<StepReport[]> {
             };
             badStreak = badHealth(h, r.thresholds) ? badStreak + 1 : 0;
             const absolute = judge(
-                { ...report.canary, health: { code: h.code, ms: h.ms, failedChecks: failedChecks(h.body), badStreak } },
+                {
+                    ...report.canary,
+                    health: { code: h.code, ms: h.ms, failedChecks: failedChecks(h.body), badStreak },
+                    ...(await readings.sample()),
+                },
                 r.thresholds,
             );
             // The last step has no stable traffic to compare with (its weight is 0).

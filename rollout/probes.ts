@@ -65,6 +65,23 @@ export class ProxyProbes {
         return { code: Number(code), body, ms: Math.round(Number(secs) * 1000), release: releaseIdOf(body) };
     }
 
+    /** GET /metrics of one slot's agent (pinned like slotHealth); undefined unless it answers 200. */
+    async slotMetrics(slot: Slot): Promise<string | undefined> {
+        const out = await this.exec([
+            "curl",
+            "-sS",
+            "--max-time",
+            "5",
+            "-H",
+            `x-zdt-slot: ${slot}`,
+            "-w",
+            "\n%{http_code}",
+            this.url("/metrics"),
+        ]).catch(() => "\n0");
+        const lines = out.trimEnd().split("\n");
+        return lines.pop() === "200" ? lines.join("\n") : undefined;
+    }
+
     /** The release id that answers GET /version through the proxy (weights decide). */
     async servedRelease(): Promise<string | undefined> {
         return releaseIdOf(await this.exec(["curl", "-sS", "--max-time", "5", this.url("/version")]).catch(() => ""));

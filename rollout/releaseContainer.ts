@@ -1,6 +1,7 @@
 // What the switch reads and does to a release's own container, through the Docker API
 // (`docker inspect/start/stop/logs`; works with DOCKER_HOST=ssh://): its state for the
-// health gate, its last log lines for a failed gate's message, and the image it runs.
+// health gate, its last log lines for a failed gate's message, the image it runs, and its
+// memory against its limit (`docker stats`) for the verification.
 import { docker, dockerStreams } from "./docker";
 
 export interface ContainerState {
@@ -24,6 +25,34 @@ export interface ReleaseContainers {
     /** Stops a container that never had traffic (a failed gate), so it does not crash-loop. */
     stop(container: string): Promise<void>;
     lastLogs(container: string, lines: number): Promise<string>;
+    /** Memory use against the container's limit, as the Docker engine reports it; undefined without a reading. */
+    memory(container: string): Promise<ContainerMemory | undefined>;
+}
+
+export interface ContainerMemory {
+    percent: number;
+    usedMb: number;
+    limitMb: number;
+}
+
+const UNITS: Record<string, number> = {
+    B: 1,
+    KiB: 1024,
+    MiB: 1024 ** 2,
+    GiB: 1024 ** 3,
+    TiB: 1024 ** 4,
+    kB: 1e3,
+    KB: 1e3,
+    MB: 1e6,
+    GB: 1e9,
+};
+
+/** `docker stats --no-stream --format '{{.MemPerc}} {{.MemUsage}}'` ("12.50% 64MiB / 512MiB") as a reading (pure, for tests). */
+export function memoryOf(line: string): ContainerMemory | undefined {
+    const m = /^([\d.]+)%\s+([\d.]+)\s*([A-Za-z]+)\s*\/\s*([\d.]+)\s*([A-Za-z]+)/.exec(line.trim());
+    if (!m || !UNITS[m[3]] || !UNITS[m[5]]) return undefined;
+    const mb = (v: string, unit: string) => Math.round((Number(v) * UNITS[unit]) / 1024 ** 2);
+    return { percent: Number(m[1]), usedMb: mb(m[2], m[3]), limitMb: mb(m[4], m[5]) };
 }
 
 interface Inspected {
@@ -84,5 +113,9 @@ export const dockerContainers: ReleaseContainers = {
     async lastLogs(container, lines) {
         const out = await dockerStreams(["logs", "--timestamps", "--tail", String(lines), container]).catch((err: Error) => err);
         return out instanceof Error ? `(no logs: ${out.message})` : mergeLogStreams(out.stdout, out.stderr, lines);
+    },
+    async memory(container) {
+        const out = await docker(["stats", "--no-stream", "--format", "{{.MemPerc}} {{.MemUsage}}", container]).catch(() => "");
+        return memoryOf(out);
     },
 };

@@ -19,7 +19,8 @@ import { type ImageRecord, imageToPrune } from "./images";
 import { failedChecks, HealthAnswer, ProxyProbes } from "./probes";
 import type { ReleaseContainers } from "./releaseContainer";
 import { Slot, SwitchInput, SwitchResult } from "./switchContract";
-import { badHealth, judge, Sample } from "./verdict";
+import { ReleaseReadings } from "./releaseReadings";
+import { badHealth, judge, type MetricResult, Sample } from "./verdict";
 
 export class SwitchError extends Error {}
 
@@ -30,7 +31,7 @@ export interface Clock {
 
 export interface SwitchDeps {
     admin: HaproxyAdmin;
-    probes: Pick<ProxyProbes, "slotHealth" | "servedRelease" | "chat">;
+    probes: Pick<ProxyProbes, "slotHealth" | "servedRelease" | "chat" | "slotMetrics">;
     /** The release labels of a container (which release a slot serves). */
     releaseOf(container: string): Promise<{ release: string; version?: string } | undefined>;
     /** The result of the last successful run (what the command provider passes back). */
@@ -186,6 +187,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
             canarySteps = await runCanary({
                 admin,
                 control: deps.canaryControl,
+                containers: deps.containers,
                 probes,
                 clock,
                 log,
@@ -231,8 +233,11 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
     let maxHealthMs = 0;
     let badStreak = 0;
     let lastProgress = verifyStart;
+    const readings = new ReleaseReadings(probes, deps.containers, slot, target);
+    await readings.start();
+    let gates: MetricResult[] = [];
     log(
-        `verifying ${input.targetRelease} for ${input.verifyWindowSeconds}s (5xx <= ${t.maxErrorRatePercent}%, latency <= ${t.maxLatencyMs} ms, /health <= ${t.maxHealthResponseMs} ms)`,
+        `verifying ${input.targetRelease} for ${input.verifyWindowSeconds}s (5xx <= ${t.maxErrorRatePercent}%, LLM p95 <= ${t.maxLatencyMs} ms, /health <= ${t.maxHealthResponseMs} ms, memory <= ${t.maxMemoryPercent}%)`,
     );
     while (clock.now() - verifyStart < windowMs) {
         checkpoint("the verification");
@@ -252,14 +257,20 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
             errors5xx: current.err5xx - base.err5xx,
             avgResponseMs: current.rtimeMs,
             health: { code: h.code, ms: h.ms, failedChecks: failedChecks(h.body), badStreak },
+            ...(await readings.sample()),
         };
         const verdict = judge(sample, t);
-        if (!verdict.ok) await flipBack(slot, verdict.breach.message);
+        gates = verdict.results;
+        if (!verdict.ok) {
+            log(`breach after ${((clock.now() - verifyStart) / 1000).toFixed(1)}s of verification (${verdict.breach.metric})`);
+            await flipBack(slot, verdict.breach.message);
+        }
     }
     phases.verifyMs = clock.now() - verifyStart;
     const requests = current.req - base.req;
     const errors = current.err5xx - base.err5xx;
     log(`verification passed: ${requests} requests, ${errors} 5xx, avg response ${current.rtimeMs} ms, max /health ${maxHealthMs} ms`);
+    for (const g of gates) if (g.status !== "ok") log(`  ${g.metric}: ${g.status}: ${g.message}`);
 
     // The previous release: what was live when this run started, or, when this run only
     // re-verifies (an earlier run was interrupted after its flip), what the last
@@ -313,7 +324,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         previousRelease: previous.release,
         previousVersion: previous.version,
         phases,
-        verification: { requests, errors5xx: errors, avgResponseMs: current.rtimeMs, maxHealthMs },
+        verification: { requests, errors5xx: errors, avgResponseMs: current.rtimeMs, maxHealthMs, gates },
         judgedAgainst: {
             thresholds: input.thresholds,
             canary:

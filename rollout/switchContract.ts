@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { ReleaseSchema } from "../components/config";
 import { EnvContract } from "./envContract";
+import { METRICS, STATUSES } from "./verdict";
 
 export const SLOTS = ["blue", "green"] as const;
 export type Slot = (typeof SLOTS)[number];
@@ -62,7 +63,22 @@ export const SwitchResultSchema = z.object({
         verifyMs: z.number().optional(),
     }),
     /** The new release's figures over the verification window (proxy statistics of its server). */
-    verification: z.object({ requests: z.number(), errors5xx: z.number(), avgResponseMs: z.number(), maxHealthMs: z.number() }),
+    verification: z.object({
+        requests: z.number(),
+        errors5xx: z.number(),
+        avgResponseMs: z.number(),
+        maxHealthMs: z.number(),
+        /** Each gate's last judgement of the window: ok, warn (outside the acceptable range), no-data, ... */
+        gates: z
+            .array(
+                z.object({
+                    metric: z.enum(METRICS),
+                    status: z.enum(STATUSES),
+                    message: z.string(),
+                }),
+            )
+            .default([]),
+    }),
     /** What the release was judged against: the thresholds, and for a canary its comparison with stable. */
     judgedAgainst: z
         .object({

@@ -1,7 +1,9 @@
 // The verification verdict: a pure function of a sample of the new release's figures
 // and the thresholds (data, like Argo Rollouts' metric definitions). A value exactly
 // at its threshold passes; rates and latencies are judged only on a sample of at least
-// `minRequests` requests; /health must breach three probes in a row.
+// `minRequests` requests; /health must breach three probes in a row. Outside the
+// blueprint's acceptable range (thresholds.acceptable) a metric passes with a warning;
+// a metric whose data is missing (an agent without the histogram) says so.
 import type { Thresholds } from "./switchContract";
 
 /** Consecutive bad /health probes before the health metrics count as breached. */
@@ -11,16 +13,29 @@ export interface Sample {
     /** Requests to the new release since the verification began, and how many were 5xx. */
     requests: number;
     errors5xx: number;
-    /** Average response time of the new release (ms). */
+    /** Average response time of the new release (ms), HAProxy's. */
     avgResponseMs: number;
     /** The latest /health probe, and how many probes in a row (including it) were bad. */
     health: { code: number; ms: number; failedChecks: string; badStreak: number };
+    /**
+     * The agent's LLM latency over the window: p95 of its histogram and how many answers it
+     * holds; null when the agent exposes no histogram (undefined: not measured).
+     */
+    llm?: { p95Ms: number | undefined; answers: number } | null;
+    /** The container's memory as the Docker engine reports it; null when it gave no reading. */
+    memory?: { percent: number; usedMb: number; limitMb: number } | null;
 }
 
+export const METRICS = ["health", "health-response-time", "error-rate", "latency", "memory"] as const;
+/**
+ * "warn": within the alert threshold but outside the acceptable range; "inconclusive":
+ * too small a sample to judge yet; "no-data": the release does not expose it.
+ */
+export const STATUSES = ["ok", "warn", "breach", "inconclusive", "no-data"] as const;
+
 export interface MetricResult {
-    metric: "health" | "health-response-time" | "error-rate" | "latency";
-    /** "inconclusive": too small a sample to judge yet. */
-    status: "ok" | "breach" | "inconclusive";
+    metric: (typeof METRICS)[number];
+    status: (typeof STATUSES)[number];
     message: string;
 }
 
@@ -33,6 +48,7 @@ export function badHealth(probe: { code: number; ms: number }, t: Thresholds): b
 
 export function judge(s: Sample, t: Thresholds): Verdict {
     const h = s.health;
+    const a = t.acceptable;
     const streak = h.badStreak >= HEALTH_BREACH_STREAK;
     const results: MetricResult[] = [
         h.code !== 200
@@ -45,17 +61,21 @@ export function judge(s: Sample, t: Thresholds): Verdict {
         h.code === 200 && h.ms > t.maxHealthResponseMs
             ? {
                   metric: "health-response-time",
-                  status: streak ? "breach" : "ok",
+                  status: streak ? "breach" : "warn",
                   message: `health response time ${h.ms} ms exceeds threshold ${t.maxHealthResponseMs} ms (by ${h.ms - t.maxHealthResponseMs} ms, ${h.badStreak} probe(s) in a row)`,
               }
-            : { metric: "health-response-time", status: "ok", message: `health response time ${h.ms} ms` },
+            : {
+                  metric: "health-response-time",
+                  status: h.ms > a.healthResponseMs ? "warn" : "ok",
+                  message: `health response time ${h.ms} ms${h.ms > a.healthResponseMs ? ` (above the acceptable ${a.healthResponseMs} ms)` : ""}`,
+              },
     ];
     if (s.requests < t.minRequests) {
-        const why = `${s.requests} of the ${t.minRequests} requests needed to judge`;
-        results.push(
-            { metric: "error-rate", status: "inconclusive", message: why },
-            { metric: "latency", status: "inconclusive", message: why },
-        );
+        results.push({
+            metric: "error-rate",
+            status: "inconclusive",
+            message: `${s.requests} of the ${t.minRequests} requests needed to judge`,
+        });
     } else {
         const rate = (100 * s.errors5xx) / s.requests;
         results.push(
@@ -65,18 +85,71 @@ export function judge(s: Sample, t: Thresholds): Verdict {
                       status: "breach",
                       message: `5xx rate ${rate.toFixed(1)}% (${s.errors5xx} of ${s.requests} requests) exceeds threshold ${t.maxErrorRatePercent}% by ${(rate - t.maxErrorRatePercent).toFixed(1)} points`,
                   }
-                : { metric: "error-rate", status: "ok", message: `5xx rate ${rate.toFixed(1)}%` },
-        );
-        results.push(
-            s.avgResponseMs > t.maxLatencyMs
-                ? {
-                      metric: "latency",
-                      status: "breach",
-                      message: `average response time ${s.avgResponseMs} ms exceeds threshold ${t.maxLatencyMs} ms by ${s.avgResponseMs - t.maxLatencyMs} ms`,
-                  }
-                : { metric: "latency", status: "ok", message: `average response time ${s.avgResponseMs} ms` },
+                : {
+                      metric: "error-rate",
+                      status: rate > a.errorRatePercent ? "warn" : "ok",
+                      message: `5xx rate ${rate.toFixed(2)}%${rate > a.errorRatePercent ? ` (above the acceptable ${a.errorRatePercent}%)` : ""}`,
+                  },
         );
     }
+    results.push(latency(s, t), memory(s, t));
     const breach = results.find((r) => r.status === "breach");
     return breach ? { ok: false, breach, results } : { ok: true, results };
+}
+
+/** p95 LLM latency from the agent's histogram; without one, HAProxy's average, said so. */
+function latency(s: Sample, t: Thresholds): MetricResult {
+    const a = t.acceptable;
+    if (!s.llm) {
+        const source = `${s.llm === null ? "the agent exposes no LLM latency histogram" : "no LLM latency measured"}; HAProxy's average response time judged instead`;
+        if (s.requests < t.minRequests)
+            return {
+                metric: "latency",
+                status: "inconclusive",
+                message: `${s.requests} of the ${t.minRequests} requests needed to judge (${source})`,
+            };
+        return s.avgResponseMs > t.maxLatencyMs
+            ? {
+                  metric: "latency",
+                  status: "breach",
+                  message: `average response time ${s.avgResponseMs} ms exceeds threshold ${t.maxLatencyMs} ms by ${s.avgResponseMs - t.maxLatencyMs} ms (${source})`,
+              }
+            : { metric: "latency", status: "ok", message: `average response time ${s.avgResponseMs} ms (${source})` };
+    }
+    const { p95Ms, answers } = s.llm;
+    if (answers < t.minRequests || p95Ms === undefined)
+        return { metric: "latency", status: "inconclusive", message: `${answers} of the ${t.minRequests} LLM answers needed to judge` };
+    const p95 = Math.round(p95Ms);
+    if (p95 > t.maxLatencyMs)
+        return {
+            metric: "latency",
+            status: "breach",
+            message: `LLM latency p95 ${p95} ms (${answers} answers) exceeds threshold ${t.maxLatencyMs} ms by ${p95 - t.maxLatencyMs} ms`,
+        };
+    return {
+        metric: "latency",
+        status: p95 > a.latencyMs ? "warn" : "ok",
+        message: `LLM latency p95 ${p95} ms (${answers} answers)${p95 > a.latencyMs ? ` (above the acceptable ${a.latencyMs} ms)` : ""}`,
+    };
+}
+
+/** Memory in percent of the container's limit, as the Docker engine reports it. */
+function memory(s: Sample, t: Thresholds): MetricResult {
+    if (s.memory === undefined) return { metric: "memory", status: "inconclusive", message: "memory not read yet" };
+    if (s.memory === null)
+        return { metric: "memory", status: "no-data", message: "the Docker engine gave no memory reading for the container" };
+    const { percent, usedMb, limitMb } = s.memory;
+    const of = `${usedMb} MB of the ${limitMb} MB limit`;
+    if (percent > t.maxMemoryPercent)
+        return {
+            metric: "memory",
+            status: "breach",
+            message: `memory ${percent.toFixed(1)}% (${of}) exceeds threshold ${t.maxMemoryPercent}% by ${(percent - t.maxMemoryPercent).toFixed(1)} points`,
+        };
+    const warn = percent > t.acceptable.memoryPercent;
+    return {
+        metric: "memory",
+        status: warn ? "warn" : "ok",
+        message: `memory ${percent.toFixed(1)}% (${of})${warn ? ` (above the acceptable ${t.acceptable.memoryPercent}%)` : ""}`,
+    };
 }

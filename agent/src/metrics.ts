@@ -1,5 +1,6 @@
 // Prometheus text exposition for the agent's own counters and histograms.
-const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+// 2 and 5 s are the blueprint's LLM latency levels (acceptable, alert): a gate on a bucket bound is exact.
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 2.5, 5, 10, 30];
 
 class Histogram {
     counts = BUCKETS.map(() => 0);

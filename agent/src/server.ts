@@ -28,6 +28,10 @@ const faultHealth = env.FAULT_HEALTH === "fail";
 const faultErrorRate = Number(env.FAULT_ERROR_RATE ?? 0);
 const faultReindexDelayMs = Number(env.FAULT_REINDEX_DELAY_MS ?? 0); // a slow reindex, for drills and tests
 const faultCrashAtStart = env.FAULT_CRASH_AT_START === "1";
+const faultLlmDelayMs = Number(env.FAULT_LLM_DELAY_MS ?? 0); // every answer takes this much longer
+const faultHealthDelayMs = Number(env.FAULT_HEALTH_DELAY_MS ?? 0); // /health answers this much later
+const faultAllocateMb = Number(env.FAULT_ALLOCATE_MB ?? 0); // memory held from the start
+const held: Buffer[] = [];
 
 const llm: LlmBackend =
     env.LLM_PROVIDER === "openai"
@@ -209,6 +213,7 @@ async function chat(req: http.IncomingMessage, res: http.ServerResponse): Promis
     const conversationHeader = { "x-conversation-id": conversationId };
     const t0 = process.hrtime.bigint();
     const passage = index ? search(index, body.message) : undefined;
+    if (faultLlmDelayMs > 0) await new Promise((r) => setTimeout(r, faultLlmDelayMs));
     const answer = await llm.answer(body.message, passage?.text);
     metrics.llmLatency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
     const meta = { conversationId, turn, version, releaseId, source: passage?.file ?? null };
@@ -245,6 +250,7 @@ async function route(req: http.IncomingMessage, res: http.ServerResponse): Promi
     const key = `${req.method} ${url.pathname}`;
     switch (key) {
         case "GET /health": {
+            if (faultHealthDelayMs > 0) await new Promise((r) => setTimeout(r, faultHealthDelayMs));
             const h = await health();
             send(res, h.ok ? 200 : 503, { status: h.ok ? "ok" : "unhealthy", version, releaseId, checks: h.checks });
             return h.ok ? 200 : 503;
@@ -361,6 +367,8 @@ setTimeout(() => {
         console.error("fault: FAULT_CRASH_AT_START=1, exiting with code 3 before listening");
         process.exit(3);
     }
+    // Touched page by page (Buffer.alloc fills with zeros), so it counts against the limit.
+    for (let mb = 0; mb < faultAllocateMb; mb++) held.push(Buffer.alloc(1 << 20, 1));
     void startReindex("full").then(() => {
         server.listen(port, () => console.log(`agent ${version} (${releaseId}) listening on :${port}, llm ${llm.name}`));
     });

@@ -1,7 +1,7 @@
 // Release containers for switch tests: every container runs and stays up unless a test
 // scripts its state; starts, stops and image removals are recorded.
 import type { ImageRecord } from "../../rollout/images";
-import type { ContainerState, ReleaseContainers } from "../../rollout/releaseContainer";
+import type { ContainerMemory, ContainerState, ReleaseContainers } from "../../rollout/releaseContainer";
 
 export class FakeContainers implements ReleaseContainers {
     readonly states = new Map<string, ContainerState>();
@@ -45,6 +45,11 @@ export class FakeContainers implements ReleaseContainers {
     }
     async lastLogs(): Promise<string> {
         return this.logs;
+    }
+    /** Memory readings by container; a test sets them (undefined: no reading). */
+    readonly memoryReadings = new Map<string, ContainerMemory>();
+    async memory(container: string): Promise<ContainerMemory | undefined> {
+        return this.memoryReadings.get(container);
     }
     removeImage = async (image: ImageRecord): Promise<{ removed: boolean; detail: string }> => {
         this.removedImages.push(image.ref);

@@ -16,6 +16,8 @@ export interface FakeAgent {
     /** Share of chat requests answered 5xx, and the average response time HAProxy reports. */
     errorRate?: number;
     rtimeMs?: number;
+    /** Its GET /metrics (Prometheus text), read at each call; none: 404, as an agent without metrics. */
+    metrics?: () => string;
 }
 
 interface FakeServer {
@@ -166,6 +168,10 @@ export class FakeProxy {
             const s = this.servers[pinned ?? this.serving()!];
             const h = this.health(s.fqdn);
             return `${this.body(s.fqdn)}\n${h.code} ${h.ms / 1000}`;
+        }
+        if (url.endsWith("/metrics")) {
+            const a = this.agents.get(this.servers[pinned ?? this.serving()!].fqdn);
+            return a?.metrics ? `${a.metrics()}\n200` : "no route GET /metrics\n404";
         }
         const slot = this.serving();
         if (!slot) return "";

@@ -33,7 +33,7 @@ export function switchResult(release: string, version: string): SwitchResult {
         previousRelease: null,
         previousVersion: null,
         phases: {},
-        verification: { requests: 0, errors5xx: 0, avgResponseMs: 0, maxHealthMs: 0 },
+        verification: { requests: 0, errors5xx: 0, avgResponseMs: 0, maxHealthMs: 0, gates: [] },
         judgedAgainst: null,
         retirement: null,
         canarySteps: null,

@@ -4,6 +4,7 @@ import { expect } from "chai";
 import { CanaryAborted, runCanary, type CanaryRun } from "../../rollout/canaryRollout";
 import { HaproxyAdmin } from "../../rollout/haproxy";
 import { ProxyProbes } from "../../rollout/probes";
+import { FakeContainers } from "../support/fakeContainers";
 import { MemoryCanaryControl } from "../support/memoryCanaryControl";
 import { FakeAgent, FakeProxy } from "../support/fakeProxy";
 import { switchInput } from "../support/switchInput";
@@ -21,6 +22,7 @@ async function canaryRun(proxy: FakeProxy, lines: string[] = [], control = new M
     return {
         admin,
         control,
+        containers: new FakeContainers(),
         probes: new ProxyProbes(proxy.exec, 8080),
         clock: proxy.clock,
         log: (l) => lines.push(l),

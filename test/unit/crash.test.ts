@@ -1,7 +1,7 @@
 // The health gate's fast failure on a crashed container.
 import { expect } from "chai";
 import { crashOf } from "../../rollout/crash";
-import { containerStateOf, mergeLogStreams } from "../../rollout/releaseContainer";
+import { containerStateOf, memoryOf, mergeLogStreams } from "../../rollout/releaseContainer";
 import { FakeContainers } from "../support/fakeContainers";
 
 const running = FakeContainers.running("c");
@@ -54,5 +54,18 @@ describe("crash detection of a new release", () => {
         const stdout = "2026-11-28T04:00:01.000000001Z reindex 1 done\n2026-11-28T04:00:01.500000000Z agent listening\n";
         const stderr = "2026-11-28T04:00:01.200000000Z warn: slow disk\n2026-11-28T04:00:02.000000000Z fault: exiting\n";
         expect(mergeLogStreams(stdout, stderr, 3)).to.equal("warn: slow disk\nagent listening\nfault: exiting");
+    });
+});
+
+describe("container memory (docker stats)", () => {
+    it("reads use and limit in MB and the share Docker computes", () => {
+        expect(memoryOf("12.50% 64MiB / 512MiB")).to.deep.equal({ percent: 12.5, usedMb: 64, limitMb: 512 });
+        expect(memoryOf("93.75%   120MiB / 128MiB\n")).to.deep.equal({ percent: 93.75, usedMb: 120, limitMb: 128 });
+        expect(memoryOf("0.51% 41.2MiB / 7.6GiB")).to.deep.equal({ percent: 0.51, usedMb: 41, limitMb: 7782 });
+    });
+
+    it("gives no reading for what it cannot read (a stopped container prints 0B / 0B and --%)", () => {
+        expect(memoryOf("")).to.equal(undefined);
+        expect(memoryOf("-- 0B / 0B")).to.equal(undefined);
     });
 });

@@ -127,7 +127,23 @@ describe("resource graph (mocks)", function () {
             drainTimeoutSeconds: 7,
             probeIntervalMs: 1500,
             probeRequestsPerTick: 3,
-            thresholds: { maxErrorRatePercent: 0.5, maxLatencyMs: 3000, maxHealthResponseMs: 250, minRequests: 40 },
+            thresholds: {
+                maxErrorRatePercent: 0.5,
+                maxLatencyMs: 3000,
+                maxHealthResponseMs: 250,
+                maxMemoryPercent: 85,
+                minRequests: 40,
+                acceptable: { errorRatePercent: 0.2, latencyMs: 1500, healthResponseMs: 100, memoryPercent: 70 },
+            },
+            strategy: "canary",
+            canary: {
+                steps: [
+                    { weight: 10, pauseSeconds: 60 },
+                    { weight: 100, pauseSeconds: 0 },
+                ],
+                maxErrorRateDeltaPercent: 2,
+                maxLatencyRatio: 3,
+            },
         };
         const { resources } = await program({ ...base, release });
         const sw = byType(resources, "command:local:Command").find((c) => c.name === "traffic-switch")!;

@@ -167,6 +167,65 @@ describe("traffic switch (fake proxy)", () => {
         expect(proxy.persisted.at(-1)).to.equal(`blue ${C1} 100 ready\ngreen ${C2} 0 maint\n`);
     });
 
+    /** An agent's /metrics whose LLM histogram grows by `perRead` answers per read, all in the bucket up to `le` s. */
+    function llmMetrics(le: string, perRead: number): () => string {
+        let n = 0;
+        const les = ["0.5", "1", "2", "5", "10", "+Inf"];
+        return () => {
+            n += perRead;
+            const upTo = les.indexOf(le);
+            return (
+                les.map((l, i) => `agent_llm_latency_seconds_bucket{le="${l}"} ${i >= upTo ? n : 0}`).join("\n") +
+                `\nagent_llm_latency_seconds_count ${n}`
+            );
+        };
+    }
+
+    it("an LLM p95 over the threshold (the agent's histogram) flips back naming it", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, { ...V2, metrics: llmMetrics("10", 10) });
+        const err = await failure(runSwitch(toV2, deps(proxy)));
+        expect(err.message).to.match(
+            /^verification failed: LLM latency p95 \d+ ms \(\d+ answers\) exceeds threshold 5000 ms by \d+ ms\. Traffic flipped back to blue/,
+        );
+        expect(proxy.serving()).to.equal("blue");
+    });
+
+    it("memory over the threshold of the container's limit (the Docker engine) flips back naming it", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, V2);
+        const containers = new FakeContainers();
+        containers.memoryReadings.set(C2, { percent: 96.2, usedMb: 123, limitMb: 128 });
+        const err = await failure(runSwitch(toV2, deps(proxy, undefined, containers)));
+        expect(err.message).to.match(
+            /^verification failed: memory 96\.2% \(123 MB of the 128 MB limit\) exceeds threshold 90% by 6\.2 points\. Traffic flipped back to blue/,
+        );
+    });
+
+    it("a healthy release passes with every gate measured, warnings and missing data in the report", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, { ...V2, metrics: llmMetrics("0.5", 10) });
+        const containers = new FakeContainers();
+        containers.memoryReadings.set(C2, { percent: 83, usedMb: 425, limitMb: 512 });
+        const result = await runSwitch(toV2, deps(proxy, undefined, containers));
+        expect(result.verification.gates.map((g) => [g.metric, g.status])).to.deep.equal([
+            ["health", "ok"],
+            ["health-response-time", "ok"],
+            ["error-rate", "ok"],
+            ["latency", "ok"],
+            ["memory", "warn"],
+        ]);
+        expect(result.verification.gates.find((g) => g.metric === "latency")!.message).to.match(/^LLM latency p95 \d+ ms \(\d+ answers\)$/);
+        // An agent without /metrics still releases; the report says what was judged instead.
+        const bare = new FakeProxy({ slot: "blue", agent: C1 });
+        bare.agents.set(C1, V1).set(C2, V2);
+        const plain = await runSwitch(toV2, deps(bare));
+        expect(plain.verification.gates.find((g) => g.metric === "latency")!.message).to.match(
+            /\(the agent exposes no LLM latency histogram; HAProxy's average response time judged instead\)$/,
+        );
+        expect(plain.verification.gates.find((g) => g.metric === "memory")).to.deep.include({ status: "no-data" });
+    });
+
     it("a flip-back moves the conversations that began on the failed release to the live one, and says how many", async () => {
         const proxy = new FakeProxy({ slot: "blue", agent: C1 });
         proxy.agents.set(C1, V1).set(C2, { ...V2, errorRate: 0.5 });

@@ -3,7 +3,11 @@ import { expect } from "chai";
 import { badHealth, judge, Sample } from "../../rollout/verdict";
 import { switchInput } from "../support/switchInput";
 
-const T = switchInput({ thresholds: { maxErrorRatePercent: 1, maxLatencyMs: 5000, maxHealthResponseMs: 500, minRequests: 20 } }).thresholds;
+const T = switchInput({
+    thresholds: { maxErrorRatePercent: 1, maxLatencyMs: 5000, maxHealthResponseMs: 500, maxMemoryPercent: 90, minRequests: 20 },
+}).thresholds;
+const llm = (p95Ms: number, answers = 50) => ({ llm: { p95Ms, answers } });
+const mem = (percent: number) => ({ memory: { percent, usedMb: Math.round(percent * 5.12), limitMb: 512 } });
 const healthy = { code: 200, ms: 5, failedChecks: "", badStreak: 0 };
 const sample = (s: Partial<Omit<Sample, "health">> & { health?: Partial<Sample["health"]> }): Sample => ({
     requests: 100,
@@ -27,6 +31,11 @@ describe("verification verdict", () => {
         ["/health failing three times in a row is", sample({ health: { code: 503, badStreak: 3 } }), "health"],
         ["/health slow three times in a row", sample({ health: { ms: 501, badStreak: 3 } }), "health-response-time"],
         ["/health exactly at its threshold passes", sample({ health: { ms: 500, badStreak: 0 } }), null],
+        ["LLM p95 at the threshold passes", sample(llm(5000)), null],
+        ["LLM p95 over the threshold fails, whatever HAProxy's average", sample({ ...llm(5001), avgResponseMs: 10 }), "latency"],
+        ["LLM p95 on too few answers is not judged", sample(llm(9000, 19)), null],
+        ["memory at the threshold passes", sample(mem(90)), null],
+        ["memory over the threshold fails", sample(mem(90.5)), "memory"],
     ];
     for (const [title, s, metric] of table) {
         it(title, () => {
@@ -40,7 +49,13 @@ describe("verification verdict", () => {
         const v = judge(sample({ requests: 200, errors5xx: 10 }), T);
         expect(v.ok ? "" : v.breach.message).to.equal("5xx rate 5.0% (10 of 200 requests) exceeds threshold 1% by 4.0 points");
         const l = judge(sample({ avgResponseMs: 6200 }), T);
-        expect(l.ok ? "" : l.breach.message).to.equal("average response time 6200 ms exceeds threshold 5000 ms by 1200 ms");
+        expect(l.ok ? "" : l.breach.message).to.equal(
+            "average response time 6200 ms exceeds threshold 5000 ms by 1200 ms (no LLM latency measured; HAProxy's average response time judged instead)",
+        );
+        const p = judge(sample(llm(6100, 34)), T);
+        expect(p.ok ? "" : p.breach.message).to.equal("LLM latency p95 6100 ms (34 answers) exceeds threshold 5000 ms by 1100 ms");
+        const m = judge(sample(mem(95)), T);
+        expect(m.ok ? "" : m.breach.message).to.equal("memory 95.0% (486 MB of the 512 MB limit) exceeds threshold 90% by 5.0 points");
         const h = judge(sample({ health: { code: 503, failedChecks: "failed checks: llm (timeout)", badStreak: 3 } }), T);
         expect(h.ok ? "" : h.breach.message).to.equal("health check failed 3 time(s) in a row (last 503: failed checks: llm (timeout))");
     });
@@ -58,5 +73,29 @@ describe("verification verdict", () => {
         expect(badHealth({ code: 200, ms: 500 }, T)).to.equal(false);
         expect(badHealth({ code: 200, ms: 501 }, T)).to.equal(true);
         expect(badHealth({ code: 0, ms: 0 }, T)).to.equal(true);
+    });
+
+    it("outside the blueprint's acceptable ranges a release passes with warnings", () => {
+        const v = judge(sample({ requests: 1000, errors5xx: 5, health: { ms: 300 }, ...llm(2500), ...mem(85) }), T);
+        expect(v.ok).to.equal(true);
+        expect(v.results.map((r) => [r.metric, r.status])).to.deep.equal([
+            ["health", "ok"],
+            ["health-response-time", "warn"],
+            ["error-rate", "warn"],
+            ["latency", "warn"],
+            ["memory", "warn"],
+        ]);
+        expect(v.results.find((r) => r.metric === "latency")!.message).to.equal(
+            "LLM latency p95 2500 ms (50 answers) (above the acceptable 2000 ms)",
+        );
+    });
+
+    it("says which data is missing instead of passing silently", () => {
+        const v = judge(sample({ llm: null, memory: null }), T);
+        expect(v.ok).to.equal(true);
+        expect(v.results.find((r) => r.metric === "memory")).to.deep.include({ status: "no-data" });
+        expect(v.results.find((r) => r.metric === "latency")!.message).to.equal(
+            "average response time 50 ms (the agent exposes no LLM latency histogram; HAProxy's average response time judged instead)",
+        );
     });
 });

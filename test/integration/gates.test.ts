@@ -1,0 +1,136 @@
+// The verification gates with the real engine, Docker and HAProxy, under the standard
+// load: a release breaching LLM latency (the agent's histogram), memory (the Docker
+// engine against the container's limit) or /health time is flipped back naming that
+// metric; a healthy release passes with every gate measured. (5xx: release.test.ts.)
+import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LoadGenerator, LoadReport } from "../../load/client";
+import { standardLoad } from "../../load/profile";
+import { agentStack, TestStack, freePort, uniqueName } from "../support/pulumi";
+import { stepByStep } from "../support/steps";
+
+const ROOT = path.join(__dirname, "..", "..");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("verification gates under load (real engine)", function () {
+    this.timeout(900_000);
+    const step = stepByStep();
+    const app = uniqueName("zg");
+    const stack = new TestStack(ROOT, app);
+    let url = "";
+    const templateDir = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-gates-cfg-"));
+    const template = path.join(templateDir, "haproxy.cfg.tmpl");
+
+    async function upUnderLoad(): Promise<{ said: string; code: number; report: LoadReport }> {
+        const load = new LoadGenerator(standardLoad(url));
+        load.start();
+        try {
+            await sleep(1500);
+            const up = await stack.up();
+            await sleep(1000);
+            return { said: up.stdout + up.stderr, code: up.code, report: await load.stop() };
+        } catch (err) {
+            await load.stop();
+            throw err;
+        }
+    }
+
+    /** A release with `faults` is flipped back naming `metric`; the live release keeps serving, no request fails. */
+    async function flippedBack(version: string, faults: Record<string, string>, metric: string, message: RegExp): Promise<void> {
+        const live = (await stack.outputs()).liveRelease as string;
+        await stack.setConfig("agent.version", version);
+        for (const [k, v] of Object.entries(faults)) await stack.setConfig(`agent.faults.${k}`, v);
+        const { said, code, report } = await upUnderLoad();
+        for (const k of Object.keys(faults)) await stack.rmConfig(`agent.faults.${k}`);
+        expect(code, said).to.not.equal(0);
+        expect(said).to.match(message);
+        const detected = new RegExp(`breach after ([\\d.]+)s of verification \\(${metric}\\)`).exec(said);
+        expect(detected, said).to.not.equal(null);
+        console.log(
+            `      ${metric}: detected ${detected![1]} s into the verification; ${report.requests} requests, ${report.failed} failed, ` +
+                `${report.conversationsBroken} conversations moved by the flip-back (${JSON.stringify(report.conversationHops)})`,
+        );
+        expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
+        expect(report.streamsTruncated).to.equal(0);
+        // Only the flip-back moved conversations, from the failed release to the live one.
+        for (const hop of Object.keys(report.conversationHops))
+            expect(hop).to.match(new RegExp(`^${version.replace(/\./g, "-")}-\\w+ -> ${live}$`));
+        const out = await stack.outputs();
+        expect(out.liveRelease).to.equal(live);
+        const res = await fetch(`${url}/version`);
+        expect(((await res.json()) as { releaseId: string }).releaseId).to.equal(live);
+    }
+
+    before(async () => {
+        const port = await freePort();
+        url = `http://127.0.0.1:${port}`;
+        // A conversation idle timeout of 5 s (10 min in production), so each release's
+        // conversation drain ends within the suite's drain.
+        const tmpl = fs.readFileSync(path.join(ROOT, "proxy", "haproxy.cfg.tmpl"), "utf8");
+        fs.writeFileSync(template, tmpl.replace(" expire 10m ", " expire 5s "));
+        await stack.init(
+            agentStack(app, port, {
+                "proxy.configTemplate": template,
+                "agent.memoryMb": "256",
+                "release.verifyWindowSeconds": "10",
+                "release.healthGateTimeoutSeconds": "30",
+                "release.drainTimeoutSeconds": "10",
+                // The memory gate at 60 % of 256 MB (the blueprint's 90 % would put a drill near the OOM killer).
+                "release.thresholds.maxMemoryPercent": "60",
+                "release.thresholds.acceptable.memoryPercent": "40",
+            }),
+        );
+    });
+
+    after(async () => {
+        await stack.remove();
+        fs.rmSync(templateDir, { recursive: true, force: true });
+    });
+
+    step("first deploy", async () => {
+        const up = await stack.up();
+        expect(up.code, up.stdout + up.stderr).to.equal(0);
+    });
+
+    step("a healthy release passes with all five gates measured", async () => {
+        await stack.setConfig("agent.version", "2.0.0");
+        const { said, code, report } = await upUnderLoad();
+        expect(code, said).to.equal(0);
+        expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
+        const gates = (await stack.outputs()).releaseReport.verification.gates as { metric: string; status: string; message: string }[];
+        console.log(gates.map((g) => `      ${g.metric}: ${g.status}: ${g.message}`).join("\n"));
+        expect(gates.map((g) => g.metric)).to.deep.equal(["health", "health-response-time", "error-rate", "latency", "memory"]);
+        expect(gates.every((g) => g.status === "ok" || g.status === "warn")).to.equal(true);
+        expect(gates.find((g) => g.metric === "latency")!.message).to.match(/^LLM latency p95 \d+ ms \(\d+ answers\)/);
+        expect(gates.find((g) => g.metric === "memory")!.message).to.match(/^memory [\d.]+% \(\d+ MB of the 256 MB limit\)/);
+    });
+
+    step("an LLM p95 over 5 s (an injected delay) is flipped back naming the latency", async () => {
+        await flippedBack(
+            "3.0.0",
+            { llmDelayMs: "5500" },
+            "latency",
+            /verification failed: LLM latency p95 \d+ ms \(\d+ answers\) exceeds threshold 5000 ms by \d+ ms/,
+        );
+    });
+
+    step("memory over the threshold of the container's limit (an agent that allocates) is flipped back naming the memory", async () => {
+        await flippedBack(
+            "4.0.0",
+            { allocateMb: "180" },
+            "memory",
+            /verification failed: memory [\d.]+% \(\d+ MB of the 256 MB limit\) exceeds threshold 60% by/,
+        );
+    });
+
+    step("/health slower than 500 ms three probes in a row is flipped back naming its response time", async () => {
+        await flippedBack(
+            "5.0.0",
+            { healthDelayMs: "700" },
+            "health-response-time",
+            /verification failed: health response time \d+ ms exceeds threshold 500 ms/,
+        );
+    });
+});
