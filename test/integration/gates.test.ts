@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { LoadGenerator, LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
-import { agentStack, TestStack, freePort, uniqueName } from "../support/pulumi";
+import { agentStack, TestStack, freePort, run, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -105,6 +105,23 @@ describe("verification gates under load (real engine)", function () {
         expect(gates.every((g) => g.status === "ok" || g.status === "warn")).to.equal(true);
         expect(gates.find((g) => g.metric === "latency")!.message).to.match(/^LLM latency p95 \d+ ms \(\d+ answers\)/);
         expect(gates.find((g) => g.metric === "memory")!.message).to.match(/^memory [\d.]+% \(\d+ MB of the 256 MB limit\)/);
+    });
+
+    step("npm run status shows the live release's five metrics, judged over the last interval", async () => {
+        const live = (await stack.outputs()).liveRelease as string;
+        const load = new LoadGenerator(standardLoad(url));
+        load.start();
+        const status = await run("npm", ["run", "--silent", "status", "--", "--stack", app, "--interval", "3", "--once"], {
+            cwd: ROOT,
+        }).finally(() => load.stop());
+        console.log(status.stdout.replace(/^/gm, "      "));
+        expect(status.code, status.stdout + status.stderr).to.equal(0);
+        expect(status.stdout).to.include(`live: ${live} on `);
+        expect(status.stdout).to.match(/judged against the stack's last release/);
+        for (const row of ["health check response time", "error rate \\(5xx\\)", "LLM inference latency \\(p95\\)", "memory usage"])
+            expect(status.stdout).to.match(new RegExp(`^  ${row}\\s+.*\\s(OK|WARN)$`, "m"));
+        expect(status.stdout).to.match(/^ {2}LLM inference latency \(p95\)\s+LLM latency p95 \d+ ms \(\d+ answers\)/m);
+        expect(status.stdout).to.match(/^ {2}active conversations\s+\d+ pinned to this release/m);
     });
 
     step("an LLM p95 over 5 s (an injected delay) is flipped back naming the latency", async () => {

@@ -1,0 +1,148 @@
+// `npm run status`: the blueprint's monitoring table for the live release (and a canary,
+// during one), refreshed in place. Each refresh judges the interval since the last one
+// with the verification's own rules and thresholds (the stack's, from its last release
+// report), so OK / WARN / ALERT here mean what they mean to a release.
+//
+//   npm run status -- [--stack <name>] [--proxy <container>] [--interval <seconds>] [--once]
+//
+// --once prints one table (after one interval) and exits: 0, or 2 when a row is ALERT.
+import { execFile } from "child_process";
+import { histogramDelta, parseHistogram, quantile, type Histogram } from "../rollout/agentMetrics";
+import { containerExec } from "../rollout/docker";
+import { HaproxyAdmin, type ServerStats } from "../rollout/haproxy";
+import { ProxyProbes } from "../rollout/probes";
+import { dockerContainers } from "../rollout/releaseContainer";
+import { LATENCY_QUANTILE, LLM_HISTOGRAM } from "../rollout/releaseReadings";
+import { SLOTS, type Slot, type Thresholds } from "../rollout/switchContract";
+import { ReleaseSchema } from "../components/config";
+import { PROXY_INTERNAL_PORT } from "../components/trafficProxy";
+import { renderStatus, statusRows, type ReleaseStatus } from "./statusTable";
+
+export class StatusError extends Error {}
+
+export interface StatusArgs {
+    stack?: string;
+    proxy?: string;
+    intervalSeconds: number;
+    once: boolean;
+}
+
+export function parseStatusArgs(argv: string[]): StatusArgs {
+    const args: StatusArgs = { intervalSeconds: 5, once: false };
+    for (let i = 0; i < argv.length; i++) {
+        const flag = argv[i];
+        if (flag === "--once") {
+            args.once = true;
+            continue;
+        }
+        const value = argv[i + 1];
+        if (!["--stack", "--proxy", "--interval"].includes(flag))
+            throw new StatusError(`unknown argument "${flag}"; allowed: --stack <name>, --proxy <container>, --interval <seconds>, --once`);
+        if (value === undefined || value.startsWith("--")) throw new StatusError(`${flag} needs a value`);
+        if (flag === "--interval") {
+            const n = Number(value);
+            if (!Number.isInteger(n) || n < 1 || n > 3600)
+                throw new StatusError(`--interval must be whole seconds from 1 to 3600, not "${value}"`);
+            args.intervalSeconds = n;
+        } else args[flag === "--stack" ? "stack" : "proxy"] = value;
+        i++;
+    }
+    return args;
+}
+
+function pulumiOutput(name: string, stack: string | undefined): Promise<string> {
+    const args = ["stack", "output", name, "--json", ...(stack ? ["--stack", stack] : [])];
+    return new Promise((resolve, reject) =>
+        execFile("pulumi", args, { timeout: 60_000 }, (err, stdout, stderr) =>
+            err ? reject(new StatusError(`pulumi ${args.join(" ")}: ${(stderr || err.message).trim()}`)) : resolve(stdout.trim()),
+        ),
+    );
+}
+
+/** One reading of a serving slot: what later readings are counted from. */
+interface Reading {
+    stats: ServerStats;
+    llm: Histogram | undefined;
+    hasMetrics: boolean;
+}
+
+async function read(admin: HaproxyAdmin, probes: ProxyProbes, slot: Slot): Promise<Reading> {
+    const [stats, text] = await Promise.all([admin.stats(slot), probes.slotMetrics(slot)]);
+    const llm = text === undefined ? undefined : parseHistogram(text, LLM_HISTOGRAM);
+    return { stats, llm, hasMetrics: llm !== undefined };
+}
+
+/** The releases taking traffic, judged over the interval since `previous`. */
+async function statuses(admin: HaproxyAdmin, probes: ProxyProbes, previous: Map<string, Reading>): Promise<ReleaseStatus[]> {
+    const slots = await admin.slots();
+    const serving = SLOTS.filter((s) => !slots[s].maint && slots[s].weight > 0).sort((a, b) => slots[b].weight - slots[a].weight);
+    return Promise.all(
+        serving.map(async (slot, i): Promise<ReleaseStatus> => {
+            const key = `${slot} ${slots[slot].fqdn}`;
+            const [now, health, memory, pinned] = await Promise.all([
+                read(admin, probes, slot),
+                probes.slotHealth(slot),
+                dockerContainers.memory(slots[slot].fqdn),
+                admin.pinned(slot),
+            ]);
+            const before = previous.get(key);
+            previous.set(key, now);
+            const window = now.llm && histogramDelta(before?.llm, now.llm);
+            const q = window && quantile(window, LATENCY_QUANTILE);
+            return {
+                slot,
+                release: health.release ?? slots[slot].fqdn,
+                weight: slots[slot].weight,
+                role: i === 0 ? "live" : "canary",
+                conversations: pinned.count,
+                sample: {
+                    requests: now.stats.req - (before?.stats.req ?? now.stats.req),
+                    errors5xx: now.stats.err5xx - (before?.stats.err5xx ?? now.stats.err5xx),
+                    avgResponseMs: now.stats.rtimeMs,
+                    health: { code: health.code, ms: health.ms, failedChecks: "", badStreak: 0 },
+                    llm: now.hasMetrics ? { p95Ms: q === undefined ? undefined : q * 1000, answers: window?.count ?? 0 } : null,
+                    memory: memory ?? null,
+                },
+            };
+        }),
+    );
+}
+
+async function main(argv: string[]): Promise<void> {
+    const args = parseStatusArgs(argv);
+    const proxy = args.proxy ?? JSON.parse(await pulumiOutput("proxyContainer", args.stack));
+    let thresholds: Thresholds = ReleaseSchema.parse({}).thresholds;
+    let source = "the schema's defaults";
+    if (!args.proxy || args.stack) {
+        const report = JSON.parse(await pulumiOutput("releaseReport", args.stack).catch(() => "null"));
+        if (report?.judgedAgainst?.thresholds) {
+            thresholds = report.judgedAgainst.thresholds;
+            source = "the stack's last release";
+        }
+    }
+    const exec = containerExec(proxy);
+    const admin = new HaproxyAdmin(exec, proxy);
+    const probes = new ProxyProbes(exec, PROXY_INTERNAL_PORT);
+    const previous = new Map<string, Reading>();
+    await statuses(admin, probes, previous);
+    for (;;) {
+        await new Promise((r) => setTimeout(r, args.intervalSeconds * 1000));
+        const releases = await statuses(admin, probes, previous);
+        const title = `${proxy}: the last ${args.intervalSeconds}s, judged against ${source} (${new Date().toISOString().slice(11, 19)} UTC)`;
+        const text = renderStatus(title, releases, thresholds);
+        if (args.once) {
+            process.stdout.write(text + "\n");
+            const alert = releases.some((r) => statusRows(r, thresholds).some((row) => row.status === "ALERT"));
+            process.exit(alert ? 2 : 0);
+        }
+        // Refreshed in place: back to the top left, clear, draw.
+        process.stdout.write(`\x1b[H\x1b[2J${text}\n(refreshing every ${args.intervalSeconds}s; Ctrl-C to stop)\n`);
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).catch((err: Error) => {
+        process.stderr.write(`status: ${err.message}\n`);
+        process.exit(1);
+    });
+}

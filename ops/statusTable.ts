@@ -1,0 +1,85 @@
+// The status view's table (pure): the blueprint's monitoring table for one release, each
+// row judged by the verification's own rules (rollout/verdict.ts) on the latest readings,
+// as OK / WARN / ALERT, or NO DATA / WAIT when there is nothing to judge yet.
+import type { Thresholds } from "../rollout/switchContract";
+import { HEALTH_BREACH_STREAK, judge, type MetricResult, type Sample } from "../rollout/verdict";
+
+export interface ReleaseStatus {
+    slot: string;
+    release: string;
+    weight: number;
+    /** "live" or "canary" (the one with less weight while both take traffic). */
+    role: string;
+    sample: Sample;
+    /** Conversations pinned to it (the proxy's stick table). */
+    conversations: number;
+}
+
+const WORDS: Record<MetricResult["status"], string> = {
+    ok: "OK",
+    warn: "WARN",
+    breach: "ALERT",
+    inconclusive: "WAIT",
+    "no-data": "NO DATA",
+};
+
+export interface Row {
+    metric: string;
+    value: string;
+    acceptable: string;
+    alert: string;
+    status: string;
+}
+
+/** The rows of one release: the five metrics of the blueprint's table. */
+export function statusRows(r: ReleaseStatus, t: Thresholds): Row[] {
+    // The status view judges each reading as it is: a slow /health counts at once.
+    const bad = r.sample.health.code !== 200 || r.sample.health.ms > t.maxHealthResponseMs;
+    const results = judge({ ...r.sample, health: { ...r.sample.health, badStreak: bad ? HEALTH_BREACH_STREAK : 0 } }, t).results;
+    const of = (m: MetricResult["metric"]) => results.find((x) => x.metric === m)!;
+    const health = r.sample.health.code !== 200 ? of("health") : of("health-response-time");
+    const a = t.acceptable;
+    return [
+        row("health check response time", health, `< ${a.healthResponseMs} ms`, `> ${t.maxHealthResponseMs} ms`),
+        row("error rate (5xx)", of("error-rate"), `< ${a.errorRatePercent} %`, `> ${t.maxErrorRatePercent} %`),
+        row("LLM inference latency (p95)", of("latency"), `< ${a.latencyMs / 1000} s`, `> ${t.maxLatencyMs / 1000} s`),
+        row("memory usage", of("memory"), `< ${a.memoryPercent} %`, `> ${t.maxMemoryPercent} %`),
+        {
+            metric: "active conversations",
+            value: `${r.conversations} pinned to this release`,
+            acceptable: "baseline +- 10 %",
+            alert: "drop > 20 %",
+            status: "INFO",
+        },
+    ];
+}
+
+function row(metric: string, m: MetricResult, acceptable: string, alert: string): Row {
+    return { metric, value: m.message, acceptable, alert, status: WORDS[m.status] };
+}
+
+/** The whole view as text: a heading per release and an aligned table. */
+export function renderStatus(title: string, releases: ReleaseStatus[], t: Thresholds): string {
+    const lines = [title, ""];
+    if (releases.length === 0) lines.push("no release takes traffic");
+    for (const r of releases) {
+        lines.push(`${r.role}: ${r.release} on ${r.slot}, weight ${r.weight}`);
+        const rows = statusRows(r, t);
+        const head: Row = { metric: "metric", value: "value", acceptable: "acceptable", alert: "alert", status: "status" };
+        const cols: (keyof Row)[] = ["metric", "value", "acceptable", "alert", "status"];
+        const width = Object.fromEntries(cols.map((c) => [c, Math.max(...[head, ...rows].map((x) => x[c].length))])) as Record<
+            keyof Row,
+            number
+        >;
+        for (const x of [head, ...rows])
+            lines.push(
+                "  " +
+                    cols
+                        .map((c) => x[c].padEnd(width[c]))
+                        .join("  ")
+                        .trimEnd(),
+            );
+        lines.push("");
+    }
+    return lines.join("\n");
+}
