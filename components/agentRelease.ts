@@ -71,6 +71,7 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
         ...(agent.faults.llmDelayMs !== undefined ? { FAULT_LLM_DELAY_MS: String(agent.faults.llmDelayMs) } : {}),
         ...(agent.faults.healthDelayMs !== undefined ? { FAULT_HEALTH_DELAY_MS: String(agent.faults.healthDelayMs) } : {}),
         ...(agent.faults.allocateMb !== undefined ? { FAULT_ALLOCATE_MB: String(agent.faults.allocateMb) } : {}),
+        ...(agent.faults.refuseNewConversations ? { FAULT_REFUSE_NEW_CONVERSATIONS: "1" } : {}),
     };
     const spec = {
         imageTag: `${agent.image ?? `${i.app}-agent`}:${agent.version}`,

@@ -99,6 +99,9 @@ export const AgentSchema = z
                     .pipe(z.number().int().min(0).max(60000))
                     .optional()
                     .describe("Drill: /health answers this much later."),
+                refuseNewConversations: bool()
+                    .optional()
+                    .describe("Drill: the agent answers 429 to the first message of a conversation it does not know."),
                 allocateMb: num()
                     .pipe(z.number().int().min(0).max(65536))
                     .optional()
@@ -211,6 +214,18 @@ export const ReleaseSchema = z
                     .describe(
                         "Highest memory use of the new colour's container, in percent of its limit, as the Docker engine reports it (blueprint alert: 90 %).",
                     ),
+                maxConversationDropPercent: num()
+                    .pipe(z.number().min(1).max(100))
+                    .default(20)
+                    .describe(
+                        "Largest drop of active conversations (answered within the proxy's 10 min window, gpc0_rate in the config template; both releases together) below the count just before the flip (blueprint alert: a drop over 20 %).",
+                    ),
+                minConversations: num()
+                    .pipe(z.number().int().min(1))
+                    .default(50)
+                    .describe(
+                        "Active conversations needed before the flip to judge a drop: with fewer, chance moves the count by more than the threshold (50: one standard deviation is about 14 %).",
+                    ),
                 minRequests: num()
                     .pipe(z.number().int().min(1))
                     .default(20)
@@ -229,13 +244,25 @@ export const ReleaseSchema = z
                             .pipe(z.number().int().min(1))
                             .default(200)
                             .describe("/health slower than this is a warning (blueprint: < 200 ms)."),
+                        conversationChangePercent: num()
+                            .pipe(z.number().min(0).max(100))
+                            .default(10)
+                            .describe(
+                                "Active conversations further than this from the count before the flip is a warning (blueprint: baseline +- 10 %).",
+                            ),
                         memoryPercent: num()
                             .pipe(z.number().min(1).max(100))
                             .default(80)
                             .describe("Memory above this share of the limit is a warning (blueprint: < 80 %)."),
                     })
                     .strict()
-                    .default({ errorRatePercent: 0.1, latencyMs: 2000, healthResponseMs: 200, memoryPercent: 80 })
+                    .default({
+                        errorRatePercent: 0.1,
+                        latencyMs: 2000,
+                        healthResponseMs: 200,
+                        conversationChangePercent: 10,
+                        memoryPercent: 80,
+                    })
                     .describe("The blueprint's acceptable ranges: outside them a release passes with a warning in the report."),
             })
             .strict()
@@ -244,8 +271,16 @@ export const ReleaseSchema = z
                 maxLatencyMs: 5000,
                 maxHealthResponseMs: 500,
                 maxMemoryPercent: 90,
+                maxConversationDropPercent: 20,
+                minConversations: 50,
                 minRequests: 20,
-                acceptable: { errorRatePercent: 0.1, latencyMs: 2000, healthResponseMs: 200, memoryPercent: 80 },
+                acceptable: {
+                    errorRatePercent: 0.1,
+                    latencyMs: 2000,
+                    healthResponseMs: 200,
+                    conversationChangePercent: 10,
+                    memoryPercent: 80,
+                },
             }),
     })
     .strict();

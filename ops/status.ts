@@ -79,11 +79,12 @@ async function statuses(admin: HaproxyAdmin, probes: ProxyProbes, previous: Map<
     return Promise.all(
         serving.map(async (slot, i): Promise<ReleaseStatus> => {
             const key = `${slot} ${slots[slot].fqdn}`;
-            const [now, health, memory, pinned] = await Promise.all([
+            const [now, health, memory, pinned, active] = await Promise.all([
                 read(admin, probes, slot),
                 probes.slotHealth(slot),
                 dockerContainers.memory(slots[slot].fqdn),
                 admin.pinned(slot),
+                admin.activeConversations(slot),
             ]);
             const before = previous.get(key);
             previous.set(key, now);
@@ -95,6 +96,7 @@ async function statuses(admin: HaproxyAdmin, probes: ProxyProbes, previous: Map<
                 weight: slots[slot].weight,
                 role: i === 0 ? "live" : "canary",
                 conversations: pinned.count,
+                activeConversations: active,
                 sample: {
                     requests: now.stats.req - (before?.stats.req ?? now.stats.req),
                     errors5xx: now.stats.err5xx - (before?.stats.err5xx ?? now.stats.err5xx),

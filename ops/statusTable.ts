@@ -11,8 +11,9 @@ export interface ReleaseStatus {
     /** "live" or "canary" (the one with less weight while both take traffic). */
     role: string;
     sample: Sample;
-    /** Conversations pinned to it (the proxy's stick table). */
+    /** Conversations pinned to it (the proxy's stick table), and those answered within the proxy's window (undefined: not counted). */
     conversations: number;
+    activeConversations: number | undefined;
 }
 
 const WORDS: Record<MetricResult["status"], string> = {
@@ -46,7 +47,7 @@ export function statusRows(r: ReleaseStatus, t: Thresholds): Row[] {
         row("memory usage", of("memory"), `< ${a.memoryPercent} %`, `> ${t.maxMemoryPercent} %`),
         {
             metric: "active conversations",
-            value: `${r.conversations} pinned to this release`,
+            value: `${r.activeConversations === undefined ? "not counted" : `${r.activeConversations} active`}, ${r.conversations} pinned to this release`,
             acceptable: "baseline +- 10 %",
             alert: "drop > 20 %",
             status: "INFO",

@@ -115,7 +115,7 @@ export class HaproxyAdmin {
     /** Sends commands in one admin-socket session; HAProxy runs them in order, with no gap for traffic in between. */
     async send(...commands: string[]): Promise<string> {
         const out = await this.exec(["socat", "stdio", ADMIN_SOCKET], commands.join(";") + "\n");
-        if (/^(Unknown command|No such|Require|Invalid|Can't|Cannot|'[^']*' expects)/im.test(out)) {
+        if (/^(Unknown command|No such|Require|Invalid|Can't|Cannot|Filter entry|'[^']*' expects)/im.test(out)) {
             throw new ProxyError(`proxy refused "${commands.join("; ")}": ${out.trim()}`);
         }
         return out;
@@ -179,6 +179,20 @@ export class HaproxyAdmin {
             throw err;
         });
         return conversationsBySlot(out)[slot];
+    }
+
+    /**
+     * Active conversations: those with an answered message within the template's window
+     * (the stick table's gpc0_rate), of one slot or of both; undefined when the config
+     * template does not count them.
+     */
+    async activeConversations(slot?: Slot): Promise<number | undefined> {
+        const bySlot = slot ? ` data.server_id eq ${(await this.slots())[slot].id}` : "";
+        const out = await this.send(`show table ${BACKEND} data.gpc0_rate gt 0${bySlot}`).catch((err: Error) => {
+            if (err instanceof ProxyError) return undefined;
+            throw err;
+        });
+        return out === undefined ? undefined : out.split("\n").filter((l) => l.startsWith("0x")).length;
     }
 
     /** Unpins the conversations of a slot; their next message goes where the weights say. */

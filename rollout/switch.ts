@@ -61,6 +61,8 @@ export const GATE_POLL_MS = 300;
 /** Log lines of a failed release quoted in the error. */
 export const FAILED_LOG_LINES = 15;
 const PROGRESS_EVERY_MS = 15_000;
+/** How often the verification counts active conversations (a read of the proxy's stick table). */
+export const CONVERSATION_READ_MS = 5_000;
 
 export function otherSlot(slot: Slot): Slot {
     return slot === "blue" ? "green" : "blue";
@@ -110,6 +112,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
     };
 
     let slot: Slot;
+    let conversationBaseline: number | null = null;
     let canarySteps: SwitchResult["canarySteps"] = null;
     if (live && before[live].fqdn === target) {
         slot = live;
@@ -201,6 +204,8 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
                 probeRequestsPerTick: input.probeRequestsPerTick,
             });
         }
+        // The conversation gate's baseline: conversations answered within the window, just before the flip.
+        conversationBaseline = live ? ((await admin.activeConversations()) ?? null) : null;
         const flipStart = clock.now();
         await admin.setWeights([slot, 100], ...(live ? [[live, 0] as [Slot, number]] : []));
         phases.flipMs = clock.now() - flipStart;
@@ -235,9 +240,11 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
     let lastProgress = verifyStart;
     const readings = new ReleaseReadings(probes, deps.containers, slot, target);
     await readings.start();
+    let conversations: Sample["conversations"] = undefined;
+    let conversationsReadAt = -Infinity;
     let gates: MetricResult[] = [];
     log(
-        `verifying ${input.targetRelease} for ${input.verifyWindowSeconds}s (5xx <= ${t.maxErrorRatePercent}%, LLM p95 <= ${t.maxLatencyMs} ms, /health <= ${t.maxHealthResponseMs} ms, memory <= ${t.maxMemoryPercent}%)`,
+        `verifying ${input.targetRelease} for ${input.verifyWindowSeconds}s (5xx <= ${t.maxErrorRatePercent}%, LLM p95 <= ${t.maxLatencyMs} ms, /health <= ${t.maxHealthResponseMs} ms, memory <= ${t.maxMemoryPercent}%, conversation drop <= ${t.maxConversationDropPercent}%)`,
     );
     while (clock.now() - verifyStart < windowMs) {
         checkpoint("the verification");
@@ -252,7 +259,14 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         current = await admin.stats(slot);
         maxHealthMs = Math.max(maxHealthMs, h.ms);
         badStreak = badHealth(h, t) ? badStreak + 1 : 0;
+        // Counting them reads the stick table: every few seconds is enough.
+        if (clock.now() - conversationsReadAt >= CONVERSATION_READ_MS) {
+            conversationsReadAt = clock.now();
+            const active = await admin.activeConversations();
+            conversations = active === undefined ? null : { active, baseline: conversationBaseline };
+        }
         const sample: Sample = {
+            conversations,
             requests: current.req - base.req,
             errors5xx: current.err5xx - base.err5xx,
             avgResponseMs: current.rtimeMs,

@@ -24,9 +24,14 @@ export interface Sample {
     llm?: { p95Ms: number | undefined; answers: number } | null;
     /** The container's memory as the Docker engine reports it; null when it gave no reading. */
     memory?: { percent: number; usedMb: number; limitMb: number } | null;
+    /**
+     * Active conversations (both releases) now and just before the flip (baseline null: no
+     * earlier release); null when the proxy does not count them.
+     */
+    conversations?: { active: number; baseline: number | null } | null;
 }
 
-export const METRICS = ["health", "health-response-time", "error-rate", "latency", "memory"] as const;
+export const METRICS = ["health", "health-response-time", "error-rate", "latency", "memory", "conversations"] as const;
 /**
  * "warn": within the alert threshold but outside the acceptable range; "inconclusive":
  * too small a sample to judge yet; "no-data": the release does not expose it.
@@ -92,7 +97,7 @@ export function judge(s: Sample, t: Thresholds): Verdict {
                   },
         );
     }
-    results.push(latency(s, t), memory(s, t));
+    results.push(latency(s, t), memory(s, t), conversations(s, t));
     const breach = results.find((r) => r.status === "breach");
     return breach ? { ok: false, breach, results } : { ok: true, results };
 }
@@ -151,5 +156,43 @@ function memory(s: Sample, t: Thresholds): MetricResult {
         metric: "memory",
         status: warn ? "warn" : "ok",
         message: `memory ${percent.toFixed(1)}% (${of})${warn ? ` (above the acceptable ${t.acceptable.memoryPercent}%)` : ""}`,
+    };
+}
+
+/** Active conversations against the count just before the flip: a drop means the new release turns them away. */
+function conversations(s: Sample, t: Thresholds): MetricResult {
+    const c = s.conversations;
+    if (c === undefined) return { metric: "conversations", status: "no-data", message: "active conversations not measured here" };
+    if (c === null)
+        return {
+            metric: "conversations",
+            status: "no-data",
+            message: "the proxy does not count active conversations (config template without gpc0_rate)",
+        };
+    if (c.baseline === null)
+        return {
+            metric: "conversations",
+            status: "no-data",
+            message: `${c.active} active conversations; no earlier release to compare with`,
+        };
+    if (c.baseline < t.minConversations)
+        return {
+            metric: "conversations",
+            status: "inconclusive",
+            message: `${c.active} active conversations, ${c.baseline} before the flip: fewer than the ${t.minConversations} needed to judge a drop`,
+        };
+    const change = (100 * (c.active - c.baseline)) / c.baseline;
+    const figures = `${c.active} active conversations, ${c.baseline} before the flip (${change >= 0 ? "+" : ""}${change.toFixed(1)}%)`;
+    if (-change > t.maxConversationDropPercent)
+        return {
+            metric: "conversations",
+            status: "breach",
+            message: `${figures}: a drop of ${(-change).toFixed(1)}% exceeds threshold ${t.maxConversationDropPercent}% by ${(-change - t.maxConversationDropPercent).toFixed(1)} points`,
+        };
+    const warn = Math.abs(change) > t.acceptable.conversationChangePercent;
+    return {
+        metric: "conversations",
+        status: warn ? "warn" : "ok",
+        message: `${figures}${warn ? ` (outside the acceptable +-${t.acceptable.conversationChangePercent}%)` : ""}`,
     };
 }

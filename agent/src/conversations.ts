@@ -40,6 +40,12 @@ export class Conversations {
         return { conversationId, turn, previousQuestion };
     }
 
+    /** Whether this release remembers `conversationId` (a message of it within the idle timeout). */
+    knows(conversationId: string): boolean {
+        const known = this.memory.get(conversationId);
+        return known !== undefined && this.now() - known.lastSeen <= this.idleMs;
+    }
+
     /** Conversations active within the idle timeout. */
     active(): number {
         this.evict(this.now());

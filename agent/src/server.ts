@@ -31,6 +31,7 @@ const faultCrashAtStart = env.FAULT_CRASH_AT_START === "1";
 const faultLlmDelayMs = Number(env.FAULT_LLM_DELAY_MS ?? 0); // every answer takes this much longer
 const faultHealthDelayMs = Number(env.FAULT_HEALTH_DELAY_MS ?? 0); // /health answers this much later
 const faultAllocateMb = Number(env.FAULT_ALLOCATE_MB ?? 0); // memory held from the start
+const faultRefuseNew = env.FAULT_REFUSE_NEW_CONVERSATIONS === "1"; // 429 to a conversation's first message
 const held: Buffer[] = [];
 
 const llm: LlmBackend =
@@ -209,6 +210,10 @@ async function chat(req: http.IncomingMessage, res: http.ServerResponse): Promis
             : typeof body.conversationId === "string" && CONVERSATION_ID.test(body.conversationId)
               ? body.conversationId
               : crypto.randomUUID();
+    if (faultRefuseNew && !conversations.knows(conversationId)) {
+        send(res, 429, { error: "not taking new conversations (FAULT_REFUSE_NEW_CONVERSATIONS)" });
+        return 429;
+    }
     const { turn } = conversations.take(conversationId, body.message);
     const conversationHeader = { "x-conversation-id": conversationId };
     const t0 = process.hrtime.bigint();

@@ -37,7 +37,10 @@ describe("verification gates under load (real engine)", function () {
         }
     }
 
-    /** A release with `faults` is flipped back naming `metric`; the live release keeps serving, no request fails. */
+    /**
+     * A release with `faults` is flipped back naming `metric`; the live release keeps serving.
+     * No request fails, unless the fault is to turn requests away: then only the failed release's.
+     */
     async function flippedBack(version: string, faults: Record<string, string>, metric: string, message: RegExp): Promise<void> {
         const live = (await stack.outputs()).liveRelease as string;
         await stack.setConfig("agent.version", version);
@@ -52,7 +55,13 @@ describe("verification gates under load (real engine)", function () {
             `      ${metric}: detected ${detected![1]} s into the verification; ${report.requests} requests, ${report.failed} failed, ` +
                 `${report.conversationsBroken} conversations moved by the flip-back (${JSON.stringify(report.conversationHops)})`,
         );
-        expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
+        const failedBy = Object.keys(report.failuresByRelease);
+        if (faults.refuseNewConversations)
+            expect(
+                failedBy.every((r) => r.startsWith(version.replace(/\./g, "-"))),
+                JSON.stringify(report.failuresByRelease),
+            ).to.equal(true);
+        else expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
         expect(report.streamsTruncated).to.equal(0);
         // Only the flip-back moved conversations, from the failed release to the live one.
         for (const hop of Object.keys(report.conversationHops))
@@ -69,7 +78,9 @@ describe("verification gates under load (real engine)", function () {
         // A conversation idle timeout of 5 s (10 min in production), so each release's
         // conversation drain ends within the suite's drain.
         const tmpl = fs.readFileSync(path.join(ROOT, "proxy", "haproxy.cfg.tmpl"), "utf8");
-        fs.writeFileSync(template, tmpl.replace(" expire 10m ", " expire 5s "));
+        // And active conversations counted over 10 s (10 min in production), so a drop shows within the window.
+        expect(tmpl).to.include("gpc0_rate(10m)");
+        fs.writeFileSync(template, tmpl.replace(" expire 10m ", " expire 5s ").replace("gpc0_rate(10m)", "gpc0_rate(10s)"));
         await stack.init(
             agentStack(app, port, {
                 "proxy.configTemplate": template,
@@ -101,10 +112,18 @@ describe("verification gates under load (real engine)", function () {
         expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
         const gates = (await stack.outputs()).releaseReport.verification.gates as { metric: string; status: string; message: string }[];
         console.log(gates.map((g) => `      ${g.metric}: ${g.status}: ${g.message}`).join("\n"));
-        expect(gates.map((g) => g.metric)).to.deep.equal(["health", "health-response-time", "error-rate", "latency", "memory"]);
+        expect(gates.map((g) => g.metric)).to.deep.equal([
+            "health",
+            "health-response-time",
+            "error-rate",
+            "latency",
+            "memory",
+            "conversations",
+        ]);
         expect(gates.every((g) => g.status === "ok" || g.status === "warn")).to.equal(true);
         expect(gates.find((g) => g.metric === "latency")!.message).to.match(/^LLM latency p95 \d+ ms \(\d+ answers\)/);
         expect(gates.find((g) => g.metric === "memory")!.message).to.match(/^memory [\d.]+% \(\d+ MB of the 256 MB limit\)/);
+        expect(gates.find((g) => g.metric === "conversations")!.message).to.match(/^\d+ active conversations, \d+ before the flip/);
     });
 
     step("npm run status shows the live release's five metrics, judged over the last interval", async () => {
@@ -121,7 +140,7 @@ describe("verification gates under load (real engine)", function () {
         for (const row of ["health check response time", "error rate \\(5xx\\)", "LLM inference latency \\(p95\\)", "memory usage"])
             expect(status.stdout).to.match(new RegExp(`^  ${row}\\s+.*\\s(OK|WARN)$`, "m"));
         expect(status.stdout).to.match(/^ {2}LLM inference latency \(p95\)\s+LLM latency p95 \d+ ms \(\d+ answers\)/m);
-        expect(status.stdout).to.match(/^ {2}active conversations\s+\d+ pinned to this release/m);
+        expect(status.stdout).to.match(/^ {2}active conversations\s+\d+ active, \d+ pinned to this release/m);
     });
 
     step("an LLM p95 over 5 s (an injected delay) is flipped back naming the latency", async () => {
@@ -148,6 +167,15 @@ describe("verification gates under load (real engine)", function () {
             { healthDelayMs: "700" },
             "health-response-time",
             /verification failed: health response time \d+ ms exceeds threshold 500 ms/,
+        );
+    });
+
+    step("a release turning new conversations away (429, no 5xx) is flipped back naming the drop in active conversations", async () => {
+        await flippedBack(
+            "6.0.0",
+            { refuseNewConversations: "true" },
+            "conversations",
+            /verification failed: \d+ active conversations, \d+ before the flip \(-[\d.]+%\): a drop of [\d.]+% exceeds threshold 20% by/,
         );
     });
 });

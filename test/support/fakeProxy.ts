@@ -36,6 +36,11 @@ export class FakeProxy {
     readonly agents = new Map<string, FakeAgent>();
     /** Conversations pinned to each slot (stick-table entries); a test sets and ages them. */
     readonly pinned: Record<Slot, number> = { blue: 0, green: 0 };
+    /**
+     * Active conversations (answered within the window) at each read; undefined: a config
+     * template that does not count them (HAProxy refuses the filter).
+     */
+    activeConversations: (() => number) | undefined = undefined;
     /** Called on every `show table`, e.g. to let pinned conversations go idle over time. */
     onShowTable: () => void = () => undefined;
     private readonly servers: Record<Slot, FakeServer>;
@@ -100,6 +105,11 @@ export class FakeProxy {
                         `3 agents ${i + 1} ${slot} 172.18.0.${i + 2} ${up ? 2 : 0} ${s.maint ? 1 : 4} ${s.weight} ${s.weight} 10 6 3 4 6 0 0 0 ${s.fqdn} 8080 -`,
                     );
                 });
+            } else if (cmd.startsWith("show table agents data.gpc0_rate gt 0")) {
+                if (!this.activeConversations) return "Filter entry #1: Data type not stored in this table\n";
+                out.push("# table: agents, type: string, size:204800, used:0");
+                const active = this.activeConversations();
+                for (let n = 0; n < active; n++) out.push(`0x77${n}: key=active-${n} use=0 exp=9000 gpc0_rate(60000)=1 http_req_cnt=1`);
             } else if ((m = cmd.match(/^show table agents data\.server_id eq (\d)$/))) {
                 this.onShowTable();
                 const slot: Slot = Number(m[1]) === 1 ? "blue" : "green";

@@ -24,6 +24,16 @@ describe("agent conversation memory", () => {
         expect(c.take("a", "back")).to.deep.include({ turn: 1, previousQuestion: null });
     });
 
+    it("knows a conversation it saw within the idle timeout, and no other", () => {
+        let now = 0;
+        const c = new Conversations(1000, 100, () => now);
+        expect(c.knows("a")).to.equal(false);
+        c.take("a", "hi");
+        expect(c.knows("a")).to.equal(true);
+        now = 1500;
+        expect(c.knows("a")).to.equal(false);
+    });
+
     it("keeps at most `max` conversations, forgetting the least recently used", () => {
         const c = new Conversations(60_000, 2);
         c.take("a", "1");

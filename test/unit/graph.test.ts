@@ -132,8 +132,16 @@ describe("resource graph (mocks)", function () {
                 maxLatencyMs: 3000,
                 maxHealthResponseMs: 250,
                 maxMemoryPercent: 85,
+                maxConversationDropPercent: 30,
+                minConversations: 5,
                 minRequests: 40,
-                acceptable: { errorRatePercent: 0.2, latencyMs: 1500, healthResponseMs: 100, memoryPercent: 70 },
+                acceptable: {
+                    errorRatePercent: 0.2,
+                    latencyMs: 1500,
+                    healthResponseMs: 100,
+                    conversationChangePercent: 15,
+                    memoryPercent: 70,
+                },
             },
             strategy: "canary",
             canary: {

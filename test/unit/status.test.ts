@@ -11,6 +11,7 @@ const live = (s: Partial<ReleaseStatus["sample"]> = {}): ReleaseStatus => ({
     weight: 100,
     role: "live",
     conversations: 37,
+    activeConversations: 21,
     sample: {
         requests: 400,
         errors5xx: 0,
@@ -33,7 +34,7 @@ describe("status view", () => {
             ["active conversations", "INFO"],
         ]);
         expect(rows[2]).to.deep.include({ value: "LLM latency p95 800 ms (380 answers)", acceptable: "< 2 s", alert: "> 5 s" });
-        expect(rows[4].value).to.equal("37 pinned to this release");
+        expect(rows[4].value).to.equal("21 active, 37 pinned to this release");
     });
 
     it("WARN outside the acceptable range, ALERT past the alert level (a slow /health at once), NO DATA when missing", () => {

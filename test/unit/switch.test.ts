@@ -202,11 +202,24 @@ describe("traffic switch (fake proxy)", () => {
         );
     });
 
+    it("active conversations dropping after the flip (a release turning new ones away) flip back naming the drop", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, V2);
+        // 200 active before the flip; then the new release answers no new conversation and the count decays.
+        let reads = 0;
+        proxy.activeConversations = () => (reads++ === 0 ? 200 : Math.max(0, 200 - 60 * (reads - 1)));
+        const err = await failure(runSwitch(toV2, deps(proxy)));
+        expect(err.message).to.match(
+            /^verification failed: \d+ active conversations, 200 before the flip \(-\d+\.\d%\): a drop of \d+\.\d% exceeds threshold 20% by [\d.]+ points\. Traffic flipped back to blue/,
+        );
+    });
+
     it("a healthy release passes with every gate measured, warnings and missing data in the report", async () => {
         const proxy = new FakeProxy({ slot: "blue", agent: C1 });
         proxy.agents.set(C1, V1).set(C2, { ...V2, metrics: llmMetrics("0.5", 10) });
         const containers = new FakeContainers();
         containers.memoryReadings.set(C2, { percent: 83, usedMb: 425, limitMb: 512 });
+        proxy.activeConversations = () => 80;
         const result = await runSwitch(toV2, deps(proxy, undefined, containers));
         expect(result.verification.gates.map((g) => [g.metric, g.status])).to.deep.equal([
             ["health", "ok"],
@@ -214,6 +227,7 @@ describe("traffic switch (fake proxy)", () => {
             ["error-rate", "ok"],
             ["latency", "ok"],
             ["memory", "warn"],
+            ["conversations", "ok"],
         ]);
         expect(result.verification.gates.find((g) => g.metric === "latency")!.message).to.match(/^LLM latency p95 \d+ ms \(\d+ answers\)$/);
         // An agent without /metrics still releases; the report says what was judged instead.
@@ -224,6 +238,9 @@ describe("traffic switch (fake proxy)", () => {
             /\(the agent exposes no LLM latency histogram; HAProxy's average response time judged instead\)$/,
         );
         expect(plain.verification.gates.find((g) => g.metric === "memory")).to.deep.include({ status: "no-data" });
+        expect(plain.verification.gates.find((g) => g.metric === "conversations")!.message).to.match(
+            /the proxy does not count active conversations/,
+        );
     });
 
     it("a flip-back moves the conversations that began on the failed release to the live one, and says how many", async () => {

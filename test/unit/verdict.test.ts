@@ -36,6 +36,10 @@ describe("verification verdict", () => {
         ["LLM p95 on too few answers is not judged", sample(llm(9000, 19)), null],
         ["memory at the threshold passes", sample(mem(90)), null],
         ["memory over the threshold fails", sample(mem(90.5)), "memory"],
+        ["conversations 20 % below the baseline pass", sample({ conversations: { active: 80, baseline: 100 } }), null],
+        ["conversations more than 20 % below the baseline fail", sample({ conversations: { active: 79, baseline: 100 } }), "conversations"],
+        ["a drop on too small a baseline is not judged", sample({ conversations: { active: 0, baseline: 49 } }), null],
+        ["more conversations than before is no breach", sample({ conversations: { active: 300, baseline: 100 } }), null],
     ];
     for (const [title, s, metric] of table) {
         it(title, () => {
@@ -54,6 +58,10 @@ describe("verification verdict", () => {
         );
         const p = judge(sample(llm(6100, 34)), T);
         expect(p.ok ? "" : p.breach.message).to.equal("LLM latency p95 6100 ms (34 answers) exceeds threshold 5000 ms by 1100 ms");
+        const c = judge(sample({ conversations: { active: 30, baseline: 120 } }), T);
+        expect(c.ok ? "" : c.breach.message).to.equal(
+            "30 active conversations, 120 before the flip (-75.0%): a drop of 75.0% exceeds threshold 20% by 55.0 points",
+        );
         const m = judge(sample(mem(95)), T);
         expect(m.ok ? "" : m.breach.message).to.equal("memory 95.0% (486 MB of the 512 MB limit) exceeds threshold 90% by 5.0 points");
         const h = judge(sample({ health: { code: 503, failedChecks: "failed checks: llm (timeout)", badStreak: 3 } }), T);
@@ -84,6 +92,7 @@ describe("verification verdict", () => {
             ["error-rate", "warn"],
             ["latency", "warn"],
             ["memory", "warn"],
+            ["conversations", "no-data"],
         ]);
         expect(v.results.find((r) => r.metric === "latency")!.message).to.equal(
             "LLM latency p95 2500 ms (50 answers) (above the acceptable 2000 ms)",
