@@ -179,6 +179,8 @@ export class LoadGenerator {
                 }
                 if (turn > 1 && a.releaseId) this.report.lastLaterTurnMs[a.releaseId] = Date.now() - this.started;
             }
+            // A customer whose message failed tries again after a pause, not at once.
+            if (verdict === "failed") await sleep(pauseMs);
             if (verdict === "completed") this.report.conversationsCompleted++;
             else if (verdict === "broken") this.report.conversationsBroken++;
             else this.report.conversationsFailed++;
