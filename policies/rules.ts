@@ -177,14 +177,23 @@ export const adminTokenFromRandom: StackValidationPolicy = {
     },
 };
 
+/** The thresholds the release-verification-window policy holds to the blueprint's alert levels (or the stack's stricter ones). */
+const ALERT_LEVELS = [
+    { setting: "maxErrorRatePercent", limit: 1, what: (v: number) => `tolerates ${v}% 5xx` },
+    { setting: "maxLatencyMs", limit: 5000, what: (v: number) => `tolerates an LLM p95 of ${v} ms` },
+    { setting: "maxHealthResponseMs", limit: 500, what: (v: number) => `tolerates /health in ${v} ms` },
+    { setting: "maxMemoryPercent", limit: 90, what: (v: number) => `tolerates memory at ${v}% of the limit` },
+    { setting: "maxConversationDropPercent", limit: 20, what: (v: number) => `tolerates a ${v}% drop of active conversations` },
+] as const;
+
 export const releaseWindow: ResourceValidationPolicy = {
     name: "release-verification-window",
     description:
-        "The traffic switch verifies long enough, against an error threshold no looser than the blueprint's alert level (per-stack config: prod 900 s / 1%).",
+        "The traffic switch verifies long enough, against thresholds no looser than the blueprint's alert levels (5xx 1%, LLM p95 5 s, /health 500 ms, memory 90%, a 20% conversation drop; per-stack config: prod 900 s).",
     configSchema: {
         properties: {
             minVerifyWindowSeconds: { type: "number", default: 900 },
-            maxErrorRatePercent: { type: "number", default: 1 },
+            ...Object.fromEntries(ALERT_LEVELS.map((l) => [l.setting, { type: "number", default: l.limit }])),
         },
     },
     validateResource: (args, report) => {
@@ -193,18 +202,20 @@ export const releaseWindow: ResourceValidationPolicy = {
         // The switch's variables are named by its contract; a command without them is not a switch.
         const windowVar = switchContract.variable("verifyWindowSeconds");
         if (!env || env[windowVar] === undefined) return;
-        const cfg = args.getConfig<{ minVerifyWindowSeconds: number; maxErrorRatePercent: number }>();
+        const cfg = args.getConfig<Record<string, number>>();
         const window = Number(env[windowVar]);
-        const rate = Number(env[switchContract.variable("thresholds", "maxErrorRatePercent")]);
         if (window < cfg.minVerifyWindowSeconds) {
             report(
                 `traffic switch "${args.name}" verifies for ${window}s; this stack requires at least ${cfg.minVerifyWindowSeconds}s. Fix: pulumi config set --path release.verifyWindowSeconds ${cfg.minVerifyWindowSeconds}`,
             );
         }
-        if (!(rate <= cfg.maxErrorRatePercent)) {
-            report(
-                `traffic switch "${args.name}" tolerates ${rate}% 5xx; this stack allows at most ${cfg.maxErrorRatePercent}%. Fix: pulumi config set --path release.thresholds.maxErrorRatePercent ${cfg.maxErrorRatePercent}`,
-            );
+        for (const level of ALERT_LEVELS) {
+            const value = Number(env[switchContract.variable("thresholds", level.setting)]);
+            const allowed = cfg[level.setting] ?? level.limit;
+            if (!(value <= allowed))
+                report(
+                    `traffic switch "${args.name}" ${level.what(value)}; this stack allows at most ${allowed}. Fix: pulumi config set --path release.thresholds.${level.setting} ${allowed}`,
+                );
         }
     },
 };

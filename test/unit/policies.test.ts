@@ -130,7 +130,24 @@ describe("policies", () => {
         const v = await violations(rules.releaseWindow, "command:local:Command", env("1", "5"), prod);
         expect(v.join("\n"))
             .to.match(/verifies for 1s; this stack requires at least 900s/)
-            .and.to.match(/tolerates 5% 5xx; this stack allows at most 1%/);
+            .and.to.match(
+                /tolerates 5% 5xx; this stack allows at most 1\. Fix: pulumi config set --path release\.thresholds\.maxErrorRatePercent 1/,
+            );
+        // Every blueprint alert level, not only the 5xx rate.
+        const loose = {
+            environment: switchContract.encode(
+                switchInput({
+                    verifyWindowSeconds: 900,
+                    thresholds: { maxLatencyMs: 9000, maxHealthResponseMs: 2000, maxMemoryPercent: 99, maxConversationDropPercent: 50 },
+                }),
+            ),
+        };
+        const all = (await violations(rules.releaseWindow, "command:local:Command", loose, prod)).join("\n");
+        expect(all)
+            .to.match(/tolerates an LLM p95 of 9000 ms; this stack allows at most 5000/)
+            .and.to.match(/tolerates \/health in 2000 ms; this stack allows at most 500/)
+            .and.to.match(/tolerates memory at 99% of the limit; this stack allows at most 90/)
+            .and.to.match(/tolerates a 50% drop of active conversations; this stack allows at most 20/);
         expect(
             await violations(rules.releaseWindow, "command:local:Command", env("10", "1"), {
                 minVerifyWindowSeconds: 5,
