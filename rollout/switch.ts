@@ -185,6 +185,9 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         phases.healthGateMs = clock.now() - gateStart;
         log(`health gate passed in ${phases.healthGateMs} ms (/health ${last.ms} ms)`);
 
+        // The conversation gate's baseline: conversations answered within the window, before
+        // any weight moves (a canary's first step, or the flip).
+        conversationBaseline = live ? ((await admin.activeConversations()) ?? null) : null;
         if (live && input.strategy === "canary") {
             // Step by step instead of one flip; ends with the canary at 100 %.
             canarySteps = await runCanary({
@@ -204,8 +207,6 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
                 probeRequestsPerTick: input.probeRequestsPerTick,
             });
         }
-        // The conversation gate's baseline: conversations answered within the window, just before the flip.
-        conversationBaseline = live ? ((await admin.activeConversations()) ?? null) : null;
         const flipStart = clock.now();
         await admin.setWeights([slot, 100], ...(live ? [[live, 0] as [Slot, number]] : []));
         phases.flipMs = clock.now() - flipStart;
