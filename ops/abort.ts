@@ -54,12 +54,11 @@ export async function abortCanary(
         );
     await admin.setWeights([state.stableSlot, 100], [state.canarySlot, 0]);
     const weightZeroMs = now() - asked;
-    const pinned = await admin.pinned(state.canarySlot);
-    const moved = await admin.unpinConversations(state.canarySlot);
-    await control.requestAbort({ at: now(), reason, weightZeroMs, moved, movedUnderWay: pinned.underWay });
+    const { count: moved, underWay } = await admin.unpinConversations(state.canarySlot);
+    await control.requestAbort({ at: now(), reason, weightZeroMs, moved, movedUnderWay: underWay });
     return (
         `canary ${state.release} aborted at step ${state.step} of ${state.of} (${state.weight}%): weight 0 in ${weightZeroMs} ms; ` +
-        `${moved} conversation${moved === 1 ? "" : "s"} pinned to it (${pinned.underWay} with more than one message) moved to stable (${state.stableSlot}). ` +
+        `${moved} conversation${moved === 1 ? "" : "s"} pinned to it (${underWay} with more than one message) moved to stable (${state.stableSlot}). ` +
         "The running `pulumi up` fails at its next check, naming this abort."
     );
 }

@@ -148,10 +148,9 @@ async function abort(r: CanaryRun, step: number, reason: string, byHand?: AbortR
     // Stable first: no request finds both at weight 0.
     await r.admin.setWeights([r.stable.slot, 100], [r.canary.slot, 0]);
     const ms = byHand ? byHand.weightZeroMs : r.clock.now() - start;
-    const pinned = await r.admin.pinned(r.canary.slot).catch(() => ({ count: 0, underWay: 0 }));
-    const unpinned = await r.admin.unpinConversations(r.canary.slot).catch(() => 0);
-    const moved = (byHand?.moved ?? 0) + unpinned;
-    const movedUnderWay = (byHand?.movedUnderWay ?? 0) + pinned.underWay;
+    const unpinned = await r.admin.unpinConversations(r.canary.slot).catch(() => ({ count: 0, underWay: 0 }));
+    const moved = (byHand?.moved ?? 0) + unpinned.count;
+    const movedUnderWay = (byHand?.movedUnderWay ?? 0) + unpinned.underWay;
     await r.admin.maint(r.canary.slot).catch(() => undefined);
     await r.admin.persist({
         [r.stable.slot]: { fqdn: r.stable.fqdn, weight: 100, maint: false },

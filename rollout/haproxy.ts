@@ -171,8 +171,8 @@ export class HaproxyAdmin {
      * by HAProxy, not here), which expire after the conversation idle timeout (the table's
      * `expire` in the config template).
      */
-    async pinned(slot: Slot): Promise<Pinned> {
-        const { id } = (await this.slots())[slot];
+    async pinned(slot: Slot, id?: number): Promise<Pinned> {
+        id ??= (await this.slots())[slot].id;
         const out = await this.send(`show table ${BACKEND} data.server_id eq ${id}`).catch((err: Error) => {
             // A config template without the stick table pins nothing.
             if (err instanceof ProxyError && /table/i.test(err.message)) return "";
@@ -195,12 +195,12 @@ export class HaproxyAdmin {
         return out === undefined ? undefined : out.split("\n").filter((l) => l.startsWith("0x")).length;
     }
 
-    /** Unpins the conversations of a slot; their next message goes where the weights say. */
-    async unpinConversations(slot: Slot): Promise<number> {
-        const { count } = await this.pinned(slot);
+    /** Unpins the conversations of a slot (their next message goes where the weights say); resolves to what it unpinned. */
+    async unpinConversations(slot: Slot): Promise<Pinned> {
         const { id } = (await this.slots())[slot];
+        const pinned = await this.pinned(slot, id);
         await this.send(`clear table ${BACKEND} data.server_id eq ${id}`);
-        return count;
+        return pinned;
     }
 
     /** Persists the slots, so a proxy restart comes back with the same live colour. */

@@ -43,22 +43,17 @@ export class ProxyProbes {
         return `http://127.0.0.1:${this.proxyPort}${path}`;
     }
 
+    /** GET `path` through the proxy, pinned to one slot; the body, then a line with curl's `writeOut`. */
+    private pinnedGet(slot: Slot, path: string, writeOut: string): Promise<string> {
+        return this.exec(["curl", "-sS", "--max-time", "5", "-H", `x-zdt-slot: ${slot}`, "-w", `\n${writeOut}`, this.url(path)]);
+    }
+
     /**
      * GET /health through the proxy, pinned to one slot (the proxy routes a request from
      * inside its container with `x-zdt-slot` to that slot, whatever its weight).
      */
     async slotHealth(slot: Slot): Promise<HealthAnswer> {
-        const out = await this.exec([
-            "curl",
-            "-sS",
-            "--max-time",
-            "5",
-            "-H",
-            `x-zdt-slot: ${slot}`,
-            "-w",
-            "\n%{http_code} %{time_total}",
-            this.url("/health"),
-        ]).catch((err: Error) => `${err.message}\n0 0`);
+        const out = await this.pinnedGet(slot, "/health", "%{http_code} %{time_total}").catch((err: Error) => `${err.message}\n0 0`);
         const lines = out.trimEnd().split("\n");
         const [code, secs] = lines.pop()!.split(" ");
         const body = lines.join("\n");
@@ -67,17 +62,7 @@ export class ProxyProbes {
 
     /** GET /metrics of one slot's agent (pinned like slotHealth); undefined unless it answers 200. */
     async slotMetrics(slot: Slot): Promise<string | undefined> {
-        const out = await this.exec([
-            "curl",
-            "-sS",
-            "--max-time",
-            "5",
-            "-H",
-            `x-zdt-slot: ${slot}`,
-            "-w",
-            "\n%{http_code}",
-            this.url("/metrics"),
-        ]).catch(() => "\n0");
+        const out = await this.pinnedGet(slot, "/metrics", "%{http_code}").catch(() => "\n0");
         const lines = out.trimEnd().split("\n");
         return lines.pop() === "200" ? lines.join("\n") : undefined;
     }

@@ -98,7 +98,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         const ms = clock.now() - start;
         // Conversations that began on the failed release move to the live one (the one
         // allowed move; counted in the message).
-        const moved = await admin.unpinConversations(slot).catch(() => 0);
+        const moved = (await admin.unpinConversations(slot).catch(() => ({ count: 0 }))).count;
         await admin.maint(slot).catch(() => undefined);
         const s = await admin.slots();
         await admin.persist({

@@ -5,6 +5,7 @@ import { abortCanary, AbortError, parseAbortArgs } from "../../ops/abort";
 import type { AbortRequest, CanaryState } from "../../rollout/canaryControl";
 import { HaproxyAdmin } from "../../rollout/haproxy";
 import { FakeProxy } from "../support/fakeProxy";
+import { rejection } from "../support/rejection";
 
 const STABLE = "app-agent-1-0-0-aaaaaaaa";
 const CANARY = "app-agent-2-0-0-bbbbbbbb";
@@ -33,14 +34,7 @@ async function canaryAt25(): Promise<{ proxy: FakeProxy; admin: HaproxyAdmin }> 
     return { proxy, admin };
 }
 
-async function refused(p: Promise<unknown>): Promise<Error> {
-    try {
-        await p;
-    } catch (err) {
-        return err as Error;
-    }
-    throw new Error("expected the abort to be refused");
-}
+const refused = (p: Promise<unknown>) => rejection(p, "the abort to be refused");
 
 describe("npm run abort", () => {
     it("sets stable to 100 and the canary to 0 in one session, moves the canary's conversations and leaves the request", async () => {

@@ -5,6 +5,7 @@ import { CanaryAborted, runCanary, type CanaryRun } from "../../rollout/canaryRo
 import { HaproxyAdmin } from "../../rollout/haproxy";
 import { ProxyProbes } from "../../rollout/probes";
 import { FakeContainers } from "../support/fakeContainers";
+import { rejection } from "../support/rejection";
 import { MemoryCanaryControl } from "../support/memoryCanaryControl";
 import { FakeAgent, FakeProxy } from "../support/fakeProxy";
 import { switchInput } from "../support/switchInput";
@@ -37,14 +38,7 @@ async function canaryRun(proxy: FakeProxy, lines: string[] = [], control = new M
     };
 }
 
-async function aborted(p: Promise<unknown>): Promise<Error> {
-    try {
-        await p;
-    } catch (err) {
-        return err as Error;
-    }
-    throw new Error("expected the canary to abort");
-}
+const aborted = (p: Promise<unknown>) => rejection(p, "the canary to abort");
 
 describe("canary rollout (fake proxy)", () => {
     it("steps the canary through 5, 25, 50 and 100 % of new traffic, judging each step", async () => {
@@ -118,7 +112,7 @@ describe("canary rollout (fake proxy)", () => {
             // What `npm run abort` does: weights first, then the canary's conversations, then the request.
             await run.admin.setWeights(["blue", 100], ["green", 0]);
             proxy.pinned.green = 4;
-            const moved = await run.admin.unpinConversations("green");
+            const { count: moved } = await run.admin.unpinConversations("green");
             control.pending = { at: proxy.clock.now(), reason: "operator saw bad answers", weightZeroMs: 240, moved, movedUnderWay: 2 };
         };
         const err = await aborted(runCanary(run));

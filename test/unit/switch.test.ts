@@ -8,6 +8,7 @@ import { overallTimeoutMs } from "../../rollout/main";
 import { runSwitch, SwitchDeps, SwitchError } from "../../rollout/switch";
 import type { SwitchResult } from "../../rollout/switchContract";
 import { MemoryCanaryControl } from "../support/memoryCanaryControl";
+import { rejection } from "../support/rejection";
 import { FakeContainers } from "../support/fakeContainers";
 import { FakeAgent, FakeProxy } from "../support/fakeProxy";
 import { switchInput, switchResult } from "../support/switchInput";
@@ -53,14 +54,7 @@ function deps(
     };
 }
 
-async function failure(p: Promise<unknown>): Promise<Error> {
-    try {
-        await p;
-    } catch (err) {
-        return err as Error;
-    }
-    throw new Error("expected the switch to fail");
-}
+const failure = (p: Promise<unknown>) => rejection(p, "the switch to fail");
 
 describe("traffic switch (fake proxy)", () => {
     it("a first deploy points blue at the release, gates it, and gives it all traffic", async () => {
