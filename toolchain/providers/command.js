@@ -32,14 +32,29 @@ const LOGGING = ["stdout", "stderr", "stdoutAndStderr", "none"];
 /** Go's names of the signals a command may die of (`signal: killed`). */
 const SIGNAL_NAMES = { SIGKILL: "killed", SIGTERM: "terminated", SIGINT: "interrupt", SIGABRT: "aborted", SIGSEGV: "segmentation fault" };
 
-/** Forwards complete lines of a stream to the engine log. */
+/**
+ * Forwards the lines of a stream to the engine log, in order. `flush()` logs a last line
+ * without a newline and resolves once the engine has every line: as the official provider,
+ * which waits for its log reader before it returns, no line is lost to a resource that
+ * completes while its last lines are still on the wire.
+ */
 function lineLogger(urn) {
     let partial = "";
-    return (chunk) => {
+    let sent = Promise.resolve();
+    const send = (line) => {
+        if (line.trim()) sent = sent.then(() => engineLog(urn, line));
+    };
+    const write = (chunk) => {
         const lines = (partial + chunk).split("\n");
         partial = lines.pop();
-        for (const line of lines) if (line.trim()) engineLog(urn, line);
+        lines.forEach(send);
     };
+    write.flush = () => {
+        send(partial);
+        partial = "";
+        return sent;
+    };
+    return write;
 }
 
 function runScript(script, inputs, previous, isSecret, urn) {
@@ -68,7 +83,8 @@ function runScript(script, inputs, previous, isSecret, urn) {
             if (logging === "stderr" || logging === "stdoutAndStderr") logErr(String(d));
         });
         child.on("error", reject);
-        child.on("close", (code, signal) => {
+        child.on("close", async (code, signal) => {
+            await Promise.all([logOut.flush(), logErr.flush()]);
             const result = { stdout: stdout.replace(/\n$/, ""), stderr: stderr.replace(/\n$/, "") };
             if (code === 0) return resolve(result);
             // The official provider's message (Go's exec error, then the command quoted and
