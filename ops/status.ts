@@ -16,7 +16,7 @@ import { LATENCY_QUANTILE, LLM_HISTOGRAM } from "../rollout/releaseReadings";
 import { SLOTS, type Slot, type Thresholds } from "../rollout/switchContract";
 import { ReleaseSchema } from "../components/config";
 import { PROXY_INTERNAL_PORT } from "../components/trafficProxy";
-import { renderStatus, statusRows, type ReleaseStatus } from "./statusTable";
+import { activeConversationTotal, renderStatus, statusRows, type ReleaseStatus } from "./statusTable";
 
 export class StatusError extends Error {}
 
@@ -72,11 +72,17 @@ async function read(admin: HaproxyAdmin, probes: ProxyProbes, slot: Slot): Promi
     return { stats, llm, hasMetrics: llm !== undefined };
 }
 
+/** What a refresh compares with: each slot's last reading, and the active conversations at the first refresh. */
+interface Previous {
+    readings: Map<string, Reading>;
+    conversationsAtStart?: number | null;
+}
+
 /** The releases taking traffic, judged over the interval since `previous`. */
-async function statuses(admin: HaproxyAdmin, probes: ProxyProbes, previous: Map<string, Reading>): Promise<ReleaseStatus[]> {
+async function statuses(admin: HaproxyAdmin, probes: ProxyProbes, previous: Previous): Promise<ReleaseStatus[]> {
     const slots = await admin.slots();
     const serving = SLOTS.filter((s) => !slots[s].maint && slots[s].weight > 0).sort((a, b) => slots[b].weight - slots[a].weight);
-    return Promise.all(
+    const releases = await Promise.all(
         serving.map(async (slot, i): Promise<ReleaseStatus> => {
             const key = `${slot} ${slots[slot].fqdn}`;
             const [now, health, memory, pinned, active] = await Promise.all([
@@ -86,8 +92,8 @@ async function statuses(admin: HaproxyAdmin, probes: ProxyProbes, previous: Map<
                 admin.pinned(slot),
                 admin.activeConversations(slot),
             ]);
-            const before = previous.get(key);
-            previous.set(key, now);
+            const before = previous.readings.get(key);
+            previous.readings.set(key, now);
             const window = now.llm && histogramDelta(before?.llm, now.llm);
             const q = window && quantile(window, LATENCY_QUANTILE);
             return {
@@ -108,6 +114,13 @@ async function statuses(admin: HaproxyAdmin, probes: ProxyProbes, previous: Map<
             };
         }),
     );
+    // The conversation gate's question, asked of the view: have active conversations (all
+    // releases) dropped since the view started? The first refresh is the baseline.
+    const total = activeConversationTotal(releases);
+    if (previous.conversationsAtStart === undefined) previous.conversationsAtStart = total;
+    const baseline = previous.conversationsAtStart;
+    for (const r of releases) r.sample.conversations = total === null || baseline === null ? null : { active: total, baseline };
+    return releases;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -125,7 +138,7 @@ async function main(argv: string[]): Promise<void> {
     const exec = containerExec(proxy);
     const admin = new HaproxyAdmin(exec, proxy);
     const probes = new ProxyProbes(exec, PROXY_INTERNAL_PORT);
-    const previous = new Map<string, Reading>();
+    const previous: Previous = { readings: new Map() };
     await statuses(admin, probes, previous);
     for (;;) {
         await new Promise((r) => setTimeout(r, args.intervalSeconds * 1000));

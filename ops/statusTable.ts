@@ -1,6 +1,8 @@
 // The status view's table (pure): the blueprint's monitoring table for one release, each
 // row judged by the verification's own rules (rollout/verdict.ts) on the latest readings,
-// as OK / WARN / ALERT, or NO DATA / WAIT when there is nothing to judge yet.
+// as OK / WARN / ALERT, or NO DATA / WAIT when there is nothing to judge yet. Active
+// conversations are judged as the release gate judges them, against the count when the
+// view started instead of the count before a flip.
 import type { Thresholds } from "../rollout/switchContract";
 import { HEALTH_BREACH_STREAK, judge, type MetricResult, type Sample } from "../rollout/verdict";
 
@@ -11,7 +13,11 @@ export interface ReleaseStatus {
     /** "live" or "canary" (the one with less weight while both take traffic). */
     role: string;
     sample: Sample;
-    /** Conversations pinned to it (the proxy's stick table), and those answered within the proxy's window (undefined: not counted). */
+    /**
+     * Conversations pinned to it (the proxy's stick table), and those answered within the
+     * proxy's window (undefined: not counted). The row is judged on sample.conversations:
+     * all releases' active conversations now against the count when the view started.
+     */
     conversations: number;
     activeConversations: number | undefined;
 }
@@ -46,13 +52,32 @@ export function statusRows(r: ReleaseStatus, t: Thresholds): Row[] {
         row("LLM inference latency (p95)", of("latency"), `< ${a.latencyMs / 1000} s`, `> ${t.maxLatencyMs / 1000} s`),
         row("memory usage", of("memory"), `< ${a.memoryPercent} %`, `> ${t.maxMemoryPercent} %`),
         {
-            metric: "active conversations",
-            value: `${r.activeConversations === undefined ? "not counted" : `${r.activeConversations} active`}, ${r.conversations} pinned to this release`,
-            acceptable: "baseline +- 10 %",
-            alert: "drop > 20 %",
-            status: "INFO",
+            ...row(
+                "active conversations",
+                of("conversations"),
+                `start +- ${a.conversationChangePercent} %`,
+                `drop > ${t.maxConversationDropPercent} %`,
+            ),
+            value: conversationValue(r, t),
         },
     ];
+}
+
+/** Active conversations of all releases (the gate's count); null when the proxy does not count them. */
+export function activeConversationTotal(releases: Pick<ReleaseStatus, "activeConversations">[]): number | null {
+    if (releases.some((r) => r.activeConversations === undefined)) return null;
+    return releases.reduce((sum, r) => sum + (r.activeConversations ?? 0), 0);
+}
+
+/** This release's share, then the figures judged: all releases' count against the start. */
+function conversationValue(r: ReleaseStatus, t: Thresholds): string {
+    const here = `${r.activeConversations === undefined ? "not counted" : `${r.activeConversations} active`}, ${r.conversations} pinned here`;
+    const c = r.sample.conversations;
+    if (!c || c.baseline === null) return here;
+    if (c.baseline < t.minConversations)
+        return `${here}; ${c.active} in all, ${c.baseline} at start (a drop is judged from ${t.minConversations})`;
+    const change = (100 * (c.active - c.baseline)) / c.baseline;
+    return `${here}; ${c.active} in all, ${c.baseline} at start (${change >= 0 ? "+" : ""}${change.toFixed(1)}%)`;
 }
 
 function row(metric: string, m: MetricResult, acceptable: string, alert: string): Row {

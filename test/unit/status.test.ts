@@ -1,7 +1,7 @@
 // The status view: each row judged with the verification's rules, and its flags.
 import { expect } from "chai";
 import { parseStatusArgs } from "../../ops/status";
-import { renderStatus, statusRows, type ReleaseStatus } from "../../ops/statusTable";
+import { activeConversationTotal, renderStatus, statusRows, type ReleaseStatus } from "../../ops/statusTable";
 import { switchInput } from "../support/switchInput";
 
 const T = switchInput().thresholds;
@@ -19,6 +19,7 @@ const live = (s: Partial<ReleaseStatus["sample"]> = {}): ReleaseStatus => ({
         health: { code: 200, ms: 6, failedChecks: "", badStreak: 0 },
         llm: { p95Ms: 800, answers: 380 },
         memory: { percent: 14.2, usedMb: 36, limitMb: 256 },
+        conversations: { active: 120, baseline: 118 },
         ...s,
     },
 });
@@ -31,10 +32,29 @@ describe("status view", () => {
             ["error rate (5xx)", "OK"],
             ["LLM inference latency (p95)", "OK"],
             ["memory usage", "OK"],
-            ["active conversations", "INFO"],
+            ["active conversations", "OK"],
         ]);
         expect(rows[2]).to.deep.include({ value: "LLM latency p95 800 ms (380 answers)", acceptable: "< 2 s", alert: "> 5 s" });
-        expect(rows[4].value).to.equal("21 active, 37 pinned to this release");
+        expect(rows[4]).to.deep.include({
+            value: "21 active, 37 pinned here; 120 in all, 118 at start (+1.7%)",
+            acceptable: "start +- 10 %",
+            alert: "drop > 20 %",
+        });
+    });
+
+    it("judges active conversations as the release gate does: all releases against the count when the view started", () => {
+        const at = (active: number, baseline: number | null) => statusRows(live({ conversations: { active, baseline } }), T)[4];
+        expect(at(100, 118).status).to.equal("WARN"); // -15 %
+        expect(at(90, 118)).to.deep.include({ status: "ALERT", value: "21 active, 37 pinned here; 90 in all, 118 at start (-23.7%)" });
+        expect(at(140, 118).status).to.equal("WARN"); // +19 %: outside the acceptable range, no alert
+        expect(at(10, 30)).to.deep.include({
+            status: "WAIT",
+            value: "21 active, 37 pinned here; 10 in all, 30 at start (a drop is judged from 50)",
+        });
+        expect(statusRows(live({ conversations: null }), T)[4].status).to.equal("NO DATA");
+        // The count the row judges: every release's, or none when one is not counted.
+        expect(activeConversationTotal([{ activeConversations: 21 }, { activeConversations: 4 }])).to.equal(25);
+        expect(activeConversationTotal([{ activeConversations: 21 }, { activeConversations: undefined }])).to.equal(null);
     });
 
     it("WARN outside the acceptable range, ALERT past the alert level (a slow /health at once), NO DATA when missing", () => {
@@ -42,7 +62,7 @@ describe("status view", () => {
             live({ requests: 1000, errors5xx: 5, health: { code: 200, ms: 650, failedChecks: "", badStreak: 0 }, llm: null, memory: null }),
             T,
         );
-        expect(rows.map((r) => r.status)).to.deep.equal(["ALERT", "WARN", "OK", "NO DATA", "INFO"]);
+        expect(rows.map((r) => r.status)).to.deep.equal(["ALERT", "WARN", "OK", "NO DATA", "OK"]);
         expect(rows[2].value).to.match(/HAProxy's average response time judged instead/);
         expect(statusRows(live({ requests: 3 }), T)[1].status).to.equal("WAIT");
     });
