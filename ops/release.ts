@@ -10,7 +10,11 @@ import * as readline from "readline";
 import { containerExec } from "../rollout/docker";
 import { HaproxyAdmin } from "../rollout/haproxy";
 import { lastSwitchResult, SwitchResult } from "../rollout/switchContract";
+import { ProxyProbes } from "../rollout/probes";
+import { PROXY_INTERNAL_PORT } from "../components/trafficProxy";
 import { Phase, phaseOf, StepMetadata } from "./releasePhases";
+import { renderReportHtml } from "./reportHtml";
+import { TimelineRecorder } from "./releaseTimeline";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -179,6 +183,9 @@ export async function release(stack: string, version?: string, log: (line: strin
     const policyArgs = fs.existsSync(policyConfig)
         ? ["--policy-pack", path.join(ROOT, "policies"), "--policy-pack-config", policyConfig]
         : [];
+    // The timeline of the HTML report: the proxy sampled once a second while `pulumi up` runs.
+    const recorder = new TimelineRecorder(proxyAdmin(app), new ProxyProbes(containerExec(`${app}-proxy`), PROXY_INTERNAL_PORT));
+    recorder.start();
     const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--json", ...policyArgs, "--stack", stack, "--non-interactive"], {
         cwd: ROOT,
         stdio: ["ignore", "pipe", "pipe"],
@@ -203,6 +210,7 @@ export async function release(stack: string, version?: string, log: (line: strin
             if (!phase) continue;
             const name = m.urn.split("::").pop();
             if (e.resourcePreEvent) {
+                if (marks[`${phase}Start`] === undefined) recorder.mark(phase);
                 marks[`${phase}Start`] ??= now;
                 log(`[${at()}] ${m.op} ${name} ...`);
             } else {
@@ -214,6 +222,11 @@ export async function release(stack: string, version?: string, log: (line: strin
             const msg = String(e.diagnosticEvent.message).trim();
             if (/^using pulumi-/.test(msg)) continue;
             if (e.diagnosticEvent.severity === "error") errors.push(msg);
+            // The switch's milestones, on the plot.
+            const milestone = /\] (flipped .*|breach after .*|canary step \d+ of \d+: \d+%|canary aborted at step \d+|verifying \S+)/.exec(
+                msg,
+            );
+            if (milestone) recorder.mark(milestone[1].replace(/ \(.*$/, ""));
             for (const l of msg.split("\n")) log(`[${at()}] ${l}`);
         } else if (e.policyEvent) {
             const p = e.policyEvent;
@@ -228,6 +241,7 @@ export async function release(stack: string, version?: string, log: (line: strin
     }
     const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? 1)));
     const wallMs = Date.now() - t0;
+    const timeline = recorder.stop();
     const after = stackOutputs(stack);
     const proxyAfter = await proxyTotals(app);
     // The switch's result, as the stack exports it (releaseReport), read with its contract.
@@ -265,6 +279,21 @@ export async function release(stack: string, version?: string, log: (line: strin
     const file = path.join(ROOT, "reports", `release-${stack}-${report.startedAt.replace(/[:.]/g, "-")}.json`);
     fs.writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
     log(`report: ${path.relative(process.cwd(), file)}`);
+    const html = file.replace(/\.json$/, ".html");
+    fs.writeFileSync(
+        html,
+        renderReportHtml({
+            title: `release ${report.previousVersion ?? "(none)"} -> ${target} on stack ${stack}`,
+            ok: report.ok,
+            summary: [
+                `${report.proxy.requests} requests through the proxy during the release, ${report.proxy.errors5xx} answered 5xx`,
+                `took ${(wallMs / 1000).toFixed(1)} s` + (report.error ? `; ${report.error.split("\n")[0]}` : ""),
+            ],
+            gates: rr?.verification.gates ?? [],
+            timeline,
+        }),
+    );
+    log(`report page: ${path.relative(process.cwd(), html)}`);
     return report;
 }
 
