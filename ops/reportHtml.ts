@@ -125,9 +125,14 @@ const PLOT_SCRIPT = `(function () {
     span.textContent = id + ": requests/s (solid), p95 LLM latency (dashed)";
     legend.appendChild(span);
   });
-  data.marks.forEach(function (m) {
-    el("line", { class: "mark", x1: x(m.t), y1: T, x2: x(m.t), y2: H - B, stroke: "#555", "stroke-dasharray": "2 2" });
-    el("text", { class: "mark-label", x: x(m.t) + 3, y: T + 12, "font-size": 11 }, m.label);
+  // Labels of marks close together go on rows of their own, so they stay readable.
+  var lastX = [-1e9, -1e9, -1e9, -1e9, -1e9, -1e9];
+  data.marks.slice().sort(function (a, b) { return a.t - b.t; }).forEach(function (m) {
+    var mx = x(m.t), row = 0;
+    while (row < lastX.length - 1 && mx - lastX[row] < 7 * m.label.length) row++;
+    lastX[row] = mx;
+    el("line", { class: "mark", x1: mx, y1: T, x2: mx, y2: H - B, stroke: "#555", "stroke-dasharray": "2 2" });
+    el("text", { class: "mark-label", x: mx + 3, y: T + 12 + 13 * row, "font-size": 11 }, m.label);
   });
   svg.setAttribute("data-drawn", String(ids.length));
 })();`;

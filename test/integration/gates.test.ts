@@ -8,6 +8,8 @@ import * as os from "os";
 import * as path from "path";
 import { LoadGenerator, LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
+import { release, type ReleaseReport } from "../../ops/release";
+import { renderedDom } from "../support/browser";
 import { agentStack, TestStack, freePort, run, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
 
@@ -105,10 +107,21 @@ describe("verification gates under load (real engine)", function () {
         expect(up.code, up.stdout + up.stderr).to.equal(0);
     });
 
-    step("a healthy release passes with all five gates measured", async () => {
+    step("a healthy release (through the release helper) passes with all five gates measured, and its report page renders", async () => {
         await stack.setConfig("agent.version", "2.0.0");
-        const { said, code, report } = await upUnderLoad();
-        expect(code, said).to.equal(0);
+        const load = new LoadGenerator(standardLoad(url));
+        load.start();
+        const lines: string[] = [];
+        let result: ReleaseReport | undefined;
+        let report: LoadReport | undefined;
+        try {
+            await sleep(1500);
+            result = await release(stack.name, undefined, (l) => lines.push(l));
+            await sleep(1000);
+        } finally {
+            report = await load.stop();
+        }
+        expect(result!.ok, result!.error).to.equal(true);
         expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
         const gates = (await stack.outputs()).releaseReport.verification.gates as { metric: string; status: string; message: string }[];
         console.log(gates.map((g) => `      ${g.metric}: ${g.status}: ${g.message}`).join("\n"));
@@ -124,6 +137,17 @@ describe("verification gates under load (real engine)", function () {
         expect(gates.find((g) => g.metric === "latency")!.message).to.match(/^LLM latency p95 \d+ ms \(\d+ answers\)/);
         expect(gates.find((g) => g.metric === "memory")!.message).to.match(/^memory [\d.]+% \(\d+ MB of the 256 MB limit\)/);
         expect(gates.find((g) => g.metric === "conversations")!.message).to.match(/^\d+ active conversations, \d+ before the flip/);
+
+        // The report page, as a browser shows it after its script ran.
+        const page = /^report page: (.*)$/m.exec(lines.join("\n"));
+        expect(page, lines.join("\n")).to.not.equal(null);
+        const dom = await renderedDom(path.resolve(process.cwd(), page![1]));
+        expect(dom).to.match(/<svg id="timeline"[^>]* data-drawn="2"/); // both releases plotted
+        expect(dom.match(/<polyline class="rps"/g)).to.have.length(2);
+        expect(dom).to.match(/<text class="mark-label"[^>]*>flipped blue -&gt; green in \d+ ms<\/text>/);
+        expect(dom.match(/<tr class="(ok|warn)">/g)).to.have.length(6);
+        fs.rmSync(path.resolve(process.cwd(), page![1]));
+        fs.rmSync(path.resolve(process.cwd(), page![1]).replace(/\.html$/, ".json"));
     });
 
     step("npm run status shows the live release's five metrics, judged over the last interval", async () => {
