@@ -11,6 +11,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as path from "path";
+import { agentImageRef } from "./agentImage";
 import { AgentConfig } from "./config";
 import { folderDigest, releaseId as makeReleaseId } from "./releaseId";
 
@@ -74,7 +75,7 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
         ...(agent.faults.refuseNewConversations ? { FAULT_REFUSE_NEW_CONVERSATIONS: "1" } : {}),
     };
     const spec = {
-        imageTag: `${agent.image ?? `${i.app}-agent`}:${agent.version}`,
+        imageTag: agentImageRef(i.app, agent),
         build,
         env,
         volumes: [

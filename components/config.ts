@@ -51,6 +51,13 @@ export const AgentSchema = z
             .describe(
                 "Image repository; the tag is agent.version. Default: '<app>-agent', one repository per app, so pruning one app's retired images never touches another's.",
             ),
+        digest: z
+            .string()
+            .regex(/^sha256:[0-9a-f]{64}$/, "a content digest: sha256: and 64 lower-case hex digits")
+            .optional()
+            .describe(
+                "Pin the pulled image to this content digest (the registry's, printed by `docker push`): the engine pulls exactly these bytes, and a tag pushed again cannot change a release. Only for pulled images (not with agent.buildContext).",
+            ),
         buildContext: z
             .string()
             .optional()
@@ -111,7 +118,11 @@ export const AgentSchema = z
             .default({})
             .describe("Fault injection for drills; leave empty in production."),
     })
-    .strict();
+    .strict()
+    .refine((a) => !(a.digest && a.buildContext), {
+        message: "pins a pulled image, and a local build (agent.buildContext) has no registry digest: remove one of them",
+        path: ["digest"],
+    });
 
 export const ProxySchema = z
     .object({

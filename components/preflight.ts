@@ -5,6 +5,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { agentImageRef } from "./agentImage";
 import type { StackConfig } from "./config";
 
 /** Where a check looks: the file system and the Docker engine. */
@@ -61,9 +62,14 @@ export function preflightProblems(cfg: StackConfig, projectDir: string, probe: P
         problems.push(`proxy.configTemplate: the file ${template} does not exist (relative paths start at the project folder)`);
     dir("agent.configDir", cfg.agent.configDir, "the agent config");
     if (checkImages) {
+        // A pulled agent image is pulled here, before anything is declared: a version missing
+        // from the registry, or a registry that does not answer, fails the update with the
+        // live release untouched.
+        const pulled = cfg.agent.buildContext ? undefined : agentImageRef(cfg.app, cfg.agent);
         const images: [string, string | undefined][] = [
             ["proxy.baseImage", cfg.proxy.baseImage],
             ["agent.baseImage", cfg.agent.buildContext ? cfg.agent.baseImage : undefined],
+            [cfg.agent.digest ? "agent.version / agent.digest" : "agent.version", pulled],
         ];
         for (const [setting, image] of images) {
             const problem = image === undefined ? undefined : probe.imageProblem(image);

@@ -55,9 +55,16 @@ export const agentHealthGated = containerPolicy(
     },
 );
 
+/** A reference pinned to content: `repo@sha256:...` or `repo:tag@sha256:...`. Unknown values (preview) pass. */
+export function isDigestPinned(image: unknown): boolean {
+    return typeof image !== "string" || /@sha256:[0-9a-f]{64}$/.test(image);
+}
+
 export const imagesPinned: ResourceValidationPolicy = {
     name: "images-pinned",
-    description: "Images are pinned to a version tag or a digest, never 'latest' or untagged, so a release is reproducible.",
+    description:
+        "Images are pinned to a version tag or a digest, never 'latest' or untagged, so a release is reproducible. With requireDigest (prod), pulled images and agent containers are pinned by digest, so a tag pushed again cannot change what runs.",
+    configSchema: { properties: { requireDigest: { type: "boolean", default: false } } },
     validateResource: (args, report) => {
         const image =
             args.type === CONTAINER
@@ -67,9 +74,19 @@ export const imagesPinned: ResourceValidationPolicy = {
                   : args.type === REMOTE_IMAGE
                     ? args.props.name
                     : undefined;
-        if (image !== undefined && !isPinned(image)) {
+        if (image === undefined) return;
+        const kind = args.type.split(":").pop();
+        if (!isPinned(image)) {
             report(
-                `${args.type.split(":").pop()} "${args.name}" uses image "${image}", which is not pinned. Fix: use a version tag (repo:2.5.0) or a digest (repo@sha256:...).`,
+                `${kind} "${args.name}" uses image "${image}", which is not pinned. Fix: use a version tag (repo:2.5.0) or a digest (repo@sha256:...).`,
+            );
+            return;
+        }
+        // A local build has no registry digest; what is pulled, and what agents run, must have one.
+        const pulled = args.type === REMOTE_IMAGE || (args.type === CONTAINER && role(args.props) === "agent");
+        if (pulled && args.getConfig<{ requireDigest?: boolean }>().requireDigest && !isDigestPinned(image)) {
+            report(
+                `${kind} "${args.name}" uses image "${image}", pinned by tag only; this stack requires a digest. Fix: set agent.digest to the digest \`docker push\` printed (sha256:...).`,
             );
         }
     },

@@ -117,4 +117,15 @@ describe("config error messages", () => {
             "proxy.listenAddress: an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 or ::1",
         );
     });
+
+    it("a digest pins a pulled image: its form is checked, and it cannot go with a local build", () => {
+        const digest = `sha256:${"0f".repeat(32)}`;
+        expect(parseConfig({ agent: { version: "1.0.0", image: "127.0.0.1:5000/shop-agent", digest } }).agent.digest).to.equal(digest);
+        expect(() => parseConfig({ agent: { version: "1.0.0", digest: "sha256:abc" } })).to.throw(
+            "agent.digest: a content digest: sha256: and 64 lower-case hex digits",
+        );
+        expect(() => parseConfig({ agent: { version: "1.0.0", buildContext: "agent", digest } })).to.throw(
+            "agent.digest: pins a pulled image, and a local build (agent.buildContext) has no registry digest: remove one of them",
+        );
+    });
 });

@@ -80,6 +80,26 @@ describe("policies", () => {
         expect(await violations(rules.imagesPinned, CONTAINER, { image: "repo" })).to.have.length(1);
     });
 
+    it("images-pinned with requireDigest: pulled images and agent containers need a digest, local builds do not", async () => {
+        const digest = `@sha256:${"c".repeat(64)}`;
+        const strict = { requireDigest: true };
+        const remote = (name: string, config?: Record<string, unknown>) =>
+            violations(rules.imagesPinned, "docker:index/remoteImage:RemoteImage", { name }, config);
+        expect(await remote("reg:5000/agent:2.5.0", strict)).to.deep.equal([
+            'RemoteImage "r" uses image "reg:5000/agent:2.5.0", pinned by tag only; this stack requires a digest. Fix: set agent.digest to the digest `docker push` printed (sha256:...).',
+        ]);
+        expect(await remote(`reg:5000/agent:2.5.0${digest}`, strict)).to.deep.equal([]);
+        expect(await remote("reg:5000/agent:2.5.0")).to.deep.equal([]); // without the option, a tag is enough
+        expect(await violations(rules.imagesPinned, CONTAINER, goodAgent, strict)).to.have.length(1);
+        expect(await violations(rules.imagesPinned, CONTAINER, { ...goodAgent, image: goodAgent.image + digest }, strict)).to.deep.equal(
+            [],
+        );
+        // The proxy's image is built on the Docker host: no registry, no digest to pin.
+        expect(await violations(rules.imagesPinned, "docker:index/image:Image", { imageName: "shop-proxy:1a2b3c" }, strict)).to.deep.equal(
+            [],
+        );
+    });
+
     it("only-proxy-published: the proxy may publish, an agent may not", async () => {
         expect(await violations(rules.onlyProxyPublished, CONTAINER, goodProxy)).to.deep.equal([]);
         expect((await violations(rules.onlyProxyPublished, CONTAINER, { ...goodAgent, ports: [{ internal: 8080 }] }))[0]).to.match(

@@ -68,7 +68,29 @@ describe("preflight of paths and images", () => {
         expect(preflightProblems(c, "/srv/app", good, false)).to.deep.equal([]);
         // A pulled agent image (no build context) has no base image to check.
         const pulled = parseConfig({ agent: { version: "1.0.0", baseImage: "debian:trixie-nope" } });
-        expect(preflightProblems(pulled, "/srv/app", good, true)).to.deep.equal([]);
+        expect(
+            preflightProblems(
+                pulled,
+                "/srv/app",
+                fake([at("knowledge"), at("agent-config")], FILES, ["debian:bookworm-slim", "agents-agent:1.0.0"]),
+                true,
+            ),
+        ).to.deep.equal([]);
+    });
+
+    it("pulls a registry image before anything is declared: a version the registry lacks names the setting", () => {
+        const registry = fake([at("knowledge"), at("agent-config")], FILES, ["debian:bookworm-slim", "127.0.0.1:5000/shop-agent:1.0.0"]);
+        const pulled = (agent: Record<string, unknown>) =>
+            parseConfig({ app: "shop", agent: { version: "1.0.0", image: "127.0.0.1:5000/shop-agent", ...agent } });
+        expect(preflightProblems(pulled({}), "/srv/app", registry, true)).to.deep.equal([]);
+        expect(preflightProblems(pulled({ version: "9.9.9" }), "/srv/app", registry, true)).to.deep.equal([
+            'agent.version: the Docker engine has no image "127.0.0.1:5000/shop-agent:9.9.9" and cannot pull it (not found)',
+        ]);
+        const digest = `sha256:${"ab".repeat(32)}`;
+        expect(preflightProblems(pulled({ digest }), "/srv/app", registry, true)).to.deep.equal([
+            `agent.version / agent.digest: the Docker engine has no image "127.0.0.1:5000/shop-agent:1.0.0@${digest}" and cannot pull it (not found)`,
+        ]);
+        expect(preflightProblems(pulled({ version: "9.9.9" }), "/srv/app", registry, false)).to.deep.equal([]);
     });
 
     it("the shipped dev stack passes on this checkout's real folders", () => {
