@@ -1,5 +1,5 @@
-// `npm run release -- <version> [--stack <name>]`: writes the one config line of a
-// release (agent.version), runs `pulumi up`, shows progress as it goes and writes
+// `npm run release -- <version> [--stack <name>] [--digest sha256:...]`: writes the config
+// of a release (agent.version, and agent.digest for a pulled image), runs `pulumi up`, shows progress as it goes and writes
 // a JSON report (phase timings, requests seen and failed) to reports/.
 // Without a version it re-runs `pulumi up` for the stack's current config.
 import { spawn, execFileSync } from "child_process";
@@ -159,11 +159,21 @@ function stackOutputs(stack: string): StackOutputs {
     }
 }
 
-export async function release(stack: string, version?: string, log: (line: string) => void = console.log): Promise<ReleaseReport> {
+export async function release(
+    stack: string,
+    version?: string,
+    log: (line: string) => void = console.log,
+    digest?: string,
+): Promise<ReleaseReport> {
     if (version !== undefined) {
         if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version)) throw new Error(`version must look like 2.5.0 (got "${version}")`);
+        if (digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(digest))
+            throw new Error(`--digest must be sha256: and 64 lower-case hex digits, as scripts/publish prints it (got "${digest}")`);
         pulumi(["config", "set", "--path", "agent.version", version], stack);
-    }
+        // A pulled image's content digest goes with its version (or the old one would pin the old bytes).
+        if (digest !== undefined) pulumi(["config", "set", "--path", "agent.digest", digest], stack);
+        else if (configValue(stack, "agent.digest") !== undefined) pulumi(["config", "rm", "--path", "agent.digest"], stack);
+    } else if (digest !== undefined) throw new Error("--digest goes with a version: npm run release -- <version> --digest sha256:...");
     const target = configValue(stack, "agent.version") ?? "(unset)";
     clearStaleLock(stack);
     const app = configValue(stack, "app") ?? "agents";
@@ -301,7 +311,9 @@ if (require.main === module) {
     const args = process.argv.slice(2);
     const si = args.indexOf("--stack");
     const stack = si >= 0 ? args.splice(si, 2)[1] : (process.env.PULUMI_STACK ?? "dev");
-    release(stack, args[0], console.log).then(
+    const di = args.indexOf("--digest");
+    const digest = di >= 0 ? args.splice(di, 2)[1] : undefined;
+    release(stack, args[0], console.log, digest).then(
         (r) => {
             console.log(
                 r.ok

@@ -121,8 +121,8 @@ export class TestStack {
         });
     }
 
-    up(timeoutMs = 900_000, env?: NodeJS.ProcessEnv): Promise<RunResult> {
-        return this.pulumi(["up", "--yes", "--skip-preview"], timeoutMs, env);
+    up(timeoutMs = 900_000, env?: NodeJS.ProcessEnv, extra: string[] = []): Promise<RunResult> {
+        return this.pulumi(["up", "--yes", "--skip-preview", ...extra], timeoutMs, env);
     }
 
     preview(extra: string[] = []): Promise<RunResult> {

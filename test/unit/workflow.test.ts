@@ -1,5 +1,5 @@
-// The users' CI workflow cannot run here; this keeps it valid and in step with
-// the commands the README and .ci/run use.
+// The users' CI workflow, read: valid and in step with the commands the README and
+// .ci/run use. test/integration/workflow.test.ts runs it for real with nektos/act.
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
@@ -28,12 +28,22 @@ describe("CI workflow (.github/workflows/release.yml)", () => {
         }
     });
 
-    it("deploys dev then prod on main, never cancelling a running update", () => {
+    it("on main: tests, builds and pushes the image, releases dev, then prod by the pushed digest; never cancels an update", () => {
         expect(workflow.on.push.branches).to.deep.equal(["main"]);
-        expect(workflow.jobs["deploy-dev"].needs).to.equal("test");
-        expect(workflow.jobs["deploy-prod"].needs).to.equal("deploy-dev");
+        expect(workflow.jobs.build.needs).to.equal("test");
+        expect(runs("build")).to.match(/digest=\$\(scripts\/publish --image "\$image" --version "\$version"\)/);
+        expect(workflow.jobs["deploy-dev"].needs).to.equal("build");
+        expect(workflow.jobs["deploy-prod"].needs).to.deep.equal(["build", "deploy-dev"]);
         expect(runs("deploy-dev")).to.include("npm run release -- --stack dev");
-        expect(runs("deploy-prod")).to.include("npm run release -- --stack prod");
+        expect(runs("deploy-prod")).to.include('npm run release -- "$VERSION" --stack prod --digest "$DIGEST"');
+        // Job outputs reach the script through env, never pasted into it (script injection).
+        expect(workflow.jobs["deploy-prod"].steps.at(-1).env).to.deep.equal({
+            VERSION: "${{ needs.build.outputs.version }}",
+            DIGEST: "${{ needs.build.outputs.digest }}",
+        });
+        // A failed test or build stops the pipeline; act (which runs this workflow in the tests) skips only the test job.
+        for (const job of ["build", "deploy-dev", "deploy-prod"]) expect(workflow.jobs[job].if).to.include("!failure() && !cancelled()");
+        expect(workflow.jobs.test.if).to.equal("github.actor != 'nektos/act'");
         expect(workflow.concurrency["cancel-in-progress"]).to.equal(false);
     });
 
