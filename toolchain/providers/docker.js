@@ -471,7 +471,11 @@ const remoteImage = {
             found = await docker(["image", "inspect", "--format", "{{.Id}}", i.name]);
         }
         const imageId = found.stdout.trim();
-        return { id: `${imageId}${i.name}`, outs: { ...raw, imageId, repoDigest: imageId } };
+        // As the official provider: repoDigest is `repo@sha256:...` as the registry gave it ("" for a local-only image).
+        const digests = await docker(["image", "inspect", "--format", "{{range .RepoDigests}}{{println .}}{{end}}", imageId]);
+        const repo = i.name.replace(/@sha256:[0-9a-f]{64}$/, "").replace(/:[^/:]+$/, "");
+        const repoDigest = digests.stdout.split("\n").find((d) => d.startsWith(`${repo}@`)) ?? "";
+        return { id: `${imageId}${i.name}`, outs: { ...raw, imageId, repoDigest } };
     },
     update: async (id, olds, news) => ({ outs: { ...unwrap(olds), ...news } }),
     delete: async (id, props) => {
