@@ -150,8 +150,10 @@ describe("registry path: publish, pull by digest, release (real engine, real reg
         const live = (await stack.outputs()).liveRelease;
         await stack.rmConfig("agent.digest");
         const preview = await stack.preview(["--policy-pack", POLICIES, "--policy-pack-config", policyConfig]);
-        expect(preview.code).to.not.equal(0);
-        expect(preview.stdout + preview.stderr).to.match(/images-pinned.*\n?.*pinned by tag only; this stack requires a digest/);
+        const out = preview.stdout + preview.stderr;
+        expect(preview.code, out).to.not.equal(0);
+        expect(out, out).to.match(/\[mandatory\]\s+images-pinned/);
+        expect(out, out).to.include("pinned by tag only; this stack requires a digest");
         expect(await servedRelease()).to.equal(live);
         await stack.setConfig("agent.digest", digests["1.0.0"]);
     });
