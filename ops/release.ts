@@ -12,7 +12,7 @@ import { HaproxyAdmin } from "../rollout/haproxy";
 import { lastSwitchResult, SwitchResult } from "../rollout/switchContract";
 import { ProxyProbes } from "../rollout/probes";
 import { PROXY_INTERNAL_PORT } from "../components/trafficProxy";
-import { Phase, phaseOf, StepMetadata } from "./releasePhases";
+import { formatPhases, Phase, phaseOf, StepMetadata } from "./releasePhases";
 import { renderReportHtml } from "./reportHtml";
 import { TimelineRecorder } from "./releaseTimeline";
 
@@ -288,6 +288,7 @@ export async function release(
     fs.mkdirSync(path.join(ROOT, "reports"), { recursive: true });
     const file = path.join(ROOT, "reports", `release-${stack}-${report.startedAt.replace(/[:.]/g, "-")}.json`);
     fs.writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
+    log(`phases: ${formatPhases({ ...report.phasesMs, retirement: rr?.retirement?.tookMs })}`);
     log(`report: ${path.relative(process.cwd(), file)}`);
     const html = file.replace(/\.json$/, ".html");
     fs.writeFileSync(

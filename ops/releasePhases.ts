@@ -32,3 +32,32 @@ export function phaseOf(m: StepMetadata): Phase | undefined {
     const parent = m.new?.parent ?? m.old?.parent;
     return (parent && BY_PARENT[urnType(parent)]) || "other";
 }
+
+/** A release's phase timings (ms; undefined: the phase did not happen), in the order they run. */
+export interface PhaseTimings {
+    bringUp?: number;
+    healthGate?: number;
+    flip?: number;
+    confirm?: number;
+    verification?: number;
+    retirement?: number;
+    deletion?: number;
+    reindex?: number;
+}
+
+const PHASE_NAMES: [keyof PhaseTimings, string][] = [
+    ["bringUp", "bring-up"],
+    ["healthGate", "health gate"],
+    ["flip", "switch"],
+    ["confirm", "confirm"],
+    ["verification", "verification window"],
+    ["retirement", "retirement (drain)"],
+    ["deletion", "deletion"],
+    ["reindex", "reindex"],
+];
+
+/** One line for the release log: each phase that happened, in seconds, in order. */
+export function formatPhases(t: PhaseTimings): string {
+    const parts = PHASE_NAMES.filter(([k]) => t[k] !== undefined).map(([k, name]) => `${name} ${(t[k]! / 1000).toFixed(1)} s`);
+    return parts.length > 0 ? parts.join(", ") : "no phase recorded";
+}

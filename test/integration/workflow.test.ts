@@ -220,10 +220,13 @@ describe("the release workflow, run by nektos/act (host mode, real engine and re
         expect(await registry.tags(`${app}-agent`)).to.deep.equal(["1.0.0", "1.1.0"]);
         const publish = /published \S+:1\.1\.0@\S+ \(build (\d+)s, push (\d+)s\)/.exec(r.out);
         expect(publish, "scripts/publish's timings").to.not.equal(null);
+        // The prod release's own phases, as the release helper prints them.
+        const prodPhases = /\[release\/deploy-prod\s*\]\s+\|\s+phases: (.+)/.exec(r.out)?.[1];
+        expect(prodPhases, "the release helper's phase line for prod").to.match(/bring-up [\d.]+ s, health gate [\d.]+ s, switch [\d.]+ s/);
         const served = seen.prod;
         console.log(
             `      pipeline, commit to 1.1.0 serving on prod: ${(served / 1000).toFixed(0)}s; to 1.0.0 retired (workflow done): ${(r.wallMs / 1000).toFixed(0)}s\n` +
-                `      build ${publish![1]}s, push ${publish![2]}s; dev serving at ${(seen.dev / 1000).toFixed(0)}s\n` +
+                `      build ${publish![1]}s, push ${publish![2]}s; dev serving at ${(seen.dev / 1000).toFixed(0)}s; prod release: ${prodPhases}\n` +
                 `      steps: ${JSON.stringify(r.steps)}\n` +
                 `      load: dev ${reports.dev.requests} requests, ${reports.dev.failed} failed; prod ${reports.prod.requests} requests, ${reports.prod.failed} failed, ${reports.prod.conversationsCompleted} conversations, 0 broken`,
         );

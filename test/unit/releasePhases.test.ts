@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { phaseOf, urnType } from "../../ops/releasePhases";
+import { formatPhases, phaseOf, urnType } from "../../ops/releasePhases";
 
 const STACK = "urn:pulumi:dev::zdt";
 const release = `${STACK}::zdt:agents:AgentRelease::agent-2-0-0-abcd1234`;
@@ -37,5 +37,12 @@ describe("release phases of engine steps", () => {
         expect(phaseOf(step("create", "zdt:agents:AgentRelease", "agent-2-0-0"))).to.equal(undefined);
         expect(phaseOf(step("same", "docker:index/container:Container", "proxy-container"))).to.equal(undefined);
         expect(phaseOf(step("update", "pulumi:pulumi:Stack", "zdt-dev"))).to.equal(undefined);
+    });
+
+    it("prints the phases that happened, in the order they run, in seconds", () => {
+        expect(formatPhases({ verification: 6012, bringUp: 12_340, healthGate: 2800, flip: 140, retirement: 10_050 })).to.equal(
+            "bring-up 12.3 s, health gate 2.8 s, switch 0.1 s, verification window 6.0 s, retirement (drain) 10.1 s",
+        );
+        expect(formatPhases({})).to.equal("no phase recorded");
     });
 });
