@@ -11,6 +11,7 @@
 
 const path = require("path");
 const { spawn } = require("child_process");
+const { watchEngine } = require("./engineWatch");
 
 // Resolve gRPC and the protocol stubs from @pulumi/pulumi, the same copy programs use.
 const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [process.cwd(), __dirname] }));
@@ -186,4 +187,5 @@ server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p
         process.exit(1);
     }
     process.stdout.write(`${port}\n`);
+    watchEngine();
 });

@@ -3,6 +3,7 @@
 
 const path = require("path");
 const { spawn } = require("child_process");
+const { watchEngine } = require("../engineWatch");
 
 const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [process.cwd(), __dirname] }));
 const { main } = require(path.join(sdkDir, "provider"));
@@ -127,6 +128,7 @@ function serve(name, version, resources) {
             if (h.delete) await h.delete(id, props, urn);
         },
     };
+    watchEngine();
     return main(provider, process.argv.slice(2));
 }
 
