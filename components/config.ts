@@ -40,6 +40,9 @@ export const ReindexSchema = z
     })
     .strict();
 
+/** A registry's content digest of an image (agent.digest, `npm run release -- --digest`). */
+export const ContentDigest = z.string().regex(/^sha256:[0-9a-f]{64}$/, "a content digest: sha256: and 64 lower-case hex digits");
+
 export const AgentSchema = z
     .object({
         version: version.describe("The agent version to run. Changing it is a release."),
@@ -51,13 +54,9 @@ export const AgentSchema = z
             .describe(
                 "Image repository; the tag is agent.version. Default: '<app>-agent', one repository per app, so pruning one app's retired images never touches another's.",
             ),
-        digest: z
-            .string()
-            .regex(/^sha256:[0-9a-f]{64}$/, "a content digest: sha256: and 64 lower-case hex digits")
-            .optional()
-            .describe(
-                "Pin the pulled image to this content digest (the registry's, printed by `docker push`): the engine pulls exactly these bytes, and a tag pushed again cannot change a release. Only for pulled images (not with agent.buildContext).",
-            ),
+        digest: ContentDigest.optional().describe(
+            "Pin the pulled image to this content digest (the registry's, printed by `docker push`): the engine pulls exactly these bytes, and a tag pushed again cannot change a release. Only for pulled images (not with agent.buildContext).",
+        ),
         buildContext: z
             .string()
             .optional()

@@ -7,12 +7,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as readline from "readline";
+import { ContentDigest } from "../components/config";
 import { containerExec } from "../rollout/docker";
 import { HaproxyAdmin } from "../rollout/haproxy";
 import { lastSwitchResult, SwitchResult } from "../rollout/switchContract";
 import { ProxyProbes } from "../rollout/probes";
 import { PROXY_INTERNAL_PORT } from "../components/trafficProxy";
-import { formatPhases, Phase, phaseOf, StepMetadata } from "./releasePhases";
+import { formatPhases, Phase, phaseOf, type PhaseTimings, StepMetadata } from "./releasePhases";
 import { renderReportHtml } from "./reportHtml";
 import { TimelineRecorder } from "./releaseTimeline";
 
@@ -28,15 +29,7 @@ export interface ReleaseReport {
     liveColor?: string;
     wallMs: number;
     /** Engine steps by phase (bring-up, retirement) and the switch's own phases. */
-    phasesMs: {
-        bringUp?: number;
-        healthGate?: number;
-        flip?: number;
-        confirm?: number;
-        verification?: number;
-        deletion?: number;
-        reindex?: number;
-    };
+    phasesMs: Omit<PhaseTimings, "retirement">;
     /** Requests the proxy saw during the whole `pulumi up`, and how many it answered with 5xx. */
     proxy: { requests: number; errors5xx: number };
     /** The switch's verification of the new release (proxy statistics of that server). */
@@ -167,12 +160,12 @@ export async function release(
 ): Promise<ReleaseReport> {
     if (version !== undefined) {
         if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version)) throw new Error(`version must look like 2.5.0 (got "${version}")`);
-        if (digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(digest))
+        if (digest !== undefined && !ContentDigest.safeParse(digest).success)
             throw new Error(`--digest must be sha256: and 64 lower-case hex digits, as scripts/publish prints it (got "${digest}")`);
         pulumi(["config", "set", "--path", "agent.version", version], stack);
         // A pulled image's content digest goes with its version (or the old one would pin the old bytes).
         if (digest !== undefined) pulumi(["config", "set", "--path", "agent.digest", digest], stack);
-        else if (configValue(stack, "agent.digest") !== undefined) pulumi(["config", "rm", "--path", "agent.digest"], stack);
+        else pulumi(["config", "rm", "--path", "agent.digest"], stack); // a no-op when unset
     } else if (digest !== undefined) throw new Error("--digest goes with a version: npm run release -- <version> --digest sha256:...");
     const target = configValue(stack, "agent.version") ?? "(unset)";
     clearStaleLock(stack);

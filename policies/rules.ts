@@ -21,8 +21,7 @@ const where = (args: { name: string; props: Props }) => `container "${args.props
 
 /** A tag other than "latest", or a digest. Unknown values (preview) pass: they are checked at `up`. */
 export function isPinned(image: unknown): boolean {
-    if (typeof image !== "string") return true;
-    if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;
+    if (typeof image !== "string" || isDigestPinned(image)) return true;
     const tag = /:([^/:]+)$/.exec(image)?.[1];
     return tag !== undefined && tag !== "latest";
 }
