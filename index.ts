@@ -62,7 +62,7 @@ const knowledge = new KnowledgeReload(
     "knowledge",
     {
         knowledgeDir: path.resolve(__dirname, cfg.agent.knowledgeDir),
-        proxyContainer: proxy.containerName,
+        app: cfg.app,
         adminToken: adminToken.result,
         scope: cfg.agent.reindex.scope,
         timeoutSeconds: cfg.agent.reindex.timeoutSeconds,

@@ -130,7 +130,11 @@ export const ProxySchema = z
             .default("127.0.0.1")
             .describe("Host address the proxy publishes on (0.0.0.0 for every interface)."),
         port: num().pipe(z.number().int().min(1).max(65535)).default(8080).describe("Host port of the proxy; the only published port."),
-        baseImage: imageRef().default("debian:bookworm-slim").describe("BASE_IMAGE build argument for the proxy image."),
+        baseImage: imageRef()
+            .default("debian:bookworm-slim")
+            .describe(
+                "BASE_IMAGE build argument for the proxy image. A change (like one of the proxy/ folder) starts a new proxy beside the old one, which hands its listening sockets over: no connection is refused.",
+            ),
         configTemplate: z
             .string()
             .default("proxy/haproxy.cfg.tmpl")
@@ -140,7 +144,7 @@ export const ProxySchema = z
         allowRestart: bool()
             .default(false)
             .describe(
-                "Maintenance: allow an update that replaces the proxy container (its port, address, image or proxy/ folder changed), which closes client connections for a moment. Without it such an update fails before anything changes.",
+                "Maintenance: allow an update that replaces the container publishing the proxy's port (proxy.port or proxy.listenAddress changed, or the first update after the version that added the port holder), which refuses and closes client connections for a moment. Without it such an update fails before anything changes.",
             ),
     })
     .strict();

@@ -1,8 +1,9 @@
 // Knowledge-base hot reload as a declarative diff: the content digest of the
 // knowledge folder drives a command that reindexes the live agent in place. A
 // knowledge change therefore plans exactly one update (this command) and replaces
-// no container. Its inputs do not name the live container (the program asks the proxy
-// which one serves), so a release does not run it: a new release indexes the current
+// no container. Its inputs name neither the live container nor the proxy (the program
+// finds the serving proxy and asks it which release serves), so a release or a new proxy
+// does not run it: a new release indexes the current
 // files when it starts. It runs after the traffic switch, so it reaches the release
 // that serves.
 import * as pulumi from "@pulumi/pulumi";
@@ -13,7 +14,8 @@ import { folderDigest } from "./releaseId";
 
 export interface KnowledgeReloadArgs {
     knowledgeDir: string;
-    proxyContainer: pulumi.Input<string>;
+    /** The app: the program reaches the live agent through whichever proxy serves it. */
+    app: string;
     adminToken: pulumi.Input<string>;
     scope: "full" | "incremental";
     timeoutSeconds: number;
@@ -36,7 +38,7 @@ export class KnowledgeReload extends pulumi.ComponentResource {
                 update: REINDEX_COMMAND,
                 environment: reindexContract.encode({
                     knowledgeDigest: this.digest,
-                    proxyContainer: args.proxyContainer,
+                    app: args.app,
                     agentPort: AGENT_PORT,
                     reindexScope: args.scope,
                     reindexTimeoutSeconds: args.timeoutSeconds,

@@ -8,8 +8,8 @@ import * as os from "os";
 import * as path from "path";
 import * as readline from "readline";
 import { ContentDigest } from "../components/config";
-import { containerExec } from "../rollout/docker";
 import { HaproxyAdmin } from "../rollout/haproxy";
+import { servingProxyExec } from "../rollout/servingProxy";
 import { lastSwitchResult, SwitchResult } from "../rollout/switchContract";
 import { ProxyProbes } from "../rollout/probes";
 import { PROXY_INTERNAL_PORT } from "../components/trafficProxy";
@@ -126,8 +126,7 @@ export async function removeOrphanReleases(stack: string, app: string): Promise<
 }
 
 function proxyAdmin(app: string): HaproxyAdmin {
-    const proxy = `${app}-proxy`;
-    return new HaproxyAdmin(containerExec(proxy), proxy);
+    return new HaproxyAdmin(servingProxyExec(app), `the proxy of ${app}`);
 }
 
 function configValue(stack: string, key: string): string | undefined {
@@ -187,7 +186,7 @@ export async function release(
         ? ["--policy-pack", path.join(ROOT, "policies"), "--policy-pack-config", policyConfig]
         : [];
     // The timeline of the HTML report: the proxy sampled once a second while `pulumi up` runs.
-    const recorder = new TimelineRecorder(proxyAdmin(app), new ProxyProbes(containerExec(`${app}-proxy`), PROXY_INTERNAL_PORT));
+    const recorder = new TimelineRecorder(proxyAdmin(app), new ProxyProbes(servingProxyExec(app), PROXY_INTERNAL_PORT));
     recorder.start();
     const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--json", ...policyArgs, "--stack", stack, "--non-interactive"], {
         cwd: ROOT,

@@ -1,6 +1,7 @@
 // The release guard rails as CrossGuard policies. Kept apart from index.ts (which
 // constructs and serves the pack) so tests can call each policy directly.
 import { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { PORT_HOLDER_ROLE } from "../rollout/proxyNames";
 import { switchContract } from "../rollout/switchContract";
 
 const CONTAINER = "docker:index/container:Container";
@@ -93,12 +94,12 @@ export const imagesPinned: ResourceValidationPolicy = {
 
 export const onlyProxyPublished = containerPolicy(
     "only-proxy-published",
-    "Only the proxy publishes a host port; agents are reached through it on the private network.",
+    "Only the proxy's port holder publishes a host port; agents are reached through the proxy on the private network.",
     (args, report) => {
         const ports: unknown[] = args.props.ports ?? [];
-        if (ports.length > 0 && role(args.props) !== "proxy") {
+        if (ports.length > 0 && role(args.props) !== PORT_HOLDER_ROLE) {
             report(
-                `${where(args)} publishes ${ports.length} host port(s). Fix: remove ports; agents are reached through the proxy on the private network.`,
+                `${where(args)} publishes ${ports.length} host port(s). Fix: remove ports; agents are reached through the proxy on the private network, and only the proxy's port holder (zdt.role=${PORT_HOLDER_ROLE}) publishes.`,
             );
         }
     },

@@ -1,9 +1,17 @@
 #!/bin/sh
-# The proxy's entry point, and its reload.
-#   start-proxy          render haproxy.cfg, check it, run HAProxy (master-worker) in the foreground
+# The proxy's entry point, its reload and its hand-over.
+#   start-proxy          render haproxy.cfg, check it, run HAProxy (master-worker) in the foreground;
+#                        when another proxy of this app serves (the hand-over socket in the state
+#                        volume answers), take its listening sockets over (-x) instead of binding
+#                        new ones: no connection is refused or reset while proxies change
 #   start-proxy reload   render and check it again, then reload HAProxy seamlessly: the new worker
 #                        takes over the listening sockets; the old one finishes its requests and
-#                        streams and closes idle keep-alive connections only after a response.
+#                        streams and closes idle keep-alive connections only after a response
+#   start-proxy promote  make this proxy the one the next proxy takes the sockets from
+# Proxy containers share the network namespace of the app's port holder (the container that
+# publishes the port), so a new proxy and the one it replaces listen on the same sockets.
+# Each proxy's admin and hand-over sockets are its own (HAProxy would otherwise take them
+# over too): /run/haproxy/admin.sock is a link to this instance's.
 # The config is the template the proxy-config command delivers (rollout/proxyConfig.ts) plus
 # one server line per slot from the slot file the traffic switch keeps up to date
 # ("<slot> <address> <weight> <ready|maint>" per line). Both live in the state volume, so a
@@ -12,8 +20,15 @@ set -eu
 STATE=/var/lib/zdt
 SLOTS=$STATE/slots
 TEMPLATE=$STATE/haproxy.cfg.tmpl
+HANDOVER=$STATE/handover.sock
 CFG=/etc/haproxy/haproxy.cfg
 SOCKET=/run/haproxy/admin.sock
+INSTANCE_FILE=/run/haproxy/instance
+
+instance() {
+  [ -s "$INSTANCE_FILE" ] || head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$INSTANCE_FILE"
+  cat "$INSTANCE_FILE"
+}
 
 server_line() { # slot address weight state
   disabled=""; [ "$4" = maint ] && disabled=" disabled"
@@ -21,6 +36,7 @@ server_line() { # slot address weight state
 }
 
 render() {
+  id=$(instance)
   [ -s "$SLOTS" ] || printf 'blue unassigned.invalid 0 maint\ngreen unassigned.invalid 0 maint\n' > "$SLOTS"
   [ -s "$TEMPLATE" ] || { echo "start-proxy: no config template at $TEMPLATE" >&2; exit 1; }
   {
@@ -28,32 +44,48 @@ render() {
 $(cat "$TEMPLATE")
 ZDT_CFG"
     while read -r slot address weight state; do server_line "$slot" "$address" "$weight" "$state"; done < "$SLOTS"
-  } > "$CFG.new"
+  } | sed -e "s#$SOCKET#/run/haproxy/admin-$id.sock#g" \
+      -e "/^global/a\\  stats socket $STATE/handover-$id.sock mode 600 level admin expose-fd listeners" > "$CFG.new"
   haproxy -c -q -f "$CFG.new"
   mv "$CFG.new" "$CFG"
+  ln -sfn "admin-$id.sock" "$SOCKET"
 }
 
-worker_pid() { echo "show info" | socat -t 2 stdio "$SOCKET" 2>/dev/null | sed -n 's/^Pid: //p'; }
+answers() { echo "show info" | socat -t 2 stdio "UNIX-CONNECT:$1" 2>/dev/null | sed -n 's/^Pid: //p'; }
 
 case "${1:-run}" in
   run)
     render
+    if [ -S "$HANDOVER" ] && [ -n "$(answers "$HANDOVER")" ]; then
+      echo "start-proxy: taking the listening sockets over from $(readlink "$HANDOVER")"
+      exec haproxy -W -db -f "$CFG" -x "$HANDOVER"
+    fi
     exec haproxy -W -db -f "$CFG"
     ;;
   reload)
-    before=$(worker_pid)
+    before=$(answers "$SOCKET")
     render
     kill -USR2 1 # PID 1 is HAProxy's master: it starts a new worker with the new config
     for _ in $(seq 1 100); do
-      now=$(worker_pid)
+      now=$(answers "$SOCKET")
       if [ -n "$now" ] && [ "$now" != "$before" ]; then echo "reloaded: worker $before -> $now"; exit 0; fi
       sleep 0.1
     done
     echo "start-proxy: no new HAProxy worker within 10s of the reload" >&2
     exit 1
     ;;
+  promote)
+    id=$(instance)
+    [ -n "$(answers "$STATE/handover-$id.sock")" ] || { echo "start-proxy: this proxy does not answer on its hand-over socket" >&2; exit 1; }
+    ln -sfn "handover-$id.sock" "$HANDOVER.new" && mv -T "$HANDOVER.new" "$HANDOVER"
+    # Hand-over sockets of proxies that are gone.
+    for f in "$STATE"/handover-*.sock; do
+      [ "$f" = "$STATE/handover-$id.sock" ] || [ -n "$(answers "$f")" ] || rm -f "$f"
+    done
+    echo "promoted: handover-$id.sock"
+    ;;
   *)
-    echo "usage: start-proxy [run|reload]" >&2
+    echo "usage: start-proxy [run|reload|promote]" >&2
     exit 2
     ;;
 esac

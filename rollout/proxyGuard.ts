@@ -1,13 +1,24 @@
-// The proxy guard, run by a command resource that the proxy container depends on: when
-// an update would replace the proxy container (which closes every client connection),
+// The proxy guard, run by a command resource everything of the proxy depends on: when an
+// update would replace the port holder (the container that publishes the proxy's port:
+// a new port or address), which refuses and closes every client connection for a moment,
 // it fails the update before anything changes, unless `proxy.allowRestart` is set for a
-// maintenance window. It prints the proxy's fingerprint, which the command provider
-// hands to the next run (PULUMI_COMMAND_STDOUT) to compare against.
+// maintenance window. A new proxy image needs no window: it starts beside the old proxy and
+// takes its sockets over (rollout/proxyHandover.ts). It prints the fingerprint, which the
+// command provider hands to the next run (PULUMI_COMMAND_STDOUT) to compare against.
+//   The first update after the version that added the port holder replaces the single proxy
+// container of before (it published the port itself): refused too, and in the window the
+// guard stops that container, so the port holder can take its port.
 import { docker } from "./docker";
-import { ProxyFingerprint, ProxyFingerprintSchema, ProxyGuardInput, proxyGuardContract } from "./proxyGuardContract";
+import {
+    PROXY_LAYOUT,
+    type ProxyFingerprint,
+    ProxyFingerprintSchema,
+    type ProxyGuardInput,
+    proxyGuardContract,
+} from "./proxyGuardContract";
+import { legacyProxyName, portHolderName } from "./proxyNames";
 
-const LABELS: Record<keyof ProxyFingerprint, string> = {
-    proxyImage: "image",
+const LABELS: Record<"listenAddress" | "hostPort", string> = {
     listenAddress: "proxy.listenAddress",
     hostPort: "proxy.port",
 };
@@ -15,22 +26,30 @@ const LABELS: Record<keyof ProxyFingerprint, string> = {
 const HOW =
     "Nothing was changed. Run it in a maintenance window: pulumi config set proxy.allowRestart true, pulumi up, then pulumi config rm proxy.allowRestart.";
 
+/** What exists of the app's proxy when the guard runs. */
+export interface ProxyPresence {
+    portHolder: boolean;
+    /** A proxy container of the layout before the port holder (it publishes the port itself). */
+    legacy: boolean;
+}
+
 /**
  * The refusal, or undefined when the update may go on. `previous` is the fingerprint the
- * last successful run recorded; `containerExists` whether a proxy container is there.
+ * last successful run recorded.
  */
-export function guardVerdict(previous: ProxyFingerprint | undefined, input: ProxyGuardInput, containerExists: boolean): string | undefined {
+export function guardVerdict(previous: ProxyFingerprint | undefined, input: ProxyGuardInput, present: ProxyPresence): string | undefined {
     if (input.allowRestart) return undefined;
+    if (present.legacy)
+        return `the proxy container ${legacyProxyName(input.app)} publishes the port itself (the layout before the port holder); this update replaces it by a port holder and a proxy behind it, which closes every client connection for a moment. ${HOW}`;
     if (!previous) {
-        // No record, but a proxy serves: an upgrade of this program (or lost state) that may replace it.
-        return containerExists
-            ? `the proxy container ${input.proxyContainer} exists, but this stack has no record of its settings (first run of this version?), so this update may replace it, which closes every client connection for a moment. ${HOW}`
+        return present.portHolder
+            ? `the port holder ${portHolderName(input.app)} exists, but this stack has no record of its settings, so this update may replace it, which closes every client connection for a moment. ${HOW}`
             : undefined;
     }
-    const changed = (Object.keys(LABELS) as (keyof ProxyFingerprint)[]).filter((k) => String(previous[k]) !== String(input[k]));
+    const changed = (Object.keys(LABELS) as (keyof typeof LABELS)[]).filter((k) => String(previous[k]) !== String(input[k]));
     if (changed.length === 0) return undefined;
     const what = changed.map((k) => `${LABELS[k]} ${previous[k]} -> ${input[k]}`).join(", ");
-    return `this update replaces the proxy container (${what}), which closes every client connection for a moment. ${HOW}`;
+    return `this update replaces the container publishing the proxy's port (${what}), which closes every client connection for a moment. ${HOW}`;
 }
 
 export function previousFingerprint(stdout: string | undefined): ProxyFingerprint | undefined {
@@ -41,23 +60,30 @@ export function previousFingerprint(stdout: string | undefined): ProxyFingerprin
     }
 }
 
+const exists = (name: string) =>
+    docker(["inspect", "--format", "{{.Id}}", name]).then(
+        () => true,
+        () => false,
+    );
+
 if (require.main === module) {
     (async () => {
         const input = proxyGuardContract.decode(process.env);
         const previous = previousFingerprint(process.env.PULUMI_COMMAND_STDOUT);
-        const exists = previous
-            ? true
-            : await docker(["inspect", "--format", "{{.Id}}", input.proxyContainer]).then(
-                  () => true,
-                  () => false,
-              );
-        const refusal = guardVerdict(previous, input, exists);
+        const legacy = legacyProxyName(input.app);
+        const present = { portHolder: await exists(portHolderName(input.app)), legacy: await exists(legacy) };
+        const refusal = guardVerdict(previous, input, present);
         if (refusal) {
             process.stderr.write(`proxy guard: ${refusal}\n`);
             process.exit(1);
         }
-        const { proxyImage, listenAddress, hostPort } = input;
-        process.stdout.write(JSON.stringify({ proxyImage, listenAddress, hostPort }) + "\n");
+        if (present.legacy) {
+            // Maintenance window: free the port for the port holder (Pulumi then deletes the stopped container).
+            await docker(["stop", "--time", "10", legacy], undefined, 30_000);
+            process.stderr.write(`proxy guard: maintenance window: stopped ${legacy} (it published the port itself) for the port holder\n`);
+        }
+        const fingerprint: ProxyFingerprint = { listenAddress: input.listenAddress, hostPort: input.hostPort, layout: PROXY_LAYOUT };
+        process.stdout.write(JSON.stringify(fingerprint) + "\n");
     })().catch((err: Error) => {
         process.stderr.write(`proxy guard: ${err.message}\n`);
         process.exit(1);

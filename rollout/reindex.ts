@@ -6,6 +6,7 @@
 // its stdin (`-H @-`), never on a command line.
 import { containerExec, docker } from "./docker";
 import { HaproxyAdmin, liveSlot } from "./haproxy";
+import { servingProxy } from "./servingProxy";
 import { ReindexInput, reindexContract, ReindexResult, ReindexResultSchema } from "./reindexContract";
 
 const POLL_MS = 200;
@@ -21,25 +22,26 @@ interface Status {
 }
 
 /** The agent container the proxy serves now. */
-async function liveAgent(input: ReindexInput): Promise<string> {
-    const slots = await new HaproxyAdmin(containerExec(input.proxyContainer), input.proxyContainer).slots();
+async function liveAgent(proxy: string): Promise<string> {
+    const slots = await new HaproxyAdmin(containerExec(proxy), proxy).slots();
     const live = liveSlot(slots);
-    if (!live) throw new Error(`the proxy ${input.proxyContainer} serves no release: nothing to reindex`);
+    if (!live) throw new Error(`the proxy ${proxy} serves no release: nothing to reindex`);
     return slots[live].fqdn;
 }
 
 async function admin(
     input: ReindexInput,
+    proxy: string,
     target: string,
     token: string,
     method: "GET" | "POST",
     body?: string,
 ): Promise<{ code: number; json: Status }> {
-    const args = ["exec", "-i", input.proxyContainer, "curl", "-sS", "--max-time", "10", "-H", "@-", "-X", method, "-w", "\n%{http_code}"];
+    const args = ["exec", "-i", proxy, "curl", "-sS", "--max-time", "10", "-H", "@-", "-X", method, "-w", "\n%{http_code}"];
     if (body) args.push("-H", "content-type: application/json", "-d", body);
     args.push(`http://${target}:${input.agentPort}/admin/reindex`);
     const out = await docker(args, `Authorization: Bearer ${token}\n`, 20_000).catch((err: Error) => {
-        throw new Error(`cannot reach ${target} through ${input.proxyContainer}: ${err.message}`);
+        throw new Error(`cannot reach ${target} through ${proxy}: ${err.message}`);
     });
     const lines = out.trimEnd().split("\n");
     const code = Number(lines.pop());
@@ -53,14 +55,15 @@ async function admin(
 }
 
 export async function reindex(input: ReindexInput, token: string, t0 = Date.now()): Promise<ReindexResult> {
-    const target = await liveAgent(input);
-    const started = await admin(input, target, token, "POST", JSON.stringify({ scope: input.reindexScope }));
+    const proxy = await servingProxy(input.app);
+    const target = await liveAgent(proxy);
+    const started = await admin(input, proxy, target, token, "POST", JSON.stringify({ scope: input.reindexScope }));
     if (started.code === 401) throw new Error(`the agent ${target} rejected the admin token (401)`);
     if (started.code !== 202) throw new Error(`POST /admin/reindex on ${target} answered ${started.code}`);
     const generation = started.json.accepted ?? started.json.generation;
     process.stderr.write(`reindex (${input.reindexScope}) of ${target} accepted as generation ${generation}\n`);
     for (;;) {
-        const { code, json } = await admin(input, target, token, "GET");
+        const { code, json } = await admin(input, proxy, target, token, "GET");
         if (code !== 200) throw new Error(`GET /admin/reindex on ${target} answered ${code}`);
         if (json.generation > generation || (json.generation === generation && (json.state === "done" || json.state === "failed"))) {
             if (json.generation === generation && json.state === "failed") {

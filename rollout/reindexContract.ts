@@ -10,11 +10,12 @@ export const ReindexInputSchema = z.object({
     /** Content digest of the knowledge folder: the value whose change triggers a reindex. */
     knowledgeDigest: z.string().regex(/^[0-9a-f]{64}$/),
     /**
-     * The proxy container, whose network reaches the agent (`docker exec ... curl`). The
-     * live agent is the one the proxy serves, read at run time, so a release (a new
-     * container) does not change this input and does not run a reindex.
+     * The app. The program reaches the agent through the proxy that serves it now (`docker
+     * exec ... curl`), and the live agent is the one that proxy serves, both read at run
+     * time: a release (a new agent container) or a new proxy does not change this input
+     * and does not run a reindex.
      */
-    proxyContainer: z.string().min(1),
+    app: z.string().min(1),
     /** The port the agents listen on. */
     agentPort: z.coerce.number().int().min(1).max(65535),
     reindexScope: ReindexSchema.shape.scope,

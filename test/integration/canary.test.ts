@@ -53,7 +53,7 @@ describe("canary release under load (real engine)", function () {
 
     /** The step the proxy's canary file names, if a canary is under way. */
     async function canaryStep(): Promise<number | undefined> {
-        const r = await run("docker", ["exec", `${app}-proxy`, "cat", CANARY_FILE]);
+        const r = await run("docker", ["exec", (await stack.outputs()).proxyContainer, "cat", CANARY_FILE]);
         return r.code === 0 ? (JSON.parse(r.stdout) as { step: number }).step : undefined;
     }
 

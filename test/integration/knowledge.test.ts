@@ -94,11 +94,12 @@ describe("knowledge-base hot reload (real engine)", function () {
     });
 
     step("the admin endpoint answers 401 to a wrong or missing token and never logs the token", async () => {
-        const agent = `${app}-agent-${(await stack.outputs()).liveRelease}`;
+        const out = await stack.outputs();
+        const agent = `${app}-agent-${out.liveRelease}`;
         const call = (header: string[]) =>
             run("docker", [
                 "exec",
-                `${app}-proxy`,
+                out.proxyContainer,
                 "curl",
                 "-s",
                 "-o",

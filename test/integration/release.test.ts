@@ -7,6 +7,7 @@ import * as path from "path";
 import { LoadGenerator, LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
 import { release, ReleaseReport } from "../../ops/release";
+import { servingProxy } from "../../rollout/servingProxy";
 import { agentStack, TestStack, freePort, mustRun, run, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
 
@@ -92,7 +93,7 @@ describe("blue/green release under load (real engine)", function () {
                 try {
                     const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
                     const env = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-                    return cmd.includes("rollout/main.ts") && env.includes(`PROXY_CONTAINER=${app}-proxy`);
+                    return cmd.includes("rollout/main.ts") && env.some((e) => e.startsWith(`PROXY_CONTAINER=${app}-proxy-`));
                 } catch {
                     return false; // gone meanwhile
                 }
@@ -336,10 +337,12 @@ describe("blue/green release under load (real engine)", function () {
         },
     );
 
+    const containerId = async (name: string) => (await mustRun("docker", ["inspect", "--format", "{{.Id}}", name])).stdout.trim();
+
     step("a proxy config change reloads HAProxy in place: same container, zero failed requests", async () => {
         const live = await stack.outputs();
-        const proxyId = async () => (await mustRun("docker", ["inspect", "--format", "{{.Id}}", `${app}-proxy`])).stdout.trim();
-        const idBefore = await proxyId();
+        const proxy = await servingProxy(app);
+        const idBefore = await containerId(proxy);
         fs.writeFileSync(template, fs.readFileSync(template, "utf8").replace("timeout http-request 10s", "timeout http-request 11s"));
         const preview = await stack.preview();
         expect(preview.stdout).to.match(/~\s+command:local:Command proxy-config update/);
@@ -351,56 +354,97 @@ describe("blue/green release under load (real engine)", function () {
         expect(up.code, up.stdout + up.stderr).to.equal(0);
         expect(up.stdout + up.stderr).to.match(/reloaded: worker \d+ -> \d+/);
         expectNoFailures(report);
-        expect(await proxyId()).to.equal(idBefore);
-        const cfg = await mustRun("docker", ["exec", `${app}-proxy`, "cat", "/etc/haproxy/haproxy.cfg"]);
+        expect(await servingProxy(app)).to.equal(proxy);
+        expect(await containerId(proxy)).to.equal(idBefore);
+        const cfg = await mustRun("docker", ["exec", proxy, "cat", "/etc/haproxy/haproxy.cfg"]);
         expect(cfg.stdout).to.include("timeout http-request 11s");
         expect(await servedRelease()).to.equal(live.liveRelease);
     });
 
-    step("a change that would replace the proxy fails `pulumi up` before anything changes", async () => {
+    step("a new proxy image takes over from the old proxy under load: no failed request, no broken conversation", async () => {
         const live = await stack.outputs();
-        const proxyId = async () => (await mustRun("docker", ["inspect", "--format", "{{.Id}}", `${app}-proxy`])).stdout.trim();
-        const idBefore = await proxyId();
+        const before = await servingProxy(app);
+        const holderId = await containerId(`${app}-proxy-port`);
+        // A changed base image reaches the proxy: a new image, hence a new proxy container.
+        await mustRun("docker", ["tag", "debian:bookworm-slim", "zdt-test-proxy-base:1"]);
+        await stack.setConfig("proxy.baseImage", "zdt-test-proxy-base:1");
+        const preview = await stack.preview();
+        expect(preview.stdout, preview.stdout).to.match(/\+-\s+docker:index:Container proxy-container replace/);
+        expect(preview.stdout).to.not.match(/proxy-port (replace|update)|knowledge-reindex/);
+        let up = { code: -1, stdout: "", stderr: "" };
+        const report = await underLoad(async () => {
+            up = await stack.up();
+        });
+        expect(up.code, up.stdout + up.stderr).to.equal(0);
+        const after = await servingProxy(app);
+        expect(after).to.not.equal(before);
+        expect(up.stdout + up.stderr).to.include(`${before} handed over to ${after}`);
+        console.log(
+            `      proxy handed over ${before} -> ${after}: ${report.failed} of ${report.requests} requests failed, ` +
+                `${report.streamsCompleted} streams, ${report.conversationsCompleted} conversations, ${report.conversationsBroken} broken`,
+        );
+        expectNoFailures(report);
+        // The port holder stayed; the old proxy is gone; the stack knows the new one.
+        expect(await containerId(`${app}-proxy-port`)).to.equal(holderId);
+        expect((await run("docker", ["inspect", before])).code).to.not.equal(0);
+        const out = await stack.outputs();
+        expect(out.proxyContainer).to.equal(after);
+        expect(out.liveRelease).to.equal(live.liveRelease);
+        expect(await servedRelease()).to.equal(live.liveRelease);
+        // The pinned conversations came along (the stick table is handed over with the sockets).
+        const table = await mustRun("docker", [
+            "exec",
+            after,
+            "sh",
+            "-c",
+            "echo 'show table agents' | socat stdio UNIX-CONNECT:/run/haproxy/admin.sock",
+        ]);
+        expect(Number(/used:(\d+)/.exec(table.stdout)?.[1] ?? 0)).to.be.greaterThan(0);
+        // And a plain update after it plans nothing.
+        const again = await stack.preview();
+        expect(again.stdout).to.not.match(/to (create|update|replace|delete)/);
+    });
+
+    step("a change that would replace the port holder fails `pulumi up` before anything changes", async () => {
+        const live = await stack.outputs();
+        const proxy = await servingProxy(app);
+        const ids = [await containerId(proxy), await containerId(`${app}-proxy-port`)];
         await stack.setConfig("proxy.port", String(await freePort()));
         let up = { code: -1, stdout: "", stderr: "" };
         const report = await underLoad(async () => {
             up = await stack.up();
         });
         expect(up.code).to.not.equal(0);
-        expect(up.stdout + up.stderr).to.match(/this update replaces the proxy container \(proxy\.port \d+ -> \d+\).*Nothing was changed/);
+        expect(up.stdout + up.stderr).to.match(
+            /this update replaces the container publishing the proxy's port \(proxy\.port \d+ -> \d+\).*Nothing was changed/,
+        );
         expectNoFailures(report);
-        expect(await proxyId()).to.equal(idBefore);
+        expect([await containerId(proxy), await containerId(`${app}-proxy-port`)]).to.deep.equal(ids);
         expect(await servedRelease()).to.equal(live.liveRelease);
-        await stack.setConfig("proxy.port", new URL(url).port);
     });
 
-    step("in a maintenance window the replaced proxy comes back serving the live release, and the stack says so", async () => {
+    step("in a maintenance window a new port replaces the port holder, and the live release serves there", async () => {
         const live = await stack.outputs();
-        // A changed base image reaches the proxy: a new image, hence a new container.
-        await stack.setConfig("proxy.baseImage", "zdt-test-proxy-base:1");
-        await mustRun("docker", ["tag", "debian:bookworm-slim", "zdt-test-proxy-base:1"]);
         await stack.setConfig("proxy.allowRestart", "true");
-        let up = { code: -1, stdout: "", stderr: "" };
-        const window = await underLoad(async () => {
-            up = await stack.up();
-        });
+        const up = await stack.up();
         expect(up.code, up.stdout + up.stderr).to.equal(0);
-        // A replacement is a maintenance operation: it may fail requests while the container swaps.
-        console.log(
-            `      proxy replaced in a maintenance window: ${window.failed} of ${window.requests} requests failed ${JSON.stringify(window.failures)}`,
-        );
-        // The new container started with the persisted slots; the switch re-ran and re-verified them.
-        expect(up.stdout).to.match(/traffic-switch/);
-        const out = await stack.outputs();
-        expect(out.liveRelease).to.equal(live.liveRelease);
-        expect(out.liveColor).to.equal(live.liveColor);
+        const port = (await stack.outputs()).proxyUrl.split(":").pop();
+        expect(port).to.not.equal(new URL(url).port);
+        const oldUrl = url;
+        url = `http://127.0.0.1:${port}`;
         expect(await servedRelease()).to.equal(live.liveRelease);
-        const image = (await mustRun("docker", ["inspect", "--format", "{{.Config.Image}}", `${app}-proxy`])).stdout.trim();
-        expect(image).to.not.equal("");
-        // After the window, a plain update is a no-op for the proxy again.
+        expect((await fetch(`${oldUrl}/version`).catch(() => undefined))?.status).to.equal(undefined);
+        // Back to the suite's port in the same window, then a plain update is a no-op for the proxy.
+        await stack.setConfig("proxy.port", new URL(oldUrl).port);
+        const back = await stack.up();
+        expect(back.code, back.stdout + back.stderr).to.equal(0);
+        url = oldUrl;
         await stack.rmConfig("proxy.allowRestart");
-        const again = await stack.up();
-        expect(again.code, again.stdout + again.stderr).to.equal(0);
+        const report = await underLoad(async () => {
+            const again = await stack.up();
+            expect(again.code, again.stdout + again.stderr).to.equal(0);
+        });
+        expectNoFailures(report);
         expect(await servedRelease()).to.equal(live.liveRelease);
     });
 

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { proxyGuardContract } from "../../rollout/proxyGuardContract";
+import { proxyHandoverContract } from "../../rollout/proxyHandoverContract";
 import { reindexContract } from "../../rollout/reindexContract";
 import { encodeSwitchResult, switchContract } from "../../rollout/switchContract";
 import { switchResult } from "../support/switchInput";
@@ -79,11 +80,20 @@ describe("resource graph (mocks)", function () {
     it("a first deploy declares network, token, proxy, one release and the switch", async () => {
         const { resources, outputs } = await program(base);
         const containers = byType(resources, "docker:index/container:Container");
-        expect(containers.map((c) => c.inputs.name).sort()).to.have.length(2);
+        expect(containers.map((c) => c.inputs.name).sort()).to.have.length(3);
         const agent = containers.find((c) => c.inputs.name.startsWith("unit-agent-1-0-0-"))!;
-        const proxy = containers.find((c) => c.inputs.name === "unit-proxy")!;
-        // Only the proxy publishes a port; the agent is on the private network only.
-        expect(proxy.inputs.ports).to.deep.equal([{ internal: 8080, external: 18999, ip: "127.0.0.1" }]);
+        const proxy = containers.find((c) => /^unit-proxy-[0-9a-f]{12}$/.test(c.inputs.name))!;
+        const holder = containers.find((c) => c.inputs.name === "unit-proxy-port")!;
+        // Only the port holder publishes a port; HAProxy runs in its network namespace (by the
+        // full id Docker records, so the read-back plans no diff); the agent is on the private
+        // network only.
+        expect(holder.inputs.ports).to.deep.equal([{ internal: 8080, external: 18999, ip: "127.0.0.1" }]);
+        expect(holder.inputs.networksAdvanced).to.deep.equal([{ name: "unit-net" }]);
+        expect(proxy.inputs.ports ?? []).to.deep.equal([]);
+        expect(proxy.inputs.networkMode).to.equal("container:proxy-port-id");
+        expect(proxy.inputs.image).to.equal(`unit-proxy:${proxy.inputs.name.slice("unit-proxy-".length)}`);
+        // A replaced proxy gets the time to finish its streams (HAProxy's hard-stop-after) before removal.
+        expect(proxy.inputs.destroyGraceSeconds).to.be.greaterThan(90);
         expect(agent.inputs.ports ?? []).to.deep.equal([]);
         expect(agent.inputs.networksAdvanced).to.deep.equal([{ name: "unit-net" }]);
         // The switch gates on Docker's health check (creation does not wait for it: the
@@ -101,20 +111,31 @@ describe("resource graph (mocks)", function () {
         expect(proxy.inputs.memorySwap).to.equal(proxy.inputs.memory);
         expect(byType(resources, "random:index/randomPassword:RandomPassword")).to.have.length(1);
         const commands = byType(resources, "command:local:Command");
-        expect(commands.map((c) => c.name).sort()).to.deep.equal(["knowledge-reindex", "proxy-config", "proxy-guard", "traffic-switch"]);
+        expect(commands.map((c) => c.name).sort()).to.deep.equal([
+            "knowledge-reindex",
+            "proxy-config",
+            "proxy-guard",
+            "proxy-handover",
+            "traffic-switch",
+        ]);
         // The proxy keeps its slots in a volume, and a guard refuses to replace it unless allowed.
         expect(proxy.inputs.volumes).to.deep.equal([{ volumeName: "unit-proxy-state", containerPath: "/var/lib/zdt" }]);
         const guard = proxyGuardContract.decode(commands.find((c) => c.name === "proxy-guard")!.inputs.environment);
-        expect(guard).to.deep.include({ proxyContainer: "unit-proxy", hostPort: 18999, listenAddress: "127.0.0.1", allowRestart: false });
-        expect(guard.proxyImage).to.equal(proxy.inputs.image);
+        expect(guard).to.deep.equal({ app: "unit", hostPort: 18999, listenAddress: "127.0.0.1", allowRestart: false });
+        const handover = proxyHandoverContract.decode(commands.find((c) => c.name === "proxy-handover")!.inputs.environment);
+        expect(handover).to.deep.equal({ app: "unit", proxyContainer: proxy.inputs.name, proxyContainerId: "proxy-container-id" });
         const sw = commands.find((c) => c.name === "traffic-switch")!;
-        expect(switchOf(sw)).to.deep.include({ targetContainer: agent.inputs.name, proxyContainer: "unit-proxy", targetVersion: "1.0.0" });
+        expect(switchOf(sw)).to.deep.include({
+            targetContainer: agent.inputs.name,
+            proxyContainer: proxy.inputs.name,
+            targetVersion: "1.0.0",
+        });
         expect(switchOf(sw).verifyWindowSeconds).to.equal(900);
         const reindex = commands.find((c) => c.name === "knowledge-reindex")!;
         // The admin token is a separate secret input (stdin); every setting stays visible in a diff.
         expect(reindex.inputs.stdin).to.deep.equal({ secret: "x".repeat(40) });
         expect(JSON.stringify(reindex.inputs.environment)).to.not.include("secret");
-        expect(reindexOf(reindex).proxyContainer).to.equal("unit-proxy");
+        expect(reindexOf(reindex).app).to.equal("unit");
         expect(reindexOf(reindex).knowledgeDigest).to.match(/^[0-9a-f]{64}$/);
         expect(outputs.liveVersion).to.equal("1.0.0");
         expect(outputs.proxyUrl).to.equal("http://127.0.0.1:18999");
@@ -185,7 +206,8 @@ describe("resource graph (mocks)", function () {
         const a = await program(base);
         const b = await program({ ...base, proxy: { ...base.proxy, baseImage: "debian:trixie-slim" } });
         const proxyImage = (p: typeof a) =>
-            byType(p.resources, "docker:index/container:Container").find((c) => c.inputs.name === "unit-proxy")!.inputs.image;
+            byType(p.resources, "docker:index/container:Container").find((c) => /^unit-proxy-[0-9a-f]{12}$/.test(c.inputs.name))!.inputs
+                .image;
         expect(proxyImage(a)).to.match(/^unit-proxy:[0-9a-f]{12}$/);
         expect(proxyImage(b)).to.not.equal(proxyImage(a));
     });

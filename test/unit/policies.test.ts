@@ -51,9 +51,9 @@ const goodAgent = {
     volumes: [{ hostPath: "/srv/kb", containerPath: "/app/knowledge", readOnly: true }],
 };
 const goodProxy = {
-    name: "shop-proxy",
+    name: "shop-proxy-port",
     image: "shop-proxy:haproxy",
-    labels: [{ label: "zdt.role", value: "proxy" }],
+    labels: [{ label: "zdt.role", value: "proxy-port" }],
     ports: [{ internal: 8080, external: 8080, ip: "127.0.0.1" }],
     memory: 256,
     restart: "unless-stopped",
@@ -100,11 +100,13 @@ describe("policies", () => {
         );
     });
 
-    it("only-proxy-published: the proxy may publish, an agent may not", async () => {
+    it("only-proxy-published: the proxy's port holder may publish, an agent or a HAProxy container may not", async () => {
         expect(await violations(rules.onlyProxyPublished, CONTAINER, goodProxy)).to.deep.equal([]);
         expect((await violations(rules.onlyProxyPublished, CONTAINER, { ...goodAgent, ports: [{ internal: 8080 }] }))[0]).to.match(
             /publishes 1 host port/,
         );
+        const haproxy = { ...goodProxy, name: "shop-proxy-1a2b3c4d5e6f", labels: [{ label: "zdt.role", value: "proxy" }] };
+        expect((await violations(rules.onlyProxyPublished, CONTAINER, haproxy))[0]).to.match(/publishes 1 host port/);
     });
 
     it("no-world-open-ports: loopback passes, every interface fails unless allowed", async () => {

@@ -1,47 +1,57 @@
-// The proxy guard: an update that would replace the proxy container fails before
-// anything changes, unless a maintenance window allows it.
+// The proxy guard: an update that would replace the port holder (the container that
+// publishes the proxy's port) fails before anything changes, unless a maintenance window
+// allows it. A new proxy image is not such an update: it is handed over.
 import { expect } from "chai";
 import { guardVerdict, previousFingerprint } from "../../rollout/proxyGuard";
 import type { ProxyGuardInput } from "../../rollout/proxyGuardContract";
 
-const before = { proxyImage: "app-proxy:aaaaaaaaaaaa", listenAddress: "127.0.0.1", hostPort: 8080 };
+const before = { listenAddress: "127.0.0.1", hostPort: 8080, layout: "port-holder" as const };
 const input = (o: Partial<ProxyGuardInput> = {}): ProxyGuardInput => ({
-    ...before,
-    proxyContainer: "app-proxy",
+    listenAddress: "127.0.0.1",
+    hostPort: 8080,
+    app: "app",
     allowRestart: false,
     ...o,
 });
+const running = { portHolder: true, legacy: false };
 
 describe("proxy guard", () => {
-    it("lets an update through when nothing about the proxy changes", () => {
-        expect(guardVerdict(before, input(), true)).to.equal(undefined);
+    it("lets an update through when the port and address stay", () => {
+        expect(guardVerdict(before, input(), running)).to.equal(undefined);
     });
 
-    it("refuses a change of port, address or image, naming each, and says how to do it", () => {
-        const refusal = guardVerdict(before, input({ hostPort: 9090, proxyImage: "app-proxy:bbbbbbbbbbbb" }), true);
+    it("refuses a change of port or address, naming each, and says how to do it", () => {
+        const refusal = guardVerdict(before, input({ hostPort: 9090, listenAddress: "0.0.0.0" }), running);
         expect(refusal).to.match(
-            /^this update replaces the proxy container \(image app-proxy:aaaaaaaaaaaa -> app-proxy:bbbbbbbbbbbb, proxy\.port 8080 -> 9090\)/,
+            /^this update replaces the container publishing the proxy's port \(proxy\.listenAddress 127\.0\.0\.1 -> 0\.0\.0\.0, proxy\.port 8080 -> 9090\)/,
         );
         expect(refusal).to.include("Nothing was changed.");
         expect(refusal).to.include("pulumi config set proxy.allowRestart true");
-        expect(guardVerdict(before, input({ listenAddress: "0.0.0.0" }), true)).to.include("proxy.listenAddress 127.0.0.1 -> 0.0.0.0");
     });
 
     it("allows the same change in a maintenance window", () => {
-        expect(guardVerdict(before, input({ hostPort: 9090, allowRestart: true }), true)).to.equal(undefined);
+        expect(guardVerdict(before, input({ hostPort: 9090, allowRestart: true }), running)).to.equal(undefined);
     });
 
-    it("a first deploy passes; a proxy that exists with no record is not replaced silently", () => {
-        expect(guardVerdict(undefined, input(), false)).to.equal(undefined);
-        expect(guardVerdict(undefined, input(), true)).to.match(
-            /the proxy container app-proxy exists, but this stack has no record of its settings/,
-        );
-        expect(guardVerdict(undefined, input({ allowRestart: true }), true)).to.equal(undefined);
+    it("a first deploy passes; a port holder that exists with no record is not replaced silently", () => {
+        expect(guardVerdict(undefined, input(), { portHolder: false, legacy: false })).to.equal(undefined);
+        expect(guardVerdict(undefined, input(), running)).to.match(/the port holder app-proxy-port exists, but this stack has no record/);
+        expect(guardVerdict(undefined, input({ allowRestart: true }), running)).to.equal(undefined);
+    });
+
+    it("the proxy of the layout before the port holder is replaced only in a maintenance window", () => {
+        const legacy = { portHolder: false, legacy: true };
+        expect(guardVerdict(undefined, input(), legacy)).to.match(/^the proxy container app-proxy publishes the port itself/);
+        expect(guardVerdict(undefined, input(), legacy)).to.include("Nothing was changed.");
+        expect(guardVerdict(undefined, input({ allowRestart: true }), legacy)).to.equal(undefined);
     });
 
     it("reads the fingerprint the last run printed, and nothing else", () => {
         expect(previousFingerprint(JSON.stringify(before))).to.deep.equal(before);
         expect(previousFingerprint("")).to.equal(undefined);
-        expect(previousFingerprint('{"generation": 3}')).to.equal(undefined);
+        // The fingerprint of the layout before the port holder is no record of this one.
+        expect(
+            previousFingerprint(JSON.stringify({ proxyImage: "app-proxy:aaaaaaaaaaaa", listenAddress: "127.0.0.1", hostPort: 8080 })),
+        ).to.equal(undefined);
     });
 });

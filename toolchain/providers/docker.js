@@ -112,10 +112,15 @@ const UPDATED_IN_STATE = [
  * that matters: Docker stores 2 x memory when only memory is given, and since the input is
  * not computed, a program that leaves it unset gets an in-place diff on every update.
  */
-async function readBack(id) {
-    const { stdout } = await docker(["inspect", "--format", "{{.HostConfig.MemorySwap}}", id]);
-    const bytes = Number(stdout.trim());
-    return bytes > 0 ? { memorySwap: Math.round(bytes / 1024 / 1024) } : bytes < 0 ? { memorySwap: bytes } : {};
+async function readBack(id, i) {
+    const { stdout } = await docker(["inspect", "--format", "{{.HostConfig.MemorySwap}} {{.HostConfig.NetworkMode}}", id]);
+    const [swap, networkMode] = stdout.trim().split(" ");
+    const bytes = Number(swap);
+    return {
+        ...(bytes > 0 ? { memorySwap: Math.round(bytes / 1024 / 1024) } : bytes < 0 ? { memorySwap: bytes } : {}),
+        // As given unless Docker records it otherwise (`container:<name>` becomes `container:<full id>`).
+        ...(i.networkMode ? { networkMode } : {}),
+    };
 }
 
 function createArgs(i, envFile) {
@@ -273,7 +278,7 @@ const container = {
             await removeContainer(id, {}).catch(() => undefined);
             throw err;
         }
-        const outs = { ...raw, ...(await readBack(id)), id };
+        const outs = { ...raw, ...(await readBack(id, i)), id };
         if (i.start !== false && i.wait) {
             try {
                 await waitHealthy(id, i);
@@ -288,7 +293,7 @@ const container = {
     update: async (id, olds, news) => {
         const i = unwrap(news);
         if (changedKeys(unwrap(olds), i, UPDATED_BY_DOCKER).length > 0) await docker(["update", ...resourceArgs(i), id]);
-        return { outs: { ...news, ...(await readBack(id)), id } };
+        return { outs: { ...news, ...(await readBack(id, i)), id } };
     },
     delete: (id, props) => removeContainer(id, unwrap(props)),
 };

@@ -1,0 +1,55 @@
+// The proxy hand-over, run by a command resource right after a proxy container starts
+// (before the traffic switch acts on it). The new proxy took the listening sockets over from
+// the one before it when it started (start-proxy, HAProxy's -x), so both accept on the same
+// sockets; this makes the new one the proxy the next one takes them from, and soft-stops
+// every other proxy of the app: it stops accepting, finishes its requests and streams,
+// answers its idle keep-alive connections' next request with "Connection: close", hands its
+// stick table (pinned conversations) to the new proxy and exits. Pulumi then deletes its
+// container. No connection is refused or reset.
+import { docker } from "./docker";
+import { type ProxyHandoverInput, proxyHandoverContract } from "./proxyHandoverContract";
+import { PROXY_ROLE } from "./proxyNames";
+
+/** The running proxies of the app other than `keepId` (pure: from `docker ps` lines "<id> <name>"). */
+export function proxiesToStop(psLines: string, keepId: string): { id: string; name: string }[] {
+    return psLines
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/))
+        .filter(([id, name]) => id && name && !keepId.startsWith(id) && !id.startsWith(keepId))
+        .map(([id, name]) => ({ id, name }));
+}
+
+export async function handOver(input: ProxyHandoverInput, log: (line: string) => void): Promise<string[]> {
+    log((await docker(["exec", input.proxyContainer, "start-proxy", "promote"], undefined, 30_000)).trim());
+    const ps = await docker([
+        "ps",
+        "--no-trunc",
+        "--filter",
+        `label=zdt.app=${input.app}`,
+        "--filter",
+        `label=zdt.role=${PROXY_ROLE}`,
+        "--format",
+        "{{.ID}} {{.Names}}",
+    ]);
+    const stopped: string[] = [];
+    for (const old of proxiesToStop(ps, input.proxyContainerId)) {
+        // Not restarted by its restart policy once it has exited (a stop by signal is not `docker stop`).
+        await docker(["update", "--restart", "no", old.id]);
+        await docker(["kill", "--signal", "USR1", old.id]);
+        log(`${old.name} handed over to ${input.proxyContainer}: soft stop (it finishes its requests and streams, then exits)`);
+        stopped.push(old.name);
+    }
+    if (stopped.length === 0) log(`${input.proxyContainer} serves; no other proxy was running`);
+    return stopped;
+}
+
+if (require.main === module) {
+    const input = proxyHandoverContract.decode(process.env);
+    handOver(input, (line) => process.stderr.write(`proxy hand-over: ${line}\n`)).then(
+        (stopped) => process.stdout.write(JSON.stringify({ proxyContainer: input.proxyContainer, stopped }) + "\n"),
+        (err: Error) => {
+            process.stderr.write(`proxy hand-over: ${err.message}\n`);
+            process.exit(1);
+        },
+    );
+}

@@ -1,0 +1,25 @@
+// The names of an app's proxy containers, in one place (the component declares them, the
+// guard, the hand-over and the tools find them).
+//   port holder  publishes the port and owns the network namespace; it never changes
+//                unless the port or address does
+//   proxy        HAProxy, in the holder's network namespace, one container per proxy image:
+//                a new image starts beside the old one and takes its listening sockets over
+//   legacy       the single proxy container of versions before the port holder, which
+//                published the port itself
+
+/** Labels every proxy container of `app` carries (the hand-over and the tools find them by these). */
+export const PROXY_ROLE = "proxy";
+export const PORT_HOLDER_ROLE = "proxy-port";
+
+export function portHolderName(app: string): string {
+    return `${app}-proxy-port`;
+}
+
+/** One proxy container per proxy image: `tag` is the image's content tag. */
+export function proxyContainerName(app: string, tag: string): string {
+    return `${app}-proxy-${tag}`;
+}
+
+export function legacyProxyName(app: string): string {
+    return `${app}-proxy`;
+}

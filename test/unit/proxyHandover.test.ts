@@ -1,0 +1,16 @@
+// The proxy hand-over stops every running proxy of the app but the one that takes over.
+import { expect } from "chai";
+import { proxiesToStop } from "../../rollout/proxyHandover";
+
+describe("proxy hand-over", () => {
+    const keep = "b".repeat(64);
+    it("soft-stops every other proxy, never the new one (full or short ids)", () => {
+        const ps = [`${"a".repeat(64)} app-proxy-aaaaaaaaaaaa`, `${keep} app-proxy-bbbbbbbbbbbb`, ""].join("\n");
+        expect(proxiesToStop(ps, keep)).to.deep.equal([{ id: "a".repeat(64), name: "app-proxy-aaaaaaaaaaaa" }]);
+        expect(proxiesToStop(ps, keep.slice(0, 12))).to.deep.equal([{ id: "a".repeat(64), name: "app-proxy-aaaaaaaaaaaa" }]);
+    });
+    it("stops nothing when the new proxy is the only one", () => {
+        expect(proxiesToStop(`${keep} app-proxy-bbbbbbbbbbbb\n`, keep)).to.deep.equal([]);
+        expect(proxiesToStop("", keep)).to.deep.equal([]);
+    });
+});
