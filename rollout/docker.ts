@@ -53,6 +53,9 @@ function dockerOnce(args: string[], input: string | undefined, timeoutMs: number
             if (err) reject(new Error(`docker ${args.slice(0, 3).join(" ")}: ${(stderr || err.message).trim()}`));
             else resolve({ stdout, stderr });
         });
+        // A command that exits before reading its input (a missing container, a failed exec)
+        // closes the pipe: the error is in its exit status, not an uncaught EPIPE.
+        child.stdin?.on("error", () => undefined);
         child.stdin?.end(input ?? "");
     });
 }
