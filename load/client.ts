@@ -3,6 +3,7 @@
 // event counts as a failure. Runs short chat requests at a fixed rate and
 // streaming chats that last several seconds, side by side.
 import * as http from "http";
+import { percentile } from "./stats";
 
 export interface LoadOptions {
     url: string;
@@ -68,6 +69,10 @@ export interface LoadReport {
     /** Answers per release id, and the time (ms since start) of the first and last answer of each. */
     releases: Record<string, { answers: number; firstMs: number; lastMs: number }>;
     achievedRps: number;
+    /** When the first and the last failure happened (ms since start): the unavailability window; null without failures. */
+    failureWindowMs: { firstMs: number; lastMs: number } | null;
+    /** Response times of the short requests that were answered (ms, from sending to the whole body). */
+    shortLatencyMs: { p50: number | undefined; p99: number | undefined; samples: number };
 }
 
 export class LoadGenerator {
@@ -93,7 +98,10 @@ export class LoadGenerator {
         failuresByRelease: {},
         releases: {},
         achievedRps: 0,
+        failureWindowMs: null,
+        shortLatencyMs: { p50: undefined, p99: undefined, samples: 0 },
     };
+    private readonly shortLatencies: number[] = [];
 
     constructor(private readonly opts: LoadOptions) {
         this.agent = new http.Agent({
@@ -117,6 +125,8 @@ export class LoadGenerator {
         this.agent.destroy();
         this.report.durationMs = Date.now() - this.started;
         this.report.achievedRps = Math.round((1000 * this.report.requests) / this.report.durationMs);
+        const l = this.shortLatencies;
+        this.report.shortLatencyMs = { p50: percentile(l, 50), p99: percentile(l, 99), samples: l.length };
         return this.report;
     }
 
@@ -126,6 +136,8 @@ export class LoadGenerator {
     }
 
     private fail(reason: string, release = "none"): void {
+        const t = Date.now() - this.started;
+        this.report.failureWindowMs = { firstMs: this.report.failureWindowMs?.firstMs ?? t, lastMs: t };
         this.report.failed++;
         this.report.failures[reason] = (this.report.failures[reason] ?? 0) + 1;
         this.report.failuresByRelease[release] = (this.report.failuresByRelease[release] ?? 0) + 1;
@@ -143,7 +155,8 @@ export class LoadGenerator {
         await sleep((intervalMs * n) / this.opts.shortLoops);
         let next = Date.now();
         while (this.running) {
-            await this.one(false, `load probe ${n} refund policy`);
+            const sent = Date.now();
+            if (await this.one(false, `load probe ${n} refund policy`)) this.shortLatencies.push(Date.now() - sent);
             next += intervalMs;
             await sleep(Math.max(0, next - Date.now()));
         }

@@ -1,0 +1,113 @@
+// `npm run bench:compare -- [--reps 5] [--window 5] [--canary]`: the blueprint's nginx
+// recipe, a naive recreate and our release, side by side on this machine, with the same
+// agent and the same strict client (short requests, SSE streams, multi-turn
+// conversations; keep-alive, no retries). Each method releases the next version once per
+// repetition, in a rotated order. Then the proxies' latency overhead against a direct
+// connection to an agent at the same rate. Prints progress; writes reports/compare-*.json.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LoadGenerator } from "../load/client";
+import { standardLoad } from "../load/profile";
+import { buildAgent, removeAgent, startAgent, waitHealthy } from "./compare/agents";
+import type { ReleaseMethod } from "./compare/method";
+import { NaiveRecreate } from "./compare/naive";
+import { NginxRecipe } from "./compare/nginxRecipe";
+import { OurRelease } from "./compare/ours";
+import { orderFor, rowOf, summarize, type ReleaseRow } from "./compare/summary";
+import { freePort } from "../test/support/pulumi";
+
+const ROOT = path.join(__dirname, "..");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function args(argv: string[]): { reps: number; window: number; canary: boolean } {
+    const out = { reps: 5, window: 5, canary: false };
+    for (let i = 0; i < argv.length; i++) {
+        if (argv[i] === "--canary") out.canary = true;
+        else if (argv[i] === "--reps" || argv[i] === "--window") {
+            const n = Number(argv[++i]);
+            if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error(`${argv[i - 1]} must be a whole number from 1 to 100`);
+            out[argv[i - 1] === "--reps" ? "reps" : "window"] = n;
+        } else throw new Error(`unknown argument "${argv[i]}"; allowed: --reps <n>, --window <seconds>, --canary`);
+    }
+    return out;
+}
+
+/** Short requests only, at a fixed rate, for `ms`: p50 and p99 of the answered ones. */
+async function latency(url: string, ms: number): Promise<{ p50?: number; p99?: number; samples: number; failed: number }> {
+    const load = new LoadGenerator({ url, shortRps: 100, shortLoops: 4, streams: 0 });
+    load.start();
+    await sleep(ms);
+    const r = await load.stop();
+    return { ...r.shortLatencyMs, failed: r.failed };
+}
+
+async function main(): Promise<void> {
+    const opts = args(process.argv.slice(2));
+    const t0 = Date.now();
+    const log = (msg: string) => process.stderr.write(`[compare ${((Date.now() - t0) / 1000).toFixed(0)}s] ${msg}\n`);
+    const ports = await Promise.all(Array.from({ length: 7 }, () => freePort()));
+    const methods: ReleaseMethod[] = [
+        new NginxRecipe(ports[0], [ports[1], ports[2]], opts.window * 1000),
+        new NaiveRecreate(ports[3]),
+        new OurRelease(ports[4], opts.window),
+        ...(opts.canary ? [new OurRelease(ports[5], opts.window, "canary")] : []),
+    ];
+    const versions = Array.from({ length: opts.reps + 1 }, (_, i) => `${i + 1}.0.0`);
+    const rows: ReleaseRow[] = [];
+    let overhead: Record<string, Awaited<ReturnType<typeof latency>>> = {};
+    try {
+        log(`building the agent image for ${versions.length} versions`);
+        for (const v of versions) await buildAgent(v);
+        for (const m of methods) {
+            log(`${m.name}: first deploy of 1.0.0`);
+            await m.setup("1.0.0");
+        }
+        for (let rep = 0; rep < opts.reps; rep++) {
+            const version = versions[rep + 1];
+            for (const m of orderFor(methods, rep)) {
+                log(`repetition ${rep + 1}/${opts.reps}: ${m.name} releases ${version} under load`);
+                const load = new LoadGenerator(standardLoad(m.url));
+                load.start();
+                await sleep(1500);
+                const timings = await m.release(version);
+                await sleep(1500);
+                const row = rowOf(m.name, rep + 1, `${versions[rep]} -> ${version}`, await load.stop(), timings);
+                rows.push(row);
+                log(
+                    `  ${row.failed} failed of ${row.requests}, ${row.streamsTruncated} streams truncated, ${row.conversationsBroken} conversations broken, unavailable ${row.unavailableMs} ms, wall ${(row.wallMs / 1000).toFixed(1)} s`,
+                );
+            }
+        }
+        log("proxy overhead: 100 short requests/s for 15 s each, direct and through each proxy");
+        await startAgent("zdt-compare-direct", versions[versions.length - 1], ports[6]);
+        await waitHealthy(`http://127.0.0.1:${ports[6]}`, 250);
+        overhead = { direct: await latency(`http://127.0.0.1:${ports[6]}`, 15_000) };
+        for (const m of methods.filter((x) => !(x instanceof NaiveRecreate))) overhead[m.name] = await latency(m.url, 15_000);
+    } finally {
+        log("tearing down");
+        await removeAgent("zdt-compare-direct");
+        for (const m of methods) await m.teardown().catch((err: Error) => log(`teardown of ${m.name}: ${err.message}`));
+    }
+    const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 1e9)} GB, load average ${os.loadavg()[0].toFixed(2)}`;
+    const summary = summarize(rows);
+    const report = { at: new Date(t0).toISOString(), machine, reps: opts.reps, windowSeconds: opts.window, summary, overhead, rows };
+    fs.mkdirSync(path.join(ROOT, "reports"), { recursive: true });
+    const file = path.join(ROOT, "reports", `compare-${report.at.replace(/[:.]/g, "-")}.json`);
+    fs.writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
+    for (const s of summary) {
+        const f = s.figures;
+        const show = (k: keyof typeof f, unit = "") => (f[k] ? `${f[k]!.median}${unit} (${f[k]!.min}-${f[k]!.max})` : "-");
+        console.log(
+            `${s.method}: ${s.releases} releases; failed ${show("failed")}, truncated ${show("streamsTruncated")}, broken ${show("conversationsBroken")}, unavailable ${show("unavailableMs", " ms")}, switch ${show("switchMs", " ms")}, wall ${show("wallMs", " ms")}`,
+        );
+    }
+    for (const [name, o] of Object.entries(overhead))
+        console.log(`latency ${name}: p50 ${o.p50} ms, p99 ${o.p99} ms (${o.samples} answers, ${o.failed} failed)`);
+    console.log(`machine: ${machine}\nreport: ${path.relative(process.cwd(), file)}`);
+}
+
+main().catch((err: Error) => {
+    console.error(`bench:compare: ${err.message}`);
+    process.exit(1);
+});

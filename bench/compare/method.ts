@@ -1,0 +1,20 @@
+// One way to release a new agent version, measured under the same load as the others:
+// the blueprint's nginx recipe, a naive recreate, or our `pulumi up`.
+
+export interface ReleaseTimings {
+    /** From the start of the release to its end (the old release gone, or the window over). */
+    wallMs: number;
+    /** The switch itself: sed + reload, stop + start, or our flip (undefined: not separable). */
+    switchMs?: number;
+}
+
+export interface ReleaseMethod {
+    readonly name: string;
+    /** Where the load goes: the proxy, or the published port of a naive recreate. */
+    readonly url: string;
+    /** Brings the first version up, serving at `url`. */
+    setup(version: string): Promise<void>;
+    /** Replaces the live version by `version`. */
+    release(version: string): Promise<ReleaseTimings>;
+    teardown(): Promise<void>;
+}

@@ -1,0 +1,61 @@
+// Our release: `pulumi up` of a throwaway stack through the release helper (blue/green,
+// or canary steps), with the proxy's runtime API for the switch.
+import * as path from "path";
+import type { ReleaseMethod, ReleaseTimings } from "./method";
+import { release } from "../../ops/release";
+import { TestStack, uniqueName } from "../../test/support/pulumi";
+
+const ROOT = path.join(__dirname, "..", "..");
+
+export class OurRelease implements ReleaseMethod {
+    readonly name: string;
+    private readonly stack: TestStack;
+
+    constructor(
+        private readonly port: number,
+        private readonly windowSeconds: number,
+        private readonly strategy: "blue-green" | "canary" = "blue-green",
+    ) {
+        this.name = `ours (pulumi up, ${strategy})`;
+        this.stack = new TestStack(ROOT, uniqueName("zcmp"));
+    }
+
+    get url(): string {
+        return `http://127.0.0.1:${this.port}`;
+    }
+
+    async setup(version: string): Promise<void> {
+        const canary: Record<string, string> =
+            this.strategy === "canary"
+                ? {
+                      "release.strategy": "canary",
+                      "release.canary.steps[0].weight": "10",
+                      "release.canary.steps[0].pauseSeconds": String(this.windowSeconds),
+                      "release.canary.steps[1].weight": "100",
+                      "release.canary.steps[1].pauseSeconds": "0",
+                  }
+                : {};
+        await this.stack.init({
+            app: this.stack.name,
+            "agent.version": version,
+            "agent.buildContext": "agent",
+            "agent.env.STREAM_TOKEN_DELAY_MS": "120",
+            "proxy.port": String(this.port),
+            "release.verifyWindowSeconds": String(this.windowSeconds),
+            "release.drainTimeoutSeconds": "10",
+            ...canary,
+        });
+        const first = await release(this.stack.name, undefined, () => undefined);
+        if (!first.ok) throw new Error(`${this.name}: first deploy failed: ${first.error}`);
+    }
+
+    async release(version: string): Promise<ReleaseTimings> {
+        const r = await release(this.stack.name, version, () => undefined);
+        if (!r.ok) throw new Error(`${this.name}: release of ${version} failed: ${r.error}`);
+        return { wallMs: r.wallMs, switchMs: r.phasesMs.flip };
+    }
+
+    async teardown(): Promise<void> {
+        await this.stack.remove();
+    }
+}
