@@ -164,7 +164,13 @@ export class LoadGenerator {
 
     private async streamLoop(n: number): Promise<void> {
         await sleep(200 * n);
-        while (this.running) await this.one(true, `stream ${n}: which channels does the agent support`);
+        while (this.running) {
+            const failedBefore = this.report.failed;
+            await this.one(true, `stream ${n}: which channels does the agent support`);
+            // A customer whose chat failed opens it again after a moment, not in a tight loop
+            // (a refused connection fails at once: without the pause one outage counts thousands).
+            if (this.report.failed > failedBefore) await sleep(1000);
+        }
     }
 
     /** Conversations run to their end even when the load stops, so each one is judged whole. */
