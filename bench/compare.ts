@@ -14,6 +14,7 @@ import type { ReleaseMethod } from "./compare/method";
 import { NaiveRecreate } from "./compare/naive";
 import { NginxRecipe } from "./compare/nginxRecipe";
 import { OurRelease } from "./compare/ours";
+import { type CompareReport, markdownTable, renderCompareHtml } from "./compare/report";
 import { orderFor, rowOf, summarize, type ReleaseRow } from "./compare/summary";
 import { freePort } from "../test/support/pulumi";
 
@@ -90,21 +91,23 @@ async function main(): Promise<void> {
         for (const m of methods) await m.teardown().catch((err: Error) => log(`teardown of ${m.name}: ${err.message}`));
     }
     const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 1e9)} GB, load average ${os.loadavg()[0].toFixed(2)}`;
-    const summary = summarize(rows);
-    const report = { at: new Date(t0).toISOString(), machine, reps: opts.reps, windowSeconds: opts.window, summary, overhead, rows };
+    const report: CompareReport = {
+        at: new Date(t0).toISOString(),
+        machine,
+        command: `npm run bench:compare -- --reps ${opts.reps} --window ${opts.window}${opts.canary ? " --canary" : ""}`,
+        reps: opts.reps,
+        windowSeconds: opts.window,
+        summary: summarize(rows),
+        overhead,
+        rows,
+    };
     fs.mkdirSync(path.join(ROOT, "reports"), { recursive: true });
     const file = path.join(ROOT, "reports", `compare-${report.at.replace(/[:.]/g, "-")}.json`);
     fs.writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
-    for (const s of summary) {
-        const f = s.figures;
-        const show = (k: keyof typeof f, unit = "") => (f[k] ? `${f[k]!.median}${unit} (${f[k]!.min}-${f[k]!.max})` : "-");
-        console.log(
-            `${s.method}: ${s.releases} releases; failed ${show("failed")}, truncated ${show("streamsTruncated")}, broken ${show("conversationsBroken")}, unavailable ${show("unavailableMs", " ms")}, switch ${show("switchMs", " ms")}, wall ${show("wallMs", " ms")}`,
-        );
-    }
-    for (const [name, o] of Object.entries(overhead))
-        console.log(`latency ${name}: p50 ${o.p50} ms, p99 ${o.p99} ms (${o.samples} answers, ${o.failed} failed)`);
-    console.log(`machine: ${machine}\nreport: ${path.relative(process.cwd(), file)}`);
+    fs.writeFileSync(file.replace(/\.json$/, ".html"), renderCompareHtml(report));
+    console.log(markdownTable(report));
+    console.log(`\n${report.command}, ${Math.round((Date.now() - t0) / 60000)} min, on ${machine}`);
+    console.log(`report: ${path.relative(process.cwd(), file)} and .html`);
 }
 
 main().catch((err: Error) => {

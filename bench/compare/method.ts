@@ -6,6 +6,8 @@ export interface ReleaseTimings {
     wallMs: number;
     /** The switch itself: sed + reload, stop + start, or our flip (undefined: not separable). */
     switchMs?: number;
+    /** Where the wall time went, by phase (ms), when the method reports it (ours). */
+    phasesMs?: Record<string, number>;
 }
 
 export interface ReleaseMethod {

@@ -52,7 +52,9 @@ export class OurRelease implements ReleaseMethod {
     async release(version: string): Promise<ReleaseTimings> {
         const r = await release(this.stack.name, version, () => undefined);
         if (!r.ok) throw new Error(`${this.name}: release of ${version} failed: ${r.error}`);
-        return { wallMs: r.wallMs, switchMs: r.phasesMs.flip };
+        const phases = { ...r.phasesMs, retirement: r.retirement?.tookMs };
+        const phasesMs = Object.fromEntries(Object.entries(phases).filter((e): e is [string, number] => e[1] !== undefined));
+        return { wallMs: r.wallMs, switchMs: r.phasesMs.flip, phasesMs };
     }
 
     async teardown(): Promise<void> {

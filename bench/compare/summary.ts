@@ -15,6 +15,8 @@ export interface ReleaseRow {
     unavailableMs: number;
     switchMs: number | undefined;
     wallMs: number;
+    /** Where the wall time went (ours): each phase, and "other" for the rest (program start, preview, policy pack). */
+    phasesMs?: Record<string, number>;
 }
 
 export interface Spread {
@@ -32,7 +34,7 @@ export function rowOf(
     rep: number,
     release: string,
     load: LoadReport,
-    timings: { wallMs: number; switchMs?: number },
+    timings: { wallMs: number; switchMs?: number; phasesMs?: Record<string, number> },
 ): ReleaseRow {
     const w = load.failureWindowMs;
     return {
@@ -47,7 +49,14 @@ export function rowOf(
         unavailableMs: w ? w.lastMs - w.firstMs : 0,
         switchMs: timings.switchMs,
         wallMs: timings.wallMs,
+        ...(timings.phasesMs ? { phasesMs: withOther(timings.phasesMs, timings.wallMs) } : {}),
     };
+}
+
+/** The phases and what the wall time spent outside them ("other"; never negative). */
+export function withOther(phasesMs: Record<string, number>, wallMs: number): Record<string, number> {
+    const known = Object.values(phasesMs).reduce((a, b) => a + b, 0);
+    return { ...phasesMs, other: Math.max(0, wallMs - known) };
 }
 
 /** Median (the lower middle of an even count), minimum and maximum; undefined for no values. */

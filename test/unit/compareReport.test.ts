@@ -1,0 +1,70 @@
+// The comparison's report: the README's table and the HTML page come from the same figures.
+import { expect } from "chai";
+import { markdownTable, renderCompareHtml, showSpread, type CompareReport } from "../../bench/compare/report";
+import { rowOf, summarize, withOther } from "../../bench/compare/summary";
+import type { LoadReport } from "../../load/client";
+
+const load = (failed: number, window: { firstMs: number; lastMs: number } | null) =>
+    ({
+        requests: 1000,
+        failed,
+        streamsTruncated: 0,
+        conversationsBroken: failed ? 2 : 0,
+        conversationsFailed: 0,
+        failureWindowMs: window,
+    }) as unknown as LoadReport;
+
+function report(): CompareReport {
+    const rows = [
+        rowOf("nginx <recipe>", 1, "1.0.0 -> 2.0.0", load(4, { firstMs: 100, lastMs: 677 }), { wallMs: 9000, switchMs: 257 }),
+        rowOf("ours", 1, "1.0.0 -> 2.0.0", load(0, null), {
+            wallMs: 38000,
+            switchMs: 160,
+            phasesMs: { bringUp: 9000, verification: 5000 },
+        }),
+        rowOf("nginx <recipe>", 2, "2.0.0 -> 3.0.0", load(6, { firstMs: 0, lastMs: 400 }), { wallMs: 9100, switchMs: 300 }),
+        rowOf("ours", 2, "2.0.0 -> 3.0.0", load(0, null), {
+            wallMs: 36000,
+            switchMs: 170,
+            phasesMs: { bringUp: 8000, verification: 5000 },
+        }),
+    ];
+    return {
+        at: "2026-11-28T14:00:00.000Z",
+        machine: "2 cores",
+        command: "npm run bench:compare -- --reps 2 --window 5",
+        reps: 2,
+        windowSeconds: 5,
+        summary: summarize(rows),
+        overhead: { direct: { p50: 1.1, p99: 2.5, samples: 1500, failed: 0 }, ours: { p50: 1.6, p99: 3.2, samples: 1500, failed: 0 } },
+        rows,
+    };
+}
+
+describe("comparison benchmark report", () => {
+    it("our phases are kept with what the wall time spent outside them", () => {
+        expect(withOther({ bringUp: 9000, verification: 5000 }, 38000)).to.deep.equal({ bringUp: 9000, verification: 5000, other: 24000 });
+        expect(withOther({ bringUp: 9000 }, 8000).other).to.equal(0);
+        expect(report().rows[1].phasesMs).to.deep.equal({ bringUp: 9000, verification: 5000, other: 24000 });
+    });
+
+    it("the README table gives each method's median and spread, and the proxies' overhead over a direct connection", () => {
+        const md = markdownTable(report()).split("\n");
+        expect(md[2]).to.equal("| nginx <recipe> | 4 (4-6) | 0 | 2 | 400 ms (400-577) | 257 ms (257-300) | 9,000 ms (9,000-9,100) |");
+        expect(md[3]).to.equal("| ours | 0 | 0 | 0 | 0 ms | 160 ms (160-170) | 36,000 ms (36,000-38,000) |");
+        expect(md).to.include("| direct | 1.1 ms | 2.5 ms | - |");
+        expect(md).to.include("| ours | 1.6 ms | 3.2 ms | +0.50 / +0.70 ms |");
+        expect(showSpread(undefined)).to.equal("-");
+    });
+
+    it("the HTML page has the tables, a bar per release and method, our phases, and escapes names", () => {
+        const html = renderCompareHtml(report());
+        expect(html).to.include("nginx &lt;recipe&gt;").and.not.include("<recipe>");
+        expect(html).to.include("npm run bench:compare -- --reps 2 --window 5");
+        // Two plots of grouped bars (failed, unavailable), one bar per row each.
+        expect(html.match(/<title>[^<]*repetition \d: /g)).to.have.length(8);
+        // Our phases: two releases, three phases each (bringUp, verification, other).
+        expect(html.match(/<title>ours [^<]*: (bringUp|verification|other) /g)).to.have.length(6);
+        expect(html).to.not.include("<script");
+    });
+});
