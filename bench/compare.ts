@@ -1,4 +1,4 @@
-// `npm run bench:compare -- [--reps 5] [--window 5] [--canary]`: the blueprint's nginx
+// `npm run bench:compare -- [--reps 5] [--window 5] [--no-canary]`: the blueprint's nginx
 // recipe, a naive recreate and our release, side by side on this machine, with the same
 // agent and the same strict client (short requests, SSE streams, multi-turn
 // conversations; keep-alive, no retries). Each method releases the next version once per
@@ -22,14 +22,14 @@ const ROOT = path.join(__dirname, "..");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function args(argv: string[]): { reps: number; window: number; canary: boolean } {
-    const out = { reps: 5, window: 5, canary: false };
+    const out = { reps: 5, window: 5, canary: true };
     for (let i = 0; i < argv.length; i++) {
-        if (argv[i] === "--canary") out.canary = true;
+        if (argv[i] === "--no-canary") out.canary = false;
         else if (argv[i] === "--reps" || argv[i] === "--window") {
             const n = Number(argv[++i]);
             if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error(`${argv[i - 1]} must be a whole number from 1 to 100`);
             out[argv[i - 1] === "--reps" ? "reps" : "window"] = n;
-        } else throw new Error(`unknown argument "${argv[i]}"; allowed: --reps <n>, --window <seconds>, --canary`);
+        } else throw new Error(`unknown argument "${argv[i]}"; allowed: --reps <n>, --window <seconds>, --no-canary`);
     }
     return out;
 }
@@ -47,7 +47,8 @@ async function main(): Promise<void> {
     const opts = args(process.argv.slice(2));
     const t0 = Date.now();
     const log = (msg: string) => process.stderr.write(`[compare ${((Date.now() - t0) / 1000).toFixed(0)}s] ${msg}\n`);
-    const ports = await Promise.all(Array.from({ length: 7 }, () => freePort()));
+    const ports = await Promise.all(Array.from({ length: 8 }, () => freePort()));
+    // The methods released under load; the "before" variant of ours joins for the latency only.
     const methods: ReleaseMethod[] = [
         new NginxRecipe(ports[0], [ports[1], ports[2]], opts.window * 1000),
         new NaiveRecreate(ports[3]),
@@ -85,6 +86,19 @@ async function main(): Promise<void> {
         await waitHealthy(`http://127.0.0.1:${ports[6]}`, 250);
         overhead = { direct: await latency(`http://127.0.0.1:${ports[6]}`, 15_000) };
         for (const m of methods.filter((x) => !(x instanceof NaiveRecreate))) overhead[m.name] = await latency(m.url, 15_000);
+        // Before: our proxy as it was, one server connection per request (option http-server-close).
+        const template = fs.readFileSync(path.join(ROOT, "proxy", "haproxy.cfg.tmpl"), "utf8");
+        if (!template.includes("\n  http-reuse safe\n")) throw new Error("proxy/haproxy.cfg.tmpl no longer says http-reuse safe");
+        const oldTemplate = path.join(os.tmpdir(), `zdt-compare-${process.pid}.cfg.tmpl`);
+        fs.writeFileSync(oldTemplate, template.replace("\n  http-reuse safe\n", "\n  option http-server-close\n"));
+        const before = new OurRelease(ports[7], opts.window, "blue-green", {
+            name: "ours before (a server connection per request)",
+            config: { "proxy.configTemplate": oldTemplate },
+        });
+        methods.push(before);
+        log(`${before.name}: deploy, then the same latency measurement`);
+        await before.setup(versions[versions.length - 1]);
+        overhead[before.name] = await latency(before.url, 15_000);
     } finally {
         log("tearing down");
         await removeAgent("zdt-compare-direct");
@@ -94,7 +108,7 @@ async function main(): Promise<void> {
     const report: CompareReport = {
         at: new Date(t0).toISOString(),
         machine,
-        command: `npm run bench:compare -- --reps ${opts.reps} --window ${opts.window}${opts.canary ? " --canary" : ""}`,
+        command: `npm run bench:compare -- --reps ${opts.reps} --window ${opts.window}${opts.canary ? "" : " --no-canary"}`,
         reps: opts.reps,
         windowSeconds: opts.window,
         summary: summarize(rows),

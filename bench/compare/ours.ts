@@ -15,8 +15,10 @@ export class OurRelease implements ReleaseMethod {
         private readonly port: number,
         private readonly windowSeconds: number,
         private readonly strategy: "blue-green" | "canary" = "blue-green",
+        /** Extra stack config, and the name it goes by (e.g. an older proxy template). */
+        private readonly variant?: { name: string; config: Record<string, string> },
     ) {
-        this.name = `ours (pulumi up, ${strategy})`;
+        this.name = variant?.name ?? `ours (pulumi up, ${strategy})`;
         this.stack = new TestStack(ROOT, uniqueName("zcmp"));
     }
 
@@ -44,6 +46,7 @@ export class OurRelease implements ReleaseMethod {
             "release.verifyWindowSeconds": String(this.windowSeconds),
             "release.drainTimeoutSeconds": "10",
             ...canary,
+            ...this.variant?.config,
         });
         const first = await release(this.stack.name, undefined, () => undefined);
         if (!first.ok) throw new Error(`${this.name}: first deploy failed: ${first.error}`);
