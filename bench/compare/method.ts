@@ -8,6 +8,8 @@ export interface ReleaseTimings {
     switchMs?: number;
     /** Where the wall time went, by phase (ms), when the method reports it (ours). */
     phasesMs?: Record<string, number>;
+    /** Resources in the stack's state after the release (ours): does the state grow release after release? */
+    stateResources?: number;
 }
 
 export interface ReleaseMethod {

@@ -3,7 +3,7 @@
 import * as path from "path";
 import type { ReleaseMethod, ReleaseTimings } from "./method";
 import { release } from "../../ops/release";
-import { TestStack, uniqueName } from "../../test/support/pulumi";
+import { mustRun, TestStack, uniqueName } from "../../test/support/pulumi";
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -57,7 +57,10 @@ export class OurRelease implements ReleaseMethod {
         if (!r.ok) throw new Error(`${this.name}: release of ${version} failed: ${r.error}`);
         const phases = { ...r.phasesMs, retirement: r.retirement?.tookMs };
         const phasesMs = Object.fromEntries(Object.entries(phases).filter((e): e is [string, number] => e[1] !== undefined));
-        return { wallMs: r.wallMs, switchMs: r.phasesMs.flip, phasesMs };
+        const exported = await mustRun("pulumi", ["stack", "export", "--stack", this.stack.name], { cwd: ROOT });
+        const stateResources = ((JSON.parse(exported.stdout) as { deployment: { resources?: unknown[] } }).deployment.resources ?? [])
+            .length;
+        return { wallMs: r.wallMs, switchMs: r.phasesMs.flip, phasesMs, stateResources };
     }
 
     async teardown(): Promise<void> {

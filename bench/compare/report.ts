@@ -109,13 +109,23 @@ function phaseBars(rows: ReleaseRow[]): string {
             y -= bh;
             return `<rect x="${x}" y="${y}" width="${bw}" height="${bh}" fill="${COLORS[pi % COLORS.length]}"><title>${esc(r.method)} ${esc(r.release)}: ${esc(p)} ${(v / 1000).toFixed(1)} s</title></rect>`;
         });
-        return `${parts.join("")}<text x="${x + bw / 2}" y="${top + h + 14}" font-size="10" text-anchor="middle">${esc(r.release.split(" -> ").pop()!)}</text><text x="${x + bw / 2}" y="${y - 3}" font-size="9" text-anchor="middle">${(r.wallMs / 1000).toFixed(0)} s</text>`;
+        const state = r.stateResources !== undefined ? `, ${r.stateResources} resources in state` : "";
+        return `${parts.join("")}<text x="${x + bw / 2}" y="${top + h + 14}" font-size="10" text-anchor="middle"><title>${esc(r.method)} ${esc(r.release)}${state}</title>${esc(r.release.split(" -> ").pop()!)}</text><text x="${x + bw / 2}" y="${y - 3}" font-size="9" text-anchor="middle">${(r.wallMs / 1000).toFixed(0)} s</text>`;
     });
     const legend = phases.map(
         (p, pi) =>
             `<rect x="${width - 160}" y="${top + pi * 16}" width="10" height="10" fill="${COLORS[pi % COLORS.length]}"/><text x="${width - 145}" y="${top + pi * 16 + 9}" font-size="11">${esc(p)}</text>`,
     );
     return `<svg width="${width}" height="${top + h + 24}" role="img">${bars.join("")}${legend.join("")}</svg>`;
+}
+
+/** How many resources each of our stacks had in its state after each release (a retired release leaves none). */
+export function stateLine(rows: ReleaseRow[]): string {
+    const byMethod = new Map<string, number[]>();
+    for (const r of rows) if (r.stateResources !== undefined) byMethod.set(r.method, [...(byMethod.get(r.method) ?? []), r.stateResources]);
+    return [...byMethod]
+        .map(([m, counts]) => `<p>Resources in the state of ${esc(m)} after each release: ${counts.join(", ")}.</p>`)
+        .join("\n");
 }
 
 export function renderCompareHtml(r: CompareReport): string {
@@ -154,6 +164,7 @@ ${groupedBars(r.rows, (x) => x.failed, " failed")}
 ${groupedBars(r.rows, (x) => x.unavailableMs, " ms")}
 <h2>Our release's wall time by phase, release after release</h2>
 ${phaseBars(r.rows)}
+${stateLine(r.rows)}
 <h2>Latency of short requests at the same rate</h2>
 ${table(latency)}
 </body></html>

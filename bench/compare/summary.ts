@@ -17,6 +17,8 @@ export interface ReleaseRow {
     wallMs: number;
     /** Where the wall time went (ours): each phase, and "other" for the rest (program start, preview, policy pack). */
     phasesMs?: Record<string, number>;
+    /** Resources in the stack's state after the release (ours). */
+    stateResources?: number;
 }
 
 export interface Spread {
@@ -34,7 +36,7 @@ export function rowOf(
     rep: number,
     release: string,
     load: LoadReport,
-    timings: { wallMs: number; switchMs?: number; phasesMs?: Record<string, number> },
+    timings: { wallMs: number; switchMs?: number; phasesMs?: Record<string, number>; stateResources?: number },
 ): ReleaseRow {
     const w = load.failureWindowMs;
     return {
@@ -50,6 +52,7 @@ export function rowOf(
         switchMs: timings.switchMs,
         wallMs: timings.wallMs,
         ...(timings.phasesMs ? { phasesMs: withOther(timings.phasesMs, timings.wallMs) } : {}),
+        ...(timings.stateResources !== undefined ? { stateResources: timings.stateResources } : {}),
     };
 }
 

@@ -66,5 +66,6 @@ describe("comparison benchmark report", () => {
         // Our phases: two releases, three phases each (bringUp, verification, other).
         expect(html.match(/<title>ours [^<]*: (bringUp|verification|other) /g)).to.have.length(6);
         expect(html).to.not.include("<script");
+        expect(html).to.include("Resources in the state of ours after each release: 19, 19.");
     });
 });
