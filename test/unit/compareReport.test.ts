@@ -21,12 +21,14 @@ function report(): CompareReport {
             wallMs: 38000,
             switchMs: 160,
             phasesMs: { bringUp: 9000, verification: 5000 },
+            stateResources: 19,
         }),
         rowOf("nginx <recipe>", 2, "2.0.0 -> 3.0.0", load(6, { firstMs: 0, lastMs: 400 }), { wallMs: 9100, switchMs: 300 }),
         rowOf("ours", 2, "2.0.0 -> 3.0.0", load(0, null), {
             wallMs: 36000,
             switchMs: 170,
             phasesMs: { bringUp: 8000, verification: 5000 },
+            stateResources: 19,
         }),
     ];
     return {
