@@ -99,35 +99,6 @@ export function liveSlot(slots: Record<Slot, SlotState>, unlessAt?: string): Slo
     )[0];
 }
 
-/** A slot's server connections: in use by a request or stream, and idle in its pool. */
-export interface SlotConnections {
-    used: number;
-    idle: number;
-}
-
-/** `show servers conn <backend>` (HAProxy 2.6: columns named by its header line) into each slot's connections. */
-export function parseServersConn(out: string): Partial<Record<Slot, SlotConnections>> {
-    const lines = out.split("\n").filter((l) => l.trim());
-    const header = lines.find((l) => l.startsWith("#"));
-    if (!header) return {};
-    const cols = header.replace(/^#\s*/, "").split(/\s+/);
-    const at = (name: string) => cols.indexOf(name);
-    const result: Partial<Record<Slot, SlotConnections>> = {};
-    for (const line of lines.filter((l) => !l.startsWith("#"))) {
-        const f = line.trim().split(/\s+/);
-        const slot = f[0].split("/")[1] as Slot;
-        if (!SLOTS.includes(slot)) continue;
-        result[slot] = { used: Number(f[at("used_cur")]), idle: Number(f[at("idle_cur")]) };
-    }
-    return result;
-}
-
-/**
- * How long re-pointing a slot waits for the requests and streams still running on its
- * previous target (a release that no longer takes traffic) before it closes them.
- */
-export const REPOINT_DRAIN_MS = 10_000;
-
 /** The slot file: "<slot> <address> <weight> <ready|maint>" per line. */
 export function slotFile(state: Record<Slot, PersistedSlot>): string {
     return SLOTS.map((s) => `${s} ${state[s].fqdn} ${state[s].weight} ${state[s].maint ? "maint" : "ready"}`).join("\n") + "\n";
@@ -158,30 +129,15 @@ export class HaproxyAdmin {
         return found as Record<Slot, SlotState>;
     }
 
-    /**
-     * Points an idle slot at a container, with weight 0: checked by HAProxy, given no traffic.
-     * Server connections are pooled, and a pool must never outlive its target: maintenance
-     * closes the slot's idle connections, then the requests and streams still running on the
-     * previous target end (or are closed after REPOINT_DRAIN_MS), and only then does the slot
-     * point elsewhere. So no request ever rides a connection to the release a slot used to hold.
-     */
-    async assign(slot: Slot, fqdn: string, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<void> {
+    /** Points an idle slot at a container, with weight 0: checked by HAProxy, given no traffic. */
+    assign(slot: Slot, fqdn: string): Promise<string> {
         const s = `${BACKEND}/${slot}`;
-        await this.send(`set server ${s} state maint`);
-        for (let waited = 0; ; waited += 200) {
-            const conns = (await this.connections())[slot];
-            if (!conns || (conns.used === 0 && conns.idle === 0)) break;
-            if (waited >= REPOINT_DRAIN_MS) {
-                await this.send(`shutdown sessions server ${s}`);
-                break;
-            }
-            await sleep(200);
-        }
-        await this.send(`set server ${s} fqdn ${fqdn}`, `set server ${s} weight 0`, `set server ${s} state ready`);
-    }
-
-    async connections(): Promise<Partial<Record<Slot, SlotConnections>>> {
-        return parseServersConn(await this.send(`show servers conn ${BACKEND}`));
+        return this.send(
+            `set server ${s} state maint`,
+            `set server ${s} fqdn ${fqdn}`,
+            `set server ${s} weight 0`,
+            `set server ${s} state ready`,
+        );
     }
 
     /**

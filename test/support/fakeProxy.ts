@@ -37,16 +37,6 @@ export class FakeProxy {
     /** Conversations pinned to each slot (stick-table entries); a test sets and ages them. */
     readonly pinned: Record<Slot, number> = { blue: 0, green: 0 };
     /**
-     * Each slot's server connections: in use (they end one per `show servers conn`, unless
-     * stuck) and idle in the pool. Re-pointing a slot that still has any throws.
-     */
-    readonly connections: Record<Slot, { used: number; idle: number; stuck?: boolean }> = {
-        blue: { used: 0, idle: 0 },
-        green: { used: 0, idle: 0 },
-    };
-    /** Slots whose sessions were shut down (`shutdown sessions server`). */
-    readonly shutdowns: Slot[] = [];
-    /**
      * Active conversations (answered within the window) at each read; undefined: a config
      * template that does not count them (HAProxy refuses the filter).
      */
@@ -100,27 +90,9 @@ export class FakeProxy {
             let m: RegExpMatchArray | null;
             if ((m = cmd.match(/^set server agents\/(blue|green) (state|fqdn|weight) (\S+)$/))) {
                 const s = this.servers[m[1] as Slot];
-                if (m[2] === "fqdn" && !s.maint) throw new Error("fake proxy: a slot re-pointed out of maintenance");
-                if (m[2] === "fqdn" && this.connections[m[1] as Slot].used + this.connections[m[1] as Slot].idle > 0)
-                    throw new Error(`fake proxy: ${m[1]} re-pointed with connections to its previous target`);
-                // As HAProxy 2.6: maintenance closes the slot's idle server connections.
-                if (m[2] === "state" && m[3] === "maint") this.connections[m[1] as Slot].idle = 0;
                 if (m[2] === "state") s.maint = m[3] === "maint";
                 else if (m[2] === "fqdn") s.fqdn = m[3];
                 else s.weight = Number(m[3]);
-            } else if (cmd === "show servers conn agents") {
-                out.push(
-                    "# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[2]",
-                );
-                (["blue", "green"] as Slot[]).forEach((slot, i) => {
-                    const c = this.connections[slot];
-                    out.push(`agents/${slot} 3/${i + 1} 172.18.0.${i + 2} 8080 - 5000 ${c.used} 6 6 0 ${c.idle} -1 ${c.idle} ${c.idle} 0`);
-                    // In-flight requests end one by one.
-                    if (c.used > 0 && !c.stuck) c.used--;
-                });
-            } else if ((m = cmd.match(/^shutdown sessions server agents\/(blue|green)$/))) {
-                this.connections[m[1] as Slot].used = 0;
-                this.shutdowns.push(m[1] as Slot);
             } else if (cmd === "show servers state agents") {
                 out.push(
                     "1",

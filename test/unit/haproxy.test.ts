@@ -3,18 +3,14 @@ import * as fs from "fs";
 import * as path from "path";
 import {
     conversationsBySlot,
-    HaproxyAdmin,
     liveSlot,
-    parseServersConn,
     parseServersState,
-    REPOINT_DRAIN_MS,
     type SlotState,
     SLOT_DIR,
     SLOT_FILE,
     slotFile,
     statRow,
 } from "../../rollout/haproxy";
-import { FakeProxy } from "../support/fakeProxy";
 
 describe("HAProxy `show stat` parsing", () => {
     const csv = "# pxname,svname,scur,req_tot,hrsp_5xx,status\nagents,FRONTEND,3,120,2,OPEN\nagents,green,1,80,0,UP\n";
@@ -85,45 +81,5 @@ describe("the live slot", () => {
         expect(liveSlot(slots([60, false, "v2"], [40, false, "v1"]), "v2")).to.equal("blue");
         expect(liveSlot(slots([50, false, "v2"], [50, false, "v1"]), "v2")).to.equal("green");
         expect(liveSlot(slots([50, false, "v1"], [50, false, "v2"]), "v2")).to.equal("blue");
-    });
-});
-
-describe("re-pointing a slot never leaves a pooled connection to its previous target", () => {
-    // As HAProxy 2.6.12 printed it in a trial (six idle connections pooled to a slot).
-    const out = [
-        "# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[2]",
-        "agents/blue 3/1 172.31.0.2 8080 - 5000 0 1 1 0 0 -1 0 0 0",
-        "agents/green 3/2 172.31.0.3 8080 - 5000 2 6 6 3 3 -1 6 3 3",
-        "",
-    ].join("\n");
-
-    it("reads each slot's connections in use and idle from `show servers conn`", () => {
-        expect(parseServersConn(out)).to.deep.equal({ blue: { used: 0, idle: 0 }, green: { used: 2, idle: 6 } });
-        expect(parseServersConn("")).to.deep.equal({});
-    });
-
-    it("puts the slot in maintenance (closing idle ones), waits for the ones in use, then re-points it", async () => {
-        const proxy = new FakeProxy({ slot: "blue", agent: "app-agent-1" });
-        proxy.connections.green = { used: 3, idle: 5 };
-        const slept: number[] = [];
-        await new HaproxyAdmin(proxy.exec, "p").assign("green", "app-agent-2", async (ms) => void slept.push(ms));
-        expect(proxy.setCommands()).to.deep.equal([
-            "set server agents/green state maint",
-            "set server agents/green fqdn app-agent-2",
-            "set server agents/green weight 0",
-            "set server agents/green state ready",
-        ]);
-        expect(slept.length).to.be.greaterThan(0);
-        expect(proxy.shutdowns).to.deep.equal([]);
-    });
-
-    it("closes what is still running on the previous target after the drain, and never re-points before", async () => {
-        const proxy = new FakeProxy({ slot: "blue", agent: "app-agent-1" });
-        proxy.connections.green = { used: 1, idle: 0, stuck: true }; // a stream that does not end
-        let waited = 0;
-        await new HaproxyAdmin(proxy.exec, "p").assign("green", "app-agent-2", async (ms) => void (waited += ms));
-        expect(waited).to.equal(REPOINT_DRAIN_MS);
-        expect(proxy.shutdowns).to.deep.equal(["green"]);
-        expect(proxy.setCommands().slice(-3)[0]).to.equal("set server agents/green fqdn app-agent-2");
     });
 });

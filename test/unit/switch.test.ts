@@ -91,10 +91,7 @@ describe("traffic switch (fake proxy)", () => {
         const result = await runSwitch({ ...toV2, drainTimeoutSeconds: 5 }, d);
         const sets = proxy.sessions.filter((s) => s.startsWith("set "));
         expect(sets).to.deep.equal([
-            // Maintenance first (it closes the slot's pooled connections), then, once none is
-            // left, the new target.
-            "set server agents/green state maint",
-            `set server agents/green fqdn ${C2};set server agents/green weight 0;set server agents/green state ready`,
+            `set server agents/green state maint;set server agents/green fqdn ${C2};set server agents/green weight 0;set server agents/green state ready`,
             "set server agents/green weight 100;set server agents/blue weight 0",
         ]);
         expect(proxy.persisted).to.deep.equal([`blue ${C1} 0 ready\ngreen ${C2} 100 ready\n`]);
