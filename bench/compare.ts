@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     const log = (msg: string) => process.stderr.write(`[compare ${((Date.now() - t0) / 1000).toFixed(0)}s] ${msg}\n`);
     const ports = await Promise.all(Array.from({ length: 8 }, () => freePort()));
-    // The methods released under load; the "before" variant of ours joins for the latency only.
+    // The methods released under load; a pooled-connection variant of ours joins for the latency only.
     const methods: ReleaseMethod[] = [
         new NginxRecipe(ports[0], [ports[1], ports[2]], opts.window * 1000),
         new NaiveRecreate(ports[3]),
@@ -86,19 +86,21 @@ async function main(): Promise<void> {
         await waitHealthy(`http://127.0.0.1:${ports[6]}`, 250);
         overhead = { direct: await latency(`http://127.0.0.1:${ports[6]}`, 15_000) };
         for (const m of methods.filter((x) => !(x instanceof NaiveRecreate))) overhead[m.name] = await latency(m.url, 15_000);
-        // Before: our proxy as it was, one server connection per request (option http-server-close).
+        // For comparison only: our proxy with pooled server connections, which it does not ship
+        // (a client connection keeps its own server connection across a slot's re-pointing).
         const template = fs.readFileSync(path.join(ROOT, "proxy", "haproxy.cfg.tmpl"), "utf8");
-        if (!template.includes("\n  http-reuse safe\n")) throw new Error("proxy/haproxy.cfg.tmpl no longer says http-reuse safe");
-        const oldTemplate = path.join(os.tmpdir(), `zdt-compare-${process.pid}.cfg.tmpl`);
-        fs.writeFileSync(oldTemplate, template.replace("\n  http-reuse safe\n", "\n  option http-server-close\n"));
-        const before = new OurRelease(ports[7], opts.window, "blue-green", {
-            name: "ours before (a server connection per request)",
-            config: { "proxy.configTemplate": oldTemplate },
+        if (!template.includes("\n  option http-server-close\n"))
+            throw new Error("proxy/haproxy.cfg.tmpl no longer says option http-server-close");
+        const pooledTemplate = path.join(os.tmpdir(), `zdt-compare-${process.pid}.cfg.tmpl`);
+        fs.writeFileSync(pooledTemplate, template.replace("\n  option http-server-close\n", "\n  http-reuse safe\n"));
+        const pooled = new OurRelease(ports[7], opts.window, "blue-green", {
+            name: "ours, pooled server connections (not shipped)",
+            config: { "proxy.configTemplate": pooledTemplate },
         });
-        methods.push(before);
-        log(`${before.name}: deploy, then the same latency measurement`);
-        await before.setup(versions[versions.length - 1]);
-        overhead[before.name] = await latency(before.url, 15_000);
+        methods.push(pooled);
+        log(`${pooled.name}: deploy, then the same latency measurement`);
+        await pooled.setup(versions[versions.length - 1]);
+        overhead[pooled.name] = await latency(pooled.url, 15_000);
     } finally {
         log("tearing down");
         await removeAgent("zdt-compare-direct");
