@@ -158,8 +158,17 @@ describe("the release workflow, run by nektos/act (host mode, real engine and re
 
     after(async () => {
         for (const stack of ["dev", "prod"]) {
+            // A job that failed mid-release leaves its stack locked: unlock it, or destroy fails.
+            await pulumi(["cancel", "--yes", "--stack", stack]).catch(() => undefined);
             await pulumi(["destroy", "--yes", "--skip-preview", "--stack", stack]).catch(() => undefined);
             await pulumi(["stack", "rm", "--yes", "--force", "--stack", stack]).catch(() => undefined);
+        }
+        // Whatever a failed destroy left of the two apps, and nothing else.
+        for (const a of [apps.dev, apps.prod]) {
+            const ids = (await run("docker", ["ps", "-aq", "--filter", `label=zdt.app=${a}`])).stdout.split("\n").filter(Boolean);
+            if (ids.length) await run("docker", ["rm", "-f", ...ids]);
+            await run("docker", ["network", "rm", `${a}-net`]);
+            await run("docker", ["volume", "rm", `${a}-proxy-state`]);
         }
         await registry.remove();
         for (const ref of [image, `${apps.dev}-agent`, `${apps.dev}-proxy`, `${apps.prod}-proxy`]) {
