@@ -8,31 +8,17 @@
 // container. No connection is refused or reset.
 import { docker } from "./docker";
 import { type ProxyHandoverInput, proxyHandoverContract } from "./proxyHandoverContract";
-import { PROXY_ROLE } from "./proxyNames";
+import { runningProxies } from "./servingProxy";
 
-/** The running proxies of the app other than `keepId` (pure: from `docker ps` lines "<id> <name>"). */
-export function proxiesToStop(psLines: string, keepId: string): { id: string; name: string }[] {
-    return psLines
-        .split("\n")
-        .map((l) => l.trim().split(/\s+/))
-        .filter(([id, name]) => id && name && !keepId.startsWith(id) && !id.startsWith(keepId))
-        .map(([id, name]) => ({ id, name }));
+/** The proxies to stop: every running one but the one that takes over (full or short ids). */
+export function proxiesToStop(running: { id: string; name: string }[], keepId: string): { id: string; name: string }[] {
+    return running.filter(({ id }) => !keepId.startsWith(id) && !id.startsWith(keepId));
 }
 
 export async function handOver(input: ProxyHandoverInput, log: (line: string) => void): Promise<string[]> {
     log((await docker(["exec", input.proxyContainer, "start-proxy", "promote"], undefined, 30_000)).trim());
-    const ps = await docker([
-        "ps",
-        "--no-trunc",
-        "--filter",
-        `label=zdt.app=${input.app}`,
-        "--filter",
-        `label=zdt.role=${PROXY_ROLE}`,
-        "--format",
-        "{{.ID}} {{.Names}}",
-    ]);
     const stopped: string[] = [];
-    for (const old of proxiesToStop(ps, input.proxyContainerId)) {
+    for (const old of proxiesToStop(await runningProxies(input.app), input.proxyContainerId)) {
         // Not restarted by its restart policy once it has exited (a stop by signal is not `docker stop`).
         await docker(["update", "--restart", "no", old.id]);
         await docker(["kill", "--signal", "USR1", old.id]);

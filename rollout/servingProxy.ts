@@ -1,23 +1,33 @@
-// The proxy container that serves an app, found by its labels: the newest running one (a
-// hand-over runs the new proxy beside the old one for a moment). For tools that follow a
-// stack across proxy changes (the release helper's timeline, the tests); the Pulumi program
-// knows its proxy by name.
+// The proxy containers of an app, found by their labels: the running ones, newest first (a
+// hand-over runs the new proxy beside the old one for a moment), and the one that serves
+// (the newest). For the hand-over and for tools that follow a stack across proxy changes
+// (the release helper's timeline, the reindex, the tests); the Pulumi program knows its
+// proxy by name.
 import { type ContainerExec, docker } from "./docker";
 import { PROXY_ROLE } from "./proxyNames";
 
-export async function servingProxy(app: string): Promise<string> {
+export async function runningProxies(app: string): Promise<{ id: string; name: string }[]> {
     const out = await docker([
         "ps",
+        "--no-trunc",
         "--filter",
         `label=zdt.app=${app}`,
         "--filter",
         `label=zdt.role=${PROXY_ROLE}`,
         "--format",
-        "{{.Names}}",
+        "{{.ID}} {{.Names}}",
     ]);
-    const newest = out.split("\n").find(Boolean); // docker ps lists the newest first
+    return out
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/))
+        .filter(([id, name]) => id && name)
+        .map(([id, name]) => ({ id, name })); // docker ps lists the newest first
+}
+
+export async function servingProxy(app: string): Promise<string> {
+    const [newest] = await runningProxies(app);
     if (!newest) throw new Error(`no proxy container of ${app} is running`);
-    return newest;
+    return newest.name;
 }
 
 /** Runs commands in whichever proxy serves `app` at the time of each call. */

@@ -5,12 +5,15 @@ import { proxiesToStop } from "../../rollout/proxyHandover";
 describe("proxy hand-over", () => {
     const keep = "b".repeat(64);
     it("soft-stops every other proxy, never the new one (full or short ids)", () => {
-        const ps = [`${"a".repeat(64)} app-proxy-aaaaaaaaaaaa`, `${keep} app-proxy-bbbbbbbbbbbb`, ""].join("\n");
+        const ps = [
+            { id: "a".repeat(64), name: "app-proxy-aaaaaaaaaaaa" },
+            { id: keep, name: "app-proxy-bbbbbbbbbbbb" },
+        ];
         expect(proxiesToStop(ps, keep)).to.deep.equal([{ id: "a".repeat(64), name: "app-proxy-aaaaaaaaaaaa" }]);
         expect(proxiesToStop(ps, keep.slice(0, 12))).to.deep.equal([{ id: "a".repeat(64), name: "app-proxy-aaaaaaaaaaaa" }]);
     });
     it("stops nothing when the new proxy is the only one", () => {
-        expect(proxiesToStop(`${keep} app-proxy-bbbbbbbbbbbb\n`, keep)).to.deep.equal([]);
-        expect(proxiesToStop("", keep)).to.deep.equal([]);
+        expect(proxiesToStop([{ id: keep, name: "app-proxy-bbbbbbbbbbbb" }], keep)).to.deep.equal([]);
+        expect(proxiesToStop([], keep)).to.deep.equal([]);
     });
 });
