@@ -43,12 +43,15 @@ async function latency(url: string, ms: number): Promise<{ p50?: number; p99?: n
     return { ...r.shortLatencyMs, failed: r.failed };
 }
 
+/** Our proxy as shipped before it pooled server connections; measured for the latency only. */
+const PER_REQUEST_VARIANT = "ours before pooling (a server connection per request)";
+
 async function main(): Promise<void> {
     const opts = args(process.argv.slice(2));
     const t0 = Date.now();
     const log = (msg: string) => process.stderr.write(`[compare ${((Date.now() - t0) / 1000).toFixed(0)}s] ${msg}\n`);
     const ports = await Promise.all(Array.from({ length: 8 }, () => freePort()));
-    // The methods released under load; a pooled-connection variant of ours joins for the latency only.
+    // The methods released under load; our proxy as it was before pooling joins for the latency only.
     const methods: ReleaseMethod[] = [
         new NginxRecipe(ports[0], [ports[1], ports[2]], opts.window * 1000),
         new NaiveRecreate(ports[3]),
@@ -86,21 +89,20 @@ async function main(): Promise<void> {
         await waitHealthy(`http://127.0.0.1:${ports[6]}`, 250);
         overhead = { direct: await latency(`http://127.0.0.1:${ports[6]}`, 15_000) };
         for (const m of methods.filter((x) => !(x instanceof NaiveRecreate))) overhead[m.name] = await latency(m.url, 15_000);
-        // For comparison only: our proxy with pooled server connections, which it does not ship
-        // (a client connection keeps its own server connection across a slot's re-pointing).
+        // For comparison: our proxy as it was before it pooled server connections (a new
+        // connection to the agent per request), measured in the same run.
         const template = fs.readFileSync(path.join(ROOT, "proxy", "haproxy.cfg.tmpl"), "utf8");
-        if (!template.includes("\n  option http-server-close\n"))
-            throw new Error("proxy/haproxy.cfg.tmpl no longer says option http-server-close");
-        const pooledTemplate = path.join(os.tmpdir(), `zdt-compare-${process.pid}.cfg.tmpl`);
-        fs.writeFileSync(pooledTemplate, template.replace("\n  option http-server-close\n", "\n  http-reuse safe\n"));
-        const pooled = new OurRelease(ports[7], opts.window, "blue-green", {
-            name: "ours, pooled server connections (not shipped)",
-            config: { "proxy.configTemplate": pooledTemplate },
+        if (!template.includes("\n  http-reuse safe\n")) throw new Error("proxy/haproxy.cfg.tmpl no longer says http-reuse safe");
+        const perRequestTemplate = path.join(os.tmpdir(), `zdt-compare-${process.pid}.cfg.tmpl`);
+        fs.writeFileSync(perRequestTemplate, template.replace("\n  http-reuse safe\n", "\n  option http-server-close\n"));
+        const before = new OurRelease(ports[7], opts.window, "blue-green", {
+            name: PER_REQUEST_VARIANT,
+            config: { "proxy.configTemplate": perRequestTemplate },
         });
-        methods.push(pooled);
-        log(`${pooled.name}: deploy, then the same latency measurement`);
-        await pooled.setup(versions[versions.length - 1]);
-        overhead[pooled.name] = await latency(pooled.url, 15_000);
+        methods.push(before);
+        log(`${before.name}: deploy, then the same latency measurement`);
+        await before.setup(versions[versions.length - 1]);
+        overhead[before.name] = await latency(before.url, 15_000);
     } finally {
         log("tearing down");
         await removeAgent("zdt-compare-direct");

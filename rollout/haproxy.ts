@@ -99,6 +99,53 @@ export function liveSlot(slots: Record<Slot, SlotState>, unlessAt?: string): Slo
     )[0];
 }
 
+/** A slot's server connections (in use by a request or stream, and idle in its pool) and the address they go to. */
+export interface SlotConnections {
+    used: number;
+    idle: number;
+    address: string;
+    port: number;
+}
+
+/** `show servers conn <backend>` (HAProxy 2.6: columns named by its header line) into each slot's connections. */
+export function parseServersConn(out: string): Partial<Record<Slot, SlotConnections>> {
+    const lines = out.split("\n").filter((l) => l.trim());
+    const header = lines.find((l) => l.startsWith("#"));
+    if (!header) return {};
+    const cols = header.replace(/^#\s*/, "").split(/\s+/);
+    const at = (name: string) => cols.indexOf(name);
+    const result: Partial<Record<Slot, SlotConnections>> = {};
+    for (const line of lines.filter((l) => !l.startsWith("#"))) {
+        const f = line.trim().split(/\s+/);
+        const slot = f[0].split("/")[1] as Slot;
+        if (!SLOTS.includes(slot)) continue;
+        result[slot] = {
+            used: Number(f[at("used_cur")]),
+            idle: Number(f[at("idle_cur")]),
+            address: f[at("addr")],
+            port: Number(f[at("port")]),
+        };
+    }
+    return result;
+}
+
+/**
+ * How long re-pointing a slot waits for the requests and streams still running on its
+ * previous target (a release that no longer takes traffic) before it closes them.
+ */
+export const REPOINT_DRAIN_MS = 10_000;
+
+/**
+ * The admin commands that make HAProxy drop a server's pooled idle connections: changing
+ * its address or port through the admin socket purges them (HAProxy >= 2.2,
+ * srv_update_addr_port), so the port moves away and back. (An address changed by a DNS
+ * answer, as after `set server ... fqdn`, purges nothing.)
+ */
+export function purgeCommands(server: string, conns: SlotConnections): string[] {
+    const away = conns.port === 65535 ? conns.port - 1 : conns.port + 1;
+    return [`set server ${server} addr ${conns.address} port ${away}`, `set server ${server} addr ${conns.address} port ${conns.port}`];
+}
+
 /** The slot file: "<slot> <address> <weight> <ready|maint>" per line. */
 export function slotFile(state: Record<Slot, PersistedSlot>): string {
     return SLOTS.map((s) => `${s} ${state[s].fqdn} ${state[s].weight} ${state[s].maint ? "maint" : "ready"}`).join("\n") + "\n";
@@ -138,6 +185,61 @@ export class HaproxyAdmin {
             `set server ${s} weight 0`,
             `set server ${s} state ready`,
         );
+    }
+
+    /**
+     * Ends every server connection a slot opened before now; the switch calls it once the
+     * health gate has seen the new release answer through the slot, before the slot gets any
+     * weight. Server connections are pooled, and a pool must never outlive its target: in
+     * HAProxy 2.6 a connection in use when the slot was re-pointed goes back to the pool when
+     * its request ends (even in maintenance; fixed upstream in 3.3), and a new address from
+     * DNS (`set server ... fqdn`) does not empty the pool, nor does it stop the gate's first
+     * probes from opening connections to the old address before the DNS answer. Re-pointing
+     * without this sent 1,750 of 15,000 requests in 12 s to the previous target in a trial.
+     * So: wait for the connections in use (requests and streams of the previous target,
+     * which gets no traffic; closed after REPOINT_DRAIN_MS), then purge the pool.
+     * Resolves to what it did, for the log.
+     */
+    async emptyPool(slot: Slot, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<string> {
+        const s = `${BACKEND}/${slot}`;
+        const done: string[] = [];
+        let conns = await this.connectionsOf(slot);
+        const start = conns.used;
+        let shut = false;
+        for (let waited = 0; conns.used > 0; waited += 200) {
+            if (waited >= REPOINT_DRAIN_MS && !shut) {
+                shut = true;
+                await this.send(`shutdown sessions server ${s}`);
+            }
+            if (waited >= REPOINT_DRAIN_MS + 5_000)
+                throw new ProxyError(`${s} still has ${conns.used} connections in use after they were shut down; not giving it traffic`);
+            await sleep(200);
+            conns = await this.connectionsOf(slot);
+        }
+        if (start > 0)
+            done.push(
+                shut
+                    ? `shut ${start} connections still in use after ${REPOINT_DRAIN_MS / 1000} s`
+                    : `waited for ${start} connections in use`,
+            );
+        if (conns.idle > 0) {
+            done.push(`purged ${conns.idle} pooled connections`);
+            await this.send(...purgeCommands(s, conns));
+            for (let waited = 0; (conns = await this.connectionsOf(slot)).idle > 0; waited += 200) {
+                if (waited >= 5_000)
+                    throw new ProxyError(
+                        `${s} still pools ${conns.idle} connections to ${conns.address} after a purge; not giving it traffic`,
+                    );
+                await sleep(200);
+            }
+        }
+        return done.join(", ");
+    }
+
+    private async connectionsOf(slot: Slot): Promise<SlotConnections> {
+        const found = parseServersConn(await this.send(`show servers conn ${BACKEND}`))[slot];
+        if (!found) throw new ProxyError(`proxy ${this.proxyName}: no connection counts for ${BACKEND}/${slot} in show servers conn`);
+        return found;
     }
 
     /**

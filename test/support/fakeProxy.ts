@@ -37,6 +37,19 @@ export class FakeProxy {
     /** Conversations pinned to each slot (stick-table entries); a test sets and ages them. */
     readonly pinned: Record<Slot, number> = { blue: 0, green: 0 };
     /**
+     * Each slot's server connections, as HAProxy 2.6 keeps them: in use (they end one per
+     * `show servers conn`, unless stuck, and go back to the pool even in maintenance) and
+     * idle in the pool (emptied by entering maintenance and by a new port or address set
+     * through the admin socket, never by a new fqdn). Giving weight to a slot that still has
+     * any throws: its next requests would reach the previous target.
+     */
+    readonly connections: Record<Slot, { used: number; idle: number; port: number; stuck?: boolean; keepsPool?: boolean }> = {
+        blue: { used: 0, idle: 0, port: 8080 },
+        green: { used: 0, idle: 0, port: 8080 },
+    };
+    /** Slots whose sessions were shut down (`shutdown sessions server`). */
+    readonly shutdowns: Slot[] = [];
+    /**
      * Active conversations (answered within the window) at each read; undefined: a config
      * template that does not count them (HAProxy refuses the filter).
      */
@@ -90,9 +103,37 @@ export class FakeProxy {
             let m: RegExpMatchArray | null;
             if ((m = cmd.match(/^set server agents\/(blue|green) (state|fqdn|weight) (\S+)$/))) {
                 const s = this.servers[m[1] as Slot];
+                if (m[2] === "fqdn" && !s.maint) throw new Error("fake proxy: a slot re-pointed out of maintenance");
+                const c = this.connections[m[1] as Slot];
+                if (m[2] === "weight" && Number(m[3]) > 0 && s.weight === 0 && c.used + c.idle > 0)
+                    throw new Error(`fake proxy: ${m[1]} given weight with ${c.used + c.idle} connections opened before`);
+                // As HAProxy 2.6: maintenance closes the slot's idle server connections.
+                if (m[2] === "state" && m[3] === "maint") c.idle = 0;
                 if (m[2] === "state") s.maint = m[3] === "maint";
                 else if (m[2] === "fqdn") s.fqdn = m[3];
                 else s.weight = Number(m[3]);
+            } else if (cmd === "show servers conn agents") {
+                out.push(
+                    "# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[2]",
+                );
+                (["blue", "green"] as Slot[]).forEach((slot, i) => {
+                    const c = this.connections[slot];
+                    out.push(
+                        `agents/${slot} 3/${i + 1} 172.18.0.${i + 2} ${c.port} - 5000 ${c.used} 6 6 0 ${c.idle} -1 ${c.idle} ${c.idle} 0`,
+                    );
+                    // In-flight requests end one by one, and their connections go back to the pool.
+                    if (c.used > 0 && !c.stuck) {
+                        c.used--;
+                        c.idle++;
+                    }
+                });
+            } else if ((m = cmd.match(/^set server agents\/(blue|green) addr (\S+) port (\d+)$/))) {
+                const c = this.connections[m[1] as Slot];
+                if (Number(m[3]) !== c.port && !c.keepsPool) c.idle = 0; // a changed port purges the pool
+                c.port = Number(m[3]);
+            } else if ((m = cmd.match(/^shutdown sessions server agents\/(blue|green)$/))) {
+                this.connections[m[1] as Slot].used = 0;
+                this.shutdowns.push(m[1] as Slot);
             } else if (cmd === "show servers state agents") {
                 out.push(
                     "1",

@@ -3,14 +3,20 @@ import * as fs from "fs";
 import * as path from "path";
 import {
     conversationsBySlot,
+    HaproxyAdmin,
     liveSlot,
+    parseServersConn,
     parseServersState,
+    ProxyError,
+    purgeCommands,
+    REPOINT_DRAIN_MS,
     type SlotState,
     SLOT_DIR,
     SLOT_FILE,
     slotFile,
     statRow,
 } from "../../rollout/haproxy";
+import { FakeProxy } from "../support/fakeProxy";
 
 describe("HAProxy `show stat` parsing", () => {
     const csv = "# pxname,svname,scur,req_tot,hrsp_5xx,status\nagents,FRONTEND,3,120,2,OPEN\nagents,green,1,80,0,UP\n";
@@ -81,5 +87,71 @@ describe("the live slot", () => {
         expect(liveSlot(slots([60, false, "v2"], [40, false, "v1"]), "v2")).to.equal("blue");
         expect(liveSlot(slots([50, false, "v2"], [50, false, "v1"]), "v2")).to.equal("green");
         expect(liveSlot(slots([50, false, "v1"], [50, false, "v2"]), "v2")).to.equal("blue");
+    });
+});
+
+describe("re-pointing a slot never leaves a pooled connection to its previous target", () => {
+    // As HAProxy 2.6.12 printed it in a trial (six idle connections pooled to a slot).
+    const out = [
+        "# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[2]",
+        "agents/blue 3/1 172.31.0.2 8080 - 5000 0 1 1 0 0 -1 0 0 0",
+        "agents/green 3/2 172.31.0.3 8080 - 5000 2 6 6 3 3 -1 6 3 3",
+        "",
+    ].join("\n");
+    const emptied = (proxy: FakeProxy) => new HaproxyAdmin(proxy.exec, "p").emptyPool("green", async () => undefined);
+
+    it("reads each slot's connections in use and idle, and their address, from `show servers conn`", () => {
+        expect(parseServersConn(out)).to.deep.equal({
+            blue: { used: 0, idle: 0, address: "172.31.0.2", port: 8080 },
+            green: { used: 2, idle: 6, address: "172.31.0.3", port: 8080 },
+        });
+        expect(parseServersConn("")).to.deep.equal({});
+    });
+
+    it("a slot with no connection is left as it is", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: "app-agent-1" });
+        expect(await emptied(proxy)).to.equal("");
+        expect(proxy.setCommands()).to.deep.equal([]);
+    });
+
+    it("waits for the connections in use, then purges the pool they went back to", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: "app-agent-1" });
+        proxy.connections.green = { used: 3, idle: 5, port: 8080 };
+        expect(await emptied(proxy)).to.equal("waited for 3 connections in use, purged 8 pooled connections");
+        expect(proxy.setCommands()).to.deep.equal([
+            "set server agents/green addr 172.18.0.3 port 8081",
+            "set server agents/green addr 172.18.0.3 port 8080",
+        ]);
+        expect(proxy.connections.green).to.include({ used: 0, idle: 0, port: 8080 });
+        expect(proxy.shutdowns).to.deep.equal([]);
+    });
+
+    it("shuts what still runs on the previous target after the drain, never before", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: "app-agent-1" });
+        proxy.connections.green = { used: 1, idle: 0, port: 8080, stuck: true }; // a stream that does not end
+        let waited = 0;
+        const did = await new HaproxyAdmin(proxy.exec, "p").emptyPool("green", async (ms) => void (waited += ms));
+        expect(waited).to.be.within(REPOINT_DRAIN_MS, REPOINT_DRAIN_MS + 1000);
+        expect(proxy.shutdowns).to.deep.equal(["green"]);
+        expect(did).to.equal(`shut 1 connections still in use after ${REPOINT_DRAIN_MS / 1000} s`);
+    });
+
+    it("refuses a slot whose pool does not empty, naming it", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: "app-agent-1" });
+        proxy.connections.green = { used: 2, idle: 0, port: 8080, keepsPool: true };
+        const err = await emptied(proxy).then(
+            () => undefined,
+            (e: Error) => e,
+        );
+        expect(err).to.be.instanceOf(ProxyError);
+        expect(err?.message).to.match(/agents\/green still pools 2 connections to 172\.18\.0\.3 after a purge; not giving it traffic/);
+    });
+
+    it("the purge moves the port away and back (the last port moves down)", () => {
+        const conns = { used: 0, idle: 4, address: "10.0.0.9", port: 65535 };
+        expect(purgeCommands("agents/blue", conns)).to.deep.equal([
+            "set server agents/blue addr 10.0.0.9 port 65534",
+            "set server agents/blue addr 10.0.0.9 port 65535",
+        ]);
     });
 });

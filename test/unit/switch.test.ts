@@ -84,6 +84,23 @@ describe("traffic switch (fake proxy)", () => {
         expect(result.retirement).to.equal(null);
     });
 
+    it("the idle slot's connections to the release it held before end before it gets any weight", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, V2);
+        // Streams still running on green's previous target, and connections in its pool
+        // (maintenance closes these; the streams' go back to the pool when they end, as in
+        // HAProxy 2.6). The fake refuses weight on a slot that still has any.
+        proxy.connections.green = { used: 2, idle: 3, port: 8080 };
+        const d = deps(proxy);
+        await runSwitch(toV2, d);
+        expect(proxy.setCommands().slice(4, 7)).to.deep.equal([
+            "set server agents/green addr 172.18.0.3 port 8081",
+            "set server agents/green addr 172.18.0.3 port 8080",
+            "set server agents/green weight 100",
+        ]);
+        expect(d.lines.some((l) => /green: waited for 2 connections in use, purged 2 pooled connections/.test(l))).to.equal(true);
+    });
+
     it("a release brings the idle slot up at weight 0 and flips both weights in one admin session", async () => {
         const proxy = new FakeProxy({ slot: "blue", agent: C1 });
         proxy.agents.set(C1, V1).set(C2, V2);
