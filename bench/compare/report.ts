@@ -1,7 +1,7 @@
 // The comparison's report (pure): the JSON document, its self-contained HTML page (tables
 // and server-drawn SVG plots, no script, no network) and the Markdown table the README
 // quotes.
-import type { ReleaseRow, Spread, summarize } from "./summary";
+import { spread, type ReleaseRow, type Spread, type summarize } from "./summary";
 
 export interface Latency {
     p50?: number;
@@ -57,8 +57,34 @@ export function markdownTable(r: CompareReport): string {
                     : `+${(o.p50 - d.p50).toFixed(2)} / +${(o.p99 - d.p99).toFixed(2)} ms`;
             return `| ${name} | ${o.p50 ?? "-"} ms | ${o.p99 ?? "-"} ms | ${over} |`;
         }),
+        "",
+        ...phaseTable(r.rows),
     ];
     return lines.join("\n");
+}
+
+/**
+ * What our release wall time is spent on: each phase's median (spread) over the
+ * repetitions, per method of ours, and the resources in the stack's state after the first
+ * and the last release (does a release get slower as the state grows?).
+ */
+export function phaseTable(rows: ReleaseRow[]): string[] {
+    const ours = rows.filter((x) => x.phasesMs);
+    if (ours.length === 0) return [];
+    const phases = [...new Set(ours.flatMap((x) => Object.keys(x.phasesMs!)))];
+    const methods = [...new Set(ours.map((x) => x.method))];
+    return [
+        `| our wall time by phase | ${phases.join(" | ")} | resources in state, first -> last release |`,
+        `| --- | ${phases.map(() => "---").join(" | ")} | --- |`,
+        ...methods.map((m) => {
+            const mine = ours.filter((x) => x.method === m);
+            const state = mine.map((x) => x.stateResources).filter((n): n is number => n !== undefined);
+            const cells = phases.map((ph) =>
+                showSpread(spread(mine.map((x) => x.phasesMs![ph]).filter((v): v is number => v !== undefined)), " ms"),
+            );
+            return `| ${m} | ${cells.join(" | ")} | ${state.length ? `${state[0]} -> ${state[state.length - 1]}` : "-"} |`;
+        }),
+    ];
 }
 
 const COLORS = ["#c0392b", "#e67e22", "#2e86c1", "#27ae60", "#8e44ad", "#7f8c8d", "#16a085", "#d4ac0d", "#34495e"];
@@ -149,7 +175,7 @@ export function renderCompareHtml(r: CompareReport): string {
             )
             .join("")}</table>`;
     };
-    const [releases, latency] = markdownTable(r).split("\n\n");
+    const [releases, latency, phases] = markdownTable(r).split("\n\n");
     return `<!doctype html>
 <html><head><meta charset="utf-8"><title>bench:compare ${esc(r.at)}</title>
 <style>body{font:14px sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}</style></head>
@@ -164,6 +190,7 @@ ${groupedBars(r.rows, (x) => x.failed, " failed")}
 ${groupedBars(r.rows, (x) => x.unavailableMs, " ms")}
 <h2>Our release's wall time by phase, release after release</h2>
 ${phaseBars(r.rows)}
+${phases ? table(phases) : ""}
 ${stateLine(r.rows)}
 <h2>Latency of short requests at the same rate</h2>
 ${table(latency)}

@@ -1,6 +1,6 @@
 // The comparison's report: the README's table and the HTML page come from the same figures.
 import { expect } from "chai";
-import { markdownTable, renderCompareHtml, showSpread, type CompareReport } from "../../bench/compare/report";
+import { markdownTable, phaseTable, renderCompareHtml, showSpread, type CompareReport } from "../../bench/compare/report";
 import { rowOf, summarize, withOther } from "../../bench/compare/summary";
 import type { LoadReport } from "../../load/client";
 
@@ -57,6 +57,14 @@ describe("comparison benchmark report", () => {
         expect(md).to.include("| direct | 1.1 ms | 2.5 ms | - |");
         expect(md).to.include("| ours | 1.6 ms | 3.2 ms | +0.50 / +0.70 ms |");
         expect(showSpread(undefined)).to.equal("-");
+    });
+
+    it("the README's phase table gives each of our phases' median and spread, and the state's size first and last", () => {
+        const md = markdownTable(report()).split("\n");
+        const at = md.findIndex((l) => l.startsWith("| our wall time by phase"));
+        expect(md[at]).to.equal("| our wall time by phase | bringUp | verification | other | resources in state, first -> last release |");
+        expect(md[at + 2]).to.equal("| ours | 8,000 ms (8,000-9,000) | 5,000 ms | 23,000 ms (23,000-24,000) | 19 -> 19 |");
+        expect(phaseTable(report().rows.filter((x) => !x.phasesMs))).to.deep.equal([]);
     });
 
     it("the HTML page has the tables, a bar per release and method, our phases, and escapes names", () => {
