@@ -130,12 +130,6 @@ export function parseServersConn(out: string): Partial<Record<Slot, SlotConnecti
 }
 
 /**
- * How long re-pointing a slot waits for the requests and streams still running on its
- * previous target (a release that no longer takes traffic) before it closes them.
- */
-export const REPOINT_DRAIN_MS = 10_000;
-
-/**
  * The admin commands that make HAProxy drop a server's pooled idle connections: changing
  * its address or port through the admin socket purges them (HAProxy >= 2.2,
  * srv_update_addr_port), so the port moves away and back. (An address changed by a DNS
@@ -197,31 +191,27 @@ export class HaproxyAdmin {
      * probes from opening connections to the old address before the DNS answer. Re-pointing
      * without this sent 1,750 of 15,000 requests in 12 s to the previous target in a trial.
      * So: wait for the connections in use (requests and streams of the previous target,
-     * which gets no traffic; closed after REPOINT_DRAIN_MS), then purge the pool.
+     * which gets no traffic; closed after drainMs, the retirement's drain), then purge the pool.
      * Resolves to what it did, for the log.
      */
-    async emptyPool(slot: Slot, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<string> {
+    async emptyPool(slot: Slot, drainMs: number, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<string> {
         const s = `${BACKEND}/${slot}`;
         const done: string[] = [];
         let conns = await this.connectionsOf(slot);
         const start = conns.used;
         let shut = false;
         for (let waited = 0; conns.used > 0; waited += 200) {
-            if (waited >= REPOINT_DRAIN_MS && !shut) {
+            if (waited >= drainMs && !shut) {
                 shut = true;
                 await this.send(`shutdown sessions server ${s}`);
             }
-            if (waited >= REPOINT_DRAIN_MS + 5_000)
+            if (waited >= drainMs + 5_000)
                 throw new ProxyError(`${s} still has ${conns.used} connections in use after they were shut down; not giving it traffic`);
             await sleep(200);
             conns = await this.connectionsOf(slot);
         }
         if (start > 0)
-            done.push(
-                shut
-                    ? `shut ${start} connections still in use after ${REPOINT_DRAIN_MS / 1000} s`
-                    : `waited for ${start} connections in use`,
-            );
+            done.push(shut ? `shut ${start} connections still in use after ${drainMs / 1000} s` : `waited for ${start} connections in use`);
         if (conns.idle > 0) {
             done.push(`purged ${conns.idle} pooled connections`);
             await this.send(...purgeCommands(s, conns));

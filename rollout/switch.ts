@@ -185,7 +185,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         phases.healthGateMs = clock.now() - gateStart;
         log(`health gate passed in ${phases.healthGateMs} ms (/health ${last.ms} ms)`);
         // No request may ride a connection the slot opened to the release it held before.
-        const emptied = await admin.emptyPool(slot, (ms) => clock.sleep(ms));
+        const emptied = await admin.emptyPool(slot, input.drainTimeoutSeconds * 1000, (ms) => clock.sleep(ms));
         if (emptied) log(`${slot}: ${emptied} (opened before the gate passed)`);
 
         // The conversation gate's baseline: conversations answered within the window, before

@@ -9,7 +9,6 @@ import {
     parseServersState,
     ProxyError,
     purgeCommands,
-    REPOINT_DRAIN_MS,
     type SlotState,
     SLOT_DIR,
     SLOT_FILE,
@@ -98,7 +97,8 @@ describe("re-pointing a slot never leaves a pooled connection to its previous ta
         "agents/green 3/2 172.31.0.3 8080 - 5000 2 6 6 3 3 -1 6 3 3",
         "",
     ].join("\n");
-    const emptied = (proxy: FakeProxy) => new HaproxyAdmin(proxy.exec, "p").emptyPool("green", async () => undefined);
+    const DRAIN_MS = 30_000;
+    const emptied = (proxy: FakeProxy) => new HaproxyAdmin(proxy.exec, "p").emptyPool("green", DRAIN_MS, async () => undefined);
 
     it("reads each slot's connections in use and idle, and their address, from `show servers conn`", () => {
         expect(parseServersConn(out)).to.deep.equal({
@@ -126,14 +126,14 @@ describe("re-pointing a slot never leaves a pooled connection to its previous ta
         expect(proxy.shutdowns).to.deep.equal([]);
     });
 
-    it("shuts what still runs on the previous target after the drain, never before", async () => {
+    it("shuts what still runs on the previous target after the drain (the retirement's), never before", async () => {
         const proxy = new FakeProxy({ slot: "blue", agent: "app-agent-1" });
         proxy.connections.green = { used: 1, idle: 0, port: 8080, stuck: true }; // a stream that does not end
         let waited = 0;
-        const did = await new HaproxyAdmin(proxy.exec, "p").emptyPool("green", async (ms) => void (waited += ms));
-        expect(waited).to.be.within(REPOINT_DRAIN_MS, REPOINT_DRAIN_MS + 1000);
+        const did = await new HaproxyAdmin(proxy.exec, "p").emptyPool("green", DRAIN_MS, async (ms) => void (waited += ms));
+        expect(waited).to.be.within(DRAIN_MS, DRAIN_MS + 1000);
         expect(proxy.shutdowns).to.deep.equal(["green"]);
-        expect(did).to.equal(`shut 1 connections still in use after ${REPOINT_DRAIN_MS / 1000} s`);
+        expect(did).to.equal("shut 1 connections still in use after 30 s");
     });
 
     it("refuses a slot whose pool does not empty, naming it", async () => {
