@@ -190,13 +190,14 @@ export class HaproxyAdmin {
      * DNS (`set server ... fqdn`) does not empty the pool, nor does it stop the gate's first
      * probes from opening connections to the old address before the DNS answer. Re-pointing
      * without this sent 1,750 of 15,000 requests in 12 s to the previous target in a trial.
-     * So: wait for the connections in use (requests and streams of the previous target,
-     * which gets no traffic; closed after drainMs, the retirement's drain), then purge the pool.
-     * Resolves to what it did, for the log.
+     * So, in maintenance (no new request reaches the slot, not even a conversation pinned to
+     * it): wait for the connections in use (closed after drainMs, the retirement's drain),
+     * purge the pool, and bring the slot back. Resolves to what it did, for the log.
      */
     async emptyPool(slot: Slot, drainMs: number, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<string> {
         const s = `${BACKEND}/${slot}`;
         const done: string[] = [];
+        await this.send(`set server ${s} state maint`);
         let conns = await this.connectionsOf(slot);
         const start = conns.used;
         let shut = false;
@@ -215,13 +216,14 @@ export class HaproxyAdmin {
         if (conns.idle > 0) {
             done.push(`purged ${conns.idle} pooled connections`);
             await this.send(...purgeCommands(s, conns));
-            for (let waited = 0; (conns = await this.connectionsOf(slot)).idle > 0; waited += 200) {
-                if (waited >= 5_000)
-                    throw new ProxyError(
-                        `${s} still pools ${conns.idle} connections to ${conns.address} after a purge; not giving it traffic`,
-                    );
-                await sleep(200);
-            }
+            if ((conns = await this.connectionsOf(slot)).idle > 0)
+                throw new ProxyError(`${s} still pools ${conns.idle} connections to ${conns.address} after a purge; not giving it traffic`);
+        }
+        await this.send(`set server ${s} state ready`);
+        for (let waited = 0; !(await this.slots())[slot].up; waited += 200) {
+            if (waited >= 10_000)
+                throw new ProxyError(`${s} did not come back up within 10 s of leaving maintenance; not giving it traffic`);
+            await sleep(200);
         }
         return done.join(", ");
     }

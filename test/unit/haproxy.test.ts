@@ -99,6 +99,21 @@ describe("re-pointing a slot never leaves a pooled connection to its previous ta
     ].join("\n");
     const DRAIN_MS = 30_000;
     const emptied = (proxy: FakeProxy) => new HaproxyAdmin(proxy.exec, "p").emptyPool("green", DRAIN_MS, async () => undefined);
+    /** blue serves; green was just pointed at a new release that passed its gate. */
+    async function gated(): Promise<FakeProxy> {
+        const proxy = new FakeProxy({ slot: "blue", agent: "app-agent-1" });
+        proxy.agents
+            .set("app-agent-1", { release: "1-0-0-a", version: "1.0.0" })
+            .set("app-agent-2", { release: "2-0-0-b", version: "2.0.0" });
+        await new HaproxyAdmin(proxy.exec, "p").assign("green", "app-agent-2");
+        proxy.sessions.length = 0;
+        return proxy;
+    }
+    const maintAndBack = (...between: string[]) => [
+        "set server agents/green state maint",
+        ...between,
+        "set server agents/green state ready",
+    ];
 
     it("reads each slot's connections in use and idle, and their address, from `show servers conn`", () => {
         expect(parseServersConn(out)).to.deep.equal({
@@ -108,26 +123,26 @@ describe("re-pointing a slot never leaves a pooled connection to its previous ta
         expect(parseServersConn("")).to.deep.equal({});
     });
 
-    it("a slot with no connection is left as it is", async () => {
-        const proxy = new FakeProxy({ slot: "blue", agent: "app-agent-1" });
+    it("a slot with no connection goes through maintenance and back, with nothing to purge", async () => {
+        const proxy = await gated();
         expect(await emptied(proxy)).to.equal("");
-        expect(proxy.setCommands()).to.deep.equal([]);
+        expect(proxy.setCommands()).to.deep.equal(maintAndBack());
     });
 
     it("waits for the connections in use, then purges the pool they went back to", async () => {
-        const proxy = new FakeProxy({ slot: "blue", agent: "app-agent-1" });
+        const proxy = await gated();
         proxy.connections.green = { used: 3, idle: 5, port: 8080 };
-        expect(await emptied(proxy)).to.equal("waited for 3 connections in use, purged 8 pooled connections");
-        expect(proxy.setCommands()).to.deep.equal([
-            "set server agents/green addr 172.18.0.3 port 8081",
-            "set server agents/green addr 172.18.0.3 port 8080",
-        ]);
+        // maintenance closes the 5 idle ones; the 3 in use go back to the pool when they end (HAProxy 2.6)
+        expect(await emptied(proxy)).to.equal("waited for 3 connections in use, purged 3 pooled connections");
+        expect(proxy.setCommands()).to.deep.equal(
+            maintAndBack("set server agents/green addr 172.18.0.3 port 8081", "set server agents/green addr 172.18.0.3 port 8080"),
+        );
         expect(proxy.connections.green).to.include({ used: 0, idle: 0, port: 8080 });
         expect(proxy.shutdowns).to.deep.equal([]);
     });
 
     it("shuts what still runs on the previous target after the drain (the retirement's), never before", async () => {
-        const proxy = new FakeProxy({ slot: "blue", agent: "app-agent-1" });
+        const proxy = await gated();
         proxy.connections.green = { used: 1, idle: 0, port: 8080, stuck: true }; // a stream that does not end
         let waited = 0;
         const did = await new HaproxyAdmin(proxy.exec, "p").emptyPool("green", DRAIN_MS, async (ms) => void (waited += ms));
@@ -137,7 +152,7 @@ describe("re-pointing a slot never leaves a pooled connection to its previous ta
     });
 
     it("refuses a slot whose pool does not empty, naming it", async () => {
-        const proxy = new FakeProxy({ slot: "blue", agent: "app-agent-1" });
+        const proxy = await gated();
         proxy.connections.green = { used: 2, idle: 0, port: 8080, keepsPool: true };
         const err = await emptied(proxy).then(
             () => undefined,
@@ -145,6 +160,18 @@ describe("re-pointing a slot never leaves a pooled connection to its previous ta
         );
         expect(err).to.be.instanceOf(ProxyError);
         expect(err?.message).to.match(/agents\/green still pools 2 connections to 172\.18\.0\.3 after a purge; not giving it traffic/);
+        expect(proxy.setCommands()).to.not.include("set server agents/green state ready");
+    });
+
+    it("a slot that does not come back up after maintenance gets no traffic, and the error says so", async () => {
+        const proxy = await gated();
+        proxy.agents.get("app-agent-2")!.healthCode = 503;
+        const err = await emptied(proxy).then(
+            () => undefined,
+            (e: Error) => e,
+        );
+        expect(err?.message).to.equal("agents/green did not come back up within 10 s of leaving maintenance; not giving it traffic");
+        expect(proxy.setCommands().some((c) => /weight [1-9]/.test(c))).to.equal(false);
     });
 
     it("the purge moves the port away and back (the last port moves down)", () => {

@@ -67,6 +67,9 @@ describe("traffic switch (fake proxy)", () => {
             `set server agents/blue fqdn ${C2}`,
             "set server agents/blue weight 0",
             "set server agents/blue state ready",
+            // after the gate: maintenance and back, nothing pooled to purge
+            "set server agents/blue state maint",
+            "set server agents/blue state ready",
             "set server agents/blue weight 100",
         ]);
         expect(proxy.persisted).to.deep.equal([`blue ${C2} 100 ready\ngreen unassigned.invalid 0 maint\n`]);
@@ -93,9 +96,11 @@ describe("traffic switch (fake proxy)", () => {
         proxy.connections.green = { used: 2, idle: 3, port: 8080 };
         const d = deps(proxy);
         await runSwitch(toV2, d);
-        expect(proxy.setCommands().slice(4, 7)).to.deep.equal([
+        expect(proxy.setCommands().slice(4, 9)).to.deep.equal([
+            "set server agents/green state maint",
             "set server agents/green addr 172.18.0.3 port 8081",
             "set server agents/green addr 172.18.0.3 port 8080",
+            "set server agents/green state ready",
             "set server agents/green weight 100",
         ]);
         expect(d.lines.some((l) => /green: waited for 2 connections in use, purged 2 pooled connections/.test(l))).to.equal(true);
@@ -109,6 +114,8 @@ describe("traffic switch (fake proxy)", () => {
         const sets = proxy.sessions.filter((s) => s.startsWith("set "));
         expect(sets).to.deep.equal([
             `set server agents/green state maint;set server agents/green fqdn ${C2};set server agents/green weight 0;set server agents/green state ready`,
+            "set server agents/green state maint",
+            "set server agents/green state ready",
             "set server agents/green weight 100;set server agents/blue weight 0",
         ]);
         expect(proxy.persisted).to.deep.equal([`blue ${C1} 0 ready\ngreen ${C2} 100 ready\n`]);
