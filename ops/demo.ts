@@ -56,7 +56,7 @@ async function main(): Promise<void> {
 == summary ==
 release          ${report.previousVersion ?? "-"} -> ${report.version}: ${report.ok ? "OK" : "FAILED"} (live colour: ${report.liveColor ?? "-"})
 pulumi up        ${s(report.wallMs)} (of which verification window ${s(p.verification)})
-phases           bring-up ${s(p.bringUp)}, health gate ${s(p.healthGate)}, flip ${s(p.flip)}, confirm ${s(p.confirm)}, deletion of the old release ${s(p.deletion)}
+phases           start-up ${s(p.startup)}, bring-up ${s(p.bringUp)}, health gate ${s(p.healthGate)}, pool emptied ${s(p.emptyPool)}, flip ${s(p.flip)}, confirm ${s(p.confirm)}, deletion of the old release ${s(p.deletion)}
 load             ${traffic.requests} requests (${traffic.achievedRps}/s), ${traffic.streamsCompleted} streams and ${traffic.conversationsCompleted} multi-turn conversations completed
 failed           ${traffic.failed} requests ${JSON.stringify(traffic.failures)}, ${traffic.streamsTruncated} truncated streams, ${traffic.conversationsBroken} broken conversations (a turn answered by another release, or out of turn)
 conversations    ${report.retirement ? `waited ${s(report.retirement.conversations.waitedMs)} for the old release's pinned conversations to go idle; ${report.retirement.conversations.moved} still pinned moved to the new release at the deadline (${report.retirement.conversations.movedUnderWay} of them had more than one message)` : "-"}

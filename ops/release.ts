@@ -197,6 +197,7 @@ export async function release(
     const errors: string[] = [];
     let changes: Record<string, number> = {};
     let stepsDone = 0;
+    let firstStepAt: number | undefined;
     for await (const line of readline.createInterface({ input: child.stdout })) {
         let e: EngineEvent;
         try {
@@ -212,6 +213,7 @@ export async function release(
             if (!phase) continue;
             const name = m.urn.split("::").pop();
             if (e.resourcePreEvent) {
+                firstStepAt ??= now;
                 if (marks[`${phase}Start`] === undefined) recorder.mark(phase);
                 marks[`${phase}Start`] ??= now;
                 log(`[${at()}] ${m.op} ${name} ...`);
@@ -264,8 +266,11 @@ export async function release(
         liveColor: (code === 0 ? after : before).liveColor,
         wallMs,
         phasesMs: {
+            startup: firstStepAt,
             bringUp: span("bringUp"),
             healthGate: rr?.phases.healthGateMs,
+            emptyPool: rr?.phases.emptyPoolMs,
+            canary: rr?.phases.canaryMs,
             flip: rr?.phases.flipMs,
             confirm: rr?.phases.confirmMs,
             verification: rr?.phases.verifyMs,

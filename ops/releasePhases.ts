@@ -35,8 +35,12 @@ export function phaseOf(m: StepMetadata): Phase | undefined {
 
 /** A release's phase timings (ms; undefined: the phase did not happen), in the order they run. */
 export interface PhaseTimings {
+    /** From the start of `pulumi up` to its first resource step: the program, the engine, the plugins, the policy pack. */
+    startup?: number;
     bringUp?: number;
     healthGate?: number;
+    emptyPool?: number;
+    canary?: number;
     flip?: number;
     confirm?: number;
     verification?: number;
@@ -46,8 +50,11 @@ export interface PhaseTimings {
 }
 
 const PHASE_NAMES: [keyof PhaseTimings, string][] = [
+    ["startup", "start-up"],
     ["bringUp", "bring-up"],
     ["healthGate", "health gate"],
+    ["emptyPool", "pool emptied"],
+    ["canary", "canary steps"],
     ["flip", "switch"],
     ["confirm", "confirm"],
     ["verification", "verification window"],

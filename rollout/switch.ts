@@ -185,7 +185,9 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         phases.healthGateMs = clock.now() - gateStart;
         log(`health gate passed in ${phases.healthGateMs} ms (/health ${last.ms} ms)`);
         // No request may ride a connection the slot opened to the release it held before.
+        const poolStart = clock.now();
         const emptied = await admin.emptyPool(slot, input.drainTimeoutSeconds * 1000, (ms) => clock.sleep(ms));
+        phases.emptyPoolMs = clock.now() - poolStart;
         if (emptied) log(`${slot}: ${emptied} (opened before the gate passed)`);
 
         // The conversation gate's baseline: conversations answered within the window, before
@@ -193,6 +195,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         conversationBaseline = live ? ((await admin.activeConversations()) ?? null) : null;
         if (live && input.strategy === "canary") {
             // Step by step instead of one flip; ends with the canary at 100 %.
+            const canaryStart = clock.now();
             canarySteps = await runCanary({
                 admin,
                 control: deps.canaryControl,
@@ -209,6 +212,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
                 probeIntervalMs: input.probeIntervalMs,
                 probeRequestsPerTick: input.probeRequestsPerTick,
             });
+            phases.canaryMs = clock.now() - canaryStart;
         }
         const flipStart = clock.now();
         await admin.setWeights([slot, 100], ...(live ? [[live, 0] as [Slot, number]] : []));

@@ -58,6 +58,10 @@ export const SwitchResultSchema = z.object({
     /** Durations in ms of the phases this run went through (a re-verification has no gate or flip). */
     phases: z.object({
         healthGateMs: z.number().optional(),
+        /** Emptying the slot's connection pool after the gate (waiting for what still ran there). */
+        emptyPoolMs: z.number().optional(),
+        /** A canary's steps, from its first weight to its last step's judgement. */
+        canaryMs: z.number().optional(),
         flipMs: z.number().optional(),
         confirmMs: z.number().optional(),
         verifyMs: z.number().optional(),

@@ -40,6 +40,9 @@ const COLUMNS: [keyof ReturnType<typeof summarize>[number]["figures"], string, s
     ["wallMs", "release wall time", " ms"],
 ];
 
+const ms = (v: number | undefined) => (v === undefined ? "-" : `${v.toFixed(2)} ms`);
+const signed = (v: number) => `${v < 0 ? "-" : "+"}${Math.abs(v).toFixed(2)}`;
+
 /** The README's table: one line per method, median (spread) over the repetitions, then the latency overhead. */
 export function markdownTable(r: CompareReport): string {
     const lines = [
@@ -54,8 +57,8 @@ export function markdownTable(r: CompareReport): string {
             const over =
                 name === "direct" || o.p50 === undefined || o.p99 === undefined || d?.p50 === undefined || d.p99 === undefined
                     ? "-"
-                    : `+${(o.p50 - d.p50).toFixed(2)} / +${(o.p99 - d.p99).toFixed(2)} ms`;
-            return `| ${name} | ${o.p50 ?? "-"} ms | ${o.p99 ?? "-"} ms | ${over} |`;
+                    : `${signed(o.p50 - d.p50)} / ${signed(o.p99 - d.p99)} ms`;
+            return `| ${name} | ${ms(o.p50)} | ${ms(o.p99)} | ${over} |`;
         }),
         "",
         ...phaseTable(r.rows),

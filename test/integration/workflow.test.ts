@@ -231,7 +231,9 @@ describe("the release workflow, run by nektos/act (host mode, real engine and re
         expect(publish, "scripts/publish's timings").to.not.equal(null);
         // The prod release's own phases, as the release helper prints them.
         const prodPhases = /\[release\/deploy-prod\s*\]\s+\|\s+phases: (.+)/.exec(r.out)?.[1];
-        expect(prodPhases, "the release helper's phase line for prod").to.match(/bring-up [\d.]+ s, health gate [\d.]+ s, switch [\d.]+ s/);
+        expect(prodPhases, "the release helper's phase line for prod").to.match(
+            /start-up [\d.]+ s, bring-up [\d.]+ s, health gate [\d.]+ s, pool emptied [\d.]+ s, switch [\d.]+ s/,
+        );
         const served = seen.prod;
         console.log(
             `      pipeline, commit to 1.1.0 serving on prod: ${(served / 1000).toFixed(0)}s; to 1.0.0 retired (workflow done): ${(r.wallMs / 1000).toFixed(0)}s\n` +

@@ -54,8 +54,8 @@ describe("comparison benchmark report", () => {
         const md = markdownTable(report()).split("\n");
         expect(md[2]).to.equal("| nginx <recipe> | 4 (4-6) | 0 | 2 | 400 ms (400-577) | 257 ms (257-300) | 9,000 ms (9,000-9,100) |");
         expect(md[3]).to.equal("| ours | 0 | 0 | 0 | 0 ms | 160 ms (160-170) | 36,000 ms (36,000-38,000) |");
-        expect(md).to.include("| direct | 1.1 ms | 2.5 ms | - |");
-        expect(md).to.include("| ours | 1.6 ms | 3.2 ms | +0.50 / +0.70 ms |");
+        expect(md).to.include("| direct | 1.10 ms | 2.50 ms | - |");
+        expect(md).to.include("| ours | 1.60 ms | 3.20 ms | +0.50 / +0.70 ms |");
         expect(showSpread(undefined)).to.equal("-");
     });
 

@@ -43,6 +43,9 @@ describe("release phases of engine steps", () => {
         expect(formatPhases({ verification: 6012, bringUp: 12_340, healthGate: 2800, flip: 140, retirement: 10_050 })).to.equal(
             "bring-up 12.3 s, health gate 2.8 s, switch 0.1 s, verification window 6.0 s, retirement (drain) 10.1 s",
         );
+        expect(formatPhases({ canary: 30_000, startup: 9100, emptyPool: 120, healthGate: 2000, bringUp: 1500 })).to.equal(
+            "start-up 9.1 s, bring-up 1.5 s, health gate 2.0 s, pool emptied 0.1 s, canary steps 30.0 s",
+        );
         expect(formatPhases({})).to.equal("no phase recorded");
     });
 });
