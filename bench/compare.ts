@@ -80,7 +80,7 @@ async function main(): Promise<void> {
                 const row = rowOf(m.name, rep + 1, `${versions[rep]} -> ${version}`, await load.stop(), timings);
                 rows.push(row);
                 log(
-                    `  ${row.failed} failed of ${row.requests}, ${row.streamsTruncated} streams truncated, ${row.conversationsBroken} conversations broken, unavailable ${row.unavailableMs} ms, wall ${(row.wallMs / 1000).toFixed(1)} s`,
+                    `  ${row.failed} failed of ${row.requests}${row.failures ? ` ${JSON.stringify(row.failures)}` : ""}, ${row.streamsTruncated} streams truncated, ${row.conversationsBroken} conversations broken, unavailable ${row.unavailableMs} ms, wall ${(row.wallMs / 1000).toFixed(1)} s`,
                 );
             }
         }

@@ -11,6 +11,8 @@ export interface ReleaseRow {
     streamsTruncated: number;
     conversationsBroken: number;
     conversationsFailed: number;
+    /** Failed requests by reason, as the load client names them (status, error code, release). */
+    failures?: Record<string, number>;
     /** First to last failure (ms); 0 without failures. */
     unavailableMs: number;
     switchMs: number | undefined;
@@ -48,6 +50,7 @@ export function rowOf(
         streamsTruncated: load.streamsTruncated,
         conversationsBroken: load.conversationsBroken,
         conversationsFailed: load.conversationsFailed,
+        ...(load.failed > 0 && load.failures ? { failures: load.failures } : {}),
         unavailableMs: w ? w.lastMs - w.firstMs : 0,
         switchMs: timings.switchMs,
         wallMs: timings.wallMs,
