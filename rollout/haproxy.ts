@@ -199,7 +199,7 @@ export class HaproxyAdmin {
         const done: string[] = [];
         await this.send(`set server ${s} state maint`);
         let conns = await this.connectionsOf(slot);
-        const start = conns.used;
+        const inUse = conns.used;
         let shut = false;
         for (let waited = 0; conns.used > 0; waited += 200) {
             if (waited >= drainMs && !shut) {
@@ -211,8 +211,8 @@ export class HaproxyAdmin {
             await sleep(200);
             conns = await this.connectionsOf(slot);
         }
-        if (start > 0)
-            done.push(shut ? `shut ${start} connections still in use after ${drainMs / 1000} s` : `waited for ${start} connections in use`);
+        if (inUse > 0)
+            done.push(shut ? `shut ${inUse} connections still in use after ${drainMs / 1000} s` : `waited for ${inUse} connections in use`);
         if (conns.idle > 0) {
             done.push(`purged ${conns.idle} pooled connections`);
             await this.send(...purgeCommands(s, conns));
