@@ -1,0 +1,118 @@
+// The Swarm test cluster (scripts/cluster): three engines on this machine form a swarm,
+// pull what this machine publishes from the cluster's registry, reach each other over
+// an overlay network without IPVS (dnsrr), publish host-mode ports on every node, and
+// reschedule a stopped worker's tasks. What the Swarm platform's suites build on.
+import { expect } from "chai";
+import * as path from "path";
+import { TestCluster } from "../support/cluster";
+import { freePort, mustRun, run, uniqueName } from "../support/pulumi";
+import { stepByStep } from "../support/steps";
+
+const ROOT = path.join(__dirname, "..", "..");
+const step = stepByStep();
+
+describe("Swarm test cluster: 3 engines, a registry, overlay networking without IPVS", function () {
+    this.timeout(900_000);
+    const name = uniqueName("zsw");
+    let cluster: TestCluster;
+    let image = "";
+    const service = `${name}-agent`;
+    const network = `${name}-net`;
+
+    before(async () => {
+        cluster = new TestCluster(name, await freePort());
+        await cluster.up();
+    });
+
+    after(async () => {
+        await cluster?.down();
+    });
+
+    step("the engines form a swarm: one manager, two workers, all Ready", async () => {
+        const nodes = (await cluster.mustDocker(["node", "ls", "--format", "{{.Hostname}} {{.Status}} {{.ManagerStatus}}"]))
+            .split("\n")
+            .map((l) => l.trim())
+            .sort();
+        expect(nodes).to.deep.equal([`${name}-node-1 Ready Leader`, `${name}-node-2 Ready`, `${name}-node-3 Ready`]);
+    });
+
+    step("an agent image published from this machine runs on all three nodes, by digest", async () => {
+        const publish = await run(
+            path.join(ROOT, "scripts", "publish"),
+            ["--image", `${cluster.registry}/${name}-agent`, "--version", "1.0.0"],
+            {
+                cwd: ROOT,
+                timeoutMs: 600_000,
+            },
+        );
+        expect(publish.code, publish.stderr).to.equal(0);
+        image = `${cluster.registry}/${name}-agent:1.0.0@${publish.stdout.trim()}`;
+        await cluster.mustDocker(["network", "create", "--driver", "overlay", "--attachable", network]);
+        await cluster.mustDocker([
+            "service", "create", "--detach", "--name", service, "--network", network, "--endpoint-mode", "dnsrr",
+            "--replicas", "3", "--placement-pref", "spread=node.id", image,
+        ]); // prettier-ignore
+        const nodes = await cluster.until("3 running tasks", async () => {
+            const on = await cluster.runningOn(service);
+            return on.length === 3 ? on : undefined;
+        });
+        expect(new Set(nodes).size, `tasks on ${nodes.join(", ")}`).to.equal(3);
+    });
+
+    step("from a container on one node, every replica answers on the overlay network (dnsrr, no VIP)", async () => {
+        const probe = await cluster.mustDocker(
+            ["run", "--rm", "--network", network, "--entrypoint", "sh", image, "-c",
+             `for ip in $(getent ahostsv4 tasks.${service} | cut -d' ' -f1 | sort -u); do echo "$ip $(curl -s -m 5 http://$ip:8080/version)"; done`],
+            cluster.nodes[1].host,
+        ); // prettier-ignore
+        const answers = probe.split("\n").filter((l) => l.includes('"version":"1.0.0"'));
+        expect(answers, probe).to.have.length(3);
+        expect(new Set(answers.map((l) => l.split(" ")[0])).size).to.equal(3);
+        const vip = await cluster.mustDocker(["service", "inspect", "--format", "{{json .Endpoint.VirtualIPs}}", service]);
+        expect(vip).to.be.oneOf(["null", "[]"]);
+    });
+
+    step("a global service with a host-mode port answers on every node's own address", async () => {
+        const port = await freePort();
+        await cluster.mustDocker([
+            "service", "create", "--detach", "--name", `${name}-edge`, "--mode", "global", "--network", network,
+            "--publish", `mode=host,target=8080,published=${port}`, image,
+        ]); // prettier-ignore
+        for (const node of cluster.nodes) {
+            const address = await cluster.address(node.name);
+            const answer = await cluster.until(`${node.name}:${port}`, async () => {
+                const r = await fetch(`http://${address}:${port}/version`).catch(() => undefined);
+                return r?.ok ? ((await r.json()) as { version: string }) : undefined;
+            });
+            expect(answer.version).to.equal("1.0.0");
+        }
+    });
+
+    step("a worker's engine stops: the swarm marks it down and runs its task on the others", async () => {
+        const worker = cluster.nodes[2].name;
+        await mustRun("docker", ["stop", "--time", "20", worker]);
+        await cluster.until(`${worker} Down`, async () =>
+            (await cluster.mustDocker(["node", "inspect", "--format", "{{.Status.State}}", worker])) === "down" ? true : undefined,
+        );
+        const nodes = await cluster.until("3 running tasks on the other nodes", async () => {
+            const on = await cluster.runningOn(service);
+            return on.length === 3 && !on.includes(worker) ? on : undefined;
+        });
+        expect(nodes).to.not.include(worker);
+        await mustRun("docker", ["start", worker]);
+        await cluster.until(`${worker} Ready again`, async () =>
+            (await cluster.mustDocker(["node", "inspect", "--format", "{{.Status.State}}", worker])) === "ready" ? true : undefined,
+        );
+    });
+
+    step("the manager restarts: the swarm and its services come back", async () => {
+        await mustRun("docker", ["restart", "--time", "20", cluster.nodes[0].name]);
+        const nodes = await cluster.until("the manager answering with 3 running tasks", async () => {
+            const on = await cluster.runningOn(service);
+            return on.length === 3 ? on : undefined;
+        });
+        expect(nodes).to.have.length(3);
+        const ready = await cluster.mustDocker(["node", "ls", "--format", "{{.Status}}"]);
+        expect(ready.split("\n")).to.deep.equal(["Ready", "Ready", "Ready"]);
+    });
+});
