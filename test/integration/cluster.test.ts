@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import * as path from "path";
 import { TestCluster } from "../support/cluster";
-import { freePort, mustRun, run, uniqueName } from "../support/pulumi";
+import { freePort, mustRun, run, TestStack, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -16,6 +16,7 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
     const name = uniqueName("zsw");
     let cluster: TestCluster;
     let image = "";
+    let stack: TestStack | undefined;
     const service = `${name}-agent`;
     const network = `${name}-net`;
 
@@ -25,6 +26,7 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
     });
 
     after(async () => {
+        if (stack) await stack.remove();
         await cluster?.down();
     });
 
@@ -115,4 +117,59 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
         const ready = await cluster.mustDocker(["node", "ls", "--format", "{{.Status}}"]);
         expect(ready.split("\n")).to.deep.equal(["Ready", "Ready", "Ready"]);
     });
+
+    step(
+        "pulumi up creates a replicated service (converged: every task running) and a global one through the docker provider",
+        async () => {
+            stack = new TestStack(path.join(ROOT, "test", "fixtures", "swarm"), `${name}p`, { DOCKER_HOST: cluster.manager });
+            const port = await freePort();
+            await stack.init({ prefix: `${name}p`, image, replicas: "3", port: String(port) });
+            const up = await stack.up();
+            expect(up.code, up.stdout + up.stderr).to.equal(0);
+            // Converged when pulumi up returns: no waiting here.
+            expect(await cluster.runningOn(`${name}p-agent`)).to.have.length(3);
+            const mode = await cluster.mustDocker([
+                "service",
+                "inspect",
+                "--format",
+                "{{.Spec.EndpointSpec.Mode}} {{json .Spec.Labels}}",
+                `${name}p-agent`,
+            ]);
+            expect(mode).to.equal(`dnsrr {"zdt.stack":"${name}p"}`);
+            const edge = await cluster.until("the global service on every node", async () => {
+                const on = await cluster.runningOn(`${name}p-edge`);
+                return on.length === 3 ? on : undefined;
+            });
+            expect(new Set(edge).size).to.equal(3);
+        },
+    );
+
+    step("a change of replicas updates the service in place, and a plain update plans nothing", async () => {
+        const before = await cluster.mustDocker(["service", "inspect", "--format", "{{.ID}}", `${name}p-agent`]);
+        await stack!.setConfig("replicas", "2");
+        const up = await stack!.up();
+        expect(up.code, up.stdout + up.stderr).to.equal(0);
+        expect(up.stdout).to.match(/~ 1 updated/);
+        expect(
+            await cluster.mustDocker(["service", "inspect", "--format", "{{.ID}} {{.Spec.Mode.Replicated.Replicas}}", `${name}p-agent`]),
+        ).to.equal(`${before} 2`);
+        const again = await stack!.preview();
+        expect(again.stdout).to.not.match(/to (create|update|replace|delete)/);
+    });
+
+    step(
+        "a service that cannot converge fails the update naming it, is removed (as the official provider), and nothing else changes",
+        async () => {
+            await stack!.setConfig("brokenImage", `${cluster.registry}/${name}-missing:1.0.0`);
+            const up = await stack!.up();
+            expect(up.code).to.not.equal(0);
+            expect(up.stdout + up.stderr).to.match(new RegExp(`Service ${name}p-broken did not converge after 15s: 0 of 1 tasks running`));
+            const services = await cluster.mustDocker(["service", "ls", "--format", "{{.Name}}"]);
+            expect(services.split("\n")).to.not.include(`${name}p-broken`);
+            expect(await cluster.runningOn(`${name}p-agent`)).to.have.length(2);
+            await stack!.rmConfig("brokenImage");
+            const fixed = await stack!.up();
+            expect(fixed.code, fixed.stdout + fixed.stderr).to.equal(0);
+        },
+    );
 });

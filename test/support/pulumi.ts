@@ -87,13 +87,19 @@ export class TestStack {
     constructor(
         readonly dir: string,
         readonly name: string,
+        /** Extra environment of every pulumi command (a swarm stack's DOCKER_HOST). */
+        readonly env: NodeJS.ProcessEnv = {},
     ) {}
 
     private pulumi(args: string[], timeoutMs?: number, env?: NodeJS.ProcessEnv): Promise<RunResult> {
         // Stack flags go before a "--", after which values may start with a dash.
         const sep = args.indexOf("--");
         const [head, tail] = sep < 0 ? [args, []] : [args.slice(0, sep), args.slice(sep)];
-        return run("pulumi", [...head, "--stack", this.name, "--non-interactive", ...tail], { cwd: this.dir, timeoutMs, env });
+        return run("pulumi", [...head, "--stack", this.name, "--non-interactive", ...tail], {
+            cwd: this.dir,
+            timeoutMs,
+            env: { ...this.env, ...env },
+        });
     }
 
     async init(config: Record<string, string>, secrets: Record<string, string> = {}): Promise<void> {

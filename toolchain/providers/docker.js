@@ -1,24 +1,17 @@
 #!/usr/bin/env node
-// Local `docker` provider: Container, Network, Image and RemoteImage with the
-// inputs of @pulumi/docker 4.x that this project uses. It drives the `docker`
-// CLI, so DOCKER_HOST (including ssh://) is honoured exactly as the CLI does.
+// Local `docker` provider: Container, Network, Volume, Image, RemoteImage and Service
+// (dockerService.js) with the inputs of @pulumi/docker 4.x that this project uses. It
+// drives the `docker` CLI (dockerCli.js), so DOCKER_HOST (including ssh://) is honoured
+// exactly as the CLI does.
 // Inputs it does not implement are rejected at check time, never ignored.
 "use strict";
 
 const crypto = require("crypto");
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
-const { serve, unwrap, exec, changedKeys, UNKNOWN } = require("./lib");
-
-const docker = (args, opts) => exec("docker", args, opts);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function unsupported(news, supported) {
-    return Object.keys(news)
-        .filter((k) => !supported.has(k))
-        .map((k) => ({ property: k, reason: `${k} is not supported by the local docker provider` }));
-}
+const { serve, unwrap, changedKeys, UNKNOWN } = require("./lib");
+const { docker, sleep, unsupported, healthArgs, withEnvFile } = require("./dockerCli");
+const { service } = require("./dockerService");
 
 // ---- Container -------------------------------------------------------------
 
@@ -59,24 +52,6 @@ const CONTAINER_INPUTS = new Set([
     "init",
     "start",
 ]);
-
-/** Shell-quotes an exec-form healthcheck so `--health-cmd` (always CMD-SHELL) runs the same argv. */
-function shellQuote(args) {
-    return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
-}
-
-function healthArgs(hc) {
-    if (!hc) return [];
-    const [kind, ...rest] = hc.tests || [];
-    if (kind === "NONE") return ["--no-healthcheck"];
-    const cmd = kind === "CMD-SHELL" ? rest.join(" ") : kind === "CMD" ? shellQuote(rest) : shellQuote(hc.tests);
-    const args = ["--health-cmd", cmd];
-    if (hc.interval) args.push("--health-interval", hc.interval);
-    if (hc.timeout) args.push("--health-timeout", hc.timeout);
-    if (hc.startPeriod) args.push("--health-start-period", hc.startPeriod);
-    if (hc.retries !== undefined) args.push("--health-retries", String(hc.retries));
-    return args;
-}
 
 /** The limits and restart policy: set at create, changed in place by `docker update`. */
 function resourceArgs(i) {
@@ -196,21 +171,6 @@ function tarOf(files) {
     }
     blocks.push(Buffer.alloc(1024));
     return Buffer.concat(blocks);
-}
-
-/** Runs `fn` with the variables in a file only this user can read, removed afterwards. */
-async function withEnvFile(envs, fn) {
-    if (envs.length === 0) return fn(undefined);
-    const bad = envs.find((e) => /[\r\n]/.test(e) || !/^[^=]+=/.test(e));
-    if (bad) throw new Error(`envs: "${bad.split("=")[0]}" must be NAME=value on one line`);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-env-"));
-    const file = path.join(dir, "env");
-    try {
-        fs.writeFileSync(file, envs.join("\n") + "\n", { mode: 0o600 });
-        return await fn(file);
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
 }
 
 async function inspectState(id) {
@@ -496,4 +456,5 @@ serve("docker", "4.11.2", {
     "docker:index/volume:Volume": volume,
     "docker:index/image:Image": image,
     "docker:index/remoteImage:RemoteImage": remoteImage,
+    "docker:index/service:Service": service,
 });
