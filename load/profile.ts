@@ -9,6 +9,15 @@ export function standardLoad(url: string): LoadOptions {
 }
 
 /**
+ * A second stack's load in the same test (the pipeline's dev while prod gets the standard
+ * load): every kind of traffic, a quarter of the rate, so two clients and two releases
+ * do not starve the machine's two cores.
+ */
+export function lightLoad(url: string): LoadOptions {
+    return { url, shortRps: 30, shortLoops: 2, streams: 2, conversations: { concurrent: 3, turns: 4, pauseMs: 1000 } };
+}
+
+/**
  * The canary suites' load: fewer short requests, and many more conversations (60 at a
  * time, 4 turns 2.5 s apart, about 8 new ones a second), so each canary step starts
  * enough new conversations to measure the share its weight sends to the canary.
