@@ -114,8 +114,12 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
             return on.length === 3 ? on : undefined;
         });
         expect(nodes).to.have.length(3);
-        const ready = await cluster.mustDocker(["node", "ls", "--format", "{{.Status}}"]);
-        expect(ready.split("\n")).to.deep.equal(["Ready", "Ready", "Ready"]);
+        // A restarted manager reports the other nodes Unknown until they report in again.
+        const ready = await cluster.until("every node Ready", async () => {
+            const states = (await cluster.mustDocker(["node", "ls", "--format", "{{.Status}}"])).split("\n");
+            return states.every((s) => s === "Ready") ? states : undefined;
+        });
+        expect(ready).to.deep.equal(["Ready", "Ready", "Ready"]);
     });
 
     step(
