@@ -41,16 +41,15 @@ export class ProxyGroup {
      * the others get their previous weights back and the change fails naming it.
      */
     async setWeights(...weights: [Slot, number][]): Promise<void> {
-        const before = await Promise.all(this.admins.map(async (a) => ({ admin: a, slots: await a.slots() })));
-        const change = `weights ${weights.map(([s, w]) => `${s} ${w}`).join(", ")}`;
+        const before = await Promise.all(this.admins.map((a) => a.slots()));
         const outcomes = await settle(this.admins, (a) => a.setWeights(...weights));
-        const restore = flipBackPlan(outcomes);
+        const back = flipBackPlan(outcomes);
         if (outcomes.every((o) => o.ok)) return;
         const restored = await settle(
-            before.filter((b) => restore.includes(b.admin.proxyName)).map((b) => b.admin),
-            (a) => a.setWeights(...SLOTS.map((s): [Slot, number] => [s, before.find((b) => b.admin === a)!.slots[s].weight])),
+            this.admins.filter((a) => back.includes(a.proxyName)),
+            (a) => a.setWeights(...SLOTS.map((s): [Slot, number] => [s, before[this.admins.indexOf(a)][s].weight])),
         );
-        throw new ProxyError(refusalMessage(change, outcomes, restored));
+        throw new ProxyError(refusalMessage(`weights ${weights.map(([s, w]) => `${s} ${w}`).join(", ")}`, outcomes, restored));
     }
 }
 

@@ -54,10 +54,7 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
             "service", "create", "--detach", "--name", service, "--network", network, "--endpoint-mode", "dnsrr",
             "--replicas", "3", "--placement-pref", "spread=node.id", image,
         ]); // prettier-ignore
-        const nodes = await cluster.until("3 running tasks", async () => {
-            const on = await cluster.runningOn(service);
-            return on.length === 3 ? on : undefined;
-        });
+        const nodes = await cluster.untilRunning(service, 3);
         expect(new Set(nodes).size, `tasks on ${nodes.join(", ")}`).to.equal(3);
     });
 
@@ -93,26 +90,16 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
     step("a worker's engine stops: the swarm marks it down and runs its task on the others", async () => {
         const worker = cluster.nodes[2].name;
         await mustRun("docker", ["stop", "--time", "20", worker]);
-        await cluster.until(`${worker} Down`, async () =>
-            (await cluster.mustDocker(["node", "inspect", "--format", "{{.Status.State}}", worker])) === "down" ? true : undefined,
-        );
-        const nodes = await cluster.until("3 running tasks on the other nodes", async () => {
-            const on = await cluster.runningOn(service);
-            return on.length === 3 && !on.includes(worker) ? on : undefined;
-        });
+        await cluster.until(`${worker} Down`, async () => ((await cluster.nodeState(worker)) === "down" ? true : undefined));
+        const nodes = await cluster.untilRunning(service, 3, worker);
         expect(nodes).to.not.include(worker);
         await mustRun("docker", ["start", worker]);
-        await cluster.until(`${worker} Ready again`, async () =>
-            (await cluster.mustDocker(["node", "inspect", "--format", "{{.Status.State}}", worker])) === "ready" ? true : undefined,
-        );
+        await cluster.until(`${worker} Ready again`, async () => ((await cluster.nodeState(worker)) === "ready" ? true : undefined));
     });
 
     step("the manager restarts: the swarm and its services come back", async () => {
         await mustRun("docker", ["restart", "--time", "20", cluster.nodes[0].name]);
-        const nodes = await cluster.until("the manager answering with 3 running tasks", async () => {
-            const on = await cluster.runningOn(service);
-            return on.length === 3 ? on : undefined;
-        });
+        const nodes = await cluster.untilRunning(service, 3);
         expect(nodes).to.have.length(3);
         // A restarted manager reports the other nodes Unknown until they report in again.
         const ready = await cluster.until("every node Ready", async () => {
@@ -140,10 +127,7 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
                 `${name}p-agent`,
             ]);
             expect(mode).to.equal(`dnsrr {"zdt.stack":"${name}p"}`);
-            const edge = await cluster.until("the global service on every node", async () => {
-                const on = await cluster.runningOn(`${name}p-edge`);
-                return on.length === 3 ? on : undefined;
-            });
+            const edge = await cluster.untilRunning(`${name}p-edge`, 3);
             expect(new Set(edge).size).to.equal(3);
         },
     );

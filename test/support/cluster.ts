@@ -19,7 +19,6 @@ export class TestCluster {
 
     private env(): NodeJS.ProcessEnv {
         return {
-            ...process.env,
             ZDT_CLUSTER: this.name,
             ZDT_CLUSTER_NODES: String(this.size),
             ZDT_CLUSTER_REGISTRY_PORT: String(this.registryPort),
@@ -55,7 +54,7 @@ export class TestCluster {
 
     /** `docker` against one node's engine (the manager unless told). */
     docker(args: string[], host = this.manager): Promise<RunResult> {
-        return run("docker", args, { env: { ...process.env, DOCKER_HOST: host }, timeoutMs: 120_000 });
+        return run("docker", args, { env: { DOCKER_HOST: host }, timeoutMs: 120_000 });
     }
 
     async mustDocker(args: string[], host = this.manager): Promise<string> {
@@ -84,9 +83,23 @@ export class TestCluster {
         ]);
         return out
             .split("\n")
-            .filter((l) => / Running /.test(` ${l} `))
-            .map((l) => l.split(" ")[0])
+            .map((l) => l.split(" "))
+            .filter(([, state]) => state === "Running")
+            .map(([node]) => node)
             .sort();
+    }
+
+    /** Waits until `count` of a service's tasks run, none of them on `notOn`; the nodes they run on. */
+    untilRunning(service: string, count: number, notOn?: string): Promise<string[]> {
+        return this.until(`${count} running tasks of ${service}${notOn ? ` off ${notOn}` : ""}`, async () => {
+            const on = await this.runningOn(service);
+            return on.length === count && !(notOn && on.includes(notOn)) ? on : undefined;
+        });
+    }
+
+    /** A node's state as the manager sees it (ready, down, unknown). */
+    nodeState(node: string): Promise<string> {
+        return this.mustDocker(["node", "inspect", "--format", "{{.Status.State}}", node]);
     }
 
     /** Polls `check` until it returns a value (not undefined) or `timeoutMs` passes. */

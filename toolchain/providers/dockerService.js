@@ -2,7 +2,8 @@
 // @pulumi/docker 4.x (docker:index/service:Service) that the Swarm platform uses, created
 // through the manager's `docker` CLI. As the official provider (terraform-provider-docker,
 // which pulumi-docker bridges): with `convergeConfig` a create or update waits until every
-// task runs, and a service that does not converge in time is deleted and the create fails
+// task runs (polled every second; the official's `delay` before the first poll is not
+// waited), and a service that does not converge in time is deleted and the create fails
 // naming it; without it, nothing is awaited. Inputs it does not implement are rejected at
 // check time; an update it cannot apply in place is refused in the preview.
 "use strict";
@@ -134,7 +135,6 @@ async function taskStates(name) {
 /** The official converge: poll until every task runs (a replicated service: its replicas), within the timeout. */
 async function converge(i) {
     const deadline = Date.now() + durationMs(i.convergeConfig.timeout, 180000);
-    const delay = durationMs(i.convergeConfig.delay, 7000);
     const want = replicasOf(i);
     let last = { wanted: 0, running: 0, errors: [] };
     for (;;) {
@@ -146,7 +146,7 @@ async function converge(i) {
                 `Service ${i.name} did not converge after ${i.convergeConfig.timeout || "3m"}: ${last.running} of ${want ?? last.wanted} tasks running${errors}`,
             );
         }
-        await sleep(Math.min(delay, 1000));
+        await sleep(1000);
     }
 }
 
@@ -227,4 +227,4 @@ const service = {
     delete: async (id, props) => remove(unwrap(props).name),
 };
 
-module.exports = { service, durationMs };
+module.exports = { service };
