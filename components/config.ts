@@ -299,18 +299,103 @@ export const ReleaseSchema = z
     })
     .strict();
 
+/** A pulled image pinned by its registry digest: what every node of a swarm runs. */
+const pinnedImage = () =>
+    z
+        .string()
+        .regex(
+            /^[a-z0-9][a-z0-9._/-]*(:[0-9]+\/[a-z0-9._/-]+)?(:[\w][\w.-]{0,127})?@sha256:[0-9a-f]{64}$/,
+            "an image reference pinned by digest, such as 10.0.0.5:5000/shop-proxy:1.0.0@sha256:<64 hex digits> (scripts/publish prints the digest)",
+        );
+
+export const SwarmNodeSchema = z
+    .object({
+        name: z
+            .string()
+            .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "the node's hostname as `docker node ls` shows it")
+            .describe("The node's hostname (`docker node ls`)."),
+        address: z
+            .union([z.ipv4(), z.ipv6()], { error: "the node's IPv4 or IPv6 address (`docker node inspect --format '{{.Status.Addr}}'`)" })
+            .describe("The node's address, where its proxy publishes the port and meets the other proxies (peers)."),
+        engine: z
+            .string()
+            .regex(/^(unix|tcp|ssh):\/\/\S+$/, "a DOCKER_HOST such as ssh://root@10.0.0.2 or unix:///var/run/docker.sock")
+            .describe("The node's Docker engine (a DOCKER_HOST): the switch reaches the proxy on that node through it."),
+    })
+    .strict();
+
+export const SwarmSchema = z
+    .object({
+        replicas: num()
+            .pipe(z.number().int().min(1).max(32))
+            .default(2)
+            .describe("Tasks of each release's Swarm service, spread over the nodes."),
+        proxyImage: pinnedImage().describe(
+            "The proxy image (proxy/, published by `scripts/publish --context proxy`), pinned by digest; runs on every node.",
+        ),
+        peerPort: num()
+            .pipe(z.number().int().min(1024).max(65535))
+            .default(10000)
+            .describe("Port on every node's address where the proxies share the conversations' stick table (HAProxy peers)."),
+        nodes: z
+            .array(SwarmNodeSchema)
+            .min(1, "list every node of the swarm (the proxy runs on each)")
+            .superRefine((nodes, ctx) => {
+                const seen = new Set<string>();
+                for (const n of nodes) {
+                    if (seen.has(n.name)) ctx.addIssue({ code: "custom", message: `node ${n.name} is listed twice` });
+                    seen.add(n.name);
+                }
+            })
+            .describe("Every node of the swarm: its hostname, address and engine. The proxy is a global service, one task per node."),
+    })
+    .strict();
+
 export const ConfigSchema = z
     .object({
         app: dockerName.default("agents").describe("Prefix of every Docker object of the stack."),
+        platform: z
+            .enum(["docker", "swarm"])
+            .default("docker")
+            .describe(
+                "docker: one Docker engine (DOCKER_HOST); swarm: a Docker Swarm cluster (DOCKER_HOST is its manager), each release a service of swarm.replicas tasks, the proxy on every node.",
+            ),
+        swarm: SwarmSchema.optional().describe("The cluster (platform: swarm only)."),
         agent: AgentSchema,
         proxy: ProxySchema.default(ProxySchema.parse({})),
         release: ReleaseSchema.default(ReleaseSchema.parse({})),
     })
-    .strict();
+    .strict()
+    .superRefine((c, ctx) => {
+        for (const issue of platformProblems(c)) ctx.addIssue({ code: "custom", ...issue });
+    });
+
+/** What platform: swarm needs that one host does not, and what it refuses (pure). */
+export function platformProblems(c: {
+    platform: "docker" | "swarm";
+    swarm?: unknown;
+    agent: { image?: string; digest?: string; buildContext?: string };
+}): { path: string[]; message: string }[] {
+    if (c.platform === "docker")
+        return c.swarm ? [{ path: ["swarm"], message: "only with platform: swarm (set platform: swarm, or remove swarm)" }] : [];
+    const out: { path: string[]; message: string }[] = [];
+    if (!c.swarm) out.push({ path: ["swarm"], message: "required with platform: swarm (swarm.proxyImage and swarm.nodes)" });
+    if (c.agent.buildContext)
+        out.push({
+            path: ["agent", "buildContext"],
+            message: "not with platform: swarm: every node pulls the image from a registry (publish it, set agent.image and agent.digest)",
+        });
+    if (!c.agent.image)
+        out.push({ path: ["agent", "image"], message: "required with platform: swarm: the registry repository every node pulls from" });
+    if (!c.agent.digest)
+        out.push({ path: ["agent", "digest"], message: "required with platform: swarm: every node must run the same bytes" });
+    return out;
+}
 
 export type StackConfig = z.infer<typeof ConfigSchema>;
 export type AgentConfig = StackConfig["agent"];
 export type ReleaseConfig = StackConfig["release"];
+export type SwarmConfig = z.infer<typeof SwarmSchema>;
 
 export class ConfigError extends Error {}
 

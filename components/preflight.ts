@@ -66,8 +66,9 @@ export function preflightProblems(cfg: StackConfig, projectDir: string, probe: P
         // from the registry, or a registry that does not answer, fails the update with the
         // live release untouched.
         const pulled = cfg.agent.buildContext ? undefined : agentImageRef(cfg.app, cfg.agent);
+        // On Swarm the proxy image is pulled too (the manager's engine checks it); one host builds it.
         const images: [string, string | undefined][] = [
-            ["proxy.baseImage", cfg.proxy.baseImage],
+            cfg.platform === "swarm" ? ["swarm.proxyImage", cfg.swarm?.proxyImage] : ["proxy.baseImage", cfg.proxy.baseImage],
             ["agent.baseImage", cfg.agent.buildContext ? cfg.agent.baseImage : undefined],
             [cfg.agent.digest ? "agent.version / agent.digest" : "agent.version", pulled],
         ];

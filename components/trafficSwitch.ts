@@ -5,9 +5,10 @@
 // simply no longer declared, Pulumi deletes them only after this step succeeded.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { swarmSwitchContract } from "../rollout/swarmContract";
 import { decodeSwitchResult, SwitchResult, switchContract } from "../rollout/switchContract";
 import { AGENT_PORT } from "./agentRelease";
-import { ReleaseConfig } from "./config";
+import { ReleaseConfig, SwarmConfig } from "./config";
 import { PROXY_INTERNAL_PORT } from "./trafficProxy";
 
 export interface TrafficSwitchArgs {
@@ -17,10 +18,17 @@ export interface TrafficSwitchArgs {
     targetRelease: string;
     targetVersion: string;
     release: ReleaseConfig;
+    /**
+     * On Docker Swarm: the proxy is the proxy's global service (proxyContainer its name), the
+     * target the release service's tasks; every node's proxy switches together.
+     */
+    swarm?: { nodes: SwarmConfig["nodes"]; slotServers: number; replicas: number };
 }
 
 /** The command line, relative to the project folder, so state does not depend on where the project is checked out. */
 export const SWITCH_COMMAND = "node -r ts-node/register/transpile-only rollout/main.ts";
+/** The switch on Docker Swarm. */
+export const SWARM_SWITCH_COMMAND = "node -r ts-node/register/transpile-only rollout/swarmMain.ts";
 
 export class TrafficSwitch extends pulumi.ComponentResource {
     readonly result: pulumi.Output<SwitchResult>;
@@ -31,22 +39,24 @@ export class TrafficSwitch extends pulumi.ComponentResource {
     constructor(name: string, args: TrafficSwitchArgs, opts?: pulumi.ComponentResourceOptions) {
         super("zdt:agents:TrafficSwitch", name, {}, opts);
         const r = args.release;
+        const input = {
+            proxyContainer: args.proxyContainer,
+            proxyContainerId: args.proxyContainerId,
+            proxyPort: PROXY_INTERNAL_PORT,
+            agentPort: AGENT_PORT,
+            targetContainer: args.targetContainer,
+            targetRelease: args.targetRelease,
+            targetVersion: args.targetVersion,
+            // Every release setting the contract carries (it takes its own from the stack's).
+            ...r,
+        };
+        const cmd = args.swarm ? SWARM_SWITCH_COMMAND : SWITCH_COMMAND;
         const run = new command.local.Command(
             `${name}-switch`,
             {
-                create: SWITCH_COMMAND,
-                update: SWITCH_COMMAND,
-                environment: switchContract.encode({
-                    proxyContainer: args.proxyContainer,
-                    proxyContainerId: args.proxyContainerId,
-                    proxyPort: PROXY_INTERNAL_PORT,
-                    agentPort: AGENT_PORT,
-                    targetContainer: args.targetContainer,
-                    targetRelease: args.targetRelease,
-                    targetVersion: args.targetVersion,
-                    // Every release setting the contract carries (it takes its own from the stack's).
-                    ...r,
-                }),
+                create: cmd,
+                update: cmd,
+                environment: args.swarm ? swarmSwitchContract.encode({ ...input, ...args.swarm }) : switchContract.encode(input),
                 logging: "stderr",
             },
             { parent: this },

@@ -25,6 +25,15 @@ CFG=/etc/haproxy/haproxy.cfg
 SOCKET=/run/haproxy/admin.sock
 INSTANCE_FILE=/run/haproxy/instance
 
+# docker (one host): the template comes from the state volume (the proxy-config command
+# delivers it); swarm: it is the image's own, and every slot is a server template.
+PLATFORM=${ZDT_PLATFORM:-docker}
+SLOT_SERVERS=${ZDT_SLOT_SERVERS:-1}
+if [ "$PLATFORM" = swarm ]; then
+  TEMPLATE=/etc/zdt/haproxy-swarm.cfg.tmpl
+  ZDT_PEER_LINES=""
+fi
+
 instance() {
   [ -s "$INSTANCE_FILE" ] || head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$INSTANCE_FILE"
   cat "$INSTANCE_FILE"
@@ -32,18 +41,44 @@ instance() {
 
 server_line() { # slot address weight state
   disabled=""; [ "$4" = maint ] && disabled=" disabled"
-  echo "  server $1 $2:${AGENT_PORT} weight $3$disabled"
+  if [ "$PLATFORM" = swarm ]; then
+    echo "  server-template $1 1-$SLOT_SERVERS $2:${AGENT_PORT} weight $3$disabled"
+  else
+    echo "  server $1 $2:${AGENT_PORT} weight $3$disabled"
+  fi
+}
+
+# Swarm: one peer line per node ("name=address" pairs in ZDT_PEERS); this node's own
+# line has no address (HAProxy's local peer).
+peer_lines() {
+  for pair in ${ZDT_PEERS:-}; do
+    name=${pair%%=*}
+    if [ "$name" = "${ZDT_NODE:-}" ]; then echo "  server $name"; else echo "  server $name ${pair#*=}:${ZDT_PEER_PORT}"; fi
+  done
+}
+
+# Swarm: each slot's probe backend, the same template with no weights: the switch's
+# probes of a slot go through it (balance first: one task, the next if it fails).
+probe_backends() {
+  while read -r slot address weight state; do
+    printf 'backend probe_%s\n  balance first\n  option httpchk GET /health\n  http-check expect status 200\n' "$slot"
+    printf '  server-template %s 1-%s %s:%s check inter 1s fall 2 rise 1 resolvers docker init-addr last,none resolve-prefer ipv4\n' \
+      "$slot" "$SLOT_SERVERS" "$address" "$AGENT_PORT"
+  done < "$SLOTS"
 }
 
 render() {
   id=$(instance)
   [ -s "$SLOTS" ] || printf 'blue unassigned.invalid 0 maint\ngreen unassigned.invalid 0 maint\n' > "$SLOTS"
   [ -s "$TEMPLATE" ] || { echo "start-proxy: no config template at $TEMPLATE" >&2; exit 1; }
+  [ "$PLATFORM" = swarm ] && ZDT_PEER_LINES=$(peer_lines)
   {
     eval "cat <<ZDT_CFG
 $(cat "$TEMPLATE")
 ZDT_CFG"
     while read -r slot address weight state; do server_line "$slot" "$address" "$weight" "$state"; done < "$SLOTS"
+    [ "$PLATFORM" = swarm ] && probe_backends
+    :
   } | sed -e "s#$SOCKET#/run/haproxy/admin-$id.sock#g" \
       -e "/^global/a\\  stats socket $STATE/handover-$id.sock mode 600 level admin expose-fd listeners" > "$CFG.new"
   haproxy -c -q -f "$CFG.new"

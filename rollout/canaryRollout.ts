@@ -8,7 +8,7 @@
 // release fails naming the breach.
 import { compareWithStable, type CanaryStep, type Comparison, stepWeights } from "./canary";
 import type { AbortRequest, CanaryControl } from "./canaryControl";
-import type { HaproxyAdmin, PersistedSlot } from "./haproxy";
+import type { PersistedSlot, ProxyAdmin } from "./haproxy";
 import { failedChecks, type ProxyProbes } from "./probes";
 import type { ReleaseContainers } from "./releaseContainer";
 import { ReleaseReadings } from "./releaseReadings";
@@ -19,7 +19,7 @@ import { badHealth, judge } from "./verdict";
 export class CanaryAborted extends Error {}
 
 export interface CanaryRun {
-    admin: HaproxyAdmin;
+    admin: ProxyAdmin;
     /** The step under way and an abort by hand, in the proxy's state folder. */
     control: CanaryControl;
     probes: Pick<ProxyProbes, "slotHealth" | "chat" | "slotMetrics">;

@@ -47,9 +47,27 @@ export function dockerStreams(args: string[], timeoutMs = EXEC_TIMEOUT_MS): Prom
     return ridingOutDaemonOutage(() => dockerOnce(args, undefined, timeoutMs));
 }
 
-function dockerOnce(args: string[], input: string | undefined, timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
+/**
+ * `docker` against another engine than DOCKER_HOST's (a Swarm node's), once: a node whose
+ * engine does not answer may be lost, and the caller decides what that means.
+ */
+export function dockerAt(host: string, args: string[], input?: string, timeoutMs = EXEC_TIMEOUT_MS): Promise<string> {
+    return dockerOnce(args, input, timeoutMs, { ...process.env, DOCKER_HOST: host }).then((r) => r.stdout);
+}
+
+/** Whether a docker command failed because its engine does not answer (rather than refusing the command). */
+export function engineUnreachable(err: Error): boolean {
+    return DAEMON_DOWN.test(err.message);
+}
+
+function dockerOnce(
+    args: string[],
+    input: string | undefined,
+    timeoutMs: number,
+    env?: NodeJS.ProcessEnv,
+): Promise<{ stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-        const child = execFile("docker", args, { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+        const child = execFile("docker", args, { timeout: timeoutMs, maxBuffer: 16 << 20, env }, (err, stdout, stderr) => {
             if (err) reject(new Error(`docker ${args.slice(0, 3).join(" ")}: ${(stderr || err.message).trim()}`));
             else resolve({ stdout, stderr });
         });

@@ -145,6 +145,25 @@ export function slotFile(state: Record<Slot, PersistedSlot>): string {
     return SLOTS.map((s) => `${s} ${state[s].fqdn} ${state[s].weight} ${state[s].maint ? "maint" : "ready"}`).join("\n") + "\n";
 }
 
+/**
+ * What the switch (and a canary) does to the proxy in front of the releases: one HAProxy
+ * (HaproxyAdmin, one host) or every node's proxy together (rollout/swarmProxies.ts).
+ */
+export type ProxyAdmin = Pick<
+    HaproxyAdmin,
+    | "proxyName"
+    | "slots"
+    | "assign"
+    | "emptyPool"
+    | "setWeights"
+    | "maint"
+    | "stats"
+    | "activeConversations"
+    | "unpinConversations"
+    | "pinned"
+    | "persist"
+>;
+
 export class HaproxyAdmin {
     constructor(
         /** Runs a command inside the proxy container. */

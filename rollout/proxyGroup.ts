@@ -3,7 +3,10 @@
 // complete only when every proxy has it; a proxy that refuses it (or cannot be reached)
 // fails the change, and the proxies that already took it get their previous weights
 // back, so clients never meet proxies that disagree for longer than the change takes.
-import { HaproxyAdmin, ProxyError } from "./haproxy";
+import { ProxyError, type ProxyAdmin } from "./haproxy";
+
+/** What a group needs of each proxy. */
+export type GroupMember = Pick<ProxyAdmin, "proxyName" | "slots" | "setWeights">;
 import { SLOTS, type Slot } from "./switchContract";
 
 /** How one proxy's part of a change went. */
@@ -31,7 +34,7 @@ export function refusalMessage(change: string, outcomes: ProxyOutcome[], restore
 }
 
 export class ProxyGroup {
-    constructor(readonly admins: HaproxyAdmin[]) {
+    constructor(readonly admins: GroupMember[]) {
         if (admins.length === 0) throw new ProxyError("a proxy group needs at least one proxy");
     }
 
@@ -53,7 +56,7 @@ export class ProxyGroup {
     }
 }
 
-async function settle(admins: HaproxyAdmin[], fn: (a: HaproxyAdmin) => Promise<unknown>): Promise<ProxyOutcome[]> {
+async function settle(admins: GroupMember[], fn: (a: GroupMember) => Promise<unknown>): Promise<ProxyOutcome[]> {
     const results = await Promise.allSettled(admins.map(fn));
     return results.map((r, i) => ({
         proxy: admins[i].proxyName,

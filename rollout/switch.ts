@@ -14,7 +14,7 @@ import type { CanaryControl } from "./canaryControl";
 import { runCanary } from "./canaryRollout";
 import { drainConversations } from "./conversationDrain";
 import { crashOf } from "./crash";
-import { type HaproxyAdmin, liveSlot, type PersistedSlot } from "./haproxy";
+import { liveSlot, type PersistedSlot, type ProxyAdmin } from "./haproxy";
 import { type ImageRecord, imageToPrune } from "./images";
 import { failedChecks, HealthAnswer, ProxyProbes } from "./probes";
 import type { ReleaseContainers } from "./releaseContainer";
@@ -30,7 +30,7 @@ export interface Clock {
 }
 
 export interface SwitchDeps {
-    admin: HaproxyAdmin;
+    admin: ProxyAdmin;
     probes: Pick<ProxyProbes, "slotHealth" | "servedRelease" | "chat" | "slotMetrics">;
     /** The release labels of a container (which release a slot serves). */
     releaseOf(container: string): Promise<{ release: string; version?: string } | undefined>;
