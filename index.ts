@@ -32,4 +32,4 @@ export const weights = traffic.result.weights;
 export const releaseReport = traffic.result;
 export const knowledgeDigest = stack.knowledgeDigest;
 export const lastReindex = stack.lastReindex;
-export const adminTokenValue = stack.adminToken && pulumi.secret(stack.adminToken);
+export const adminTokenValue = stack.adminToken ? pulumi.secret(stack.adminToken) : null;

@@ -18,9 +18,11 @@ export interface Deployed {
     proxyUrl: pulumi.Output<string>;
     proxyUrls: pulumi.Output<string[]>;
     proxyContainer: pulumi.Output<string>;
-    knowledgeDigest: pulumi.Input<string> | undefined;
-    lastReindex: pulumi.Output<string> | undefined;
-    adminToken: pulumi.Output<string> | undefined;
+    /** null on Swarm (the image carries the knowledge base). */
+    knowledgeDigest: pulumi.Input<string | null>;
+    lastReindex: pulumi.Input<string | null>;
+    /** The agents' admin token (the reindex); none on Swarm. */
+    adminToken: pulumi.Output<string> | null;
 }
 
 export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {

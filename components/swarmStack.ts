@@ -49,8 +49,8 @@ export function swarmStack(cfg: StackConfig, projectDir: string): Deployed {
         proxyUrl: proxy.urls.apply((u) => u[0]),
         proxyUrls: proxy.urls,
         proxyContainer: proxy.serviceName,
-        knowledgeDigest: undefined,
-        lastReindex: undefined,
-        adminToken: undefined,
+        knowledgeDigest: null,
+        lastReindex: null,
+        adminToken: null,
     };
 }

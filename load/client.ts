@@ -7,6 +7,11 @@ import { percentile } from "./stats";
 
 export interface LoadOptions {
     url: string;
+    /**
+     * Several entry points (a Swarm cluster's proxies, one per node): every request goes to
+     * the next in turn, so the turns of one conversation reach different proxies. Default [url].
+     */
+    urls?: string[];
     /** Short requests per second, spread over `shortLoops` keep-alive loops. */
     shortRps: number;
     shortLoops: number;
@@ -64,6 +69,8 @@ export interface LoadReport {
     conversationHops: Record<string, number>;
     /** Every conversation: when its first message was sent (epoch ms), the release that answered it, and its verdict. */
     conversationLog: { startedAt: number; release: string; verdict: "completed" | "broken" | "failed" }[];
+    /** Requests and failed requests by the entry point they were sent to (LoadOptions.urls). */
+    byUrl: Record<string, { requests: number; failed: number }>;
     /** Failed requests by the release that answered them ("none": no answer from a release, e.g. a socket error). */
     failuresByRelease: Record<string, number>;
     /** Answers per release id, and the time (ms since start) of the first and last answer of each. */
@@ -100,7 +107,9 @@ export class LoadGenerator {
         achievedRps: 0,
         failureWindowMs: null,
         shortLatencyMs: { p50: undefined, p99: undefined, samples: 0 },
+        byUrl: {},
     };
+    private nextUrl = 0;
     private readonly shortLatencies: number[] = [];
 
     constructor(private readonly opts: LoadOptions) {
@@ -209,11 +218,19 @@ export class LoadGenerator {
 
     private one(stream: boolean, message: string, conversationId?: string): Promise<Answer | undefined> {
         this.report.requests++;
+        const urls = this.opts.urls?.length ? this.opts.urls : [this.opts.url];
+        const base = urls[this.nextUrl++ % urls.length];
+        const at = (this.report.byUrl[base] ??= { requests: 0, failed: 0 });
+        at.requests++;
+        const fail = (reason: string, release?: string) => {
+            at.failed++;
+            this.fail(reason, release);
+        };
         const body = JSON.stringify({ message, stream });
         const sentAt = Date.now();
         return new Promise((resolve) => {
             const req = http.request(
-                `${this.opts.url}/v1/chat`,
+                `${base}/v1/chat`,
                 {
                     method: "POST",
                     agent: this.agent,
@@ -231,24 +248,24 @@ export class LoadGenerator {
                     res.setEncoding("utf8");
                     res.on("data", (d) => (text += d));
                     res.on("error", (err) => {
-                        this.fail(`response ${(err as NodeJS.ErrnoException).code ?? err.message}`, release);
+                        fail(`response ${(err as NodeJS.ErrnoException).code ?? err.message}`, release);
                         resolve(undefined);
                     });
                     res.on("aborted", () => {
-                        this.fail(stream ? "stream aborted" : "response aborted", release);
+                        fail(stream ? "stream aborted" : "response aborted", release);
                         if (stream) this.report.streamsTruncated++;
                         resolve(undefined);
                     });
                     res.on("end", () => {
                         if (res.statusCode !== 200) {
-                            this.fail(`HTTP ${res.statusCode}`, release);
+                            fail(`HTTP ${res.statusCode}`, release);
                         } else if (stream) {
                             const meta = /event: meta\ndata: (.*)\n/.exec(text);
                             if (meta && /\n\nevent: retired\ndata: .*"resume":true/.test(text)) {
                                 this.report.streamsRetired++;
                                 this.seen(JSON.parse(meta[1]).releaseId);
                             } else if (!meta || !text.includes("event: done\n")) {
-                                this.fail("stream truncated", release);
+                                fail("stream truncated", release);
                                 this.report.streamsTruncated++;
                             } else {
                                 this.report.ok++;
@@ -261,7 +278,7 @@ export class LoadGenerator {
                                 parsed = JSON.parse(text) as Answer & { answer?: unknown };
                                 if (typeof parsed.answer !== "string") throw new Error("no answer");
                             } catch {
-                                this.fail("unparsable body", release);
+                                fail("unparsable body", release);
                                 return resolve(undefined);
                             }
                             this.report.ok++;
@@ -279,7 +296,7 @@ export class LoadGenerator {
             );
             req.on("timeout", () => req.destroy(new Error("timeout")));
             req.on("error", (err) => {
-                this.fail(`request ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+                fail(`request ${(err as NodeJS.ErrnoException).code ?? err.message}`);
                 resolve(undefined);
             });
             req.end(body);
