@@ -7,6 +7,7 @@ import * as path from "path";
 import { proxyGuardContract } from "../../rollout/proxyGuardContract";
 import { proxyHandoverContract } from "../../rollout/proxyHandoverContract";
 import { reindexContract } from "../../rollout/reindexContract";
+import { swarmSwitchContract } from "../../rollout/swarmContract";
 import { encodeSwitchResult, switchContract } from "../../rollout/switchContract";
 import { switchResult } from "../support/switchInput";
 
@@ -139,6 +140,68 @@ describe("resource graph (mocks)", function () {
         expect(reindexOf(reindex).knowledgeDigest).to.match(/^[0-9a-f]{64}$/);
         expect(outputs.liveVersion).to.equal("1.0.0");
         expect(outputs.proxyUrl).to.equal("http://127.0.0.1:18999");
+    });
+
+    const digest = `sha256:${"a".repeat(64)}`;
+    const nodes = [1, 2, 3].map((n) => ({ name: `node-${n}`, address: `10.0.0.${n}`, engine: `ssh://root@10.0.0.${n}` }));
+    const swarm = {
+        app: "unit",
+        platform: "swarm",
+        agent: { version: "1.0.0", image: "10.0.0.9:5000/shop-agent", digest },
+        proxy: { port: 18999 },
+        swarm: { replicas: 2, proxyImage: `10.0.0.9:5000/shop-proxy:1.0.0@${digest}`, nodes },
+    };
+
+    it("platform: swarm declares an overlay network, the proxy on every node, the release as a service, and the switch over every proxy", async () => {
+        const { resources, outputs } = await program(swarm);
+        expect(byType(resources, "docker:index/container:Container")).to.have.length(0);
+        expect(byType(resources, "random:index/randomPassword:RandomPassword")).to.have.length(0);
+        const [network] = byType(resources, "docker:index/network:Network");
+        expect(network.inputs).to.include({ name: "unit-net", driver: "overlay", attachable: true });
+        const services = byType(resources, "docker:index/service:Service");
+        const proxy = services.find((s) => s.inputs.name === "unit-proxy")!;
+        const agent = services.find((s) => s.inputs.name.startsWith("unit-agent-1-0-0-"))!;
+        expect(proxy.inputs.mode).to.deep.equal({ global: true });
+        // Host-mode ports (no routing mesh without IPVS): the proxy's and the peers'.
+        expect(proxy.inputs.endpointSpec.ports).to.deep.equal([
+            { targetPort: 8080, publishedPort: 18999, publishMode: "host" },
+            { targetPort: 10000, publishedPort: 10000, publishMode: "host" },
+        ]);
+        expect(proxy.inputs.taskSpec.containerSpec.env).to.include({
+            ZDT_PLATFORM: "swarm",
+            ZDT_NODE: "{{.Node.Hostname}}",
+            ZDT_PEERS: "node-1=10.0.0.1 node-2=10.0.0.2 node-3=10.0.0.3",
+            ZDT_SLOT_SERVERS: "4",
+        });
+        expect(agent.inputs.mode).to.deep.equal({ replicated: { replicas: 2 } });
+        expect(agent.inputs.endpointSpec).to.deep.equal({ mode: "dnsrr" });
+        expect(agent.inputs.taskSpec.containerSpec.image).to.equal(`10.0.0.9:5000/shop-agent:1.0.0@${digest}`);
+        expect(agent.inputs.taskSpec.containerSpec.env).to.not.have.property("ADMIN_TOKEN_FILE");
+        expect(agent.inputs.convergeConfig).to.deep.equal({ delay: "1s", timeout: "120s" });
+        const commands = byType(resources, "command:local:Command");
+        expect(commands.map((c) => c.name)).to.deep.equal(["traffic-switch"]);
+        expect(commands[0].inputs.create).to.match(/rollout\/swarmMain\.ts$/);
+        const input = swarmSwitchContract.decode(commands[0].inputs.environment);
+        expect(input).to.deep.include({
+            proxyContainer: "unit-proxy",
+            targetContainer: `tasks.${agent.inputs.name}`,
+            slotServers: 4,
+            replicas: 2,
+            nodes,
+        });
+        expect(outputs.proxyUrls).to.deep.equal(["http://10.0.0.1:18999", "http://10.0.0.2:18999", "http://10.0.0.3:18999"]);
+        expect(outputs.platform).to.equal("swarm");
+    });
+
+    it("a release on swarm declares a new service and re-targets the switch; the proxy stays", async () => {
+        const v1 = await program(swarm);
+        const v2 = await program({ ...swarm, agent: { ...swarm.agent, version: "1.1.0", digest: `sha256:${"b".repeat(64)}` } });
+        const names = (p: typeof v1) => p.resources.map((r) => `${r.type}::${r.name}`);
+        const added = names(v2).filter((n) => !names(v1).includes(n));
+        expect(added.map((n) => n.split("::")[0]).sort()).to.deep.equal(["docker:index/service:Service", "zdt:agents:SwarmRelease"]);
+        expect(added.every((n) => n.includes("agent-1-1-0-"))).to.equal(true);
+        const proxyOf = (p: typeof v1) => p.resources.find((r) => r.name === "proxy-service")!.inputs;
+        expect(proxyOf(v2)).to.deep.equal(proxyOf(v1));
     });
 
     it("the switch gets every release setting of the stack, not the schema's defaults", async () => {

@@ -1,0 +1,129 @@
+// Every node's proxy as one (rollout/swarmProxies.ts), against fake proxies: weights all or
+// nothing, a lost node left out, statistics summed and kept for a lost node.
+import { expect } from "chai";
+import type { ServerStats, SlotState } from "../../rollout/haproxy";
+import { combineSlots, sumStats, SwarmProxies, type SwarmProxiesDeps } from "../../rollout/swarmProxies";
+import type { SwarmProxy } from "../../rollout/swarmProxy";
+import type { Slot } from "../../rollout/switchContract";
+
+const slot = (s: Slot, weight: number, up = true, maint = false): SlotState => ({
+    slot: s,
+    id: s === "blue" ? 1 : 5,
+    fqdn: `tasks.${s}`,
+    up,
+    maint,
+    weight,
+});
+
+class FakeProxy {
+    weights: Record<Slot, number> = { blue: 100, green: 0 };
+    /** What this proxy does when asked: answer, refuse, or be on a node whose engine is gone. */
+    mode: "ok" | "refuse" | "gone" = "ok";
+    req = 0;
+    constructor(readonly proxyName: string) {}
+    private check(): void {
+        if (this.mode === "gone")
+            throw new Error("docker exec: Cannot connect to the Docker daemon at unix:///x.sock. Is the docker daemon running?");
+        if (this.mode === "refuse") throw new Error(`proxy refused "set server": No such server.`);
+    }
+    async slots(): Promise<Record<Slot, SlotState>> {
+        if (this.mode === "gone") this.check();
+        return { blue: slot("blue", this.weights.blue), green: slot("green", this.weights.green) };
+    }
+    async setWeights(...w: [Slot, number][]): Promise<string> {
+        this.check();
+        for (const [s, n] of w) this.weights[s] = n;
+        return "";
+    }
+    async stats(): Promise<ServerStats> {
+        if (this.mode === "gone") this.check();
+        return { req: this.req, err5xx: 0, rtimeMs: 10, status: "UP", sessions: 0 };
+    }
+}
+
+function group(proxies: FakeProxy[], states: Record<string, string> = {}) {
+    const logs: string[] = [];
+    const deps: SwarmProxiesDeps = {
+        nodeState: async (n) => states[n] ?? "ready",
+        engineAnswers: async (n) => proxies.find((p) => p.proxyName === n)!.mode !== "gone",
+        sleep: async () => undefined,
+        log: (m) => logs.push(m),
+    };
+    const g = new SwarmProxies(
+        proxies.map((p) => ({ node: p.proxyName, proxy: p as unknown as SwarmProxy })),
+        deps,
+    );
+    return { g, logs };
+}
+
+describe("Swarm proxies: every node's proxy as one", () => {
+    it("combines slots: up only where every proxy sees it up, in maintenance where any has it so", () => {
+        const a = { blue: slot("blue", 100), green: slot("green", 0, true) };
+        const b = { blue: slot("blue", 100), green: slot("green", 0, false, true) };
+        const c = combineSlots([a, b]);
+        expect(c.green).to.include({ up: false, maint: true });
+        expect(c.blue).to.include({ up: true, maint: false, weight: 100 });
+    });
+
+    it("sums statistics, the response time weighted by requests", () => {
+        const s = sumStats([
+            { req: 100, err5xx: 1, rtimeMs: 10, status: "UP", sessions: 2 },
+            { req: 300, err5xx: 2, rtimeMs: 30, status: "DOWN", sessions: 1 },
+        ]);
+        expect(s).to.deep.equal({ req: 400, err5xx: 3, rtimeMs: 25, status: "UP", sessions: 3 });
+    });
+
+    it("sets weights on every proxy", async () => {
+        const proxies = ["n1", "n2", "n3"].map((n) => new FakeProxy(n));
+        await group(proxies).g.setWeights(["green", 100], ["blue", 0]);
+        for (const p of proxies) expect(p.weights).to.deep.equal({ blue: 0, green: 100 });
+    });
+
+    it("a proxy that refuses fails the change, and the others get their weights back", async () => {
+        const proxies = ["n1", "n2", "n3"].map((n) => new FakeProxy(n));
+        proxies[1].mode = "refuse";
+        const err = await group(proxies)
+            .g.setWeights(["green", 100], ["blue", 0])
+            .then(
+                () => undefined,
+                (e: Error) => e,
+            );
+        expect(err?.message).to.match(/refused by n2/);
+        expect(proxies[0].weights).to.deep.equal({ blue: 100, green: 0 });
+        expect(proxies[2].weights).to.deep.equal({ blue: 100, green: 0 });
+    });
+
+    it("a node the manager reports down is left out: the others switch, and it is named once", async () => {
+        const proxies = ["n1", "n2", "n3"].map((n) => new FakeProxy(n));
+        proxies[2].mode = "gone";
+        const { g, logs } = group(proxies, { n3: "down" });
+        await g.setWeights(["green", 100], ["blue", 0]);
+        expect(proxies[0].weights.green).to.equal(100);
+        expect(proxies[1].weights.green).to.equal(100);
+        expect([...g.lost]).to.deep.equal(["n3"]);
+        expect(logs).to.deep.equal(["node n3 is down: its proxy is left out (its tasks stopped with its engine)"]);
+    });
+
+    it("a silent engine on a node the manager still reports ready fails the change instead", async () => {
+        const proxies = ["n1", "n2"].map((n) => new FakeProxy(n));
+        proxies[1].mode = "gone";
+        const err = await group(proxies)
+            .g.slots()
+            .then(
+                () => undefined,
+                (e: Error) => e,
+            );
+        expect(err?.message).to.match(/reading the slots refused by the proxy on n2 \(.*Cannot connect/);
+    });
+
+    it("a lost node's last statistics stay in the sum, so differences over a window stay true", async () => {
+        const proxies = ["n1", "n2"].map((n) => new FakeProxy(n));
+        const { g } = group(proxies, { n2: "down" });
+        proxies[0].req = 10;
+        proxies[1].req = 20;
+        expect((await g.stats("blue")).req).to.equal(30);
+        proxies[1].mode = "gone";
+        proxies[0].req = 15;
+        expect((await g.stats("blue")).req).to.equal(35);
+    });
+});
