@@ -62,8 +62,10 @@ export function swarmProxyArgs(args: SwarmProxyArgs): docker.ServiceArgs {
                         "-c",
                         "echo 'show info' | socat -t 2 stdio UNIX-CONNECT:/run/haproxy/admin.sock | grep -q '^Name: HAProxy'",
                     ],
-                    interval: "1s",
-                    retries: 10,
+                    // Swarm kills an unhealthy task: lenient under load (see SWARM_HEALTH_FLOOR).
+                    interval: "5s",
+                    timeout: "10s",
+                    retries: 5,
                 },
                 stopGracePeriod: "100s",
             },

@@ -16,6 +16,25 @@ import { tasksName } from "../rollout/swarmServices";
 /** Seconds a task gets after the drain to end its streams and exit, before Swarm kills it. */
 export const TASK_EXIT_SLACK_SECONDS = 10;
 
+/**
+ * Swarm kills a task its health check calls unhealthy and starts another, losing the task's
+ * conversations (one host only marks a container unhealthy, and the switch's gate judges it).
+ * So on Swarm the check is a liveness check, lenient under load: at least these, whatever
+ * agent.health says (seen on a loaded 2-core machine with 1 s / 2 s / 3 retries: live tasks
+ * killed and replaced during a release, 101 of 368 conversations broken).
+ */
+export const SWARM_HEALTH_FLOOR = { intervalSeconds: 5, timeoutSeconds: 10, retries: 5 };
+
+/** The task's health check settings: agent.health, raised to the Swarm floor (pure). */
+export function swarmHealth(h: AgentReleasePlan["health"]): AgentReleasePlan["health"] {
+    return {
+        intervalSeconds: Math.max(h.intervalSeconds, SWARM_HEALTH_FLOOR.intervalSeconds),
+        timeoutSeconds: Math.max(h.timeoutSeconds, SWARM_HEALTH_FLOOR.timeoutSeconds),
+        retries: Math.max(h.retries, SWARM_HEALTH_FLOOR.retries),
+        startPeriodSeconds: h.startPeriodSeconds,
+    };
+}
+
 export interface SwarmReleaseArgs {
     plan: AgentReleasePlan;
     replicas: number;
@@ -26,7 +45,7 @@ export interface SwarmReleaseArgs {
 /** The service's inputs (pure, for the unit tests). */
 export function swarmServiceArgs(args: SwarmReleaseArgs): docker.ServiceArgs {
     const { plan } = args;
-    const h = plan.health;
+    const h = swarmHealth(plan.health);
     // No admin token on Swarm: knowledge changes are new releases there (the image carries them).
     const { ADMIN_TOKEN_FILE: _token, ...env } = plan.env;
     return {

@@ -2,6 +2,7 @@
 // service's tasks read as the switch's container state (pure parts).
 import { expect } from "chai";
 import { parseConfig } from "../../components/config";
+import { swarmHealth } from "../../components/swarmRelease";
 import { parseTaskRows, serviceOf, serviceState, streamsCutFromServiceLog, tasksName } from "../../rollout/swarmServices";
 
 const digest = `sha256:${"c".repeat(64)}`;
@@ -86,5 +87,20 @@ describe("platform: swarm", () => {
         const log = "retired: 2 streams ended at the drain deadline\nother line\nretired: 1 streams ended at the drain deadline\n";
         expect(streamsCutFromServiceLog(log)).to.equal(3);
         expect(streamsCutFromServiceLog("")).to.equal(0);
+    });
+
+    it("a task's health check is never stricter than the Swarm floor (Swarm kills an unhealthy task), and looser settings stay", () => {
+        expect(swarmHealth({ intervalSeconds: 1, timeoutSeconds: 2, retries: 3, startPeriodSeconds: 4 })).to.deep.equal({
+            intervalSeconds: 5,
+            timeoutSeconds: 10,
+            retries: 5,
+            startPeriodSeconds: 4,
+        });
+        expect(swarmHealth({ intervalSeconds: 30, timeoutSeconds: 20, retries: 9, startPeriodSeconds: 0 })).to.deep.equal({
+            intervalSeconds: 30,
+            timeoutSeconds: 20,
+            retries: 9,
+            startPeriodSeconds: 0,
+        });
     });
 });
