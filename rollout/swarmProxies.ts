@@ -16,6 +16,7 @@ import type { PersistedSlot, Pinned, ProxyAdmin, ServerStats, SlotState } from "
 import { ProxyError } from "./haproxy";
 import { ProxyGroup } from "./proxyGroup";
 import type { SwarmProxy } from "./swarmProxy";
+import type { TemplateSlotState } from "./swarmSlots";
 import { SLOTS, type Slot } from "./switchContract";
 
 /** How long a change waits for a node whose engine does not answer before the manager reports it down. */
@@ -41,11 +42,20 @@ interface Member {
     proxy: SwarmProxy;
 }
 
-/** A slot as every proxy reports it, combined: up only where every proxy sees it up, in maintenance where any has it so (pure). */
-export function combineSlots(each: Record<Slot, SlotState>[]): Record<Slot, SlotState> {
+/**
+ * A slot as every proxy reports it, combined (pure): in maintenance where any has it so, and
+ * up only where every proxy sees it up with the same tasks. Pinning across proxies needs
+ * the same tasks behind a slot everywhere: a proxy whose DNS does not list a task yet (a
+ * node just restarted, a task just rescheduled) would balance that task's conversations anew.
+ */
+export function combineSlots(each: Record<Slot, TemplateSlotState>[]): Record<Slot, SlotState> {
     if (each.length === 0) throw new ProxyError("no proxy answers");
+    const same = (s: Slot) => each.every((e) => e[s].addresses.join(",") === each[0][s].addresses.join(","));
     return Object.fromEntries(
-        SLOTS.map((s) => [s, { ...each[0][s], up: each.every((e) => e[s].up), maint: each.some((e) => e[s].maint) }]),
+        SLOTS.map((s) => {
+            const { addresses: _a, upServers: _u, ...state } = each[0][s];
+            return [s, { ...state, up: each.every((e) => e[s].up) && same(s), maint: each.some((e) => e[s].maint) }];
+        }),
     ) as Record<Slot, SlotState>;
 }
 

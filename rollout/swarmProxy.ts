@@ -12,11 +12,18 @@ import {
     ProxyError,
     type ProxyAdmin,
     type ServerStats,
-    type SlotState,
     statRow,
 } from "./haproxy";
 import type { ContainerExec } from "./docker";
-import { activeIn, parseTemplateServers, pinnedTo, slotBackends, templateConnections, templateSlots } from "./swarmSlots";
+import {
+    activeIn,
+    parseTemplateServers,
+    type TemplateSlotState,
+    pinnedTo,
+    slotBackends,
+    templateConnections,
+    templateSlots,
+} from "./swarmSlots";
 import type { Slot } from "./switchContract";
 
 export class SwarmProxy implements ProxyAdmin {
@@ -48,7 +55,7 @@ export class SwarmProxy implements ProxyAdmin {
         return this.send(...backends.flatMap((b) => this.names(slot).flatMap((n) => commands(`${b}/${n}`))));
     }
 
-    async slots(): Promise<Record<Slot, SlotState>> {
+    async slots(): Promise<Record<Slot, TemplateSlotState>> {
         return templateSlots(await this.send(`show servers state ${BACKEND}`), this.replicas);
     }
 

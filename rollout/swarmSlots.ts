@@ -50,15 +50,22 @@ export function parseTemplateServers(out: string): Record<Slot, TemplateServer[]
     return result;
 }
 
+/** A slot of one proxy: the one-host slot state, how many of its servers are up, and their tasks' addresses (sorted). */
+export type TemplateSlotState = SlotState & { upServers: number; addresses: string[] };
+
 /**
  * A slot's servers as one slot: pointed at the template's name, up when at least `wantUp`
  * of its servers are (every task of the release, for the health gate), in maintenance when
  * none of them is in service, weighted as its first server (the switch weights them alike).
  */
-export function templateSlot(slot: Slot, servers: TemplateServer[], wantUp: number): SlotState & { upServers: number } {
+export function templateSlot(slot: Slot, servers: TemplateServer[], wantUp: number): TemplateSlotState {
     if (servers.length === 0) throw new Error(`no servers ${slot}1..${slot}N in the proxy's agents backend`);
     const upServers = servers.filter((s) => s.up).length;
     return {
+        addresses: servers
+            .filter((s) => s.up)
+            .map((s) => s.address)
+            .sort(),
         slot,
         id: servers[0].id,
         fqdn: servers[0].fqdn,
@@ -70,12 +77,9 @@ export function templateSlot(slot: Slot, servers: TemplateServer[], wantUp: numb
 }
 
 /** Both slots of one proxy (pure). */
-export function templateSlots(out: string, wantUp: number): Record<Slot, SlotState & { upServers: number }> {
+export function templateSlots(out: string, wantUp: number): Record<Slot, TemplateSlotState> {
     const servers = parseTemplateServers(out);
-    return Object.fromEntries(SLOTS.map((s) => [s, templateSlot(s, servers[s], wantUp)])) as Record<
-        Slot,
-        SlotState & { upServers: number }
-    >;
+    return Object.fromEntries(SLOTS.map((s) => [s, templateSlot(s, servers[s], wantUp)])) as Record<Slot, TemplateSlotState>;
 }
 
 /** `show servers conn <backend>` (HAProxy 2.6, columns named by its header) summed per slot over its servers. */

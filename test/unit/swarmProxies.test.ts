@@ -1,18 +1,21 @@
 // Every node's proxy as one (rollout/swarmProxies.ts), against fake proxies: weights all or
 // nothing, a lost node left out, statistics summed and kept for a lost node.
 import { expect } from "chai";
-import type { ServerStats, SlotState } from "../../rollout/haproxy";
+import type { ServerStats } from "../../rollout/haproxy";
+import type { TemplateSlotState } from "../../rollout/swarmSlots";
 import { combineSlots, sumStats, SwarmProxies, type SwarmProxiesDeps } from "../../rollout/swarmProxies";
 import type { SwarmProxy } from "../../rollout/swarmProxy";
 import type { Slot } from "../../rollout/switchContract";
 
-const slot = (s: Slot, weight: number, up = true, maint = false): SlotState => ({
+const slot = (s: Slot, weight: number, up = true, maint = false, addresses = ["10.0.1.2", "10.0.1.3"]): TemplateSlotState => ({
     slot: s,
     id: s === "blue" ? 1 : 5,
     fqdn: `tasks.${s}`,
     up,
     maint,
     weight,
+    upServers: addresses.length,
+    addresses,
 });
 
 class FakeProxy {
@@ -26,7 +29,7 @@ class FakeProxy {
             throw new Error("docker exec: Cannot connect to the Docker daemon at unix:///x.sock. Is the docker daemon running?");
         if (this.mode === "refuse") throw new Error(`proxy refused "set server": No such server.`);
     }
-    async slots(): Promise<Record<Slot, SlotState>> {
+    async slots(): Promise<Record<Slot, TemplateSlotState>> {
         if (this.mode === "gone") this.check();
         return { blue: slot("blue", this.weights.blue), green: slot("green", this.weights.green) };
     }
@@ -63,6 +66,13 @@ describe("Swarm proxies: every node's proxy as one", () => {
         const c = combineSlots([a, b]);
         expect(c.green).to.include({ up: false, maint: true });
         expect(c.blue).to.include({ up: true, maint: false, weight: 100 });
+    });
+
+    it("a slot is not up while the proxies see different tasks behind it (pinning across them needs the same)", () => {
+        const a = { blue: slot("blue", 100), green: slot("green", 0, true, false, ["10.0.1.7", "10.0.1.8"]) };
+        const b = { blue: slot("blue", 100), green: slot("green", 0, true, false, ["10.0.1.7"]) };
+        expect(combineSlots([a, b]).green.up).to.equal(false);
+        expect(combineSlots([a, a]).green.up).to.equal(true);
     });
 
     it("sums statistics, the response time weighted by requests", () => {
