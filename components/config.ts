@@ -232,7 +232,7 @@ export const ReleaseSchema = z
                     .pipe(z.number().min(1).max(100))
                     .default(20)
                     .describe(
-                        "Largest drop of active conversations (answered within the proxy's 10 min window, gpc0_rate in the config template; both releases together) below the count just before the flip (blueprint alert: a drop over 20 %).",
+                        "Largest drop of active conversations (answered within the proxy's 10 min window, gpc0_rate in the config template; both releases together) below the count just before the flip, in two readings in a row 5 s apart (blueprint alert: a drop over 20 %).",
                     ),
                 minConversations: num()
                     .pipe(z.number().int().min(1))

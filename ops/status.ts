@@ -13,6 +13,7 @@ import { HaproxyAdmin, type ServerStats } from "../rollout/haproxy";
 import { ProxyProbes } from "../rollout/probes";
 import { dockerContainers } from "../rollout/releaseContainer";
 import { LATENCY_QUANTILE, LLM_HISTOGRAM } from "../rollout/releaseReadings";
+import { conversationDrop } from "../rollout/verdict";
 import { SLOTS, type Slot, type Thresholds } from "../rollout/switchContract";
 import { ReleaseSchema } from "../components/config";
 import { PROXY_INTERNAL_PORT } from "../components/trafficProxy";
@@ -72,14 +73,18 @@ async function read(admin: HaproxyAdmin, probes: ProxyProbes, slot: Slot): Promi
     return { stats, llm, hasMetrics: llm !== undefined };
 }
 
-/** What a refresh compares with: each slot's last reading, and the active conversations at the first refresh. */
+/**
+ * What a refresh compares with: each slot's last reading, the active conversations at the
+ * first refresh, and how many refreshes in a row showed a drop (as the gate counts readings).
+ */
 interface Previous {
     readings: Map<string, Reading>;
     conversationsAtStart?: number | null;
+    dropStreak?: number;
 }
 
 /** The releases taking traffic, judged over the interval since `previous`. */
-async function statuses(admin: HaproxyAdmin, probes: ProxyProbes, previous: Previous): Promise<ReleaseStatus[]> {
+async function statuses(admin: HaproxyAdmin, probes: ProxyProbes, previous: Previous, thresholds: Thresholds): Promise<ReleaseStatus[]> {
     const slots = await admin.slots();
     const serving = SLOTS.filter((s) => !slots[s].maint && slots[s].weight > 0).sort((a, b) => slots[b].weight - slots[a].weight);
     const releases = await Promise.all(
@@ -119,7 +124,9 @@ async function statuses(admin: HaproxyAdmin, probes: ProxyProbes, previous: Prev
     const total = activeConversationTotal(releases);
     if (previous.conversationsAtStart === undefined) previous.conversationsAtStart = total;
     const baseline = previous.conversationsAtStart;
-    for (const r of releases) r.sample.conversations = total === null || baseline === null ? null : { active: total, baseline };
+    const reading = total === null || baseline === null ? null : { active: total, baseline };
+    const dropStreak = (previous.dropStreak = reading && conversationDrop(reading, thresholds) ? (previous.dropStreak ?? 0) + 1 : 0);
+    for (const r of releases) r.sample.conversations = reading && { ...reading, dropStreak };
     return releases;
 }
 
@@ -139,10 +146,10 @@ async function main(argv: string[]): Promise<void> {
     const admin = new HaproxyAdmin(exec, proxy);
     const probes = new ProxyProbes(exec, PROXY_INTERNAL_PORT);
     const previous: Previous = { readings: new Map() };
-    await statuses(admin, probes, previous);
+    await statuses(admin, probes, previous, thresholds);
     for (;;) {
         await new Promise((r) => setTimeout(r, args.intervalSeconds * 1000));
-        const releases = await statuses(admin, probes, previous);
+        const releases = await statuses(admin, probes, previous, thresholds);
         const title = `${proxy}: the last ${args.intervalSeconds}s, judged against ${source} (${new Date().toISOString().slice(11, 19)} UTC)`;
         const text = renderStatus(title, releases, thresholds);
         if (args.once) {

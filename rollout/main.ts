@@ -11,11 +11,14 @@ import { ProxyProbes } from "./probes";
 import { removeImage } from "./images";
 import { dockerContainers } from "./releaseContainer";
 import { retireContainer } from "./retire";
-import { CONFIRM_TIMEOUT_MS, runSwitch, SwitchError } from "./switch";
+import { CONFIRM_TIMEOUT_MS, CONVERSATION_READ_MS, runSwitch, SwitchError } from "./switch";
 import { encodeSwitchResult, lastSwitchResult, switchContract, type SwitchInput } from "./switchContract";
 
-/** Slack on top of the gate and the window for the confirmation and the admin commands. */
-const OVERALL_SLACK_MS = 90_000 + CONFIRM_TIMEOUT_MS;
+/**
+ * Slack on top of the gate and the window: the admin commands, the confirmation, and a
+ * verification kept on for one more reading of active conversations.
+ */
+const OVERALL_SLACK_MS = 90_000 + CONFIRM_TIMEOUT_MS + CONVERSATION_READ_MS;
 
 /**
  * The longest a run may take: the gate, the window, the conversation drain and the

@@ -20,7 +20,7 @@ import { failedChecks, HealthAnswer, ProxyProbes } from "./probes";
 import type { ReleaseContainers } from "./releaseContainer";
 import { Slot, SwitchInput, SwitchResult } from "./switchContract";
 import { ReleaseReadings } from "./releaseReadings";
-import { badHealth, judge, type MetricResult, Sample } from "./verdict";
+import { badHealth, conversationDrop, judge, type MetricResult, Sample } from "./verdict";
 
 export class SwitchError extends Error {}
 
@@ -250,11 +250,19 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
     await readings.start();
     let conversations: Sample["conversations"] = undefined;
     let conversationsReadAt = -Infinity;
+    let dropStreak = 0;
+    let extended = false;
     let gates: MetricResult[] = [];
     log(
         `verifying ${input.targetRelease} for ${input.verifyWindowSeconds}s (5xx <= ${t.maxErrorRatePercent}%, LLM p95 <= ${t.maxLatencyMs} ms, /health <= ${t.maxHealthResponseMs} ms, memory <= ${t.maxMemoryPercent}%, conversation drop <= ${t.maxConversationDropPercent}%)`,
     );
-    while (clock.now() - verifyStart < windowMs) {
+    // A drop of active conversations seen in one reading when the window ends keeps the
+    // verification going until the next reading decides (at most CONVERSATION_READ_MS on).
+    while (clock.now() - verifyStart < windowMs || dropStreak > 0) {
+        if (!extended && clock.now() - verifyStart >= windowMs) {
+            extended = true;
+            log(`verification window over with a drop of active conversations in one reading: the next reading decides`);
+        }
         checkpoint("the verification");
         await Promise.all([probes.chat(input.probeRequestsPerTick), clock.sleep(input.probeIntervalMs)]);
         if (clock.now() - lastProgress >= PROGRESS_EVERY_MS) {
@@ -271,7 +279,9 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         if (clock.now() - conversationsReadAt >= CONVERSATION_READ_MS) {
             conversationsReadAt = clock.now();
             const active = await admin.activeConversations();
-            conversations = active === undefined ? null : { active, baseline: conversationBaseline };
+            const reading = active === undefined ? null : { active, baseline: conversationBaseline };
+            dropStreak = reading && conversationDrop(reading, t) ? dropStreak + 1 : 0;
+            conversations = reading && { ...reading, dropStreak };
         }
         const sample: Sample = {
             conversations,

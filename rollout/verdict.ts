@@ -1,13 +1,22 @@
 // The verification verdict: a pure function of a sample of the new release's figures
 // and the thresholds (data, like Argo Rollouts' metric definitions). A value exactly
 // at its threshold passes; rates and latencies are judged only on a sample of at least
-// `minRequests` requests; /health must breach three probes in a row. Outside the
+// `minRequests` requests; /health must breach three probes in a row, and a drop of
+// active conversations two readings in a row (one reading is noise: a lull in traffic, a
+// slow client). Outside the
 // blueprint's acceptable range (thresholds.acceptable) a metric passes with a warning;
 // a metric whose data is missing (an agent without the histogram) says so.
 import type { Thresholds } from "./switchContract";
 
 /** Consecutive bad /health probes before the health metrics count as breached. */
 export const HEALTH_BREACH_STREAK = 3;
+/**
+ * Readings of active conversations in a row that must show the drop before it counts as
+ * breached (readings are switch.ts's CONVERSATION_READ_MS apart): a count of conversations
+ * answered within a window follows the traffic, and one low reading flipped back healthy
+ * releases on a loaded machine.
+ */
+export const CONVERSATION_BREACH_STREAK = 2;
 
 export interface Sample {
     /** Requests to the new release since the verification began, and how many were 5xx. */
@@ -26,9 +35,10 @@ export interface Sample {
     memory?: { percent: number; usedMb: number; limitMb: number } | null;
     /**
      * Active conversations (both releases) now and just before the flip (baseline null: no
-     * earlier release); null when the proxy does not count them.
+     * earlier release), and how many readings in a row (including this one) showed a drop
+     * over the threshold (conversationDrop); null when the proxy does not count them.
      */
-    conversations?: { active: number; baseline: number | null } | null;
+    conversations?: { active: number; baseline: number | null; dropStreak: number } | null;
 }
 
 export const METRICS = ["health", "health-response-time", "error-rate", "latency", "memory", "conversations"] as const;
@@ -49,6 +59,12 @@ export type Verdict = { ok: true; results: MetricResult[] } | { ok: false; breac
 /** Whether a /health probe counts as bad: no 200, or slower than the threshold. */
 export function badHealth(probe: { code: number; ms: number }, t: Thresholds): boolean {
     return probe.code !== 200 || probe.ms > t.maxHealthResponseMs;
+}
+
+/** Whether one reading of active conversations is a drop over the threshold (judged only from `minConversations` on). */
+export function conversationDrop(c: { active: number; baseline: number | null }, t: Thresholds): boolean {
+    if (c.baseline === null || c.baseline < t.minConversations) return false;
+    return (100 * (c.baseline - c.active)) / c.baseline > t.maxConversationDropPercent;
 }
 
 export function judge(s: Sample, t: Thresholds): Verdict {
@@ -183,12 +199,16 @@ function conversations(s: Sample, t: Thresholds): MetricResult {
         };
     const change = (100 * (c.active - c.baseline)) / c.baseline;
     const figures = `${c.active} active conversations, ${c.baseline} before the flip (${change >= 0 ? "+" : ""}${change.toFixed(1)}%)`;
-    if (-change > t.maxConversationDropPercent)
-        return {
-            metric: "conversations",
-            status: "breach",
-            message: `${figures}: a drop of ${(-change).toFixed(1)}% exceeds threshold ${t.maxConversationDropPercent}% by ${(-change - t.maxConversationDropPercent).toFixed(1)} points`,
-        };
+    if (conversationDrop(c, t)) {
+        const drop = `a drop of ${(-change).toFixed(1)}% exceeds threshold ${t.maxConversationDropPercent}% by ${(-change - t.maxConversationDropPercent).toFixed(1)} points`;
+        return c.dropStreak >= CONVERSATION_BREACH_STREAK
+            ? { metric: "conversations", status: "breach", message: `${figures}: ${drop} (${c.dropStreak} readings in a row)` }
+            : {
+                  metric: "conversations",
+                  status: "warn",
+                  message: `${figures}: ${drop} in ${c.dropStreak} reading(s) in a row; ${CONVERSATION_BREACH_STREAK} in a row is a breach`,
+              };
+    }
     const warn = Math.abs(change) > t.acceptable.conversationChangePercent;
     return {
         metric: "conversations",

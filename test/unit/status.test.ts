@@ -19,7 +19,7 @@ const live = (s: Partial<ReleaseStatus["sample"]> = {}): ReleaseStatus => ({
         health: { code: 200, ms: 6, failedChecks: "", badStreak: 0 },
         llm: { p95Ms: 800, answers: 380 },
         memory: { percent: 14.2, usedMb: 36, limitMb: 256 },
-        conversations: { active: 120, baseline: 118 },
+        conversations: { active: 120, baseline: 118, dropStreak: 0 },
         ...s,
     },
 });
@@ -43,9 +43,12 @@ describe("status view", () => {
     });
 
     it("judges active conversations as the release gate does: all releases against the count when the view started", () => {
-        const at = (active: number, baseline: number | null) => statusRows(live({ conversations: { active, baseline } }), T)[4];
+        const at = (active: number, baseline: number | null, dropStreak = 0) =>
+            statusRows(live({ conversations: { active, baseline, dropStreak } }), T)[4];
         expect(at(100, 118).status).to.equal("WARN"); // -15 %
-        expect(at(90, 118)).to.deep.include({ status: "ALERT", value: "21 active, 37 pinned here; 90 in all, 118 at start (-23.7%)" });
+        // A drop over the alert level: a warning in one refresh, an alert in two in a row.
+        expect(at(90, 118, 1).status).to.equal("WARN");
+        expect(at(90, 118, 2)).to.deep.include({ status: "ALERT", value: "21 active, 37 pinned here; 90 in all, 118 at start (-23.7%)" });
         expect(at(140, 118).status).to.equal("WARN"); // +19 %: outside the acceptable range, no alert
         expect(at(10, 30)).to.deep.include({
             status: "WAIT",

@@ -228,8 +228,46 @@ describe("traffic switch (fake proxy)", () => {
         proxy.activeConversations = () => (reads++ === 0 ? 200 : Math.max(0, 200 - 60 * (reads - 1)));
         const err = await failure(runSwitch(toV2, deps(proxy)));
         expect(err.message).to.match(
-            /^verification failed: \d+ active conversations, 200 before the flip \(-\d+\.\d%\): a drop of \d+\.\d% exceeds threshold 20% by [\d.]+ points\. Traffic flipped back to blue/,
+            /^verification failed: \d+ active conversations, 200 before the flip \(-\d+\.\d%\): a drop of \d+\.\d% exceeds threshold 20% by [\d.]+ points \(2 readings in a row\)\. Traffic flipped back to blue/,
         );
+    });
+
+    it("one low reading of active conversations is noise: the next one decides, past the window's end if need be", async () => {
+        // Readings every CONVERSATION_READ_MS of the 30 s window; `low(t)`: a drop at t ms after the baseline.
+        const run = async (low: (t: number) => boolean) => {
+            const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+            proxy.agents.set(C1, V1).set(C2, V2);
+            let baselineAt: number | undefined;
+            proxy.activeConversations = () => {
+                const now = proxy.clock.now();
+                baselineAt ??= now;
+                return low(now - baselineAt) ? 100 : 200;
+            };
+            const d = deps(proxy);
+            return {
+                d,
+                outcome: await runSwitch(toV2, d).then(
+                    (r) => r,
+                    (e: Error) => e,
+                ),
+            };
+        };
+        const extension = /verification window over with a drop of active conversations in one reading: the next reading decides/;
+        // One reading low in the middle of the window: it passes, and the window is not extended.
+        const middle = await run((t) => t > 8_000 && t < 12_000);
+        expect(middle.outcome).to.deep.include({ liveRelease: V2.release });
+        expect(middle.d.lines.join("\n")).not.to.match(extension);
+        // The last reading in the window low, the next one back up: one more reading, then it passes.
+        const lastThenUp = await run((t) => t > 24_000 && t < 29_000);
+        expect(lastThenUp.outcome).to.deep.include({ liveRelease: V2.release });
+        expect(lastThenUp.d.lines.join("\n")).to.match(extension);
+        // The last reading in the window low, and the next too: a breach, flipped back.
+        const lastAndNext = await run((t) => t > 24_000);
+        expect(lastAndNext.outcome).to.be.instanceOf(SwitchError);
+        expect((lastAndNext.outcome as Error).message).to.match(
+            /-50\.0%\): a drop of 50\.0% exceeds threshold 20% by 30\.0 points \(2 readings in a row\)\. Traffic flipped back to blue/,
+        );
+        expect(lastAndNext.d.lines.join("\n")).to.match(extension);
     });
 
     it("a healthy release passes with every gate measured, warnings and missing data in the report", async () => {

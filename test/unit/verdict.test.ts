@@ -1,6 +1,6 @@
 // The verification verdict as a table: samples against thresholds.
 import { expect } from "chai";
-import { badHealth, judge, Sample } from "../../rollout/verdict";
+import { badHealth, CONVERSATION_BREACH_STREAK, conversationDrop, judge, Sample } from "../../rollout/verdict";
 import { switchInput } from "../support/switchInput";
 
 const T = switchInput({
@@ -36,10 +36,15 @@ describe("verification verdict", () => {
         ["LLM p95 on too few answers is not judged", sample(llm(9000, 19)), null],
         ["memory at the threshold passes", sample(mem(90)), null],
         ["memory over the threshold fails", sample(mem(90.5)), "memory"],
-        ["conversations 20 % below the baseline pass", sample({ conversations: { active: 80, baseline: 100 } }), null],
-        ["conversations more than 20 % below the baseline fail", sample({ conversations: { active: 79, baseline: 100 } }), "conversations"],
-        ["a drop on too small a baseline is not judged", sample({ conversations: { active: 0, baseline: 49 } }), null],
-        ["more conversations than before is no breach", sample({ conversations: { active: 300, baseline: 100 } }), null],
+        ["conversations 20 % below the baseline pass", sample({ conversations: { active: 80, baseline: 100, dropStreak: 0 } }), null],
+        [
+            "a drop of more than 20 % in one reading is not yet a breach",
+            sample({ conversations: { active: 79, baseline: 100, dropStreak: 1 } }),
+            null,
+        ],
+        ["in two readings in a row it is", sample({ conversations: { active: 79, baseline: 100, dropStreak: 2 } }), "conversations"],
+        ["a drop on too small a baseline is not judged", sample({ conversations: { active: 0, baseline: 49, dropStreak: 2 } }), null],
+        ["more conversations than before is no breach", sample({ conversations: { active: 300, baseline: 100, dropStreak: 0 } }), null],
     ];
     for (const [title, s, metric] of table) {
         it(title, () => {
@@ -48,6 +53,19 @@ describe("verification verdict", () => {
             else expect(v.ok ? "ok" : v.breach.metric).to.equal(metric);
         });
     }
+
+    it("a drop of active conversations is a drop from minConversations on and over the threshold; one reading of it is a warning", () => {
+        expect(conversationDrop({ active: 79, baseline: 100 }, T)).to.equal(true);
+        expect(conversationDrop({ active: 80, baseline: 100 }, T)).to.equal(false);
+        expect(conversationDrop({ active: 0, baseline: T.minConversations - 1 }, T)).to.equal(false);
+        expect(conversationDrop({ active: 0, baseline: null }, T)).to.equal(false);
+        const once = judge(sample({ conversations: { active: 30, baseline: 120, dropStreak: 1 } }), T);
+        expect(once.results.find((r) => r.metric === "conversations")).to.deep.equal({
+            metric: "conversations",
+            status: "warn",
+            message: `30 active conversations, 120 before the flip (-75.0%): a drop of 75.0% exceeds threshold 20% by 55.0 points in 1 reading(s) in a row; ${CONVERSATION_BREACH_STREAK} in a row is a breach`,
+        });
+    });
 
     it("a breach message names the metric, the value, the threshold and by how much", () => {
         const v = judge(sample({ requests: 200, errors5xx: 10 }), T);
@@ -58,9 +76,9 @@ describe("verification verdict", () => {
         );
         const p = judge(sample(llm(6100, 34)), T);
         expect(p.ok ? "" : p.breach.message).to.equal("LLM latency p95 6100 ms (34 answers) exceeds threshold 5000 ms by 1100 ms");
-        const c = judge(sample({ conversations: { active: 30, baseline: 120 } }), T);
+        const c = judge(sample({ conversations: { active: 30, baseline: 120, dropStreak: 2 } }), T);
         expect(c.ok ? "" : c.breach.message).to.equal(
-            "30 active conversations, 120 before the flip (-75.0%): a drop of 75.0% exceeds threshold 20% by 55.0 points",
+            "30 active conversations, 120 before the flip (-75.0%): a drop of 75.0% exceeds threshold 20% by 55.0 points (2 readings in a row)",
         );
         const m = judge(sample(mem(95)), T);
         expect(m.ok ? "" : m.breach.message).to.equal("memory 95.0% (486 MB of the 512 MB limit) exceeds threshold 90% by 5.0 points");
