@@ -17,11 +17,12 @@ export function serviceOf(fqdn: string): string {
     return fqdn.replace(/^tasks\./, "");
 }
 
-/** One line of `docker service ps --format '{{.DesiredState}}|{{.CurrentState}}|{{.Error}}'`. */
+/** One line of `docker service ps --format '{{.DesiredState}}|{{.CurrentState}}|{{.Error}}|{{.Node}}'` (the node is optional). */
 export interface TaskRow {
     desired: string;
     current: string;
     error: string;
+    node?: string;
 }
 
 export function parseTaskRows(out: string): TaskRow[] {
@@ -29,9 +30,35 @@ export function parseTaskRows(out: string): TaskRow[] {
         .split("\n")
         .filter((l) => l.trim())
         .map((l) => {
-            const [desired, current, error] = l.split("|");
-            return { desired: desired.trim(), current: (current ?? "").trim(), error: (error ?? "").trim() };
+            const [desired, current, error, node] = l.split("|");
+            return {
+                desired: desired.trim(),
+                current: (current ?? "").trim(),
+                error: (error ?? "").trim(),
+                ...(node?.trim() ? { node: node.trim() } : {}),
+            };
         });
+}
+
+/**
+ * The tasks a retirement still waits for (pure): those the manager reports running or
+ * starting on a node it reports ready. A task on a node that is down keeps its last
+ * reported state ("Running") until the node returns, but nothing runs it: the node's
+ * engine stopped its containers (Swarm runs without live restore).
+ */
+export function tasksStillRunning(rows: TaskRow[], readyNodes: ReadonlySet<string>): TaskRow[] {
+    return rows.filter((r) => /^(Running|Starting|Preparing)/.test(r.current) && (r.node === undefined || readyNodes.has(r.node)));
+}
+
+/** The nodes `docker node ls --format '{{.Hostname}}|{{.Status}}'` reports ready (pure). */
+export function readyNodes(out: string): Set<string> {
+    return new Set(
+        out
+            .split("\n")
+            .map((l) => l.trim().split("|"))
+            .filter(([name, status]) => name && status?.trim().toLowerCase() === "ready")
+            .map(([name]) => name),
+    );
 }
 
 /**
@@ -150,9 +177,16 @@ export class SwarmServices implements ReleaseContainers {
         await docker(["service", "scale", "--detach", `${service}=0`]);
         const deadline = Date.now() + drainMs + 40_000;
         for (;;) {
-            const rows = parseTaskRows(await docker(["service", "ps", service, "--format", "{{.DesiredState}}|{{.CurrentState}}|"]));
-            if (!rows.some((r) => /^(Running|Starting|Preparing)/.test(r.current))) break;
-            if (Date.now() > deadline) throw new Error(`${service}: tasks still running ${drainMs / 1000 + 40}s after it was scaled to 0`);
+            const [rows, ready] = await Promise.all([
+                docker(["service", "ps", service, "--format", "{{.DesiredState}}|{{.CurrentState}}||{{.Node}}"]).then(parseTaskRows),
+                docker(["node", "ls", "--format", "{{.Hostname}}|{{.Status}}"]).then(readyNodes),
+            ]);
+            const left = tasksStillRunning(rows, ready);
+            if (left.length === 0) break;
+            if (Date.now() > deadline)
+                throw new Error(
+                    `${service}: ${left.length} task(s) still running ${drainMs / 1000 + 40}s after it was scaled to 0 (on ${[...new Set(left.map((r) => r.node))].join(", ")})`,
+                );
             await this.sleep(500);
         }
         const { stdout, stderr } = await dockerStreams(["service", "logs", "--no-task-ids", "--raw", service]).catch(() => ({

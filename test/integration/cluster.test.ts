@@ -131,16 +131,21 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
                 `${r.streamsCompleted} streams (${r.streamsTruncated} truncated), ${r.conversationsCompleted} conversations (${r.conversationsBroken} broken)`,
         );
 
-    /** The switch's milestones and Pulumi's duration of an update, for the figures. */
+    /** The switch's milestones, its errors and Pulumi's duration of an update, for the figures (each line once). */
     const milestones = (up: { stdout: string }) =>
         console.log(
-            up.stdout
-                .split("\n")
-                .filter((l) =>
-                    /^\s+\[switch \+[\d.]+s\] (health gate passed|flipped|canary|verification passed|retired)|^Duration:/.test(l),
-                )
-                .map((l) => `        ${l.trim()}`)
-                .join("\n"),
+            [
+                ...new Set(
+                    up.stdout
+                        .split("\n")
+                        .filter((l) =>
+                            /^\s+\[switch \+[\d.]+s\] (health gate passed|flipped|canary|verification|retired|waiting)|^\s+error: |^Duration:/.test(
+                                l,
+                            ),
+                        )
+                        .map((l) => `        ${l.trim()}`),
+                ),
+            ].join("\n"),
         );
 
     step("platform: swarm: the first release is a service of 2 tasks, and the proxy on every node serves it", async () => {

@@ -3,7 +3,15 @@
 import { expect } from "chai";
 import { parseConfig } from "../../components/config";
 import { swarmHealth } from "../../components/swarmRelease";
-import { parseTaskRows, serviceOf, serviceState, streamsCutFromServiceLog, tasksName } from "../../rollout/swarmServices";
+import {
+    parseTaskRows,
+    readyNodes,
+    serviceOf,
+    serviceState,
+    streamsCutFromServiceLog,
+    tasksName,
+    tasksStillRunning,
+} from "../../rollout/swarmServices";
 
 const digest = `sha256:${"c".repeat(64)}`;
 const swarm = {
@@ -81,6 +89,24 @@ describe("platform: swarm", () => {
 
     it("a service scaled to 0 (a failed gate stopped it) is exited", () => {
         expect(serviceState(rows("Shutdown|Shutdown 3 seconds ago|"), 0, "img")).to.include({ status: "exited", running: false });
+    });
+
+    it("a retirement waits for the tasks running on ready nodes, not for those a lost node last reported", () => {
+        const ready = readyNodes("n1|Ready\nn2|Ready\nn3|Down\n");
+        expect([...ready]).to.deep.equal(["n1", "n2"]);
+        const left = tasksStillRunning(
+            rows(
+                "Shutdown|Running 9 seconds ago||n3\nShutdown|Running 9 seconds ago||n1\nShutdown|Shutdown 1 second ago||n2\nShutdown|Starting 1 second ago||n2",
+            ),
+            ready,
+        );
+        expect(left.map((r) => [r.node, r.current])).to.deep.equal([
+            ["n1", "Running 9 seconds ago"],
+            ["n2", "Starting 1 second ago"],
+        ]);
+        expect(tasksStillRunning(rows("Shutdown|Running 9 seconds ago||n3"), ready)).to.deep.equal([]);
+        // Rows without a node (the gate's format) count as they are.
+        expect(tasksStillRunning(rows("Shutdown|Running 9 seconds ago|"), ready)).to.have.length(1);
     });
 
     it("sums the streams every retired task ended at the drain deadline", () => {
