@@ -13,7 +13,7 @@ import { HaproxyAdmin, type ServerStats } from "../rollout/haproxy";
 import { ProxyProbes } from "../rollout/probes";
 import { dockerContainers } from "../rollout/releaseContainer";
 import { LATENCY_QUANTILE, LLM_HISTOGRAM } from "../rollout/releaseReadings";
-import { conversationDrop } from "../rollout/verdict";
+import { conversationSample } from "../rollout/verdict";
 import { SLOTS, type Slot, type Thresholds } from "../rollout/switchContract";
 import { ReleaseSchema } from "../components/config";
 import { PROXY_INTERNAL_PORT } from "../components/trafficProxy";
@@ -124,9 +124,13 @@ async function statuses(admin: HaproxyAdmin, probes: ProxyProbes, previous: Prev
     const total = activeConversationTotal(releases);
     if (previous.conversationsAtStart === undefined) previous.conversationsAtStart = total;
     const baseline = previous.conversationsAtStart;
-    const reading = total === null || baseline === null ? null : { active: total, baseline };
-    const dropStreak = (previous.dropStreak = reading && conversationDrop(reading, thresholds) ? (previous.dropStreak ?? 0) + 1 : 0);
-    for (const r of releases) r.sample.conversations = reading && { ...reading, dropStreak };
+    const conversations = conversationSample(
+        total === null || baseline === null ? null : { active: total, baseline },
+        previous.dropStreak ?? 0,
+        thresholds,
+    );
+    previous.dropStreak = conversations?.dropStreak ?? 0;
+    for (const r of releases) r.sample.conversations = conversations;
     return releases;
 }
 

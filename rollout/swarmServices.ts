@@ -47,7 +47,12 @@ export function parseTaskRows(out: string): TaskRow[] {
  * engine stopped its containers (Swarm runs without live restore).
  */
 export function tasksStillRunning(rows: TaskRow[], readyNodes: ReadonlySet<string>): TaskRow[] {
-    return rows.filter((r) => /^(Running|Starting|Preparing)/.test(r.current) && (r.node === undefined || readyNodes.has(r.node)));
+    return rows.filter((r) => reportsRunning(r) && (r.node === undefined || readyNodes.has(r.node)));
+}
+
+/** Whether the manager reports a task running or on its way there. */
+function reportsRunning(row: TaskRow): boolean {
+    return /^(Running|Starting|Preparing)/.test(row.current);
 }
 
 /** The nodes `docker node ls --format '{{.Hostname}}|{{.Status}}'` reports ready (pure). */
@@ -177,11 +182,15 @@ export class SwarmServices implements ReleaseContainers {
         await docker(["service", "scale", "--detach", `${service}=0`]);
         const deadline = Date.now() + drainMs + 40_000;
         for (;;) {
-            const [rows, ready] = await Promise.all([
-                docker(["service", "ps", service, "--format", "{{.DesiredState}}|{{.CurrentState}}||{{.Node}}"]).then(parseTaskRows),
-                docker(["node", "ls", "--format", "{{.Hostname}}|{{.Status}}"]).then(readyNodes),
-            ]);
-            const left = tasksStillRunning(rows, ready);
+            const rows = parseTaskRows(
+                await docker(["service", "ps", service, "--format", "{{.DesiredState}}|{{.CurrentState}}||{{.Node}}"]),
+            );
+            // The nodes' states matter only while some task still reports itself running.
+            const reported = rows.filter(reportsRunning);
+            const left =
+                reported.length === 0
+                    ? []
+                    : tasksStillRunning(reported, readyNodes(await docker(["node", "ls", "--format", "{{.Hostname}}|{{.Status}}"])));
             if (left.length === 0) break;
             if (Date.now() > deadline)
                 throw new Error(

@@ -20,7 +20,7 @@ import { failedChecks, HealthAnswer, ProxyProbes } from "./probes";
 import type { ReleaseContainers } from "./releaseContainer";
 import { Slot, SwitchInput, SwitchResult } from "./switchContract";
 import { ReleaseReadings } from "./releaseReadings";
-import { badHealth, conversationDrop, judge, type MetricResult, Sample } from "./verdict";
+import { badHealth, conversationSample, judge, type MetricResult, Sample } from "./verdict";
 
 export class SwitchError extends Error {}
 
@@ -250,7 +250,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
     await readings.start();
     let conversations: Sample["conversations"] = undefined;
     let conversationsReadAt = -Infinity;
-    let dropStreak = 0;
+    const dropSeen = () => (conversations?.dropStreak ?? 0) > 0;
     let extended = false;
     let gates: MetricResult[] = [];
     log(
@@ -258,7 +258,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
     );
     // A drop of active conversations seen in one reading when the window ends keeps the
     // verification going until the next reading decides (at most CONVERSATION_READ_MS on).
-    while (clock.now() - verifyStart < windowMs || dropStreak > 0) {
+    while (clock.now() - verifyStart < windowMs || dropSeen()) {
         if (!extended && clock.now() - verifyStart >= windowMs) {
             extended = true;
             log(`verification window over with a drop of active conversations in one reading: the next reading decides`);
@@ -279,9 +279,11 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         if (clock.now() - conversationsReadAt >= CONVERSATION_READ_MS) {
             conversationsReadAt = clock.now();
             const active = await admin.activeConversations();
-            const reading = active === undefined ? null : { active, baseline: conversationBaseline };
-            dropStreak = reading && conversationDrop(reading, t) ? dropStreak + 1 : 0;
-            conversations = reading && { ...reading, dropStreak };
+            conversations = conversationSample(
+                active === undefined ? null : { active, baseline: conversationBaseline },
+                conversations?.dropStreak ?? 0,
+                t,
+            );
         }
         const sample: Sample = {
             conversations,

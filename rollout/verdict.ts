@@ -67,6 +67,18 @@ export function conversationDrop(c: { active: number; baseline: number | null },
     return (100 * (c.baseline - c.active)) / c.baseline > t.maxConversationDropPercent;
 }
 
+/**
+ * A new reading of active conversations as a sample takes it (pure): the streak of
+ * readings with a drop goes on from the previous one, or starts again at 0.
+ */
+export function conversationSample(
+    reading: { active: number; baseline: number | null } | null,
+    previousStreak: number,
+    t: Thresholds,
+): Sample["conversations"] {
+    return reading && { ...reading, dropStreak: conversationDrop(reading, t) ? previousStreak + 1 : 0 };
+}
+
 export function judge(s: Sample, t: Thresholds): Verdict {
     const h = s.health;
     const a = t.acceptable;

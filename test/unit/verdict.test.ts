@@ -1,6 +1,6 @@
 // The verification verdict as a table: samples against thresholds.
 import { expect } from "chai";
-import { badHealth, CONVERSATION_BREACH_STREAK, conversationDrop, judge, Sample } from "../../rollout/verdict";
+import { badHealth, CONVERSATION_BREACH_STREAK, conversationDrop, conversationSample, judge, Sample } from "../../rollout/verdict";
 import { switchInput } from "../support/switchInput";
 
 const T = switchInput({
@@ -59,6 +59,10 @@ describe("verification verdict", () => {
         expect(conversationDrop({ active: 80, baseline: 100 }, T)).to.equal(false);
         expect(conversationDrop({ active: 0, baseline: T.minConversations - 1 }, T)).to.equal(false);
         expect(conversationDrop({ active: 0, baseline: null }, T)).to.equal(false);
+        // A reading with a drop goes on from the previous streak; one without starts it again.
+        expect(conversationSample({ active: 79, baseline: 100 }, 1, T)).to.deep.equal({ active: 79, baseline: 100, dropStreak: 2 });
+        expect(conversationSample({ active: 95, baseline: 100 }, 1, T)).to.deep.equal({ active: 95, baseline: 100, dropStreak: 0 });
+        expect(conversationSample(null, 1, T)).to.equal(null);
         const once = judge(sample({ conversations: { active: 30, baseline: 120, dropStreak: 1 } }), T);
         expect(once.results.find((r) => r.metric === "conversations")).to.deep.equal({
             metric: "conversations",
