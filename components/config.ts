@@ -3,14 +3,14 @@
 // `zdt:` namespace before any resource is declared, so bad input changes nothing.
 import { z } from "zod";
 import { stepProblems } from "../rollout/canary";
+import { bool, num } from "../rollout/configValues";
+import { leafPaths } from "../rollout/envContract";
+import { ConversationSettingsSchema } from "../rollout/proxySettings";
 
 const dockerName = z
     .string()
     .regex(/^[a-z][a-z0-9-]{0,30}$/, "lower-case letters, digits and dashes, starting with a letter, at most 31 characters");
 const version = z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, "a version like 2.5.0 or 2.5.0-rc.1 (never 'latest')");
-// `pulumi config set --path` may store numbers and booleans as strings; accept both forms.
-const num = () => z.preprocess((v) => (typeof v === "string" && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v), z.number());
-const bool = () => z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean());
 // A Docker image reference: repository (optionally with registry and path), then a tag and/or digest.
 const imageRef = () =>
     z
@@ -141,6 +141,9 @@ export const ProxySchema = z
             .describe(
                 "HAProxy's config without its server lines (relative to the project folder). A change is applied to the running proxy by a seamless reload, not a restart.",
             ),
+        conversations: ConversationSettingsSchema.default(ConversationSettingsSchema.parse({})).describe(
+            "Conversation pinning: the stick table's size and idle timeout, and whether keyless messages start pinned conversations.",
+        ),
         allowRestart: bool()
             .default(false)
             .describe(
@@ -232,7 +235,7 @@ export const ReleaseSchema = z
                     .pipe(z.number().min(1).max(100))
                     .default(20)
                     .describe(
-                        "Largest drop of active conversations (answered within the proxy's 10 min window, gpc0_rate in the config template; both releases together) below the count just before the flip, in two readings in a row 5 s apart (blueprint alert: a drop over 20 %).",
+                        "Largest drop of active conversations (answered 200 within proxy.conversations.idleTimeoutSeconds, counted by the proxy's count tables; both releases together) below the count just before the flip, in two readings in a row 5 s apart (blueprint alert: a drop over 20 %).",
                     ),
                 minConversations: num()
                     .pipe(z.number().int().min(1))
@@ -410,7 +413,8 @@ export function parseConfig(raw: Record<string, unknown>): StackConfig {
     const lines = result.error.issues.map((issue) => {
         const where = issue.path.length ? issue.path.join(".") : "(top level)";
         if (issue.code === "unrecognized_keys") {
-            return `  - ${issue.keys.map((k) => (issue.path.length ? `${where}.${k}` : k)).join(", ")}: not a known setting`;
+            const keys = issue.keys.map((k) => (issue.path.length ? `${where}.${k}` : k));
+            return keys.map((k) => `  - ${k}: ${flatKeyHint(k) ?? "not a known setting"}`).join("\n");
         }
         // A bad key of a record (agent.env): zod nests the key's own message.
         const message = issue.code === "invalid_key" && issue.issues[0] ? issue.issues[0].message : issue.message;
@@ -421,6 +425,18 @@ export function parseConfig(raw: Record<string, unknown>): StackConfig {
             `invalid stack configuration (nothing was changed):\n${lines.join("\n")}\nSee README.md, "Configuration", for every setting and its default.`,
         );
     })();
+}
+
+/**
+ * A top-level key with dots that names a nested setting ("release.strategy") was set
+ * without --path, so Pulumi stored it flat: say how to set it (pure).
+ */
+export function flatKeyHint(key: string): string | undefined {
+    if (!key.includes(".")) return undefined;
+    const path = key.split(".");
+    const known = leafPaths(ConfigSchema).some((leaf) => leaf.length <= path.length && leaf.every((k, i) => k === path[i]));
+    if (!known) return undefined;
+    return `a nested setting stored as one flat key, because it was set without --path; remove it (pulumi config rm '${key}') and set it with: pulumi config set --path '${key}' <value>`;
 }
 
 /** Reads the project's whole config namespace as parsed JSON values. */

@@ -40,6 +40,7 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
             buildContext: `${projectDir}/proxy`,
             configTemplate: path.resolve(projectDir, cfg.proxy.configTemplate),
             allowRestart: cfg.proxy.allowRestart,
+            conversations: cfg.proxy.conversations,
         },
         { dependsOn: [network] },
     );

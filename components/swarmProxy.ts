@@ -15,12 +15,15 @@ import { AGENT_PORT } from "./agentRelease";
 import type { SwarmConfig } from "./config";
 import { PROXY_INTERNAL_PORT } from "./trafficProxy";
 import { SLOT_DIR } from "../rollout/haproxy";
+import { type ConversationSettings, proxyEnvironment } from "../rollout/proxySettings";
 
 export interface SwarmProxyArgs {
     app: string;
     networkName: pulumi.Input<string>;
     port: number;
     swarm: SwarmConfig;
+    /** The stick table's size and idle timeout, and keyless pinning (the template's variables). */
+    conversations: ConversationSettings;
 }
 
 /** Servers per slot template: room for every task of a release and as many again being rescheduled. */
@@ -53,6 +56,7 @@ export function swarmProxyArgs(args: SwarmProxyArgs): docker.ServiceArgs {
                     ZDT_NODE: "{{.Node.Hostname}}",
                     ZDT_PEERS: peersEnv(s.nodes),
                     ZDT_PEER_PORT: String(s.peerPort),
+                    ...proxyEnvironment(args.conversations),
                 },
                 mounts: [{ type: "volume", source: `${args.app}-proxy-state`, target: SLOT_DIR }],
                 healthcheck: {

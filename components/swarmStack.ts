@@ -18,7 +18,13 @@ export function swarmStack(cfg: StackConfig, projectDir: string): Deployed {
         attachable: true,
         labels: [{ label: "zdt.app", value: cfg.app }],
     });
-    const proxy = new SwarmProxy("proxy", { app: cfg.app, networkName: network.name, port: cfg.proxy.port, swarm });
+    const proxy = new SwarmProxy("proxy", {
+        app: cfg.app,
+        networkName: network.name,
+        port: cfg.proxy.port,
+        swarm,
+        conversations: cfg.proxy.conversations,
+    });
 
     const plan = planAgentRelease({
         app: cfg.app,

@@ -28,6 +28,7 @@ import { proxyGuardContract } from "../rollout/proxyGuardContract";
 import { proxyHandoverContract } from "../rollout/proxyHandoverContract";
 import { PORT_HOLDER_ROLE, PROXY_ROLE, portHolderName, proxyContainerName } from "../rollout/proxyNames";
 import { SLOT_DIR } from "../rollout/haproxy";
+import type { ConversationSettings } from "../rollout/proxySettings";
 import { folderDigest } from "./releaseId";
 
 export interface TrafficProxyArgs {
@@ -42,6 +43,8 @@ export interface TrafficProxyArgs {
     configTemplate: string;
     /** Allow an update that replaces the proxy container (a maintenance window). */
     allowRestart: boolean;
+    /** The stick table's size and idle timeout, and keyless pinning (written into the template). */
+    conversations: ConversationSettings;
 }
 
 /** The command line of the proxy guard, relative to the project folder. */
@@ -124,6 +127,7 @@ export class TrafficProxy extends pulumi.ComponentResource {
                     proxyContainer: proxyName,
                     stateVolume: state.name,
                     proxyImage: image.imageName,
+                    conversations: args.conversations,
                 }),
                 logging: "stderr",
             },

@@ -2,6 +2,7 @@
 // answer, socket error, unparsable body or stream that ends before its "done"
 // event counts as a failure. Runs short chat requests at a fixed rate and
 // streaming chats that last several seconds, side by side.
+import * as crypto from "crypto";
 import * as http from "http";
 import { percentile } from "./stats";
 
@@ -18,10 +19,13 @@ export interface LoadOptions {
     /** Concurrent streaming conversations, each restarted as soon as it ends. */
     streams: number;
     /**
-     * Concurrent multi-turn conversations: `turns` messages `pauseMs` apart, carrying the
-     * X-Conversation-Id the proxy assigned to the first; each restarted when it ends.
+     * Concurrent multi-turn conversations: `turns` messages `pauseMs` apart, each restarted
+     * when it ends. Every message carries the conversation's X-Conversation-Id: one the
+     * client names from the first message on (as a channel's chat id), or with
+     * `keylessFirst` the one the answer to a keyless first message carried
+     * (proxy.conversations.pinKeyless).
      */
-    conversations?: { concurrent: number; turns: number; pauseMs: number };
+    conversations?: { concurrent: number; turns: number; pauseMs: number; keylessFirst?: boolean };
     requestTimeoutMs?: number;
 }
 
@@ -188,7 +192,7 @@ export class LoadGenerator {
         // Spread the conversations over a whole conversation, so some are always mid-way.
         await sleep(((turns * pauseMs) / (this.opts.conversations!.concurrent || 1)) * n);
         while (this.running) {
-            let id: string | undefined;
+            let id: string | undefined = this.opts.conversations!.keylessFirst ? undefined : `load-${crypto.randomUUID()}`;
             let first: Answer | undefined;
             let verdict: "completed" | "broken" | "failed" = "completed";
             for (let turn = 1; turn <= turns; turn++) {

@@ -36,6 +36,8 @@ export interface ReleaseReport {
     verification?: SwitchResult["verification"];
     /** The previous release's retirement: the drain applied and the streams it cut (with a final event). */
     retirement?: SwitchResult["retirement"];
+    /** The proxy's pinning table at its fullest during the release, with a warning from 90 %. */
+    conversationTable?: SwitchResult["conversationTable"];
     changes: Record<string, number>;
 }
 
@@ -280,6 +282,7 @@ export async function release(
         proxy: { requests: proxyAfter.requests - proxyBefore.requests, errors5xx: proxyAfter.errors5xx - proxyBefore.errors5xx },
         verification: rr?.verification,
         retirement: rr?.retirement,
+        conversationTable: rr?.conversationTable,
         changes,
     };
     fs.mkdirSync(path.join(ROOT, "reports"), { recursive: true });
@@ -296,6 +299,7 @@ export async function release(
             summary: [
                 `${report.proxy.requests} requests through the proxy during the release, ${report.proxy.errors5xx} answered 5xx`,
                 `took ${(wallMs / 1000).toFixed(1)} s` + (report.error ? `; ${report.error.split("\n")[0]}` : ""),
+                ...(rr?.conversationTable?.warning ? [`warning: ${rr.conversationTable.warning}`] : []),
             ],
             gates: rr?.verification.gates ?? [],
             timeline,

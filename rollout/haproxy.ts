@@ -4,6 +4,18 @@
 // proxy/start-proxy.sh reads back when the proxy restarts).
 import type { ContainerExec } from "./docker";
 import { SLOTS, Slot } from "./switchContract";
+import {
+    activeOf,
+    fillOf,
+    parseTableSummaries,
+    type Pinned,
+    pinnedOf,
+    type TableFill,
+    type TableSummary,
+    unpinCommands,
+} from "./conversationTables";
+
+export type { Pinned } from "./conversationTables";
 
 export const BACKEND = "agents";
 export const ADMIN_SOCKET = "/run/haproxy/admin.sock";
@@ -63,28 +75,6 @@ export function parseServersState(out: string): Partial<Record<Slot, SlotState>>
         result[slot] = { slot, id: Number(f[2]), fqdn: f[17], up: Number(f[5]) === 2, maint: (admin & 0x23) !== 0, weight: Number(f[7]) };
     }
     return result;
-}
-
-/** Conversations pinned to a slot, and how many of them have had more than one message. */
-export interface Pinned {
-    count: number;
-    underWay: number;
-}
-
-/**
- * `show table <backend>` into the conversations pinned to each slot (stick-table entries);
- * HAProxy 2.6 prints one entry per line, "... server_id=1 http_req_cnt=3 server_key=blue"
- * (http_req_cnt when the table stores it and a track-sc rule counts it).
- */
-export function conversationsBySlot(out: string): Record<Slot, Pinned> {
-    const counts: Record<Slot, Pinned> = { blue: { count: 0, underWay: 0 }, green: { count: 0, underWay: 0 } };
-    for (const line of out.split("\n")) {
-        const slot = / server_key=(\S+)/.exec(line)?.[1];
-        if (!slot || !(SLOTS as readonly string[]).includes(slot)) continue;
-        counts[slot as Slot].count++;
-        if (Number(/ http_req_cnt=(\d+)/.exec(line)?.[1] ?? 0) > 1) counts[slot as Slot].underWay++;
-    }
-    return counts;
 }
 
 /**
@@ -161,6 +151,7 @@ export type ProxyAdmin = Pick<
     | "activeConversations"
     | "unpinConversations"
     | "pinned"
+    | "conversationTable"
     | "persist"
 >;
 
@@ -279,41 +270,35 @@ export class HaproxyAdmin {
         return fe ? { requests: Number(fe.req_tot), errors5xx: Number(fe.hrsp_5xx) } : { requests: 0, errors5xx: 0 };
     }
 
-    /**
-     * The conversations pinned to a slot: its entries in the backend's stick table (filtered
-     * by HAProxy, not here), which expire after the conversation idle timeout (the table's
-     * `expire` in the config template).
-     */
-    async pinned(slot: Slot, id?: number): Promise<Pinned> {
-        id ??= (await this.slots())[slot].id;
-        const out = await this.send(`show table ${BACKEND} data.server_id eq ${id}`).catch((err: Error) => {
-            // A config template without the stick table pins nothing.
-            if (err instanceof ProxyError && /table/i.test(err.message)) return "";
-            throw err;
-        });
-        return conversationsBySlot(out)[slot];
+    /** Every stick table's size and entry count: one header line per table, whatever the traffic. */
+    async tables(): Promise<Map<string, TableSummary>> {
+        return parseTableSummaries(await this.send("show table"));
+    }
+
+    /** The conversations pinned to a slot (the count tables of the config template; none without them). */
+    async pinned(slot: Slot): Promise<Pinned> {
+        return pinnedOf(await this.tables(), slot);
     }
 
     /**
-     * Active conversations: those with an answered message within the template's window
-     * (the stick table's gpc0_rate), of one slot or of both; undefined when the config
-     * template does not count them.
+     * Active conversations: answered 200 within the idle timeout, of one slot or of both;
+     * undefined when the config template does not count them.
      */
     async activeConversations(slot?: Slot): Promise<number | undefined> {
-        const bySlot = slot ? ` data.server_id eq ${(await this.slots())[slot].id}` : "";
-        const out = await this.send(`show table ${BACKEND} data.gpc0_rate gt 0${bySlot}`).catch((err: Error) => {
-            if (err instanceof ProxyError) return undefined;
-            throw err;
-        });
-        return out === undefined ? undefined : out.split("\n").filter((l) => l.startsWith("0x")).length;
+        return activeOf(await this.tables(), slot);
+    }
+
+    /** How full the pinning table is (undefined when the template has none). */
+    async conversationTable(): Promise<TableFill | undefined> {
+        return fillOf(await this.tables(), BACKEND);
     }
 
     /** Unpins the conversations of a slot (their next message goes where the weights say); resolves to what it unpinned. */
     async unpinConversations(slot: Slot): Promise<Pinned> {
-        const { id } = (await this.slots())[slot];
-        const pinned = await this.pinned(slot, id);
-        await this.send(`clear table ${BACKEND} data.server_id eq ${id}`);
-        return pinned;
+        const [{ id }, tables] = await Promise.all([this.slots().then((s) => s[slot]), this.tables()]);
+        const commands = unpinCommands(tables, BACKEND, [id], slot);
+        if (commands.length > 0) await this.send(...commands);
+        return pinnedOf(tables, slot);
     }
 
     /** Persists the slots, so a proxy restart comes back with the same live colour. */

@@ -7,13 +7,14 @@ import * as fs from "fs";
 import { docker } from "./docker";
 import { SLOT_DIR } from "./haproxy";
 import { proxyConfigContract } from "./proxyConfigContract";
+import { withSettings } from "./proxySettings";
 
 const TEMPLATE = `${SLOT_DIR}/haproxy.cfg.tmpl`;
 const WRITE = `cat > ${TEMPLATE}.new && mv ${TEMPLATE}.new ${TEMPLATE}`;
 
 async function main(): Promise<void> {
     const input = proxyConfigContract.decode(process.env);
-    const template = fs.readFileSync(input.templatePath, "utf8").replace(/\r\n/g, "\n");
+    const template = withSettings(fs.readFileSync(input.templatePath, "utf8").replace(/\r\n/g, "\n"), input.conversations);
     const digest = crypto.createHash("sha256").update(template).digest("hex");
     const running =
         (await docker(["inspect", "--format", "{{.State.Running}}", input.proxyContainer]).catch(() => "false")).trim() === "true";

@@ -2,6 +2,7 @@
 // where the HAProxy config template is and what it must contain, and where it goes.
 import { z } from "zod";
 import { EnvContract } from "./envContract";
+import { ConversationSettingsSchema } from "./proxySettings";
 
 export const ProxyConfigInputSchema = z.object({
     /** The template, relative to the project folder (proxy/haproxy.cfg.tmpl). */
@@ -12,6 +13,8 @@ export const ProxyConfigInputSchema = z.object({
     proxyContainer: z.string().min(1),
     stateVolume: z.string().min(1),
     proxyImage: z.string().min(1),
+    /** Written into the template (rollout/proxySettings.ts). */
+    conversations: ConversationSettingsSchema,
 });
 export type ProxyConfigInput = z.output<typeof ProxyConfigInputSchema>;
 

@@ -16,6 +16,7 @@ import type { PersistedSlot, Pinned, ProxyAdmin, ServerStats, SlotState } from "
 import { ProxyError } from "./haproxy";
 import { ProxyGroup } from "./proxyGroup";
 import type { SwarmProxy } from "./swarmProxy";
+import type { TableFill } from "./conversationTables";
 import type { TemplateSlotState } from "./swarmSlots";
 import { SLOTS, type Slot } from "./switchContract";
 
@@ -173,6 +174,12 @@ export class SwarmProxies implements ProxyAdmin {
 
     async activeConversations(slot?: Slot): Promise<number | undefined> {
         return (await this.fromAnswering((p) => p.activeConversations(slot)))[0].value;
+    }
+
+    /** The fullest of the proxies' tables (they share entries through peers, so they should agree). */
+    async conversationTable(): Promise<TableFill | undefined> {
+        const fills = (await this.fromAnswering((p) => p.conversationTable())).map((r) => r.value);
+        return fills.reduce<TableFill | undefined>((a, b) => (b && (!a || b.percent > a.percent) ? b : a), undefined);
     }
 
     async unpinConversations(slot: Slot): Promise<Pinned> {

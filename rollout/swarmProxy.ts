@@ -15,15 +15,8 @@ import {
     statRow,
 } from "./haproxy";
 import type { ContainerExec } from "./docker";
-import {
-    activeIn,
-    parseTemplateServers,
-    type TemplateSlotState,
-    pinnedTo,
-    slotBackends,
-    templateConnections,
-    templateSlots,
-} from "./swarmSlots";
+import { activeOf, pinnedOf, type TableFill, unpinCommands } from "./conversationTables";
+import { parseTemplateServers, type TemplateSlotState, slotBackends, templateConnections, templateSlots } from "./swarmSlots";
 import type { Slot } from "./switchContract";
 
 export class SwarmProxy implements ProxyAdmin {
@@ -130,22 +123,23 @@ export class SwarmProxy implements ProxyAdmin {
     }
 
     async pinned(slot: Slot): Promise<Pinned> {
-        return pinnedTo(await this.send(`show table ${BACKEND}`), await this.ids(slot));
+        return pinnedOf(await this.admin.tables(), slot);
     }
 
     async activeConversations(slot?: Slot): Promise<number | undefined> {
-        const table = await this.send(`show table ${BACKEND} data.gpc0_rate gt 0`).catch((err: Error) => {
-            if (err instanceof ProxyError) return undefined;
-            throw err;
-        });
-        return table === undefined ? undefined : activeIn(table, slot ? await this.ids(slot) : undefined);
+        return activeOf(await this.admin.tables(), slot);
     }
 
+    async conversationTable(): Promise<TableFill | undefined> {
+        return this.admin.conversationTable();
+    }
+
+    /** Unpins on this proxy (HAProxy's peers do not share deletions: the switch unpins on every proxy). */
     async unpinConversations(slot: Slot): Promise<Pinned> {
-        const ids = await this.ids(slot);
-        const pinned = pinnedTo(await this.send(`show table ${BACKEND}`), ids);
-        await this.send(...ids.map((id) => `clear table ${BACKEND} data.server_id eq ${id}`));
-        return pinned;
+        const [ids, tables] = await Promise.all([this.ids(slot), this.admin.tables()]);
+        const commands = unpinCommands(tables, BACKEND, ids, slot);
+        if (commands.length > 0) await this.send(...commands);
+        return pinnedOf(tables, slot);
     }
 
     persist(state: Record<Slot, PersistedSlot>): Promise<void> {

@@ -3,7 +3,7 @@
 // Docker's DNS; each running task fills one server. What one node's proxy answers about
 // them, read into the one-host shapes the switch works with (pure; rollout/swarmProxy.ts
 // sends the commands).
-import type { Pinned, SlotConnections, SlotState } from "./haproxy";
+import type { SlotConnections, SlotState } from "./haproxy";
 import { SLOTS, type Slot } from "./switchContract";
 
 /** One server of a slot's template, from `show servers state`. */
@@ -97,31 +97,6 @@ export function templateConnections(out: string): Record<Slot, Pick<SlotConnecti
         result[slot].idle += Number(f[cols.indexOf("idle_cur")]) || 0;
     }
     return result;
-}
-
-/**
- * `show table <backend>` entries of the servers with these ids: the conversations pinned to
- * a slot (and how many had more than one message). On Swarm an entry is keyed by the
- * task's address; its server_id is that of the proxy that wrote it last, which is one of
- * the same slot's servers on every proxy (their configs are alike).
- */
-export function pinnedTo(table: string, ids: number[]): Pinned {
-    const out: Pinned = { count: 0, underWay: 0 };
-    for (const line of table.split("\n")) {
-        const id = / server_id=(\d+)/.exec(line)?.[1];
-        if (id === undefined || !ids.includes(Number(id))) continue;
-        out.count++;
-        if (Number(/ http_req_cnt=(\d+)/.exec(line)?.[1] ?? 0) > 1) out.underWay++;
-    }
-    return out;
-}
-
-/** Entries of `show table <backend> data.gpc0_rate gt 0` with one of these ids (all of them without ids): active conversations. */
-export function activeIn(table: string, ids?: number[]): number {
-    return table
-        .split("\n")
-        .filter((l) => l.startsWith("0x"))
-        .filter((l) => ids === undefined || ids.includes(Number(/ server_id=(\d+)/.exec(l)?.[1] ?? -1))).length;
 }
 
 /** The backends a slot's template lives in: the agents backend (weights) and its probe backend (the switch's probes). */

@@ -13,6 +13,7 @@
 import type { CanaryControl } from "./canaryControl";
 import { runCanary } from "./canaryRollout";
 import { drainConversations } from "./conversationDrain";
+import { fillWarning, fuller, type TableFill } from "./conversationTables";
 import { crashOf } from "./crash";
 import { liveSlot, type PersistedSlot, type ProxyAdmin } from "./haproxy";
 import { type ImageRecord, imageToPrune } from "./images";
@@ -113,6 +114,14 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
 
     let slot: Slot;
     let conversationBaseline: number | null = null;
+    // How full the pinning table is: one header line, read twice; a warning is logged at once.
+    let conversationTable: TableFill | undefined;
+    const readTable = async (): Promise<TableFill | undefined> => {
+        const fill = await admin.conversationTable().catch(() => undefined);
+        const warning = fillWarning(fill);
+        if (warning) log(`warning: ${warning}`);
+        return fill;
+    };
     let canarySteps: SwitchResult["canarySteps"] = null;
     if (live && before[live].fqdn === target) {
         slot = live;
@@ -193,6 +202,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         // The conversation gate's baseline: conversations answered within the window, before
         // any weight moves (a canary's first step, or the flip).
         conversationBaseline = live ? ((await admin.activeConversations()) ?? null) : null;
+        conversationTable = fuller(conversationTable, await readTable());
         if (live && input.strategy === "canary") {
             // Step by step instead of one flip; ends with the canary at 100 %.
             const canaryStart = clock.now();
@@ -346,6 +356,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
             : prev && prev.liveRelease !== input.targetRelease
               ? { color: prev.liveColor, release: prev.liveRelease, version: prev.liveVersion }
               : { color: prev?.previousColor ?? null, release: prev?.previousRelease ?? null, version: prev?.previousVersion ?? null };
+    conversationTable = fuller(conversationTable, await readTable());
     const after = await admin.slots();
     const weightOf = (x: Slot) => (after[x].maint ? 0 : after[x].weight);
     return {
@@ -367,6 +378,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
                     : null,
         },
         retirement,
+        conversationTable: conversationTable ? { ...conversationTable, warning: fillWarning(conversationTable) ?? null } : null,
         canarySteps,
         keptImage,
         prunedImage,

@@ -113,6 +113,14 @@ export const SwitchResultSchema = z.object({
         })
         .nullable()
         .default(null),
+    /**
+     * The proxy's pinning table, the fuller of two readings (before any weight moved, and
+     * at the end): a full table evicts pinned conversations (rollout/conversationTables.ts).
+     */
+    conversationTable: z
+        .object({ size: z.number(), used: z.number(), percent: z.number(), warning: z.string().nullable() })
+        .nullable()
+        .default(null),
     /** A canary release's steps: the weight, duration and both releases' figures of each. */
     canarySteps: z
         .array(

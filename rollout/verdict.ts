@@ -195,7 +195,7 @@ function conversations(s: Sample, t: Thresholds): MetricResult {
         return {
             metric: "conversations",
             status: "no-data",
-            message: "the proxy does not count active conversations (config template without gpc0_rate)",
+            message: "the proxy does not count active conversations (config template without its zdt_active count tables)",
         };
     if (c.baseline === null)
         return {

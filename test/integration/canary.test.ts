@@ -3,8 +3,6 @@
 // canaryLoad). Each step reports requests failed, streams truncated and conversations
 // broken (a conversation that changed release other than by an abort).
 import { expect } from "chai";
-import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { LoadGenerator, LoadReport } from "../../load/client";
 import { stepShares } from "../../load/cohorts";
@@ -28,8 +26,6 @@ describe("canary release under load (real engine)", function () {
     const app = uniqueName("zc");
     const stack = new TestStack(ROOT, app);
     let url = "";
-    const templateDir = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-canary-cfg-"));
-    const template = path.join(templateDir, "haproxy.cfg.tmpl");
 
     /** Runs `fn` with the canary load on the proxy, before, during and after it. */
     async function underLoad<T>(fn: (load: LoadGenerator) => Promise<T>): Promise<{ result: T; report: LoadReport }> {
@@ -68,11 +64,6 @@ describe("canary release under load (real engine)", function () {
     before(async () => {
         const port = await freePort();
         url = `http://127.0.0.1:${port}`;
-        // A conversation idle timeout of 5 s (10 min in production), so the conversation
-        // drain after the last step ends within the suite's drain.
-        const tmpl = fs.readFileSync(path.join(ROOT, "proxy", "haproxy.cfg.tmpl"), "utf8");
-        expect(tmpl).to.include(" expire 10m ");
-        fs.writeFileSync(template, tmpl.replace(" expire 10m ", " expire 5s "));
         const steps = Object.fromEntries(
             STEPS.flatMap((s, i) => [
                 [`release.canary.steps[${i}].weight`, String(s.weight)],
@@ -81,7 +72,9 @@ describe("canary release under load (real engine)", function () {
         );
         await stack.init(
             agentStack(app, port, {
-                "proxy.configTemplate": template,
+                // A conversation idle timeout of 5 s (10 min in production), so the conversation
+                // drain after the last step ends within the suite's drain.
+                "proxy.conversations.idleTimeoutSeconds": "5",
                 "release.strategy": "canary",
                 ...steps,
                 "release.verifyWindowSeconds": "5",
@@ -93,7 +86,6 @@ describe("canary release under load (real engine)", function () {
 
     after(async () => {
         await stack.remove();
-        fs.rmSync(templateDir, { recursive: true, force: true });
     });
 
     step("first deploy (nothing to compare with) takes the traffic at once", async () => {

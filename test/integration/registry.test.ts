@@ -91,13 +91,6 @@ describe("registry path: publish, pull by digest, release (real engine, real reg
         expect(prod["images-pinned"]).to.deep.equal({ requireDigest: true });
         prod["release-verification-window"].minVerifyWindowSeconds = 6;
         fs.writeFileSync(policyConfig, JSON.stringify(prod));
-        // A conversation idle timeout of 5 s (10 min in production), so each release's
-        // conversation drain ends within the suite's drain.
-        const template = path.join(work, "haproxy.cfg.tmpl");
-        fs.writeFileSync(
-            template,
-            fs.readFileSync(path.join(ROOT, "proxy", "haproxy.cfg.tmpl"), "utf8").replace(" expire 10m ", " expire 5s "),
-        );
         // Pulumi.prod.yaml's shape: a registry image (no build context), pinned by digest.
         await stack.init({
             app,
@@ -106,7 +99,9 @@ describe("registry path: publish, pull by digest, release (real engine, real reg
             "agent.memoryMb": "256",
             "proxy.port": String(port),
             "proxy.listenAddress": "127.0.0.1",
-            "proxy.configTemplate": template,
+            // A conversation idle timeout of 5 s (10 min in production), so each release's
+            // conversation drain ends within the suite's drain.
+            "proxy.conversations.idleTimeoutSeconds": "5",
             "release.verifyWindowSeconds": "6",
             "release.healthGateTimeoutSeconds": "30",
             "release.drainTimeoutSeconds": "10",

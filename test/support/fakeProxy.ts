@@ -56,6 +56,10 @@ export class FakeProxy {
     activeConversations: (() => number) | undefined = undefined;
     /** Called on every `show table`, e.g. to let pinned conversations go idle over time. */
     onShowTable: () => void = () => undefined;
+    /** The stick tables' size (`show table` headers). */
+    tableSize = 204800;
+    /** How many times the tables were read. */
+    tableShows = 0;
     private readonly servers: Record<Slot, FakeServer>;
     private t = 1_000_000;
     private errorCarry = new Map<string, number>();
@@ -146,21 +150,27 @@ export class FakeProxy {
                         `3 agents ${i + 1} ${slot} 172.18.0.${i + 2} ${up ? 2 : 0} ${s.maint ? 1 : 4} ${s.weight} ${s.weight} 10 6 3 4 6 0 0 0 ${s.fqdn} 8080 -`,
                     );
                 });
-            } else if (cmd.startsWith("show table agents data.gpc0_rate gt 0")) {
-                if (!this.activeConversations) return "Filter entry #1: Data type not stored in this table\n";
-                out.push("# table: agents, type: string, size:204800, used:0");
-                const active = this.activeConversations();
-                for (let n = 0; n < active; n++) out.push(`0x77${n}: key=active-${n} use=0 exp=9000 gpc0_rate(60000)=1 http_req_cnt=1`);
-            } else if ((m = cmd.match(/^show table agents data\.server_id eq (\d)$/))) {
+            } else if (cmd === "show table") {
+                // HAProxy 2.6 prints one header line per table; the count tables are the
+                // config template's (rollout/conversationTables.ts). Under way: every other one.
                 this.onShowTable();
-                const slot: Slot = Number(m[1]) === 1 ? "blue" : "green";
-                out.push(`# table: agents, type: string, size:204800, used:${this.pinned.blue + this.pinned.green}`);
-                for (let n = 0; n < this.pinned[slot]; n++)
+                this.tableShows++;
+                const header = (name: string, used: number) => `# table: ${name}, type: string, size:${this.tableSize}, used:${used}`;
+                out.push(header("agents", this.pinned.blue + this.pinned.green));
+                for (const slot of ["blue", "green"] as Slot[]) {
                     out.push(
-                        `0x55${m[1]}${n}: key=conv-${slot}-${n} use=0 exp=${5000 - n} server_id=${m[1]} http_req_cnt=${n % 2 ? 3 : 1} server_key=${slot}`,
+                        header(`zdt_pinned_${slot}`, this.pinned[slot]),
+                        header(`zdt_underway_${slot}`, Math.floor(this.pinned[slot] / 2)),
                     );
+                    // A template that does not count active conversations has no active tables.
+                    if (this.activeConversations) out.push(header(`zdt_active_${slot}`, slot === "blue" ? this.activeConversations() : 0));
+                }
+            } else if (cmd.startsWith("show table ")) {
+                throw new Error(`a reading streamed a stick table: "${cmd}" (its size grows with traffic)`);
             } else if ((m = cmd.match(/^clear table agents data\.server_id eq (\d)$/))) {
                 this.pinned[Number(m[1]) === 1 ? "blue" : "green"] = 0;
+            } else if ((m = cmd.match(/^clear table zdt_(pinned|underway|active)_(blue|green)$/))) {
+                // The count tables of the slot whose entries were cleared just before.
             } else if (cmd === "show stat") {
                 const cols =
                     "pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime".split(

@@ -36,6 +36,7 @@ export function switchResult(release: string, version: string): SwitchResult {
         verification: { requests: 0, errors5xx: 0, avgResponseMs: 0, maxHealthMs: 0, gates: [] },
         judgedAgainst: null,
         retirement: null,
+        conversationTable: null,
         canarySteps: null,
         keptImage: null,
         prunedImage: null,

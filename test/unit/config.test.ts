@@ -39,6 +39,33 @@ describe("config schema", () => {
         expect(() => parseConfig({})).to.throw(/agent: Invalid input: expected object/);
     });
 
+    it("says how to set a nested setting that was set without --path (a flat key), and still refuses an unknown one", () => {
+        const raw = rawConfig(
+            { "zdt:agent": '{"version":"1.0.0"}', "zdt:release.strategy": "canary", "zdt:release.colour": "blue" },
+            "zdt",
+        );
+        let message = "";
+        try {
+            parseConfig(raw);
+        } catch (err) {
+            message = (err as Error).message;
+        }
+        expect(message).to.include(
+            "  - release.strategy: a nested setting stored as one flat key, because it was set without --path; remove it (pulumi config rm 'release.strategy') and set it with: pulumi config set --path 'release.strategy' <value>",
+        );
+        expect(message).to.include("  - release.colour: not a known setting");
+    });
+
+    it("the proxy's conversation table: size, idle timeout and keyless pinning, with their limits", () => {
+        const c = parseConfig({ agent: { version: "1.0.0" } });
+        expect(c.proxy.conversations).to.deep.equal({ tableSize: 100_000, idleTimeoutSeconds: 600, pinKeyless: false });
+        const set = parseConfig({ agent: { version: "1.0.0" }, proxy: { conversations: { tableSize: "2000", pinKeyless: "true" } } });
+        expect(set.proxy.conversations).to.deep.include({ tableSize: 2000, pinKeyless: true });
+        expect(() => parseConfig({ agent: { version: "1.0.0" }, proxy: { conversations: { tableSize: 10 } } })).to.throw(
+            /proxy\.conversations\.tableSize: Too small: expected number to be >=1000/,
+        );
+    });
+
     it("reads only the project's namespace and parses JSON values", () => {
         expect(rawConfig({ "zdt:app": "shop", "zdt:agent": '{"version":"1.0.0"}', "aws:region": "x" }, "zdt")).to.deep.equal({
             app: "shop",

@@ -2,7 +2,6 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    conversationsBySlot,
     HaproxyAdmin,
     liveSlot,
     parseServersConn,
@@ -41,21 +40,6 @@ describe("HAProxy `show servers state` and the slot file", () => {
             // 0x04 only records "disabled" in the config file and does not mean maintenance.
             green: { slot: "green", id: 2, fqdn: "app-agent-2-0-0-bbbbbbbb", up: true, maint: false, weight: 100 },
         });
-    });
-
-    it("counts the conversations pinned to each slot in `show table` (as HAProxy 2.6.12 prints it, checked by hand)", () => {
-        const table = [
-            "# table: agents, type: string, size:204800, used:3",
-            "0x7fa86c0473b0: key=2211775b-8a7b-4425-b097-a4f3671d513b use=0 exp=19888 server_id=2 http_req_cnt=1 server_key=green",
-            "0x5578a5301170: key=8b900dee-3b80-4a03-8cd5-b3b17c6d03af use=0 exp=15812 server_id=1 http_req_cnt=4 server_key=blue",
-            "0x7fa86c046ba0: key=8da6a9ed-47f2-46ce-992e-ba1204caa4f1 use=0 exp=19862 server_id=1 http_req_cnt=1 server_key=blue",
-            "",
-        ].join("\n");
-        expect(conversationsBySlot(table)).to.deep.equal({ blue: { count: 2, underWay: 1 }, green: { count: 1, underWay: 0 } });
-        const empty = { count: 0, underWay: 0 };
-        expect(conversationsBySlot("# table: agents, type: string, size:204800, used:0\n")).to.deep.equal({ blue: empty, green: empty });
-        // A table that does not store http_req_cnt counts every entry as a single message.
-        expect(conversationsBySlot("0x1: key=a use=0 exp=1 server_id=1 server_key=blue\n").blue).to.deep.equal({ count: 1, underWay: 0 });
     });
 
     it("writes the slot file proxy/start-proxy.sh reads back: '<slot> <address> <weight> <ready|maint>'", () => {

@@ -1,7 +1,7 @@
 // Slots as server templates on Swarm (rollout/swarmSlots.ts): HAProxy 2.6's answers read
 // into the one-host slot shapes. Lines in the format the test cluster's proxies printed.
 import { expect } from "chai";
-import { activeIn, parseTemplateServers, pinnedTo, slotOfServer, templateConnections, templateSlots } from "../../rollout/swarmSlots";
+import { parseTemplateServers, slotOfServer, templateConnections, templateSlots } from "../../rollout/swarmSlots";
 
 // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight ... srv_fqdn srv_port ...
 const line = (id: number, name: string, addr: string, op: number, admin: number, weight: number, fqdn: string) =>
@@ -66,18 +66,5 @@ describe("Swarm slots: server templates", () => {
             "agents/green1 3/5 10.0.1.7 8080 - 5000 0 1 0 0 0 -1 0 0 0",
         ].join("\n");
         expect(templateConnections(conn)).to.deep.equal({ blue: { used: 3, idle: 0 }, green: { used: 0, idle: 0 } });
-    });
-
-    it("counts the conversations pinned to a slot's servers by id, and those under way", () => {
-        const table = [
-            "# table: agents, type: string, size:204800, used:3",
-            "0x55d1: key=c1 use=0 exp=599000 shard=0 server_id=1 http_req_cnt=3 gpc0_rate(600000)=2 server_key=10.0.1.2:8080",
-            "0x55d2: key=c2 use=0 exp=599000 shard=0 server_id=2 http_req_cnt=1 gpc0_rate(600000)=1 server_key=10.0.1.3:8080",
-            "0x55d3: key=c3 use=0 exp=599000 shard=0 server_id=5 http_req_cnt=4 gpc0_rate(600000)=0 server_key=10.0.1.7:8080",
-        ].join("\n");
-        expect(pinnedTo(table, [1, 2, 3, 4])).to.deep.equal({ count: 2, underWay: 1 });
-        expect(pinnedTo(table, [5, 6])).to.deep.equal({ count: 1, underWay: 1 });
-        expect(activeIn(table)).to.equal(3);
-        expect(activeIn(table, [5, 6, 7, 8])).to.equal(1);
     });
 });

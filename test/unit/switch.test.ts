@@ -141,11 +141,12 @@ describe("traffic switch (fake proxy)", () => {
         proxy.agents.set(C1, V1).set(C2, V2);
         proxy.pinned.blue = 3;
         let shows = 0;
-        proxy.onShowTable = () => {
-            // One conversation goes idle every few looks after the flip.
-            if (proxy.serving() === "green" && ++shows % 3 === 0 && proxy.pinned.blue > 0) proxy.pinned.blue--;
-        };
         const d = deps(proxy);
+        proxy.onShowTable = () => {
+            // One conversation goes idle every few looks once the drain waits for them.
+            const draining = d.lines.some((l) => l.includes("to go idle"));
+            if (draining && ++shows % 3 === 0 && proxy.pinned.blue > 0) proxy.pinned.blue--;
+        };
         const result = await runSwitch({ ...toV2, drainTimeoutSeconds: 60 }, d);
         expect(result.retirement!.conversations.moved).to.equal(0);
         expect(result.retirement!.conversations.waitedMs).to.be.greaterThan(0).and.below(60_000);
@@ -164,6 +165,26 @@ describe("traffic switch (fake proxy)", () => {
         expect(result.retirement!.conversations).to.deep.include({ moved: 2, movedUnderWay: 1 });
         expect(result.retirement!.conversations.waitedMs).to.be.at.least(5000);
         expect(d.lines.join("\n")).to.match(/2 still pinned \(they move to green; 1 of them had more than one message\)/);
+    });
+
+    it("reads conversation counts from the tables' headers only, and reports a nearly full table before it evicts", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, V2);
+        proxy.tableSize = 1000;
+        proxy.pinned.blue = 950; // the fake throws on any reading that would stream a table
+        proxy.activeConversations = () => 900;
+        const d = deps(proxy);
+        const result = await runSwitch({ ...toV2, drainTimeoutSeconds: 5 }, d);
+        expect(proxy.tableShows).to.be.greaterThan(0);
+        expect(result.conversationTable).to.deep.include({ size: 1000, used: 950, percent: 95 });
+        expect(result.conversationTable!.warning).to.match(/950 of 1000 entries \(95 %\), nearly full/);
+        expect(d.lines.join("\n")).to.match(/warning: conversation table 950 of 1000 entries/);
+
+        const roomy = new FakeProxy({ slot: "blue", agent: C1 });
+        roomy.agents.set(C1, V1).set(C2, V2);
+        roomy.pinned.blue = 10;
+        const quiet = await runSwitch({ ...toV2, drainTimeoutSeconds: 5 }, deps(roomy));
+        expect(quiet.conversationTable).to.deep.include({ used: 10, warning: null });
     });
 
     it("a breach during verification flips back at once, parks the new slot, and fails naming the threshold", async () => {
@@ -306,7 +327,8 @@ describe("traffic switch (fake proxy)", () => {
         const err = await failure(runSwitch(toV2, deps(proxy)));
         expect(err.message).to.match(/Traffic flipped back to blue .*; 4 conversations that began on it moved to blue\.$/);
         expect(proxy.pinned.green).to.equal(0);
-        expect(proxy.sessions).to.include("clear table agents data.server_id eq 2");
+        const unpin = proxy.sessions.find((s) => s.split(";").includes("clear table agents data.server_id eq 2"));
+        expect(unpin?.split(";")).to.include.members(["clear table zdt_pinned_green", "clear table zdt_underway_green"]);
     });
 
     it("a release failing its health gate never gets weight; the error names the check and quotes its logs", async () => {

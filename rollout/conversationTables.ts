@@ -1,0 +1,94 @@
+// Conversation counts the proxy keeps as aggregates, so that no reading streams the
+// stick table. The pinning table (the agents backend's) holds one entry per pinned
+// conversation; beside it, per slot, three count tables that the proxy fills as it
+// answers (proxy/haproxy.cfg.tmpl): a conversation answered by the slot (pinned), one
+// answered 200 (active), and one answered more than once (under way). HAProxy prints
+// each table's size and entry count in the header line of `show table` (with no table
+// named: one line per table), so a count is one short line whatever the traffic.
+import { SLOTS, type Slot } from "./switchContract";
+
+/** The count tables of a slot, as the config templates name them. */
+export function countTables(slot: Slot): { pinned: string; active: string; underWay: string } {
+    return { pinned: `zdt_pinned_${slot}`, active: `zdt_active_${slot}`, underWay: `zdt_underway_${slot}` };
+}
+
+/** A table's header in `show table`: "# table: agents, type: string, size:204800, used:12". */
+export interface TableSummary {
+    size: number;
+    used: number;
+}
+
+/** `show table` (no table named) into each table's size and entry count. */
+export function parseTableSummaries(out: string): Map<string, TableSummary> {
+    const tables = new Map<string, TableSummary>();
+    for (const line of out.split("\n")) {
+        const m = /^# table: ([^,\s]+),.*\bsize:(\d+), used:(\d+)/.exec(line.trim());
+        if (m) tables.set(m[1], { size: Number(m[2]), used: Number(m[3]) });
+    }
+    return tables;
+}
+
+/** Conversations pinned to a slot, and how many of them have had more than one message. */
+export interface Pinned {
+    count: number;
+    underWay: number;
+}
+
+/** A slot's pinned conversations from the count tables (none when a template has no count tables: it counts nothing). */
+export function pinnedOf(tables: Map<string, TableSummary>, slot: Slot): Pinned {
+    const t = countTables(slot);
+    return { count: tables.get(t.pinned)?.used ?? 0, underWay: tables.get(t.underWay)?.used ?? 0 };
+}
+
+/** Active conversations of a slot, or of both together; undefined when the template does not count them. */
+export function activeOf(tables: Map<string, TableSummary>, slot?: Slot): number | undefined {
+    const counts = (slot ? [slot] : SLOTS).map((s) => tables.get(countTables(s).active)?.used);
+    return counts.some((c) => c === undefined) ? undefined : counts.reduce((a: number, c) => a + (c ?? 0), 0);
+}
+
+/** The pinning table's fill: how close HAProxy is to evicting pinned conversations. */
+export interface TableFill {
+    size: number;
+    used: number;
+    /** used / size, in percent (one decimal). */
+    percent: number;
+}
+
+/** Fill at or above which a pin may be evicted soon (HAProxy evicts the oldest entries of a full table). */
+export const FILL_WARN_PERCENT = 90;
+
+export function fillOf(tables: Map<string, TableSummary>, table: string): TableFill | undefined {
+    const t = tables.get(table);
+    if (!t || t.size <= 0) return undefined;
+    return { size: t.size, used: t.used, percent: Math.round((t.used / t.size) * 1000) / 10 };
+}
+
+/** The fuller of two readings (a release keeps its peak). */
+export function fuller(a: TableFill | undefined, b: TableFill | undefined): TableFill | undefined {
+    if (!a || !b) return a ?? b;
+    return b.percent > a.percent ? b : a;
+}
+
+/** What to tell an operator about the pinning table, or undefined while it has room. */
+export function fillWarning(fill: TableFill | undefined): string | undefined {
+    if (!fill || fill.percent < FILL_WARN_PERCENT) return undefined;
+    const what =
+        fill.used >= fill.size
+            ? "full: HAProxy is evicting the oldest pins, so idle conversations lose their release"
+            : "nearly full: when it is full HAProxy evicts the oldest pins";
+    return `conversation table ${fill.used} of ${fill.size} entries (${fill.percent} %), ${what}; raise proxy.conversations.tableSize or lower proxy.conversations.idleTimeoutSeconds`;
+}
+
+/**
+ * The commands that unpin a slot's conversations: its entries in the pinning table and
+ * its count tables (those the template has). Each runs inside HAProxy; nothing is read back.
+ */
+export function unpinCommands(tables: Map<string, TableSummary>, backend: string, serverIds: number[], slot: Slot): string[] {
+    if (!tables.has(backend)) return [];
+    return [
+        ...serverIds.map((id) => `clear table ${backend} data.server_id eq ${id}`),
+        ...Object.values(countTables(slot))
+            .filter((t) => tables.has(t))
+            .map((t) => `clear table ${t}`),
+    ];
+}

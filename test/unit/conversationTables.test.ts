@@ -1,0 +1,80 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import { activeOf, countTables, fillOf, fillWarning, parseTableSummaries, pinnedOf, unpinCommands } from "../../rollout/conversationTables";
+
+// `show table` with no table named, as HAProxy 2.6.12 prints it (read off a proxy of ours).
+const SHOW_TABLE = [
+    "# table: agents, type: string, size:1000, used:3",
+    "# table: zdt_underway_green, type: string, size:1000, used:2",
+    "# table: zdt_underway_blue, type: string, size:1000, used:1",
+    "# table: zdt_active_green, type: string, size:1000, used:2",
+    "# table: zdt_active_blue, type: string, size:1000, used:1",
+    "# table: zdt_pinned_green, type: string, size:1000, used:2",
+    "# table: zdt_pinned_blue, type: string, size:1000, used:1",
+    "",
+].join("\n");
+
+describe("conversation counts from the tables' headers (no table streamed)", () => {
+    it("reads each table's size and entry count", () => {
+        const t = parseTableSummaries(SHOW_TABLE);
+        expect(t.size).to.equal(7);
+        expect(t.get("agents")).to.deep.equal({ size: 1000, used: 3 });
+        expect(t.get("zdt_underway_green")).to.deep.equal({ size: 1000, used: 2 });
+    });
+
+    it("counts a slot's pinned, under-way and active conversations, and both slots' active ones", () => {
+        const t = parseTableSummaries(SHOW_TABLE);
+        expect(pinnedOf(t, "blue")).to.deep.equal({ count: 1, underWay: 1 });
+        expect(pinnedOf(t, "green")).to.deep.equal({ count: 2, underWay: 2 });
+        expect(activeOf(t, "green")).to.equal(2);
+        expect(activeOf(t)).to.equal(3);
+    });
+
+    it("says a template without count tables pins nothing and does not count active conversations", () => {
+        const t = parseTableSummaries("# table: agents, type: string, size:204800, used:9\n");
+        expect(pinnedOf(t, "blue")).to.deep.equal({ count: 0, underWay: 0 });
+        expect(activeOf(t)).to.equal(undefined);
+        expect(unpinCommands(parseTableSummaries(""), "agents", [1], "blue")).to.deep.equal([]);
+    });
+
+    it("reads counts of several hundred thousand entries from one line each", () => {
+        const t = parseTableSummaries("# table: zdt_pinned_blue, type: string, size:5000000, used:412345\n");
+        expect(pinnedOf(t, "blue").count).to.equal(412345);
+    });
+
+    it("warns from 90 % of the pinning table and says when it evicts", () => {
+        const at = (used: number) => fillOf(parseTableSummaries(`# table: agents, type: string, size:1000, used:${used}\n`), "agents");
+        expect(at(899)).to.deep.equal({ size: 1000, used: 899, percent: 89.9 });
+        expect(fillWarning(at(899))).to.equal(undefined);
+        expect(fillWarning(at(900))).to.match(/900 of 1000 entries \(90 %\), nearly full/);
+        expect(fillWarning(at(1000))).to.match(/full: HAProxy is evicting the oldest pins/);
+        expect(fillWarning(undefined)).to.equal(undefined);
+        expect(fillOf(parseTableSummaries(""), "agents")).to.equal(undefined);
+    });
+
+    it("unpins a slot by its servers' entries and clears only that slot's count tables", () => {
+        expect(unpinCommands(parseTableSummaries(SHOW_TABLE), "agents", [5, 6], "green")).to.deep.equal([
+            "clear table agents data.server_id eq 5",
+            "clear table agents data.server_id eq 6",
+            "clear table zdt_pinned_green",
+            "clear table zdt_active_green",
+            "clear table zdt_underway_green",
+        ]);
+    });
+
+    for (const template of ["haproxy.cfg.tmpl", "haproxy-swarm.cfg.tmpl"])
+        it(`finds every count table, and the rule that fills it, in proxy/${template}`, () => {
+            const text = fs.readFileSync(path.join(__dirname, "..", "..", "proxy", template), "utf8");
+            for (const slot of ["blue", "green"] as const)
+                for (const table of Object.values(countTables(slot))) {
+                    expect(text).to.match(new RegExp(`^backend ${table}\\n  stick-table `, "m"));
+                    expect(text).to.match(
+                        new RegExp(`^  http-response track-sc\\d var\\(txn.conversation\\) table ${table} .*srv_name -m beg ${slot}`, "m"),
+                    );
+                }
+            // Nothing tracks or pins a message that carries no key.
+            expect(text).not.to.match(/track-sc\d req\.hdr/);
+            expect(text).to.match(/^ {2}stick on req\.hdr\(x-conversation-id\) if \{ var\(txn\.conversation\) -m found \}/m);
+        });
+});
