@@ -28,7 +28,7 @@ import { proxyGuardContract } from "../rollout/proxyGuardContract";
 import { proxyHandoverContract } from "../rollout/proxyHandoverContract";
 import { PORT_HOLDER_ROLE, PROXY_ROLE, portHolderName, proxyContainerName } from "../rollout/proxyNames";
 import { SLOT_DIR } from "../rollout/haproxy";
-import type { ConversationSettings } from "../rollout/proxySettings";
+import { type ConversationSettings, proxyMemoryMb } from "../rollout/proxySettings";
 import { folderDigest } from "./releaseId";
 
 export interface TrafficProxyArgs {
@@ -79,7 +79,10 @@ export class TrafficProxy extends pulumi.ComponentResource {
         // is a new proxy container, which takes over from the old one.
         const context = path.resolve(args.buildContext);
         const runtime = folderDigest(context, (rel) => rel === CONFIG_TEMPLATE);
-        const tag = crypto.createHash("sha256").update(`${runtime}\n${args.baseImage}`).digest("hex").slice(0, 12);
+        // The memory limit follows the table size; a new limit is a new proxy container too
+        // (the hand-over keeps the table), never a container changed in place.
+        const memoryMb = proxyMemoryMb(args.conversations.tableSize);
+        const tag = crypto.createHash("sha256").update(`${runtime}\n${args.baseImage}\n${memoryMb}`).digest("hex").slice(0, 12);
         const imageName = `${args.app}-proxy:${tag}`;
         const proxyName = proxyContainerName(args.app, tag);
         this.guard = new command.local.Command(
@@ -172,8 +175,8 @@ export class TrafficProxy extends pulumi.ComponentResource {
                 // The slot file and the template: a new proxy starts with the live slots.
                 volumes: [{ volumeName: state.name, containerPath: SLOT_DIR }],
                 restart: "unless-stopped",
-                memory: 256,
-                memorySwap: 256, // explicit: see AgentRelease (no perpetual diff with the official provider)
+                memory: memoryMb,
+                memorySwap: memoryMb, // explicit: see AgentRelease (no perpetual diff with the official provider)
                 healthcheck: {
                     tests: [
                         "CMD",

@@ -6,11 +6,17 @@
 //
 //   npm run abort -- [--stack <name>] [--proxy <container>] [--reason "<why>"]
 //
-// Without --proxy it asks Pulumi for the stack's proxyContainer output.
+// Without --proxy it finds the proxy by the stack file's app and Docker's labels
+// (ops/findProxy.ts), and asks Pulumi only when no stack file names the stack. It runs
+// compiled (npm run build: dist/ops/abort.js), so that weight 0 is set within a second of
+// the command's start.
 import { execFile } from "child_process";
 import { ProxyCanaryControl, type CanaryState } from "../rollout/canaryControl";
 import { containerExec } from "../rollout/docker";
 import { HaproxyAdmin } from "../rollout/haproxy";
+import { ConfigSchema } from "../components/config";
+import { servingProxy } from "../rollout/servingProxy";
+import { appOfStack, projectDir } from "./findProxy";
 
 export class AbortError extends Error {}
 
@@ -39,6 +45,8 @@ export async function abortCanary(
     control: Pick<ProxyCanaryControl, "state" | "requestAbort">,
     reason: string,
     now: () => number = Date.now,
+    /** When the command started (epoch ms): the figure an operator waits for is from then. */
+    commandStart?: number,
 ): Promise<string> {
     const asked = now();
     // Both reads at once: the weights should be 0 within a second of asking.
@@ -53,11 +61,14 @@ export async function abortCanary(
             `the canary file of ${admin.proxyName} names ${state.container} on ${state.canarySlot}, which takes no traffic now (it is stale); nothing changed`,
         );
     await admin.setWeights([state.stableSlot, 100], [state.canarySlot, 0]);
-    const weightZeroMs = now() - asked;
+    const weightZeroAt = now();
+    const weightZeroMs = weightZeroAt - asked;
+    const fromStart =
+        commandStart === undefined ? "" : ` (${Math.round(weightZeroAt - commandStart)} ms after the command started, at ${weightZeroAt})`;
     const { count: moved, underWay } = await admin.unpinConversations(state.canarySlot);
     await control.requestAbort({ at: now(), reason, weightZeroMs, moved, movedUnderWay: underWay });
     return (
-        `canary ${state.release} aborted at step ${state.step} of ${state.of} (${state.weight}%): weight 0 in ${weightZeroMs} ms; ` +
+        `canary ${state.release} aborted at step ${state.step} of ${state.of} (${state.weight}%): weight 0 in ${weightZeroMs} ms${fromStart}; ` +
         `${moved} conversation${moved === 1 ? "" : "s"} pinned to it (${underWay} with more than one message) moved to stable (${state.stableSlot}). ` +
         "The running `pulumi up` fails at its next check, naming this abort."
     );
@@ -78,11 +89,30 @@ function proxyFromStack(stack: string | undefined): Promise<string> {
     );
 }
 
+/**
+ * The proxy to abort on, fast: --proxy; else the stack's app from its stack file (--stack,
+ * or PULUMI_STACK) and the app's serving proxy, found by label through Docker;
+ * Pulumi's stack output only when no stack file says.
+ */
+async function proxyOf(args: AbortArgs): Promise<string> {
+    if (args.proxy) return args.proxy;
+    const stack = args.stack ?? process.env.PULUMI_STACK;
+    const app = stack ? appOfStack(projectDir(__dirname), stack, ConfigSchema.shape.app.parse(undefined)) : undefined;
+    if (!app) return proxyFromStack(stack);
+    return servingProxy(app).catch((err: Error) => {
+        throw new AbortError(`stack ${stack}: ${err.message}`);
+    });
+}
+
 async function main(argv: string[]): Promise<void> {
     const args = parseAbortArgs(argv);
-    const proxy = args.proxy ?? (await proxyFromStack(args.stack));
+    const proxy = await proxyOf(args);
     const exec = containerExec(proxy);
-    process.stdout.write((await abortCanary(new HaproxyAdmin(exec, proxy), new ProxyCanaryControl(exec), args.reason)) + "\n");
+    // From the command's start (this process's; npm adds about 0.2 s before it).
+    const started = performance.timeOrigin;
+    process.stdout.write(
+        (await abortCanary(new HaproxyAdmin(exec, proxy), new ProxyCanaryControl(exec), args.reason, Date.now, started)) + "\n",
+    );
 }
 
 if (require.main === module) {

@@ -5,7 +5,8 @@
 //
 //   npm run status -- [--stack <name>] [--proxy <container>] [--interval <seconds>] [--once]
 //
-// --once prints one table (after one interval) and exits: 0, or 2 when a row is ALERT.
+// --once prints one table (after one interval) and exits: 0, or 2 when a row is ALERT
+// (the proxy's conversation table full, evicting pins, is one too).
 import { execFile } from "child_process";
 import { histogramDelta, parseHistogram, quantile, type Histogram } from "../rollout/agentMetrics";
 import { containerExec } from "../rollout/docker";
@@ -17,7 +18,7 @@ import { conversationSample } from "../rollout/verdict";
 import { SLOTS, type Slot, type Thresholds } from "../rollout/switchContract";
 import { ReleaseSchema } from "../components/config";
 import { PROXY_INTERNAL_PORT } from "../components/trafficProxy";
-import { activeConversationTotal, renderStatus, statusRows, type ReleaseStatus } from "./statusTable";
+import { activeConversationTotal, renderStatus, statusRows, tableStatus, type ReleaseStatus } from "./statusTable";
 
 export class StatusError extends Error {}
 
@@ -153,12 +154,14 @@ async function main(argv: string[]): Promise<void> {
     await statuses(admin, probes, previous, thresholds);
     for (;;) {
         await new Promise((r) => setTimeout(r, args.intervalSeconds * 1000));
-        const releases = await statuses(admin, probes, previous, thresholds);
+        const [releases, table] = await Promise.all([statuses(admin, probes, previous, thresholds), admin.conversationTable()]);
         const title = `${proxy}: the last ${args.intervalSeconds}s, judged against ${source} (${new Date().toISOString().slice(11, 19)} UTC)`;
-        const text = renderStatus(title, releases, thresholds);
+        const text = renderStatus(title, releases, thresholds, table);
         if (args.once) {
             process.stdout.write(text + "\n");
-            const alert = releases.some((r) => statusRows(r, thresholds).some((row) => row.status === "ALERT"));
+            const alert =
+                tableStatus(table).status === "ALERT" ||
+                releases.some((r) => statusRows(r, thresholds).some((row) => row.status === "ALERT"));
             process.exit(alert ? 2 : 0);
         }
         // Refreshed in place: back to the top left, clear, draw.

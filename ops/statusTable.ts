@@ -3,6 +3,7 @@
 // as OK / WARN / ALERT, or NO DATA / WAIT when there is nothing to judge yet. Active
 // conversations are judged as the release gate judges them, against the count when the
 // view started instead of the count before a flip.
+import { fillWarning, type TableFill } from "../rollout/conversationTables";
 import type { Thresholds } from "../rollout/switchContract";
 import { HEALTH_BREACH_STREAK, judge, type MetricResult, type Sample } from "../rollout/verdict";
 
@@ -84,9 +85,20 @@ function row(metric: string, m: MetricResult, acceptable: string, alert: string)
     return { metric, value: m.message, acceptable, alert, status: WORDS[m.status] };
 }
 
-/** The whole view as text: a heading per release and an aligned table. */
-export function renderStatus(title: string, releases: ReleaseStatus[], t: Thresholds): string {
-    const lines = [title, ""];
+/**
+ * The proxy's pinning table: OK with room, WARN from 90 % (HAProxy evicts the oldest pins
+ * of a full table), ALERT when full; NO DATA when the template has no table.
+ */
+export function tableStatus(fill: TableFill | undefined): { line: string; status: "OK" | "WARN" | "ALERT" | "NO DATA" } {
+    if (!fill) return { line: "conversation table: not read (the config template has no pinning table)", status: "NO DATA" };
+    const warning = fillWarning(fill);
+    const status = fill.used >= fill.size ? "ALERT" : warning ? "WARN" : "OK";
+    return { line: `conversation table: ${warning ?? `${fill.used} of ${fill.size} entries (${fill.percent} %)`}  ${status}`, status };
+}
+
+/** The whole view as text: a heading per release and an aligned table, then the proxy's pinning table. */
+export function renderStatus(title: string, releases: ReleaseStatus[], t: Thresholds, table?: TableFill): string {
+    const lines = [title, "", tableStatus(table).line, ""];
     if (releases.length === 0) lines.push("no release takes traffic");
     for (const r of releases) {
         lines.push(`${r.role}: ${r.release} on ${r.slot}, weight ${r.weight}`);

@@ -11,10 +11,10 @@ export const TABLE_ENTRY_BYTES = 260;
 export const ConversationSettingsSchema = z
     .object({
         tableSize: num()
-            .pipe(z.number().int().min(1_000).max(5_000_000))
+            .pipe(z.number().int().min(1_000).max(2_000_000))
             .default(100_000)
             .describe(
-                `Pinned conversations the proxy can hold (entries of its stick table). A conversation costs up to four entries of about ${TABLE_ENTRY_BYTES} bytes (its pin and three counts): about 100 MB at the default when full. A full table evicts the oldest pins; the status view and the release report warn from 90 %.`,
+                `Pinned conversations the proxy can hold (entries of its stick table). A conversation costs up to four entries of about ${TABLE_ENTRY_BYTES} bytes (its pin and three counts): about 100 MB at the default when full. The proxy's memory limit follows (384 MB at the default; a change of it starts a new proxy, which takes the table over). A full table evicts the oldest pins; the status view and the release report warn from 90 %.`,
             ),
         idleTimeoutSeconds: num()
             .pipe(z.number().int().min(1).max(86_400))
@@ -30,6 +30,16 @@ export const ConversationSettingsSchema = z
     })
     .strict();
 export type ConversationSettings = z.output<typeof ConversationSettingsSchema>;
+
+/**
+ * The proxy container's memory limit for a table size: HAProxy itself (128 MB with room),
+ * and the tables full in two workers at once (a seamless reload keeps the old worker, with
+ * its copy of the tables, until its last connection ends), in steps of 64 MB.
+ */
+export function proxyMemoryMb(tableSize: number): number {
+    const tablesMb = (2 * tableSize * 4 * TABLE_ENTRY_BYTES) / (1024 * 1024);
+    return Math.ceil((128 + tablesMb) / 64) * 64;
+}
 
 /** The variables the config templates read (proxy/haproxy.cfg.tmpl, proxy/haproxy-swarm.cfg.tmpl). */
 export function proxyEnvironment(c: ConversationSettings): Record<string, string> {

@@ -2,6 +2,7 @@
 // moved, the request left for the running switch; and the cases where it must change nothing.
 import { expect } from "chai";
 import { abortCanary, AbortError, parseAbortArgs } from "../../ops/abort";
+import { appOfStackFile, projectName } from "../../ops/findProxy";
 import type { AbortRequest, CanaryState } from "../../rollout/canaryControl";
 import { HaproxyAdmin } from "../../rollout/haproxy";
 import { FakeProxy } from "../support/fakeProxy";
@@ -82,5 +83,25 @@ describe("npm run abort", () => {
             /unknown argument "--force"; allowed: --stack <name>, --proxy <container>, --reason/,
         );
         expect(() => parseAbortArgs(["--stack"])).to.throw("--stack needs a value");
+    });
+});
+
+describe("finding a stack's proxy without Pulumi (ops/findProxy.ts)", () => {
+    it("reads the app from a stack file as `pulumi config set` writes it, and the project from Pulumi.yaml", () => {
+        expect(appOfStackFile("config:\n  zdt:app: zdt-dev\n  zdt:agent:\n    version: 1.0.0\n", "zdt")).to.equal("zdt-dev");
+        expect(appOfStackFile('config:\n  zdt:app: "shop" # the shop\n', "zdt")).to.equal("shop");
+        // Another project's key, or a nested one, is not this stack's app.
+        expect(appOfStackFile("config:\n  other:app: x\n  zdt:agent:\n    app: y\n", "zdt")).to.equal(undefined);
+        expect(projectName("name: zdt\nruntime:\n  name: nodejs\n")).to.equal("zdt");
+    });
+
+    it("measures weight 0 from the command's start as well as from the abort's own start", async () => {
+        const { proxy, admin } = await canaryAt25();
+        const start = proxy.clock.now() - 250; // the command started 250 ms before the abort
+        const said = await abortCanary(admin, control(step2), "why", proxy.clock.now, start);
+        const m = /weight 0 in (\d+) ms \((\d+) ms after the command started, at (\d+)\);/.exec(said);
+        expect(m, said).to.not.equal(null);
+        expect(Number(m![2])).to.equal(Number(m![1]) + 250);
+        expect(Number(m![3])).to.equal(start + Number(m![2]));
     });
 });

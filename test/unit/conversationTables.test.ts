@@ -2,6 +2,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { activeOf, countTables, fillOf, fillWarning, parseTableSummaries, pinnedOf, unpinCommands } from "../../rollout/conversationTables";
+import { proxyEnvironment, proxyMemoryMb, withSettings } from "../../rollout/proxySettings";
 
 // `show table` with no table named, as HAProxy 2.6.12 prints it (read off a proxy of ours).
 const SHOW_TABLE = [
@@ -77,4 +78,27 @@ describe("conversation counts from the tables' headers (no table streamed)", () 
             expect(text).not.to.match(/track-sc\d req\.hdr/);
             expect(text).to.match(/^ {2}stick on req\.hdr\(x-conversation-id\) if \{ var\(txn\.conversation\) -m found \}/m);
         });
+});
+
+describe("the proxy's conversation settings (rollout/proxySettings.ts)", () => {
+    it("writes the settings into the one-host template, leaving the container's own variables to start-proxy", () => {
+        const template = fs.readFileSync(path.join(__dirname, "..", "..", "proxy", "haproxy.cfg.tmpl"), "utf8");
+        const out = withSettings(template, { tableSize: 2000, idleTimeoutSeconds: 20, pinKeyless: true });
+        expect(out).to.match(/^ {2}stick-table type string len 64 size 2000 expire 20s peers zdt_conversations$/m);
+        expect(out).to.include(".if streq(yes,yes)");
+        expect(out).not.to.match(/\$\{(CONVERSATION_TABLE_SIZE|CONVERSATION_IDLE_TIMEOUT|PIN_KEYLESS)\}/);
+        expect(out).to.include("bind :${LISTEN_PORT}");
+        expect(proxyEnvironment({ tableSize: 1000, idleTimeoutSeconds: 600, pinKeyless: false })).to.deep.equal({
+            CONVERSATION_TABLE_SIZE: "1000",
+            CONVERSATION_IDLE_TIMEOUT: "600s",
+            PIN_KEYLESS: "no",
+        });
+    });
+
+    it("gives the proxy memory for its tables full in two workers (a reload), in steps of 64 MB", () => {
+        expect(proxyMemoryMb(1_000)).to.equal(192);
+        expect(proxyMemoryMb(100_000)).to.equal(384);
+        expect(proxyMemoryMb(500_000)).to.equal(1152);
+        expect(proxyMemoryMb(2_000_000) % 64).to.equal(0);
+    });
 });

@@ -1,7 +1,7 @@
 // The status view: each row judged with the verification's rules, and its flags.
 import { expect } from "chai";
 import { parseStatusArgs } from "../../ops/status";
-import { activeConversationTotal, renderStatus, statusRows, type ReleaseStatus } from "../../ops/statusTable";
+import { activeConversationTotal, renderStatus, statusRows, tableStatus, type ReleaseStatus } from "../../ops/statusTable";
 import { switchInput } from "../support/switchInput";
 
 const T = switchInput().thresholds;
@@ -79,6 +79,17 @@ describe("status view", () => {
         const ok = lines.find((l) => l.includes("memory usage"))!;
         expect(ok.indexOf("< 80 %")).to.equal(header.indexOf("acceptable"));
         expect(renderStatus("app-proxy", [], T)).to.include("no release takes traffic");
+    });
+
+    it("shows how full the proxy's conversation table is: OK, WARN from 90 %, ALERT when full and evicting", () => {
+        expect(renderStatus("app-proxy", [], T, { size: 1000, used: 12, percent: 1.2 })).to.include(
+            "conversation table: 12 of 1000 entries (1.2 %)  OK",
+        );
+        expect(tableStatus({ size: 1000, used: 950, percent: 95 })).to.deep.include({ status: "WARN" });
+        const full = tableStatus({ size: 1000, used: 1000, percent: 100 });
+        expect(full.status).to.equal("ALERT");
+        expect(full.line).to.match(/full: HAProxy is evicting the oldest pins/);
+        expect(tableStatus(undefined).status).to.equal("NO DATA");
     });
 
     it("parses its flags and names a bad one", () => {

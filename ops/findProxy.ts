@@ -1,0 +1,35 @@
+// Finds a stack's serving proxy container without asking Pulumi (which costs seconds): the
+// stack's app from its stack file (Pulumi.<stack>.yaml, `<project>:app`, the schema's
+// default otherwise); the app's serving proxy is then found by its labels through the
+// Docker API (rollout/servingProxy.ts; works with DOCKER_HOST=ssh://...). The operator commands that must be fast (abort)
+// use it; Pulumi's stack output stays the fallback when the stack file does not say.
+import * as fs from "fs";
+import * as path from "path";
+
+/** The app a stack file names (`<project>:app: <name>`), or undefined when it names none. */
+export function appOfStackFile(yaml: string, project: string): string | undefined {
+    const escaped = project.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const m = new RegExp(`^\\s+${escaped}:app:\\s*["']?([a-z][a-z0-9-]{0,30})["']?\\s*(#.*)?$`, "m").exec(yaml);
+    return m?.[1];
+}
+
+/** The project's name from Pulumi.yaml. */
+export function projectName(pulumiYaml: string): string | undefined {
+    return /^name:\s*["']?([^\s"'#]+)/m.exec(pulumiYaml)?.[1];
+}
+
+/** The project folder: the nearest one up from `from` with a Pulumi.yaml (from ops/ or from dist/ops/ once compiled). */
+export function projectDir(from: string): string {
+    for (let dir = from; ; dir = path.dirname(dir)) {
+        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+        if (path.dirname(dir) === dir) throw new Error(`no Pulumi.yaml in ${from} or above it`);
+    }
+}
+
+/** The app of a stack, read from its stack file in `projectDir`; undefined when there is no such file. */
+export function appOfStack(projectDir: string, stack: string, defaultApp: string): string | undefined {
+    const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) return undefined;
+    const project = projectName(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) ?? "zdt";
+    return appOfStackFile(fs.readFileSync(file, "utf8"), project) ?? defaultApp;
+}
