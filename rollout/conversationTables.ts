@@ -69,13 +69,20 @@ export function fuller(a: TableFill | undefined, b: TableFill | undefined): Tabl
     return b.percent > a.percent ? b : a;
 }
 
+/**
+ * Full: HAProxy 2.6 evicts the oldest entries when a new one does not fit, a batch of
+ * size/256 + 1 at a time (stktable_trash_oldest), so a full table reads just below its size.
+ */
+export function isFull(fill: TableFill): boolean {
+    return fill.used >= fill.size - Math.floor(fill.size / 256) - 1;
+}
+
 /** What to tell an operator about the pinning table, or undefined while it has room. */
 export function fillWarning(fill: TableFill | undefined): string | undefined {
     if (!fill || fill.percent < FILL_WARN_PERCENT) return undefined;
-    const what =
-        fill.used >= fill.size
-            ? "full: HAProxy is evicting the oldest pins, so idle conversations lose their release"
-            : "nearly full: when it is full HAProxy evicts the oldest pins";
+    const what = isFull(fill)
+        ? "full: HAProxy is evicting the oldest pins, so idle conversations lose their release"
+        : "nearly full: when it is full HAProxy evicts the oldest pins";
     return `conversation table ${fill.used} of ${fill.size} entries (${fill.percent} %), ${what}; raise proxy.conversations.tableSize or lower proxy.conversations.idleTimeoutSeconds`;
 }
 

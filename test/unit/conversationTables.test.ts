@@ -50,6 +50,9 @@ describe("conversation counts from the tables' headers (no table streamed)", () 
         expect(fillWarning(at(899))).to.equal(undefined);
         expect(fillWarning(at(900))).to.match(/900 of 1000 entries \(90 %\), nearly full/);
         expect(fillWarning(at(1000))).to.match(/full: HAProxy is evicting the oldest pins/);
+        // HAProxy evicts a batch of size/256 + 1 when full: a full table of 1000 reads 996 or more.
+        expect(fillWarning(at(996))).to.match(/full: HAProxy is evicting/);
+        expect(fillWarning(at(995))).to.match(/nearly full/);
         expect(fillWarning(undefined)).to.equal(undefined);
         expect(fillOf(parseTableSummaries(""), "agents")).to.equal(undefined);
     });
