@@ -1,8 +1,9 @@
 // Before a release retires, the conversations pinned to it finish there: the switch waits
 // until the proxy's stick table holds none for its slot (each entry expires after the
-// conversation idle timeout), at most the drain. Those still pinned then move to the new
-// release at their next message; the result counts them.
-import type { HaproxyAdmin } from "./haproxy";
+// conversation idle timeout), at most the drain. Those still pinned then are unpinned, so
+// they move to the new release at their next message and the retired slot's counts start
+// from nothing when it takes the next release; the result counts them.
+import type { ProxyAdmin } from "./haproxy";
 import type { Clock } from "./switch";
 import type { Slot, SwitchResult } from "./switchContract";
 
@@ -12,7 +13,7 @@ export const CONVERSATION_POLL_MS = 1000;
 export type ConversationDrain = NonNullable<SwitchResult["retirement"]>["conversations"];
 
 export async function drainConversations(
-    admin: Pick<HaproxyAdmin, "pinned">,
+    admin: Pick<ProxyAdmin, "pinned" | "unpinConversations">,
     from: Slot,
     to: Slot,
     limitMs: number,
@@ -31,6 +32,7 @@ export async function drainConversations(
         pinned = await admin.pinned(from);
     }
     const drain = { waitedMs: clock.now() - start, moved: pinned.count, movedUnderWay: pinned.underWay };
+    if (pinned.count > 0) await admin.unpinConversations(from);
     if (drain.waitedMs > 0 || pinned.count > 0)
         log(
             `conversation drain: ${Math.round(drain.waitedMs / 100) / 10}s, ${pinned.count} still pinned (they move to ${to}; ${pinned.underWay} of them had more than one message)`,

@@ -165,6 +165,9 @@ describe("traffic switch (fake proxy)", () => {
         expect(result.retirement!.conversations).to.deep.include({ moved: 2, movedUnderWay: 1 });
         expect(result.retirement!.conversations.waitedMs).to.be.at.least(5000);
         expect(d.lines.join("\n")).to.match(/2 still pinned \(they move to green; 1 of them had more than one message\)/);
+        // Unpinned at the deadline: the slot's next release starts with no one else's conversations.
+        expect(proxy.pinned.blue).to.equal(0);
+        expect(proxy.sessions.some((x) => x.split(";").includes("clear table zdt_pinned_blue"))).to.equal(true);
     });
 
     it("reads conversation counts from the tables' headers only, and reports a nearly full table before it evicts", async () => {
