@@ -16,7 +16,9 @@ import { dockerContainers } from "../rollout/releaseContainer";
 import { LATENCY_QUANTILE, LLM_HISTOGRAM } from "../rollout/releaseReadings";
 import { conversationSample } from "../rollout/verdict";
 import { SLOTS, type Slot, type Thresholds } from "../rollout/switchContract";
-import { ReleaseSchema } from "../components/config";
+import { ConfigSchema, ReleaseSchema } from "../components/config";
+import { servingProxyExec } from "../rollout/servingProxy";
+import { appOfStack, projectDir } from "./findProxy";
 import { PROXY_INTERNAL_PORT } from "../components/trafficProxy";
 import { activeConversationTotal, renderStatus, statusRows, tableStatus, type ReleaseStatus } from "./statusTable";
 
@@ -137,7 +139,12 @@ async function statuses(admin: HaproxyAdmin, probes: ProxyProbes, previous: Prev
 
 async function main(argv: string[]): Promise<void> {
     const args = parseStatusArgs(argv);
-    const proxy = args.proxy ?? JSON.parse(await pulumiOutput("proxyContainer", args.stack));
+    // The proxy: the one named, or whichever of the stack's app serves at each reading (a
+    // proxy image change hands over to a new container while the view runs), or, when no
+    // stack file names the app, the stack's output.
+    const stack = args.stack ?? process.env.PULUMI_STACK;
+    const app = args.proxy || !stack ? undefined : appOfStack(projectDir(__dirname), stack, ConfigSchema.shape.app.parse(undefined));
+    const proxy = args.proxy ?? (app ? `the serving proxy of ${app}` : JSON.parse(await pulumiOutput("proxyContainer", args.stack)));
     let thresholds: Thresholds = ReleaseSchema.parse({}).thresholds;
     let source = "the schema's defaults";
     if (!args.proxy || args.stack) {
@@ -147,7 +154,7 @@ async function main(argv: string[]): Promise<void> {
             source = "the stack's last release";
         }
     }
-    const exec = containerExec(proxy);
+    const exec = app ? servingProxyExec(app) : containerExec(proxy);
     const admin = new HaproxyAdmin(exec, proxy);
     const probes = new ProxyProbes(exec, PROXY_INTERNAL_PORT);
     const previous: Previous = { readings: new Map() };

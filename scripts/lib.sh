@@ -43,3 +43,14 @@ load_env() {
   # shellcheck disable=SC1091
   . "$ZDT_HOME/env.sh"
 }
+
+# A plugin shim: a script that runs one of toolchain/'s programs with node. Written beside
+# and moved into place, so an existing link (an official plugin linked into bin/) is
+# replaced, never written through.
+write_shim() { # write_shim <path> <script>
+  local tmp
+  tmp=$(mktemp "$1.XXXXXX")
+  printf '#!/bin/sh\nexec node "%s" "$@"\n' "$2" >"$tmp"
+  chmod +x "$tmp"
+  mv -fT "$tmp" "$1"
+}

@@ -28,10 +28,10 @@ describe("the conversation table at scale and under a flood (real engine)", func
     const tables = async (): Promise<Map<string, TableSummary>> =>
         parseTableSummaries(await new HaproxyAdmin(containerExec(await servingProxy(app)), app).send("show table"));
 
-    /** `npm run status -- --once` against the serving proxy (found as the operator commands find it). */
+    /** `npm run status -- --once` for the stack (it follows the serving proxy, also through a hand-over). */
     const status = async (): Promise<RunResult & { ms: number }> => {
         const t0 = Date.now();
-        const r = await run("npm", ["run", "--silent", "status", "--", "--proxy", await servingProxy(app), "--once", "--interval", "2"], {
+        const r = await run("npm", ["run", "--silent", "status", "--", "--stack", app, "--once", "--interval", "2"], {
             cwd: ROOT,
             timeoutMs: 120_000,
         });

@@ -42,5 +42,7 @@ describe("real engine smoke test", function () {
         expect(containers.stdout.trim()).to.equal("");
         const networks = await mustRun("docker", ["network", "ls", "-q", "--filter", `name=${prefix}`]);
         expect(networks.stdout.trim()).to.equal("");
+        // Nor its image (the provider leaves images; the clean-up removes the stack's own).
+        expect(await stack.images()).to.deep.equal([]);
     });
 });

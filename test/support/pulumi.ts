@@ -143,19 +143,23 @@ export class TestStack {
 
     /**
      * Destroys and removes the stack, and the images of its app (named after the stack, see
-     * agentStack): like the official provider, destroying an image resource leaves the image.
+     * agentStack and the smoke fixture's prefix): like the official provider, destroying an
+     * image resource leaves the image.
      * Used in after() hooks, so it never throws on a missing stack.
      */
     async remove(): Promise<RunResult> {
         const destroyed = await this.pulumi(["destroy", "--yes", "--skip-preview"], 600_000);
         await this.pulumi(["stack", "rm", "--yes", "--force"]);
         fs.rmSync(path.join(this.dir, `Pulumi.${this.name}.yaml`), { force: true });
-        for (const repo of [`${this.name}-agent`, `${this.name}-proxy`]) {
-            const tags = await run("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "--filter", `reference=${repo}`]);
-            const names = tags.stdout.split("\n").filter((t) => t && !t.endsWith(":<none>"));
-            if (names.length) await run("docker", ["image", "rm", ...names]);
-        }
+        const names = await this.images();
+        if (names.length) await run("docker", ["image", "rm", ...names]);
         return destroyed;
+    }
+
+    /** The images of the stack's app: every repository named `<stack>-...` (the agent's, the proxy's, a fixture's own). */
+    async images(): Promise<string[]> {
+        const tags = await run("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]);
+        return tags.stdout.split("\n").filter((t) => t.startsWith(`${this.name}-`) && !t.endsWith(":<none>"));
     }
 }
 
