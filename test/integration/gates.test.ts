@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { LoadGenerator, LoadReport } from "../../load/client";
+import { LoadGenerator, type LoadOptions, LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
 import { release, type ReleaseReport } from "../../ops/release";
 import { renderedDom } from "../support/browser";
@@ -13,6 +13,15 @@ import { agentStack, TestStack, freePort, run, uniqueName } from "../support/pul
 import { stepByStep } from "../support/steps";
 
 const ROOT = path.join(__dirname, "..", "..");
+
+/**
+ * The standard load with 60 conversations at a time instead of 6: active conversations are
+ * keyed ones only (a keyless message is no conversation), and the conversation gate judges
+ * a drop from 50 of them on.
+ */
+function gatesLoad(url: string): LoadOptions {
+    return { ...standardLoad(url), shortRps: 60, conversations: { concurrent: 60, turns: 4, pauseMs: 1000 } };
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("verification gates under load (real engine)", function () {
@@ -23,7 +32,7 @@ describe("verification gates under load (real engine)", function () {
     let url = "";
 
     async function upUnderLoad(): Promise<{ said: string; code: number; report: LoadReport }> {
-        const load = new LoadGenerator(standardLoad(url));
+        const load = new LoadGenerator(gatesLoad(url));
         load.start();
         try {
             await sleep(1500);
@@ -76,10 +85,10 @@ describe("verification gates under load (real engine)", function () {
         url = `http://127.0.0.1:${port}`;
         await stack.init(
             agentStack(app, port, {
-                // A conversation idle timeout of 10 s (10 min in production): each release's
-                // conversation drain ends within the suite's drain, and a conversation
-                // refused its answers stops counting as active within the window.
-                "proxy.conversations.idleTimeoutSeconds": "10",
+                // A conversation idle timeout of 3 s (10 min in production): each release's
+                // conversation drain ends within the suite's drain, and a release refusing new
+                // conversations shows as a drop within the verification window.
+                "proxy.conversations.idleTimeoutSeconds": "3",
                 "agent.memoryMb": "256",
                 "release.verifyWindowSeconds": "10",
                 "release.healthGateTimeoutSeconds": "30",
@@ -102,7 +111,7 @@ describe("verification gates under load (real engine)", function () {
 
     step("a healthy release (through the release helper) passes with all five gates measured, and its report page renders", async () => {
         await stack.setConfig("agent.version", "2.0.0");
-        const load = new LoadGenerator(standardLoad(url));
+        const load = new LoadGenerator(gatesLoad(url));
         load.start();
         const lines: string[] = [];
         let result: ReleaseReport | undefined;
@@ -145,7 +154,7 @@ describe("verification gates under load (real engine)", function () {
 
     step("npm run status shows the live release's five metrics, judged over the last interval", async () => {
         const live = (await stack.outputs()).liveRelease as string;
-        const load = new LoadGenerator(standardLoad(url));
+        const load = new LoadGenerator(gatesLoad(url));
         load.start();
         const status = await run("npm", ["run", "--silent", "status", "--", "--stack", app, "--interval", "3", "--once"], {
             cwd: ROOT,
