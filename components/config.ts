@@ -5,6 +5,7 @@ import { z } from "zod";
 import { stepProblems } from "../rollout/canary";
 import { bool, num } from "../rollout/configValues";
 import { leafPaths } from "../rollout/envContract";
+import { DEFAULT_APP } from "../rollout/proxyNames";
 import { ConversationSettingsSchema } from "../rollout/proxySettings";
 
 const dockerName = z
@@ -356,7 +357,7 @@ export const SwarmSchema = z
 
 export const ConfigSchema = z
     .object({
-        app: dockerName.default("agents").describe("Prefix of every Docker object of the stack."),
+        app: dockerName.default(DEFAULT_APP).describe("Prefix of every Docker object of the stack."),
         platform: z
             .enum(["docker", "swarm"])
             .default("docker")

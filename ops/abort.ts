@@ -14,7 +14,7 @@ import { execFile } from "child_process";
 import { ProxyCanaryControl, type CanaryState } from "../rollout/canaryControl";
 import { containerExec } from "../rollout/docker";
 import { HaproxyAdmin } from "../rollout/haproxy";
-import { ConfigSchema } from "../components/config";
+import { DEFAULT_APP } from "../rollout/proxyNames";
 import { servingProxy } from "../rollout/servingProxy";
 import { appOfStack, projectDir } from "./findProxy";
 
@@ -97,7 +97,7 @@ function proxyFromStack(stack: string | undefined): Promise<string> {
 async function proxyOf(args: AbortArgs): Promise<string> {
     if (args.proxy) return args.proxy;
     const stack = args.stack ?? process.env.PULUMI_STACK;
-    const app = stack ? appOfStack(projectDir(__dirname), stack, ConfigSchema.shape.app.parse(undefined)) : undefined;
+    const app = stack ? appOfStack(projectDir(__dirname), stack, DEFAULT_APP) : undefined;
     if (!app) return proxyFromStack(stack);
     return servingProxy(app).catch((err: Error) => {
         throw new AbortError(`stack ${stack}: ${err.message}`);

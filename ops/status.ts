@@ -16,7 +16,8 @@ import { dockerContainers } from "../rollout/releaseContainer";
 import { LATENCY_QUANTILE, LLM_HISTOGRAM } from "../rollout/releaseReadings";
 import { conversationSample } from "../rollout/verdict";
 import { SLOTS, type Slot, type Thresholds } from "../rollout/switchContract";
-import { ConfigSchema, ReleaseSchema } from "../components/config";
+import { ReleaseSchema } from "../components/config";
+import { DEFAULT_APP } from "../rollout/proxyNames";
 import { servingProxyExec } from "../rollout/servingProxy";
 import { appOfStack, projectDir } from "./findProxy";
 import { PROXY_INTERNAL_PORT } from "../components/trafficProxy";
@@ -143,7 +144,7 @@ async function main(argv: string[]): Promise<void> {
     // proxy image change hands over to a new container while the view runs), or, when no
     // stack file names the app, the stack's output.
     const stack = args.stack ?? process.env.PULUMI_STACK;
-    const app = args.proxy || !stack ? undefined : appOfStack(projectDir(__dirname), stack, ConfigSchema.shape.app.parse(undefined));
+    const app = args.proxy || !stack ? undefined : appOfStack(projectDir(__dirname), stack, DEFAULT_APP);
     const proxy = args.proxy ?? (app ? `the serving proxy of ${app}` : JSON.parse(await pulumiOutput("proxyContainer", args.stack)));
     let thresholds: Thresholds = ReleaseSchema.parse({}).thresholds;
     let source = "the schema's defaults";

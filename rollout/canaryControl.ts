@@ -5,7 +5,7 @@
 import { z } from "zod";
 import type { ContainerExec } from "./docker";
 import { SLOT_DIR } from "./haproxy";
-import { SLOTS } from "./switchContract";
+import { SLOTS } from "./slots";
 
 export const CANARY_FILE = `${SLOT_DIR}/canary.json`;
 export const ABORT_FILE = `${SLOT_DIR}/abort.json`;

@@ -5,7 +5,7 @@
 // answered 200 (active), and one answered more than once (under way). HAProxy prints
 // each table's size and entry count in the header line of `show table` (with no table
 // named: one line per table), so a count is one short line whatever the traffic.
-import { SLOTS, type Slot } from "./switchContract";
+import { SLOTS, type Slot } from "./slots";
 
 /** The count tables of a slot, as the config templates name them. */
 export function countTables(slot: Slot): { pinned: string; active: string; underWay: string } {

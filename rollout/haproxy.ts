@@ -3,7 +3,7 @@
 // positions of `show servers state` and the slot-file format (which
 // proxy/start-proxy.sh reads back when the proxy restarts).
 import type { ContainerExec } from "./docker";
-import { SLOTS, Slot } from "./switchContract";
+import { SLOTS, type Slot } from "./slots";
 import {
     activeOf,
     fillOf,

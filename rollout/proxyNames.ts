@@ -7,6 +7,9 @@
 //   legacy       the single proxy container of versions before the port holder, which
 //                published the port itself
 
+/** The app of a stack that names none (the stack config's `app` default). */
+export const DEFAULT_APP = "agents";
+
 /** Labels every proxy container of `app` carries (the hand-over and the tools find them by these). */
 export const PROXY_ROLE = "proxy";
 export const PORT_HOLDER_ROLE = "proxy-port";

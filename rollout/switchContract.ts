@@ -6,8 +6,9 @@ import { ReleaseSchema } from "../components/config";
 import { EnvContract } from "./envContract";
 import { METRICS, STATUSES } from "./verdict";
 
-export const SLOTS = ["blue", "green"] as const;
-export type Slot = (typeof SLOTS)[number];
+import { SLOTS } from "./slots";
+
+export { SLOTS, type Slot } from "./slots";
 
 const port = z.coerce.number().int().min(1).max(65535);
 
