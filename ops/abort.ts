@@ -14,9 +14,8 @@ import { execFile } from "child_process";
 import { ProxyCanaryControl, type CanaryState } from "../rollout/canaryControl";
 import { containerExec } from "../rollout/docker";
 import { HaproxyAdmin } from "../rollout/haproxy";
-import { DEFAULT_APP } from "../rollout/proxyNames";
 import { servingProxy } from "../rollout/servingProxy";
-import { appOfStack, projectDir } from "./findProxy";
+import { appOfStack } from "./findProxy";
 
 export class AbortError extends Error {}
 
@@ -96,11 +95,10 @@ function proxyFromStack(stack: string | undefined): Promise<string> {
  */
 async function proxyOf(args: AbortArgs): Promise<string> {
     if (args.proxy) return args.proxy;
-    const stack = args.stack ?? process.env.PULUMI_STACK;
-    const app = stack ? appOfStack(projectDir(__dirname), stack, DEFAULT_APP) : undefined;
-    if (!app) return proxyFromStack(stack);
+    const app = appOfStack(__dirname, args.stack);
+    if (!app) return proxyFromStack(args.stack);
     return servingProxy(app).catch((err: Error) => {
-        throw new AbortError(`stack ${stack}: ${err.message}`);
+        throw new AbortError(`app ${app}: ${err.message}`);
     });
 }
 

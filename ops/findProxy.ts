@@ -1,10 +1,11 @@
 // Finds a stack's serving proxy container without asking Pulumi (which costs seconds): the
 // stack's app from its stack file (Pulumi.<stack>.yaml, `<project>:app`, the schema's
 // default otherwise); the app's serving proxy is then found by its labels through the
-// Docker API (rollout/servingProxy.ts; works with DOCKER_HOST=ssh://...). The operator commands that must be fast (abort)
-// use it; Pulumi's stack output stays the fallback when the stack file does not say.
+// Docker API (rollout/servingProxy.ts; works with DOCKER_HOST=ssh://...). The abort and
+// the status view use it; Pulumi's stack output stays the fallback when no stack file says.
 import * as fs from "fs";
 import * as path from "path";
+import { DEFAULT_APP } from "../rollout/proxyNames";
 
 /** The app a stack file names (`<project>:app: <name>`), or undefined when it names none. */
 export function appOfStackFile(yaml: string, project: string): string | undefined {
@@ -26,10 +27,15 @@ export function projectDir(from: string): string {
     }
 }
 
-/** The app of a stack, read from its stack file in `projectDir`; undefined when there is no such file. */
-export function appOfStack(projectDir: string, stack: string, defaultApp: string): string | undefined {
-    const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+/**
+ * The app of a stack (`stack`, else PULUMI_STACK), read from its stack file in the project
+ * folder above `from`; undefined when no stack is named or it has no stack file.
+ */
+export function appOfStack(from: string, stack = process.env.PULUMI_STACK): string | undefined {
+    if (!stack) return undefined;
+    const dir = projectDir(from);
+    const file = path.join(dir, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) return undefined;
-    const project = projectName(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) ?? "zdt";
-    return appOfStackFile(fs.readFileSync(file, "utf8"), project) ?? defaultApp;
+    const project = projectName(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) ?? "zdt";
+    return appOfStackFile(fs.readFileSync(file, "utf8"), project) ?? DEFAULT_APP;
 }

@@ -10,16 +10,16 @@
 import { execFile } from "child_process";
 import { histogramDelta, parseHistogram, quantile, type Histogram } from "../rollout/agentMetrics";
 import { containerExec } from "../rollout/docker";
-import { HaproxyAdmin, type ServerStats } from "../rollout/haproxy";
+import { activeOf, fillOf, pinnedOf, type TableFill } from "../rollout/conversationTables";
+import { BACKEND, HaproxyAdmin, type ServerStats } from "../rollout/haproxy";
 import { ProxyProbes } from "../rollout/probes";
 import { dockerContainers } from "../rollout/releaseContainer";
 import { LATENCY_QUANTILE, LLM_HISTOGRAM } from "../rollout/releaseReadings";
 import { conversationSample } from "../rollout/verdict";
 import { SLOTS, type Slot, type Thresholds } from "../rollout/switchContract";
 import { ReleaseSchema } from "../components/config";
-import { DEFAULT_APP } from "../rollout/proxyNames";
 import { servingProxyExec } from "../rollout/servingProxy";
-import { appOfStack, projectDir } from "./findProxy";
+import { appOfStack } from "./findProxy";
 import { PROXY_INTERNAL_PORT } from "../components/trafficProxy";
 import { activeConversationTotal, renderStatus, statusRows, tableStatus, type ReleaseStatus } from "./statusTable";
 
@@ -87,20 +87,27 @@ interface Previous {
     dropStreak?: number;
 }
 
-/** The releases taking traffic, judged over the interval since `previous`. */
-async function statuses(admin: HaproxyAdmin, probes: ProxyProbes, previous: Previous, thresholds: Thresholds): Promise<ReleaseStatus[]> {
-    const slots = await admin.slots();
+/**
+ * The releases taking traffic, judged over the interval since `previous`, and the pinning
+ * table's fill: the stick tables are read once (their header lines) for every count.
+ */
+async function statuses(
+    admin: HaproxyAdmin,
+    probes: ProxyProbes,
+    previous: Previous,
+    thresholds: Thresholds,
+): Promise<{ releases: ReleaseStatus[]; table: TableFill | undefined }> {
+    const [slots, tables] = await Promise.all([admin.slots(), admin.tables()]);
     const serving = SLOTS.filter((s) => !slots[s].maint && slots[s].weight > 0).sort((a, b) => slots[b].weight - slots[a].weight);
     const releases = await Promise.all(
         serving.map(async (slot, i): Promise<ReleaseStatus> => {
             const key = `${slot} ${slots[slot].fqdn}`;
-            const [now, health, memory, pinned, active] = await Promise.all([
+            const [now, health, memory] = await Promise.all([
                 read(admin, probes, slot),
                 probes.slotHealth(slot),
                 dockerContainers.memory(slots[slot].fqdn),
-                admin.pinned(slot),
-                admin.activeConversations(slot),
             ]);
+            const [pinned, active] = [pinnedOf(tables, slot), activeOf(tables, slot)];
             const before = previous.readings.get(key);
             previous.readings.set(key, now);
             const window = now.llm && histogramDelta(before?.llm, now.llm);
@@ -135,7 +142,7 @@ async function statuses(admin: HaproxyAdmin, probes: ProxyProbes, previous: Prev
     );
     previous.dropStreak = conversations?.dropStreak ?? 0;
     for (const r of releases) r.sample.conversations = conversations;
-    return releases;
+    return { releases, table: fillOf(tables, BACKEND) };
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -143,8 +150,7 @@ async function main(argv: string[]): Promise<void> {
     // The proxy: the one named, or whichever of the stack's app serves at each reading (a
     // proxy image change hands over to a new container while the view runs), or, when no
     // stack file names the app, the stack's output.
-    const stack = args.stack ?? process.env.PULUMI_STACK;
-    const app = args.proxy || !stack ? undefined : appOfStack(projectDir(__dirname), stack, DEFAULT_APP);
+    const app = args.proxy ? undefined : appOfStack(__dirname, args.stack);
     const proxy = args.proxy ?? (app ? `the serving proxy of ${app}` : JSON.parse(await pulumiOutput("proxyContainer", args.stack)));
     let thresholds: Thresholds = ReleaseSchema.parse({}).thresholds;
     let source = "the schema's defaults";
@@ -162,7 +168,7 @@ async function main(argv: string[]): Promise<void> {
     await statuses(admin, probes, previous, thresholds);
     for (;;) {
         await new Promise((r) => setTimeout(r, args.intervalSeconds * 1000));
-        const [releases, table] = await Promise.all([statuses(admin, probes, previous, thresholds), admin.conversationTable()]);
+        const { releases, table } = await statuses(admin, probes, previous, thresholds);
         const title = `${proxy}: the last ${args.intervalSeconds}s, judged against ${source} (${new Date().toISOString().slice(11, 19)} UTC)`;
         const text = renderStatus(title, releases, thresholds, table);
         if (args.once) {

@@ -3,7 +3,7 @@
 // as OK / WARN / ALERT, or NO DATA / WAIT when there is nothing to judge yet. Active
 // conversations are judged as the release gate judges them, against the count when the
 // view started instead of the count before a flip.
-import { fillWarning, isFull, type TableFill } from "../rollout/conversationTables";
+import { describeFill, fillWarning, isFull, type TableFill } from "../rollout/conversationTables";
 import type { Thresholds } from "../rollout/switchContract";
 import { HEALTH_BREACH_STREAK, judge, type MetricResult, type Sample } from "../rollout/verdict";
 
@@ -91,9 +91,8 @@ function row(metric: string, m: MetricResult, acceptable: string, alert: string)
  */
 export function tableStatus(fill: TableFill | undefined): { line: string; status: "OK" | "WARN" | "ALERT" | "NO DATA" } {
     if (!fill) return { line: "conversation table: not read (the config template has no pinning table)", status: "NO DATA" };
-    const warning = fillWarning(fill)?.replace(/^conversation table /, "");
-    const status = isFull(fill) ? "ALERT" : warning ? "WARN" : "OK";
-    return { line: `conversation table: ${warning ?? `${fill.used} of ${fill.size} entries (${fill.percent} %)`}  ${status}`, status };
+    const status = isFull(fill) ? "ALERT" : fillWarning(fill) ? "WARN" : "OK";
+    return { line: `conversation table: ${describeFill(fill)}  ${status}`, status };
 }
 
 /** The whole view as text: a heading per release and an aligned table, then the proxy's pinning table. */

@@ -77,13 +77,19 @@ export function isFull(fill: TableFill): boolean {
     return fill.used >= fill.size - Math.floor(fill.size / 256) - 1;
 }
 
-/** What to tell an operator about the pinning table, or undefined while it has room. */
-export function fillWarning(fill: TableFill | undefined): string | undefined {
-    if (!fill || fill.percent < FILL_WARN_PERCENT) return undefined;
+/** The table's fill in words: its entries, and from 90 % what that means and what to do. */
+export function describeFill(fill: TableFill): string {
+    const entries = `${fill.used} of ${fill.size} entries (${fill.percent} %)`;
+    if (fill.percent < FILL_WARN_PERCENT) return entries;
     const what = isFull(fill)
         ? "full: HAProxy is evicting the oldest pins, so idle conversations lose their release"
         : "nearly full: when it is full HAProxy evicts the oldest pins";
-    return `conversation table ${fill.used} of ${fill.size} entries (${fill.percent} %), ${what}; raise proxy.conversations.tableSize or lower proxy.conversations.idleTimeoutSeconds`;
+    return `${entries}, ${what}; raise proxy.conversations.tableSize or lower proxy.conversations.idleTimeoutSeconds`;
+}
+
+/** What to tell an operator about the pinning table, or undefined while it has room. */
+export function fillWarning(fill: TableFill | undefined): string | undefined {
+    return fill && fill.percent >= FILL_WARN_PERCENT ? `conversation table ${describeFill(fill)}` : undefined;
 }
 
 /**
