@@ -201,9 +201,10 @@ describe("the conversation table at scale and under a flood (real engine)", func
             const deadline = Date.now() + 60_000;
             while ((await tables()).get("agents")!.used < 996 && Date.now() < deadline) await sleep(500);
             const view = await status();
+            // Full: HAProxy evicts a batch of size/256 + 1 when a new entry does not fit, so 996 to 1000.
             expect(view.code, view.stdout + view.stderr).to.equal(2);
             expect(view.stdout).to.match(
-                /conversation table: 99\d of 1000 entries \([\d.]+ %\), full: HAProxy is evicting the oldest pins.*ALERT/,
+                /conversation table: (99[6-9]|1000) of 1000 entries \([\d.]+ %\), full: HAProxy is evicting the oldest pins.*ALERT/,
             );
             console.log(`      keyless pinning under the flood: ${view.stdout.split("\n").find((l) => l.includes("conversation table"))}`);
         } finally {
