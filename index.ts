@@ -5,15 +5,15 @@
 // traffic through the proxy's runtime API, is verified against thresholds, and
 // only then does Pulumi delete the old release (it is no longer declared).
 import * as pulumi from "@pulumi/pulumi";
-import { dockerStack } from "./components/dockerStack";
+import { dockerStack } from "./platform/docker/dockerStack";
 import { loadConfig } from "./components/stackConfig";
-import { swarmStack } from "./components/swarmStack";
+import { swarmStack } from "./platform/swarm/swarmStack";
 
 // 1. Configuration, validated as a whole before anything is declared.
 const cfg = loadConfig(__dirname);
 
-// 2. The stack on its platform: one Docker engine (components/dockerStack.ts) or a Docker
-//    Swarm cluster (components/swarmStack.ts). Each declares the network, the proxy, the
+// 2. The stack on its platform: one Docker engine (platform/docker/dockerStack.ts) or a Docker
+//    Swarm cluster (platform/swarm/swarmStack.ts). Each declares the network, the proxy, the
 //    release named by its release id, and the traffic switch (health gate, flip or canary,
 //    verification, flip-back on a breach, retirement).
 const stack = cfg.platform === "swarm" ? swarmStack(cfg, __dirname) : dockerStack(cfg, __dirname);

@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as path from "path";
 import { agentImageRef } from "./agentImage";
-import { AgentConfig } from "./config";
+import { AgentConfig } from "../config/schema";
 import { folderDigest, releaseId as makeReleaseId } from "./releaseId";
 
 export const AGENT_PORT = 8080;

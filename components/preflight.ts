@@ -6,7 +6,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { agentImageRef } from "./agentImage";
-import type { StackConfig } from "./config";
+import type { StackConfig } from "../config/schema";
 
 /** Where a check looks: the file system and the Docker engine. */
 export interface PreflightProbe {

@@ -2,7 +2,7 @@
 // config.ts and checks the files, folders and images it names (preflight.ts). A
 // RunError prints the message without a stack trace; nothing is declared before.
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, parseConfig, rawConfig, StackConfig } from "./config";
+import { ConfigError, parseConfig, rawConfig, StackConfig } from "../config/schema";
 import { hostProbe, preflightProblems } from "./preflight";
 
 export function loadConfig(projectDir: string): StackConfig {

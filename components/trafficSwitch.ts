@@ -1,15 +1,15 @@
 // The traffic switch as a command resource: every release (a new target release
-// id) runs the switch program (rollout/main.ts), which gates the new release on
+// id) runs the switch program (platform/docker/oneHostSwitch.ts), which gates the new release on
 // health, flips the proxy, confirms, and verifies against the thresholds - flipping
 // back and failing the update on a breach. Because the old release's resources are
 // simply no longer declared, Pulumi deletes them only after this step succeeded.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { swarmSwitchContract } from "../rollout/swarmContract";
-import { decodeSwitchResult, SwitchResult, switchContract } from "../rollout/switchContract";
+import { swarmSwitchContract } from "../contracts/swarmSwitchContract";
+import { decodeSwitchResult, SwitchResult, switchContract } from "../contracts/switchContract";
 import { AGENT_PORT } from "./agentRelease";
-import { ReleaseConfig, SwarmConfig } from "./config";
-import { PROXY_INTERNAL_PORT } from "./trafficProxy";
+import { ReleaseConfig, SwarmConfig } from "../config/schema";
+import { PROXY_INTERNAL_PORT } from "../platform/docker/trafficProxy";
 
 export interface TrafficSwitchArgs {
     proxyContainer: pulumi.Input<string>;
@@ -26,9 +26,9 @@ export interface TrafficSwitchArgs {
 }
 
 /** The command line, relative to the project folder, so state does not depend on where the project is checked out. */
-export const SWITCH_COMMAND = "node -r ts-node/register/transpile-only rollout/main.ts";
+export const SWITCH_COMMAND = "node -r ts-node/register/transpile-only platform/docker/oneHostSwitch.ts";
 /** The switch on Docker Swarm. */
-export const SWARM_SWITCH_COMMAND = "node -r ts-node/register/transpile-only rollout/swarmMain.ts";
+export const SWARM_SWITCH_COMMAND = "node -r ts-node/register/transpile-only platform/swarm/swarmSwitch.ts";
 
 export class TrafficSwitch extends pulumi.ComponentResource {
     readonly result: pulumi.Output<SwitchResult>;

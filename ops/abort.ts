@@ -11,10 +11,10 @@
 // compiled (npm run build: dist/ops/abort.js), so that weight 0 is set within a second of
 // the command's start.
 import { execFile } from "child_process";
-import { ProxyCanaryControl, type CanaryState } from "../rollout/canaryControl";
-import { containerExec } from "../rollout/docker";
-import { HaproxyAdmin } from "../rollout/haproxy";
-import { servingProxy } from "../rollout/servingProxy";
+import { ProxyCanaryControl, type CanaryState } from "../haproxy/canaryControl";
+import { containerExec } from "../docker/cli";
+import { HaproxyAdmin } from "../haproxy/admin";
+import { servingProxy } from "../docker/servingProxy";
 import { appOfStack } from "./findProxy";
 
 export class AbortError extends Error {}

@@ -1,11 +1,11 @@
 // Finds a stack's serving proxy container without asking Pulumi (which costs seconds): the
 // stack's app from its stack file (Pulumi.<stack>.yaml, `<project>:app`, the schema's
 // default otherwise); the app's serving proxy is then found by its labels through the
-// Docker API (rollout/servingProxy.ts; works with DOCKER_HOST=ssh://...). The abort and
+// Docker API (docker/servingProxy.ts; works with DOCKER_HOST=ssh://...). The abort and
 // the status view use it; Pulumi's stack output stays the fallback when no stack file says.
 import * as fs from "fs";
 import * as path from "path";
-import { DEFAULT_APP } from "../rollout/proxyNames";
+import { DEFAULT_APP } from "../core/proxyNames";
 
 /** The app a stack file names (`<project>:app: <name>`), or undefined when it names none. */
 export function appOfStackFile(yaml: string, project: string): string | undefined {

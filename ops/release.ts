@@ -7,12 +7,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as readline from "readline";
-import { ContentDigest } from "../components/config";
-import { HaproxyAdmin } from "../rollout/haproxy";
-import { servingProxyExec } from "../rollout/servingProxy";
-import { lastSwitchResult, SwitchResult } from "../rollout/switchContract";
-import { ProxyProbes } from "../rollout/probes";
-import { PROXY_INTERNAL_PORT } from "../components/trafficProxy";
+import { ContentDigest } from "../config/schema";
+import { HaproxyAdmin } from "../haproxy/admin";
+import { servingProxyExec } from "../docker/servingProxy";
+import { lastSwitchResult, SwitchResult } from "../contracts/switchContract";
+import { ProxyProbes } from "../haproxy/probes";
+import { PROXY_INTERNAL_PORT } from "../platform/docker/trafficProxy";
 import { formatPhases, Phase, phaseOf, type PhaseTimings, StepMetadata } from "./releasePhases";
 import { renderReportHtml } from "./reportHtml";
 import { TimelineRecorder } from "./releaseTimeline";
@@ -175,7 +175,7 @@ export async function release(
         log(`removed ${orphan}: created by an interrupted update, never recorded or served`);
     const before = stackOutputs(stack);
     // A change that would replace the proxy is refused by the proxy guard inside `pulumi up`
-    // (components/trafficProxy.ts), for plain `pulumi up` and CI as much as for this helper.
+    // (platform/docker/trafficProxy.ts), for plain `pulumi up` and CI as much as for this helper.
     const proxyBefore = await proxyTotals(app);
 
     const t0 = Date.now();

@@ -2,11 +2,11 @@
 // per release, requests per second and 5xx (HAProxy's statistics of its slot), the p95 of
 // its LLM latency over the second (its histogram) and its weight; a weight change is
 // marked on the plot. Reaches the proxy through `docker exec`, as the switch does.
-import { histogramDelta, parseHistogram, quantile, type Histogram } from "../rollout/agentMetrics";
-import type { HaproxyAdmin } from "../rollout/haproxy";
-import type { ProxyProbes } from "../rollout/probes";
-import { LATENCY_QUANTILE, LLM_HISTOGRAM } from "../rollout/releaseReadings";
-import { SLOTS } from "../rollout/switchContract";
+import { histogramDelta, parseHistogram, quantile, type Histogram } from "../core/agentMetrics";
+import type { HaproxyAdmin } from "../haproxy/admin";
+import type { ProxyProbes } from "../haproxy/probes";
+import { LATENCY_QUANTILE, LLM_HISTOGRAM } from "../engine/releaseReadings";
+import { SLOTS } from "../contracts/switchContract";
 import type { Timeline } from "./reportHtml";
 
 /** The release id in an agent container's name (`<app>-agent-<release id>`). */

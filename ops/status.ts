@@ -8,19 +8,19 @@
 // --once prints one table (after one interval) and exits: 0, or 2 when a row is ALERT
 // (the proxy's conversation table full, evicting pins, is one too).
 import { execFile } from "child_process";
-import { histogramDelta, parseHistogram, quantile, type Histogram } from "../rollout/agentMetrics";
-import { containerExec } from "../rollout/docker";
-import { activeOf, fillOf, pinnedOf, type TableFill } from "../rollout/conversationTables";
-import { BACKEND, HaproxyAdmin, type ServerStats } from "../rollout/haproxy";
-import { ProxyProbes } from "../rollout/probes";
-import { dockerContainers } from "../rollout/releaseContainer";
-import { LATENCY_QUANTILE, LLM_HISTOGRAM } from "../rollout/releaseReadings";
-import { conversationSample } from "../rollout/verdict";
-import { SLOTS, type Slot, type Thresholds } from "../rollout/switchContract";
-import { ReleaseSchema } from "../components/config";
-import { servingProxyExec } from "../rollout/servingProxy";
+import { histogramDelta, parseHistogram, quantile, type Histogram } from "../core/agentMetrics";
+import { containerExec } from "../docker/cli";
+import { activeOf, fillOf, pinnedOf, type TableFill } from "../core/conversationTables";
+import { BACKEND, HaproxyAdmin, type ServerStats } from "../haproxy/admin";
+import { ProxyProbes } from "../haproxy/probes";
+import { dockerContainers } from "../docker/releaseContainer";
+import { LATENCY_QUANTILE, LLM_HISTOGRAM } from "../engine/releaseReadings";
+import { conversationSample } from "../core/verdict";
+import { SLOTS, type Slot, type Thresholds } from "../contracts/switchContract";
+import { ReleaseSchema } from "../config/schema";
+import { servingProxyExec } from "../docker/servingProxy";
 import { appOfStack } from "./findProxy";
-import { PROXY_INTERNAL_PORT } from "../components/trafficProxy";
+import { PROXY_INTERNAL_PORT } from "../platform/docker/trafficProxy";
 import { activeConversationTotal, renderStatus, statusRows, tableStatus, type ReleaseStatus } from "./statusTable";
 
 export class StatusError extends Error {}

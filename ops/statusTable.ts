@@ -1,11 +1,11 @@
 // The status view's table (pure): the blueprint's monitoring table for one release, each
-// row judged by the verification's own rules (rollout/verdict.ts) on the latest readings,
+// row judged by the verification's own rules (core/verdict.ts) on the latest readings,
 // as OK / WARN / ALERT, or NO DATA / WAIT when there is nothing to judge yet. Active
 // conversations are judged as the release gate judges them, against the count when the
 // view started instead of the count before a flip.
-import { describeFill, fillWarning, isFull, type TableFill } from "../rollout/conversationTables";
-import type { Thresholds } from "../rollout/switchContract";
-import { HEALTH_BREACH_STREAK, judge, type MetricResult, type Sample } from "../rollout/verdict";
+import { describeFill, fillWarning, isFull, type TableFill } from "../core/conversationTables";
+import type { Thresholds } from "../contracts/switchContract";
+import { HEALTH_BREACH_STREAK, judge, type MetricResult, type Sample } from "../core/verdict";
 
 export interface ReleaseStatus {
     slot: string;

@@ -1,8 +1,8 @@
 // The release guard rails as CrossGuard policies. Kept apart from index.ts (which
 // constructs and serves the pack) so tests can call each policy directly.
 import { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { PORT_HOLDER_ROLE } from "../rollout/proxyNames";
-import { switchContract } from "../rollout/switchContract";
+import { PORT_HOLDER_ROLE } from "../core/proxyNames";
+import { switchContract } from "../contracts/switchContract";
 
 const CONTAINER = "docker:index/container:Container";
 const IMAGE = "docker:index/image:Image";

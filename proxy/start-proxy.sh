@@ -12,7 +12,7 @@
 # publishes the port), so a new proxy and the one it replaces listen on the same sockets.
 # Each proxy's admin and hand-over sockets are its own (HAProxy would otherwise take them
 # over too): /run/haproxy/admin.sock is a link to this instance's.
-# The config is the template the proxy-config command delivers (rollout/proxyConfig.ts) plus
+# The config is the template the proxy-config command delivers (platform/docker/proxyConfig.ts) plus
 # one server line per slot from the slot file the traffic switch keeps up to date
 # ("<slot> <address> <weight> <ready|maint>" per line). Both live in the state volume, so a
 # restarted or replaced proxy comes back with the live colour and the current config.

@@ -7,7 +7,7 @@ import * as path from "path";
 import { LoadGenerator, LoadReport } from "../../load/client";
 import { stepShares } from "../../load/cohorts";
 import { canaryLoad } from "../../load/profile";
-import { CANARY_FILE } from "../../rollout/canaryControl";
+import { CANARY_FILE } from "../../haproxy/canaryControl";
 import { agentStack, TestStack, freePort, run, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
 

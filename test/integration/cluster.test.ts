@@ -7,7 +7,7 @@ import * as path from "path";
 import { TestCluster } from "../support/cluster";
 import { LoadGenerator, type LoadReport } from "../../load/client";
 import { canaryLoad, standardLoad } from "../../load/profile";
-import { templateSlots } from "../../rollout/swarmSlots";
+import { templateSlots } from "../../platform/swarm/swarmSlots";
 import { freePort, mustRun, run, TestStack, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
 

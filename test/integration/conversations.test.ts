@@ -7,10 +7,10 @@
 import { expect } from "chai";
 import * as path from "path";
 import { LoadGenerator, type LoadOptions, type LoadReport } from "../../load/client";
-import { parseTableSummaries, type TableSummary } from "../../rollout/conversationTables";
-import { containerExec } from "../../rollout/docker";
-import { HaproxyAdmin } from "../../rollout/haproxy";
-import { servingProxy } from "../../rollout/servingProxy";
+import { parseTableSummaries, type TableSummary } from "../../core/conversationTables";
+import { containerExec } from "../../docker/cli";
+import { HaproxyAdmin } from "../../haproxy/admin";
+import { servingProxy } from "../../docker/servingProxy";
 import { agentStack, mustRun, run, TestStack, freePort, uniqueName, type RunResult } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
 

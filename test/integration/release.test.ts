@@ -7,7 +7,7 @@ import * as path from "path";
 import { LoadGenerator, LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
 import { release, ReleaseReport } from "../../ops/release";
-import { servingProxy } from "../../rollout/servingProxy";
+import { servingProxy } from "../../docker/servingProxy";
 import { getOnce } from "../support/http";
 import { agentStack, TestStack, freePort, mustRun, run, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
@@ -94,7 +94,7 @@ describe("blue/green release under load (real engine)", function () {
                 try {
                     const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
                     const env = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-                    return cmd.includes("rollout/main.ts") && env.some((e) => e.startsWith(`PROXY_CONTAINER=${app}-proxy-`));
+                    return cmd.includes("platform/docker/oneHostSwitch.ts") && env.some((e) => e.startsWith(`PROXY_CONTAINER=${app}-proxy-`));
                 } catch {
                     return false; // gone meanwhile
                 }

@@ -1,7 +1,7 @@
 // Release containers for switch tests: every container runs and stays up unless a test
 // scripts its state; starts, stops and image removals are recorded.
-import type { ImageRecord } from "../../rollout/images";
-import type { ContainerMemory, ContainerState, ReleaseContainers } from "../../rollout/releaseContainer";
+import type { ImageRecord } from "../../docker/images";
+import type { ContainerMemory, ContainerState, ReleaseContainers } from "../../docker/releaseContainer";
 
 export class FakeContainers implements ReleaseContainers {
     readonly states = new Map<string, ContainerState>();

@@ -2,10 +2,10 @@
 // (the commands it sends, answered in HAProxy 2.6's own formats), the slot file, and
 // curl through the proxy to agent "containers" whose behaviour a test sets. Time is
 // virtual: sleeping advances the clock at once, so a 900 s window runs in milliseconds.
-import type { ContainerExec } from "../../rollout/docker";
-import { ADMIN_SOCKET } from "../../rollout/haproxy";
-import type { Clock } from "../../rollout/switch";
-import type { Slot } from "../../rollout/switchContract";
+import type { ContainerExec } from "../../docker/cli";
+import { ADMIN_SOCKET } from "../../haproxy/admin";
+import type { Clock } from "../../engine/switch";
+import type { Slot } from "../../contracts/switchContract";
 
 export interface FakeAgent {
     release: string;
@@ -152,7 +152,7 @@ export class FakeProxy {
                 });
             } else if (cmd === "show table") {
                 // HAProxy 2.6 prints one header line per table; the count tables are the
-                // config template's (rollout/conversationTables.ts). Under way: every other one.
+                // config template's (core/conversationTables.ts). Under way: every other one.
                 this.onShowTable();
                 this.tableShows++;
                 const header = (name: string, used: number) => `# table: ${name}, type: string, size:${this.tableSize}, used:${used}`;

@@ -1,7 +1,7 @@
 // A complete, valid traffic-switch input for tests and fixtures: the schema's defaults
 // for every release setting, with the given overrides.
-import { ReleaseSchema } from "../../components/config";
-import { SwitchInput, SwitchInputSchema, SwitchResult } from "../../rollout/switchContract";
+import { ReleaseSchema } from "../../config/schema";
+import { SwitchInput, SwitchInputSchema, SwitchResult } from "../../contracts/switchContract";
 
 export function switchInput(
     overrides: Partial<Omit<SwitchInput, "thresholds">> & { thresholds?: Partial<SwitchInput["thresholds"]> } = {},

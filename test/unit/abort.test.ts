@@ -3,8 +3,8 @@
 import { expect } from "chai";
 import { abortCanary, AbortError, parseAbortArgs } from "../../ops/abort";
 import { appOfStackFile, projectName } from "../../ops/findProxy";
-import type { AbortRequest, CanaryState } from "../../rollout/canaryControl";
-import { HaproxyAdmin } from "../../rollout/haproxy";
+import type { AbortRequest, CanaryState } from "../../haproxy/canaryControl";
+import { HaproxyAdmin } from "../../haproxy/admin";
 import { FakeProxy } from "../support/fakeProxy";
 import { rejection } from "../support/rejection";
 

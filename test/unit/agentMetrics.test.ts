@@ -1,6 +1,6 @@
 // Reading the agent's histogram and its quantiles, as Prometheus does.
 import { expect } from "chai";
-import { histogramDelta, parseGauge, parseHistogram, quantile } from "../../rollout/agentMetrics";
+import { histogramDelta, parseGauge, parseHistogram, quantile } from "../../core/agentMetrics";
 
 const text = (counts: number[], les = ["0.5", "1", "2", "5", "+Inf"]) =>
     [

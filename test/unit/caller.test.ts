@@ -1,10 +1,10 @@
 // The switch stops when the `pulumi up` that started it is gone.
 import { expect } from "chai";
 import { spawn } from "child_process";
-import { ancestry, goneAncestor, isAlive, systemParent } from "../../rollout/caller";
-import { HaproxyAdmin } from "../../rollout/haproxy";
-import { ProxyProbes } from "../../rollout/probes";
-import { runSwitch, SwitchError } from "../../rollout/switch";
+import { ancestry, goneAncestor, isAlive, systemParent } from "../../engine/caller";
+import { HaproxyAdmin } from "../../haproxy/admin";
+import { ProxyProbes } from "../../haproxy/probes";
+import { runSwitch, SwitchError } from "../../engine/switch";
 import { FakeProxy } from "../support/fakeProxy";
 import { MemoryCanaryControl } from "../support/memoryCanaryControl";
 import { FakeContainers } from "../support/fakeContainers";

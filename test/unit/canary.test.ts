@@ -1,6 +1,6 @@
 // Canary decisions: step weights, step lists, and the canary compared with stable.
 import { expect } from "chai";
-import { compareWithStable, LATENCY_NOISE_MS, stepProblems, stepWeights } from "../../rollout/canary";
+import { compareWithStable, LATENCY_NOISE_MS, stepProblems, stepWeights } from "../../core/canary";
 
 const c = { maxErrorRateDeltaPercent: 1, maxLatencyRatio: 2, minRequests: 20 };
 

@@ -1,9 +1,9 @@
 // A canary release step by step against the fake proxy: the weights of each step, the
 // abort on a breach (absolute or against stable), and the conversations it moves.
 import { expect } from "chai";
-import { CanaryAborted, runCanary, type CanaryRun } from "../../rollout/canaryRollout";
-import { HaproxyAdmin } from "../../rollout/haproxy";
-import { ProxyProbes } from "../../rollout/probes";
+import { CanaryAborted, runCanary, type CanaryRun } from "../../engine/canaryRollout";
+import { HaproxyAdmin } from "../../haproxy/admin";
+import { ProxyProbes } from "../../haproxy/probes";
 import { FakeContainers } from "../support/fakeContainers";
 import { rejection } from "../support/rejection";
 import { MemoryCanaryControl } from "../support/memoryCanaryControl";

@@ -2,8 +2,8 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigSchema, parseConfig, rawConfig } from "../../components/config";
-import { leafPaths } from "../../rollout/envContract";
+import { ConfigSchema, parseConfig, rawConfig } from "../../config/schema";
+import { leafPaths } from "../../contracts/envContract";
 import { folderDigest, releaseId, stableJson } from "../../components/releaseId";
 import { configTable, readmeSection } from "../../ops/config-docs";
 

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { activeOf, countTables, fillOf, fillWarning, parseTableSummaries, pinnedOf, unpinCommands } from "../../rollout/conversationTables";
-import { proxyEnvironment, proxyMemoryMb, withSettings } from "../../rollout/proxySettings";
+import { activeOf, countTables, fillOf, fillWarning, parseTableSummaries, pinnedOf, unpinCommands } from "../../core/conversationTables";
+import { proxyEnvironment, proxyMemoryMb, withSettings } from "../../config/proxySettings";
 
 // `show table` with no table named, as HAProxy 2.6.12 prints it (read off a proxy of ours).
 const SHOW_TABLE = [
@@ -83,7 +83,7 @@ describe("conversation counts from the tables' headers (no table streamed)", () 
         });
 });
 
-describe("the proxy's conversation settings (rollout/proxySettings.ts)", () => {
+describe("the proxy's conversation settings (config/proxySettings.ts)", () => {
     it("writes the settings into the one-host template, leaving the container's own variables to start-proxy", () => {
         const template = fs.readFileSync(path.join(__dirname, "..", "..", "proxy", "haproxy.cfg.tmpl"), "utf8");
         const out = withSettings(template, { tableSize: 2000, idleTimeoutSeconds: 20, pinKeyless: true });

@@ -1,7 +1,7 @@
 // The health gate's fast failure on a crashed container.
 import { expect } from "chai";
-import { crashOf } from "../../rollout/crash";
-import { containerStateOf, memoryOf, mergeLogStreams } from "../../rollout/releaseContainer";
+import { crashOf } from "../../engine/crash";
+import { containerStateOf, memoryOf, mergeLogStreams } from "../../docker/releaseContainer";
 import { FakeContainers } from "../support/fakeContainers";
 
 const running = FakeContainers.running("c");

@@ -1,6 +1,6 @@
 // The rollout programs ride out a short Docker daemon outage (a restart or upgrade).
 import { expect } from "chai";
-import { ridingOutDaemonOutage } from "../../rollout/docker";
+import { ridingOutDaemonOutage } from "../../docker/cli";
 
 describe("Docker daemon outages", () => {
     const clock = () => {

@@ -1,9 +1,9 @@
 // The typed contract between command resources and the programs they run.
 import { expect } from "chai";
 import { z } from "zod";
-import { EnvContract, upperSnake } from "../../rollout/envContract";
-import { reindexContract } from "../../rollout/reindexContract";
-import { switchContract } from "../../rollout/switchContract";
+import { EnvContract, upperSnake } from "../../contracts/envContract";
+import { reindexContract } from "../../contracts/reindexContract";
+import { switchContract } from "../../contracts/switchContract";
 import { switchInput } from "../support/switchInput";
 
 describe("command contracts", () => {

@@ -4,11 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { proxyGuardContract } from "../../rollout/proxyGuardContract";
-import { proxyHandoverContract } from "../../rollout/proxyHandoverContract";
-import { reindexContract } from "../../rollout/reindexContract";
-import { swarmSwitchContract } from "../../rollout/swarmContract";
-import { encodeSwitchResult, switchContract } from "../../rollout/switchContract";
+import { proxyGuardContract } from "../../contracts/proxyGuardContract";
+import { proxyHandoverContract } from "../../contracts/proxyHandoverContract";
+import { reindexContract } from "../../contracts/reindexContract";
+import { swarmSwitchContract } from "../../contracts/swarmSwitchContract";
+import { encodeSwitchResult, switchContract } from "../../contracts/switchContract";
 import { switchResult } from "../support/switchInput";
 
 interface Registered {
@@ -180,7 +180,7 @@ describe("resource graph (mocks)", function () {
         expect(agent.inputs.convergeConfig).to.deep.equal({ delay: "1s", timeout: "120s" });
         const commands = byType(resources, "command:local:Command");
         expect(commands.map((c) => c.name)).to.deep.equal(["traffic-switch"]);
-        expect(commands[0].inputs.create).to.match(/rollout\/swarmMain\.ts$/);
+        expect(commands[0].inputs.create).to.match(/platform\/swarm\/swarmSwitch\.ts$/);
         const input = swarmSwitchContract.decode(commands[0].inputs.environment);
         expect(input).to.deep.include({
             proxyContainer: "unit-proxy",

@@ -13,7 +13,7 @@ import {
     SLOT_FILE,
     slotFile,
     statRow,
-} from "../../rollout/haproxy";
+} from "../../haproxy/admin";
 import { FakeProxy } from "../support/fakeProxy";
 
 describe("HAProxy `show stat` parsing", () => {

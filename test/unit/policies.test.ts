@@ -10,7 +10,7 @@ import {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import * as rules from "../../policies/rules";
-import { switchContract } from "../../rollout/switchContract";
+import { switchContract } from "../../contracts/switchContract";
 import { switchInput } from "../support/switchInput";
 
 const CONTAINER = "docker:index/container:Container";

@@ -1,7 +1,7 @@
 // Config values that name a folder or an image are checked before anything is declared.
 import { expect } from "chai";
 import * as path from "path";
-import { parseConfig } from "../../components/config";
+import { parseConfig } from "../../config/schema";
 import { hostProbe, PreflightProbe, preflightProblems } from "../../components/preflight";
 
 const ROOT = path.join(__dirname, "..", "..");

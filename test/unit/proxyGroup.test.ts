@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import type { ContainerExec } from "../../rollout/docker";
-import { HaproxyAdmin } from "../../rollout/haproxy";
-import { flipBackPlan, ProxyGroup, refusalMessage } from "../../rollout/proxyGroup";
+import type { ContainerExec } from "../../docker/cli";
+import { HaproxyAdmin } from "../../haproxy/admin";
+import { flipBackPlan, ProxyGroup, refusalMessage } from "../../engine/proxyGroup";
 import { FakeProxy } from "../support/fakeProxy";
 import { rejection } from "../support/rejection";
 

@@ -2,8 +2,8 @@
 // publishes the proxy's port) fails before anything changes, unless a maintenance window
 // allows it. A new proxy image is not such an update: it is handed over.
 import { expect } from "chai";
-import { guardVerdict, previousFingerprint } from "../../rollout/proxyGuard";
-import type { ProxyGuardInput } from "../../rollout/proxyGuardContract";
+import { guardVerdict, previousFingerprint } from "../../platform/docker/proxyGuard";
+import type { ProxyGuardInput } from "../../contracts/proxyGuardContract";
 
 const before = { listenAddress: "127.0.0.1", hostPort: 8080, layout: "port-holder" as const };
 const input = (o: Partial<ProxyGuardInput> = {}): ProxyGuardInput => ({

@@ -1,6 +1,6 @@
 // The proxy hand-over stops every running proxy of the app but the one that takes over.
 import { expect } from "chai";
-import { proxiesToStop } from "../../rollout/proxyHandover";
+import { proxiesToStop } from "../../platform/docker/proxyHandover";
 
 describe("proxy hand-over", () => {
     const keep = "b".repeat(64);

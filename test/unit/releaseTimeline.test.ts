@@ -1,8 +1,8 @@
 // The release timeline sampled from the fake proxy: rates per release, the flip marked.
 import { expect } from "chai";
 import { releaseOfContainer, TimelineRecorder } from "../../ops/releaseTimeline";
-import { HaproxyAdmin } from "../../rollout/haproxy";
-import { ProxyProbes } from "../../rollout/probes";
+import { HaproxyAdmin } from "../../haproxy/admin";
+import { ProxyProbes } from "../../haproxy/probes";
 import { FakeProxy } from "../support/fakeProxy";
 
 const C1 = "app-agent-1-0-0-aaaaaaaa";

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { SLOT_DIR } from "../../rollout/haproxy";
-import { DRAIN_FILE, streamsCutFromLog } from "../../rollout/retire";
+import { SLOT_DIR } from "../../haproxy/admin";
+import { DRAIN_FILE, streamsCutFromLog } from "../../docker/retire";
 
 describe("retirement log", () => {
     it("reads how many streams the agent ended at the drain deadline, from its last report", () => {
@@ -24,7 +24,7 @@ describe("paths the rollout programs share with the programs in the containers",
     });
 
     it("the config template the proxy-config command writes is the one start-proxy renders", () => {
-        expect(read("rollout/proxyConfig.ts")).to.include("const TEMPLATE = `${SLOT_DIR}/haproxy.cfg.tmpl`;");
+        expect(read("platform/docker/proxyConfig.ts")).to.include("const TEMPLATE = `${SLOT_DIR}/haproxy.cfg.tmpl`;");
         expect(read("proxy/start-proxy.sh")).to.include(`STATE=${SLOT_DIR}`).and.to.include("TEMPLATE=$STATE/haproxy.cfg.tmpl");
     });
 });

@@ -1,8 +1,8 @@
 // platform: swarm, without a cluster: what the config requires and refuses, and a release
 // service's tasks read as the switch's container state (pure parts).
 import { expect } from "chai";
-import { parseConfig } from "../../components/config";
-import { swarmHealth } from "../../components/swarmRelease";
+import { parseConfig } from "../../config/schema";
+import { swarmHealth } from "../../platform/swarm/swarmRelease";
 import {
     parseTaskRows,
     readyNodes,
@@ -11,7 +11,7 @@ import {
     streamsCutFromServiceLog,
     tasksName,
     tasksStillRunning,
-} from "../../rollout/swarmServices";
+} from "../../platform/swarm/swarmServices";
 
 const digest = `sha256:${"c".repeat(64)}`;
 const swarm = {

@@ -1,11 +1,11 @@
-// Every node's proxy as one (rollout/swarmProxies.ts), against fake proxies: weights all or
+// Every node's proxy as one (platform/swarm/swarmProxies.ts), against fake proxies: weights all or
 // nothing, a lost node left out, statistics summed and kept for a lost node.
 import { expect } from "chai";
-import type { ServerStats } from "../../rollout/haproxy";
-import type { TemplateSlotState } from "../../rollout/swarmSlots";
-import { combineSlots, sumStats, SwarmProxies, type SwarmProxiesDeps } from "../../rollout/swarmProxies";
-import type { SwarmProxy } from "../../rollout/swarmProxy";
-import type { Slot } from "../../rollout/switchContract";
+import type { ServerStats } from "../../haproxy/admin";
+import type { TemplateSlotState } from "../../platform/swarm/swarmSlots";
+import { combineSlots, sumStats, SwarmProxies, type SwarmProxiesDeps } from "../../platform/swarm/swarmProxies";
+import type { SwarmProxy } from "../../platform/swarm/nodeProxy";
+import type { Slot } from "../../contracts/switchContract";
 
 const slot = (s: Slot, weight: number, up = true, maint = false, addresses = ["10.0.1.2", "10.0.1.3"]): TemplateSlotState => ({
     slot: s,

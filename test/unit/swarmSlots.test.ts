@@ -1,7 +1,7 @@
-// Slots as server templates on Swarm (rollout/swarmSlots.ts): HAProxy 2.6's answers read
+// Slots as server templates on Swarm (platform/swarm/swarmSlots.ts): HAProxy 2.6's answers read
 // into the one-host slot shapes. Lines in the format the test cluster's proxies printed.
 import { expect } from "chai";
-import { parseTemplateServers, slotOfServer, templateConnections, templateSlots } from "../../rollout/swarmSlots";
+import { parseTemplateServers, slotOfServer, templateConnections, templateSlots } from "../../platform/swarm/swarmSlots";
 
 // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight ... srv_fqdn srv_port ...
 const line = (id: number, name: string, addr: string, op: number, admin: number, weight: number, fqdn: string) =>

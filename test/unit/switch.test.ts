@@ -2,11 +2,11 @@
 // flip-back, a failed gate and an interrupted run send, against a fake proxy that
 // answers in HAProxy's own formats.
 import { expect } from "chai";
-import { HaproxyAdmin } from "../../rollout/haproxy";
-import { ProxyProbes } from "../../rollout/probes";
-import { overallTimeoutMs } from "../../rollout/main";
-import { runSwitch, SwitchDeps, SwitchError } from "../../rollout/switch";
-import type { SwitchResult } from "../../rollout/switchContract";
+import { HaproxyAdmin } from "../../haproxy/admin";
+import { ProxyProbes } from "../../haproxy/probes";
+import { overallTimeoutMs } from "../../platform/docker/oneHostSwitch";
+import { runSwitch, SwitchDeps, SwitchError } from "../../engine/switch";
+import type { SwitchResult } from "../../contracts/switchContract";
 import { MemoryCanaryControl } from "../support/memoryCanaryControl";
 import { rejection } from "../support/rejection";
 import { FakeContainers } from "../support/fakeContainers";

@@ -1,6 +1,6 @@
 // The verification verdict as a table: samples against thresholds.
 import { expect } from "chai";
-import { badHealth, CONVERSATION_BREACH_STREAK, conversationDrop, conversationSample, judge, Sample } from "../../rollout/verdict";
+import { badHealth, CONVERSATION_BREACH_STREAK, conversationDrop, conversationSample, judge, Sample } from "../../core/verdict";
 import { switchInput } from "../support/switchInput";
 
 const T = switchInput({

@@ -1,0 +1,62 @@
+// The proxy's conversation settings: the schema (the stack config's proxy.conversations,
+// its single source of defaults and documentation) and the variables HAProxy's config
+// templates read them from. One host: proxy-config writes them into the template it
+// delivers, so a change is a seamless reload. Swarm: the proxy service's environment.
+import { z } from "zod";
+import { bool, num } from "./values";
+
+/** Measured on HAProxy 2.6 (README, "Conversations"): bytes per entry of a table keyed by a conversation id of up to 64 characters. */
+export const TABLE_ENTRY_BYTES = 260;
+
+export const ConversationSettingsSchema = z
+    .object({
+        tableSize: num()
+            .pipe(z.number().int().min(1_000).max(2_000_000))
+            .default(100_000)
+            .describe(
+                `Pinned conversations the proxy can hold (entries of its stick table). A conversation costs up to four entries of about ${TABLE_ENTRY_BYTES} bytes (its pin and three counts): about 100 MB at the default when full. The proxy's memory limit follows (384 MB at the default; a change of it starts a new proxy, which takes the table over). A full table evicts the oldest pins; the status view and the release report warn from 90 %.`,
+            ),
+        idleTimeoutSeconds: num()
+            .pipe(z.number().int().min(1).max(86_400))
+            .default(600)
+            .describe(
+                "A conversation silent for longer loses its pin (its next message starts over on the live release) and stops counting as active. The table must hold every conversation that starts within this time.",
+            ),
+        pinKeyless: bool()
+            .default(false)
+            .describe(
+                "A chat message without a valid X-Conversation-Id. false: balanced, and no table entry (a conversation is pinned from its first message that carries a key, as channel webhooks do). true: the proxy gives it a new id, returned in X-Conversation-Id, and pins it, for clients that start a conversation keyless and send the id back; every keyless message then costs an entry, so a flood of them can fill the table.",
+            ),
+    })
+    .strict();
+export type ConversationSettings = z.output<typeof ConversationSettingsSchema>;
+
+/**
+ * The proxy container's memory limit for a table size: HAProxy itself (128 MB with room),
+ * and the tables full in two workers at once (a seamless reload keeps the old worker, with
+ * its copy of the tables, until its last connection ends), in steps of 64 MB.
+ */
+export function proxyMemoryMb(tableSize: number): number {
+    const tablesMb = (2 * tableSize * 4 * TABLE_ENTRY_BYTES) / (1024 * 1024);
+    return Math.ceil((128 + tablesMb) / 64) * 64;
+}
+
+/** The variables the config templates read (proxy/haproxy.cfg.tmpl, proxy/haproxy-swarm.cfg.tmpl). */
+export function proxyEnvironment(c: ConversationSettings): Record<string, string> {
+    return {
+        CONVERSATION_TABLE_SIZE: String(c.tableSize),
+        CONVERSATION_IDLE_TIMEOUT: `${c.idleTimeoutSeconds}s`,
+        PIN_KEYLESS: c.pinKeyless ? "yes" : "no",
+    };
+}
+
+/**
+ * One host: the template with the settings written in (each \${NAME} of proxyEnvironment),
+ * so a change of them is a change of the template, which the proxy takes by a seamless
+ * reload. start-proxy fills in the rest (the container's own variables).
+ */
+export function withSettings(template: string, c: ConversationSettings): string {
+    let out = template;
+    for (const [name, value] of Object.entries(proxyEnvironment(c))) out = out.split("${" + name + "}").join(value);
+    return out;
+}

@@ -1,0 +1,171 @@
+// What the TrafficSwitch component gives the switch program (platform/docker/oneHostSwitch.ts), and
+// what the program returns on stdout. The release settings are the stack schema's own
+// (config/schema.ts), so their defaults and limits live in one place.
+import { z } from "zod";
+import { ReleaseSchema } from "../config/schema";
+import { EnvContract } from "./envContract";
+import { METRICS, STATUSES } from "../core/verdict";
+
+import { SLOTS } from "../core/slots";
+
+export { SLOTS, type Slot } from "../core/slots";
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+export const SwitchInputSchema = z.object({
+    /** The proxy container; every probe and admin command runs inside it (`docker exec`). */
+    proxyContainer: z.string().min(1),
+    /**
+     * The proxy container's id. The switch does not use it; it is here so that a new
+     * proxy container (a maintenance change) re-runs the switch, which re-applies and
+     * re-verifies the live slots and keeps the stack's outputs true.
+     */
+    proxyContainerId: z.string().min(1),
+    /** The port HAProxy listens on inside its container. */
+    proxyPort: port,
+    /** The port the agents listen on (HAProxy's server lines carry it). */
+    agentPort: port,
+    /** The new release: its container (the address the idle slot is pointed at), release id and version. */
+    targetContainer: z.string().min(1),
+    targetRelease: z.string().min(1),
+    targetVersion: z.string().min(1),
+    ...ReleaseSchema.pick({
+        strategy: true,
+        canary: true,
+        healthGateTimeoutSeconds: true,
+        verifyWindowSeconds: true,
+        drainTimeoutSeconds: true,
+        probeIntervalMs: true,
+        probeRequestsPerTick: true,
+        thresholds: true,
+    }).shape,
+});
+export type SwitchInput = z.output<typeof SwitchInputSchema>;
+export type Thresholds = SwitchInput["thresholds"];
+
+export const switchContract = new EnvContract("traffic switch", SwitchInputSchema);
+
+export const SwitchResultSchema = z.object({
+    /** How this release took the traffic (release.strategy). */
+    strategy: z.enum(["blue-green", "canary"]).default("blue-green"),
+    /** The slots' weights when the run ended (0 for a slot in maintenance): the share of new conversations each takes. */
+    weights: z.object({ blue: z.number(), green: z.number() }).nullable().default(null),
+    liveColor: z.enum(SLOTS),
+    liveRelease: z.string(),
+    liveVersion: z.string(),
+    previousColor: z.enum(SLOTS).nullable(),
+    previousRelease: z.string().nullable(),
+    previousVersion: z.string().nullable(),
+    /** Durations in ms of the phases this run went through (a re-verification has no gate or flip). */
+    phases: z.object({
+        healthGateMs: z.number().optional(),
+        /** Emptying the slot's connection pool after the gate (waiting for what still ran there). */
+        emptyPoolMs: z.number().optional(),
+        /** A canary's steps, from its first weight to its last step's judgement. */
+        canaryMs: z.number().optional(),
+        flipMs: z.number().optional(),
+        confirmMs: z.number().optional(),
+        verifyMs: z.number().optional(),
+    }),
+    /** The new release's figures over the verification window (proxy statistics of its server). */
+    verification: z.object({
+        requests: z.number(),
+        errors5xx: z.number(),
+        avgResponseMs: z.number(),
+        maxHealthMs: z.number(),
+        /** Each gate's last judgement of the window: ok, warn (outside the acceptable range), no-data, ... */
+        gates: z
+            .array(
+                z.object({
+                    metric: z.enum(METRICS),
+                    status: z.enum(STATUSES),
+                    message: z.string(),
+                }),
+            )
+            .default([]),
+    }),
+    /** What the release was judged against: the thresholds, and for a canary its comparison with stable. */
+    judgedAgainst: z
+        .object({
+            thresholds: ReleaseSchema.shape.thresholds.unwrap(),
+            canary: ReleaseSchema.shape.canary.unwrap().omit({ steps: true }).nullable(),
+        })
+        .nullable()
+        .default(null),
+    /**
+     * The previous release's retirement, after the verification passed: drained with this
+     * run's drainTimeoutSeconds; streams still open at its end got a final `retired` event.
+     */
+    retirement: z
+        .object({
+            container: z.string(),
+            drainMs: z.number(),
+            tookMs: z.number(),
+            streamsCut: z.number(),
+            /**
+             * The conversation drain before it: how long the switch waited for conversations
+             * pinned to the old release to go idle, how many were still pinned (and so moved
+             * to the new release) when it stopped waiting, and how many of those had had more
+             * than one message (not single messages).
+             */
+            conversations: z
+                .object({ waitedMs: z.number(), moved: z.number(), movedUnderWay: z.number().default(0) })
+                .default({ waitedMs: 0, moved: 0, movedUnderWay: 0 }),
+        })
+        .nullable()
+        .default(null),
+    /**
+     * The proxy's pinning table, the fuller of two readings (before any weight moved, and
+     * at the end): a full table evicts pinned conversations (core/conversationTables.ts).
+     */
+    conversationTable: z
+        .object({ size: z.number(), used: z.number(), percent: z.number(), warning: z.string().nullable() })
+        .nullable()
+        .default(null),
+    /** A canary release's steps: the weight, duration and both releases' figures of each. */
+    canarySteps: z
+        .array(
+            z.object({
+                weight: z.number(),
+                /** When the step's weights were set (epoch ms). */
+                startedAt: z.number().default(0),
+                tookMs: z.number(),
+                canary: z.object({ requests: z.number(), errors5xx: z.number(), avgResponseMs: z.number() }),
+                stable: z.object({ requests: z.number(), errors5xx: z.number(), avgResponseMs: z.number() }),
+            }),
+        )
+        .nullable()
+        .default(null),
+    /** The image of the last retired release, kept for a roll back (docker/images.ts). */
+    keptImage: z.object({ id: z.string(), ref: z.string() }).nullable().default(null),
+    /** The image this run removed: the one kept before keptImage. */
+    prunedImage: z.string().nullable().default(null),
+});
+export type SwitchResult = z.output<typeof SwitchResultSchema>;
+
+export function encodeSwitchResult(result: SwitchResult): string {
+    return JSON.stringify(SwitchResultSchema.parse(result));
+}
+
+/** The switch's stdout back into its result; throws naming what is wrong. */
+export function decodeSwitchResult(stdout: string): SwitchResult {
+    let json: unknown;
+    try {
+        json = JSON.parse(stdout);
+    } catch {
+        throw new Error(`traffic switch result is not JSON: ${stdout.slice(0, 200)}`);
+    }
+    const parsed = SwitchResultSchema.safeParse(json);
+    if (!parsed.success)
+        throw new Error(`traffic switch result: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    return parsed.data;
+}
+
+/** The last successful run's result, which the command provider passes to the next run (PULUMI_COMMAND_STDOUT). */
+export function lastSwitchResult(stdout: string | undefined): SwitchResult | undefined {
+    try {
+        return stdout ? decodeSwitchResult(stdout) : undefined;
+    } catch {
+        return undefined;
+    }
+}

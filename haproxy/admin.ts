@@ -1,0 +1,308 @@
+// The HAProxy admin-socket client: slots, weights, statistics and the persisted slot
+// file. The only place that knows the backend's name, the socket's path, the field
+// positions of `show servers state` and the slot-file format (which
+// proxy/start-proxy.sh reads back when the proxy restarts).
+import type { ContainerExec } from "../docker/cli";
+import { SLOTS, type Slot } from "../core/slots";
+import {
+    activeOf,
+    fillOf,
+    parseTableSummaries,
+    type Pinned,
+    pinnedOf,
+    type TableFill,
+    type TableSummary,
+    unpinCommands,
+} from "../core/conversationTables";
+
+export type { Pinned } from "../core/conversationTables";
+
+export const BACKEND = "agents";
+export const ADMIN_SOCKET = "/run/haproxy/admin.sock";
+/** The proxy's state folder (a volume, so a replaced proxy keeps it) and the slot file in it. */
+export const SLOT_DIR = "/var/lib/zdt";
+export const SLOT_FILE = `${SLOT_DIR}/slots`;
+
+export class ProxyError extends Error {}
+
+export interface SlotState {
+    slot: Slot;
+    /** HAProxy's server id (what its stick table records for a pinned conversation). */
+    id: number;
+    /** The address the slot points at: an agent container's name. */
+    fqdn: string;
+    /** HAProxy's own health check sees it running. */
+    up: boolean;
+    /** In maintenance (no traffic, no checks). */
+    maint: boolean;
+    weight: number;
+}
+
+export interface ServerStats {
+    req: number;
+    err5xx: number;
+    /** HAProxy's average response time over the last 1024 requests (ms). */
+    rtimeMs: number;
+    status: string;
+    sessions: number;
+}
+
+export interface PersistedSlot {
+    fqdn: string;
+    weight: number;
+    maint: boolean;
+}
+
+/** One row of `show stat` CSV (the header line names the columns). */
+export function statRow(csv: string, proxy: string, server: string): Record<string, string> | undefined {
+    const [header, ...rows] = csv.split("\n");
+    const cols = header.replace(/^#\s*/, "").split(",");
+    const row = rows.map((r) => r.split(",")).find((f) => f[0] === proxy && f[1] === server);
+    return row && Object.fromEntries(cols.map((c, i) => [c, row[i] ?? ""]));
+}
+
+/** `show servers state <backend>` into slot states (fields by position, as HAProxy 2.x prints them). */
+export function parseServersState(out: string): Partial<Record<Slot, SlotState>> {
+    const result: Partial<Record<Slot, SlotState>> = {};
+    for (const line of out.split("\n")) {
+        const f = line.trim().split(/\s+/);
+        if (f.length < 18 || line.startsWith("#")) continue;
+        const slot = f[3] as Slot;
+        if (!SLOTS.includes(slot)) continue;
+        const admin = Number(f[6]);
+        // srv_op_state 2 = running; admin bits 0x01 forced, 0x02 inherited, 0x20 DNS-resolution maintenance.
+        // (0x04 only records "disabled" in the config file and stays set after "state ready".)
+        result[slot] = { slot, id: Number(f[2]), fqdn: f[17], up: Number(f[5]) === 2, maint: (admin & 0x23) !== 0, weight: Number(f[7]) };
+    }
+    return result;
+}
+
+/**
+ * The slot that takes traffic: in service with a weight above 0; while a canary runs
+ * (both take some), the one with the higher weight, and on a tie the one not pointed at
+ * `unlessAt` (the release being brought up), so an interrupted canary starts over.
+ */
+export function liveSlot(slots: Record<Slot, SlotState>, unlessAt?: string): Slot | undefined {
+    const serving = SLOTS.filter((s) => !slots[s].maint && slots[s].weight > 0);
+    return serving.sort(
+        (a, b) => slots[b].weight - slots[a].weight || Number(slots[a].fqdn === unlessAt) - Number(slots[b].fqdn === unlessAt),
+    )[0];
+}
+
+/** A slot's server connections (in use by a request or stream, and idle in its pool) and the address they go to. */
+export interface SlotConnections {
+    used: number;
+    idle: number;
+    address: string;
+    port: number;
+}
+
+/** `show servers conn <backend>` (HAProxy 2.6: columns named by its header line) into each slot's connections. */
+export function parseServersConn(out: string): Partial<Record<Slot, SlotConnections>> {
+    const lines = out.split("\n").filter((l) => l.trim());
+    const header = lines.find((l) => l.startsWith("#"));
+    if (!header) return {};
+    const cols = header.replace(/^#\s*/, "").split(/\s+/);
+    const at = (name: string) => cols.indexOf(name);
+    const result: Partial<Record<Slot, SlotConnections>> = {};
+    for (const line of lines.filter((l) => !l.startsWith("#"))) {
+        const f = line.trim().split(/\s+/);
+        const slot = f[0].split("/")[1] as Slot;
+        if (!SLOTS.includes(slot)) continue;
+        result[slot] = {
+            used: Number(f[at("used_cur")]),
+            idle: Number(f[at("idle_cur")]),
+            address: f[at("addr")],
+            port: Number(f[at("port")]),
+        };
+    }
+    return result;
+}
+
+/**
+ * The admin commands that make HAProxy drop a server's pooled idle connections: changing
+ * its address or port through the admin socket purges them (HAProxy >= 2.2,
+ * srv_update_addr_port), so the port moves away and back. (An address changed by a DNS
+ * answer, as after `set server ... fqdn`, purges nothing.)
+ */
+export function purgeCommands(server: string, conns: SlotConnections): string[] {
+    const away = conns.port === 65535 ? conns.port - 1 : conns.port + 1;
+    return [`set server ${server} addr ${conns.address} port ${away}`, `set server ${server} addr ${conns.address} port ${conns.port}`];
+}
+
+/** The slot file: "<slot> <address> <weight> <ready|maint>" per line. */
+export function slotFile(state: Record<Slot, PersistedSlot>): string {
+    return SLOTS.map((s) => `${s} ${state[s].fqdn} ${state[s].weight} ${state[s].maint ? "maint" : "ready"}`).join("\n") + "\n";
+}
+
+/**
+ * What the switch (and a canary) does to the proxy in front of the releases: one HAProxy
+ * (HaproxyAdmin, one host) or every node's proxy together (platform/swarm/swarmProxies.ts).
+ */
+export type ProxyAdmin = Pick<
+    HaproxyAdmin,
+    | "proxyName"
+    | "slots"
+    | "assign"
+    | "emptyPool"
+    | "setWeights"
+    | "maint"
+    | "stats"
+    | "activeConversations"
+    | "unpinConversations"
+    | "pinned"
+    | "conversationTable"
+    | "persist"
+>;
+
+export class HaproxyAdmin {
+    constructor(
+        /** Runs a command inside the proxy container. */
+        private readonly exec: ContainerExec,
+        /** The proxy's name, for messages. */
+        readonly proxyName: string,
+    ) {}
+
+    /** Sends commands in one admin-socket session; HAProxy runs them in order, with no gap for traffic in between. */
+    async send(...commands: string[]): Promise<string> {
+        const out = await this.exec(["socat", "stdio", ADMIN_SOCKET], commands.join(";") + "\n");
+        if (/^(Unknown command|No such|Require|Invalid|Can't|Cannot|Filter entry|'[^']*' expects)/im.test(out)) {
+            throw new ProxyError(`proxy refused "${commands.join("; ")}": ${out.trim()}`);
+        }
+        return out;
+    }
+
+    async slots(): Promise<Record<Slot, SlotState>> {
+        const found = parseServersState(await this.send(`show servers state ${BACKEND}`));
+        for (const s of SLOTS)
+            if (!found[s])
+                throw new ProxyError(`proxy ${this.proxyName} has no server ${BACKEND}/${s}; is it the zero-downtime proxy image?`);
+        return found as Record<Slot, SlotState>;
+    }
+
+    /** Points an idle slot at a container, with weight 0: checked by HAProxy, given no traffic. */
+    assign(slot: Slot, fqdn: string): Promise<string> {
+        const s = `${BACKEND}/${slot}`;
+        return this.send(
+            `set server ${s} state maint`,
+            `set server ${s} fqdn ${fqdn}`,
+            `set server ${s} weight 0`,
+            `set server ${s} state ready`,
+        );
+    }
+
+    /**
+     * Ends every server connection a slot opened before now; the switch calls it once the
+     * health gate has seen the new release answer through the slot, before the slot gets any
+     * weight. Server connections are pooled, and a pool must never outlive its target: in
+     * HAProxy 2.6 a connection in use when the slot was re-pointed goes back to the pool when
+     * its request ends (even in maintenance; fixed upstream in 3.3), and a new address from
+     * DNS (`set server ... fqdn`) does not empty the pool, nor does it stop the gate's first
+     * probes from opening connections to the old address before the DNS answer. Re-pointing
+     * without this sent 1,750 of 15,000 requests in 12 s to the previous target in a trial.
+     * So, in maintenance (no new request reaches the slot, not even a conversation pinned to
+     * it): wait for the connections in use (closed after drainMs, the retirement's drain),
+     * purge the pool, and bring the slot back. Resolves to what it did, for the log.
+     */
+    async emptyPool(slot: Slot, drainMs: number, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<string> {
+        const s = `${BACKEND}/${slot}`;
+        const done: string[] = [];
+        await this.send(`set server ${s} state maint`);
+        let conns = await this.connectionsOf(slot);
+        const inUse = conns.used;
+        let shut = false;
+        for (let waited = 0; conns.used > 0; waited += 200) {
+            if (waited >= drainMs && !shut) {
+                shut = true;
+                await this.send(`shutdown sessions server ${s}`);
+            }
+            if (waited >= drainMs + 5_000)
+                throw new ProxyError(`${s} still has ${conns.used} connections in use after they were shut down; not giving it traffic`);
+            await sleep(200);
+            conns = await this.connectionsOf(slot);
+        }
+        if (inUse > 0)
+            done.push(shut ? `shut ${inUse} connections still in use after ${drainMs / 1000} s` : `waited for ${inUse} connections in use`);
+        if (conns.idle > 0) {
+            done.push(`purged ${conns.idle} pooled connections`);
+            await this.send(...purgeCommands(s, conns));
+            if ((conns = await this.connectionsOf(slot)).idle > 0)
+                throw new ProxyError(`${s} still pools ${conns.idle} connections to ${conns.address} after a purge; not giving it traffic`);
+        }
+        await this.send(`set server ${s} state ready`);
+        for (let waited = 0; !(await this.slots())[slot].up; waited += 200) {
+            if (waited >= 10_000)
+                throw new ProxyError(`${s} did not come back up within 10 s of leaving maintenance; not giving it traffic`);
+            await sleep(200);
+        }
+        return done.join(", ");
+    }
+
+    private async connectionsOf(slot: Slot): Promise<SlotConnections> {
+        const found = parseServersConn(await this.send(`show servers conn ${BACKEND}`))[slot];
+        if (!found) throw new ProxyError(`proxy ${this.proxyName}: no connection counts for ${BACKEND}/${slot} in show servers conn`);
+        return found;
+    }
+
+    /**
+     * Sets the weights of several slots in one session, in the order given. A flip
+     * raises the new slot before it lowers the old one, so no request between the two
+     * commands finds both at weight 0.
+     */
+    setWeights(...weights: [Slot, number][]): Promise<string> {
+        return this.send(...weights.map(([s, w]) => `set server ${BACKEND}/${s} weight ${w}`));
+    }
+
+    maint(slot: Slot): Promise<string> {
+        return this.send(`set server ${BACKEND}/${slot} state maint`);
+    }
+
+    async stats(slot: Slot): Promise<ServerStats> {
+        const row = statRow(await this.send("show stat"), BACKEND, slot);
+        if (!row) throw new ProxyError(`no statistics for ${BACKEND}/${slot}`);
+        const get = (c: string) => Number(row[c] || 0);
+        return { req: get("req_tot"), err5xx: get("hrsp_5xx"), rtimeMs: get("rtime"), status: row.status, sessions: get("scur") };
+    }
+
+    /** Requests the frontend has seen, and how many it answered with 5xx. */
+    async totals(): Promise<{ requests: number; errors5xx: number }> {
+        const fe = statRow(await this.send("show stat"), BACKEND, "FRONTEND");
+        return fe ? { requests: Number(fe.req_tot), errors5xx: Number(fe.hrsp_5xx) } : { requests: 0, errors5xx: 0 };
+    }
+
+    /** Every stick table's size and entry count: one header line per table, whatever the traffic. */
+    async tables(): Promise<Map<string, TableSummary>> {
+        return parseTableSummaries(await this.send("show table"));
+    }
+
+    /** The conversations pinned to a slot (the count tables of the config template; none without them). */
+    async pinned(slot: Slot): Promise<Pinned> {
+        return pinnedOf(await this.tables(), slot);
+    }
+
+    /**
+     * Active conversations: answered 200 within the idle timeout, of one slot or of both;
+     * undefined when the config template does not count them.
+     */
+    async activeConversations(slot?: Slot): Promise<number | undefined> {
+        return activeOf(await this.tables(), slot);
+    }
+
+    /** How full the pinning table is (undefined when the template has none). */
+    async conversationTable(): Promise<TableFill | undefined> {
+        return fillOf(await this.tables(), BACKEND);
+    }
+
+    /** Unpins the conversations of a slot (their next message goes where the weights say); resolves to what it unpinned. */
+    async unpinConversations(slot: Slot): Promise<Pinned> {
+        const [{ id }, tables] = await Promise.all([this.slots().then((s) => s[slot]), this.tables()]);
+        const commands = unpinCommands(tables, BACKEND, [id], slot);
+        if (commands.length > 0) await this.send(...commands);
+        return pinnedOf(tables, slot);
+    }
+
+    /** Persists the slots, so a proxy restart comes back with the same live colour. */
+    async persist(state: Record<Slot, PersistedSlot>): Promise<void> {
+        await this.exec(["sh", "-c", `cat > ${SLOT_FILE}.new && mv ${SLOT_FILE}.new ${SLOT_FILE}`], slotFile(state));
+    }
+}

@@ -1,0 +1,94 @@
+// platform: docker - the stack on one Docker engine: the private network, the admin
+// token, the proxy (the only published port), the release named by its release id, the
+// traffic switch and the knowledge base's hot reload.
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import * as random from "@pulumi/random";
+import * as path from "path";
+import { planAgentRelease, AgentRelease } from "../../components/agentRelease";
+import type { StackConfig } from "../../config/schema";
+import { KnowledgeReload } from "./knowledgeReload";
+import { TrafficProxy } from "./trafficProxy";
+import { TrafficSwitch } from "../../components/trafficSwitch";
+
+/** What either platform's stack gives the program's outputs. */
+export interface Deployed {
+    traffic: TrafficSwitch;
+    releaseId: string;
+    proxyUrl: pulumi.Output<string>;
+    proxyUrls: pulumi.Output<string[]>;
+    proxyContainer: pulumi.Output<string>;
+    /** null on Swarm (the image carries the knowledge base). */
+    knowledgeDigest: pulumi.Input<string | null>;
+    lastReindex: pulumi.Input<string | null>;
+    /** The agents' admin token (the reindex); none on Swarm. */
+    adminToken: pulumi.Output<string> | null;
+}
+
+export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
+    const network = new docker.Network("network", { name: `${cfg.app}-net`, labels: [{ label: "zdt.app", value: cfg.app }] });
+    const adminToken = new random.RandomPassword("admin-token", { length: 40, special: false });
+
+    const proxy = new TrafficProxy(
+        "proxy",
+        {
+            app: cfg.app,
+            networkName: cfg.app + "-net",
+            listenAddress: cfg.proxy.listenAddress,
+            port: cfg.proxy.port,
+            baseImage: cfg.proxy.baseImage,
+            buildContext: `${projectDir}/proxy`,
+            configTemplate: path.resolve(projectDir, cfg.proxy.configTemplate),
+            allowRestart: cfg.proxy.allowRestart,
+            conversations: cfg.proxy.conversations,
+        },
+        { dependsOn: [network] },
+    );
+
+    // Named by its release id, so it never replaces the live one.
+    const plan = planAgentRelease({
+        app: cfg.app,
+        agent: cfg.agent,
+        projectDir,
+        networkName: cfg.app + "-net",
+        drainTimeoutSeconds: cfg.release.drainTimeoutSeconds,
+    });
+    const release = new AgentRelease(
+        `agent-${plan.releaseId}`,
+        { plan, adminToken: adminToken.result },
+        { dependsOn: [network, proxy.guard] },
+    );
+
+    const traffic = new TrafficSwitch("traffic", {
+        proxyContainer: proxy.containerName,
+        proxyContainerId: proxy.containerId,
+        targetContainer: release.containerName,
+        targetRelease: release.releaseId,
+        targetVersion: release.version,
+        release: cfg.release,
+    });
+
+    // A content change of the knowledge base reindexes the live agent in place.
+    const knowledge = new KnowledgeReload(
+        "knowledge",
+        {
+            knowledgeDir: path.resolve(projectDir, cfg.agent.knowledgeDir),
+            app: cfg.app,
+            adminToken: adminToken.result,
+            scope: cfg.agent.reindex.scope,
+            timeoutSeconds: cfg.agent.reindex.timeoutSeconds,
+        },
+        { dependsOn: [traffic] },
+    );
+
+    return {
+        traffic,
+        releaseId: release.releaseId,
+        proxyUrl: proxy.url,
+        proxyUrls: proxy.url.apply((u) => [u]),
+        proxyContainer: proxy.containerName,
+        knowledgeDigest: knowledge.digest,
+        lastReindex: knowledge.lastReindex,
+        adminToken: adminToken.result,
+    };
+}

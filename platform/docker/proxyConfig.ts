@@ -1,0 +1,43 @@
+// Delivers HAProxy's config template into the proxy's state volume and, when the proxy
+// runs, reloads it seamlessly (`start-proxy reload`): a config change reaches the proxy
+// with no container replaced and no client connection reset. Run by a command resource
+// the proxy container depends on, so a new proxy starts with the current template.
+import * as crypto from "crypto";
+import * as fs from "fs";
+import { docker } from "../../docker/cli";
+import { SLOT_DIR } from "../../haproxy/admin";
+import { proxyConfigContract } from "../../contracts/proxyConfigContract";
+import { withSettings } from "../../config/proxySettings";
+
+const TEMPLATE = `${SLOT_DIR}/haproxy.cfg.tmpl`;
+const WRITE = `cat > ${TEMPLATE}.new && mv ${TEMPLATE}.new ${TEMPLATE}`;
+
+async function main(): Promise<void> {
+    const input = proxyConfigContract.decode(process.env);
+    const template = withSettings(fs.readFileSync(input.templatePath, "utf8").replace(/\r\n/g, "\n"), input.conversations);
+    const digest = crypto.createHash("sha256").update(template).digest("hex");
+    const running =
+        (await docker(["inspect", "--format", "{{.State.Running}}", input.proxyContainer]).catch(() => "false")).trim() === "true";
+    let reloaded = "";
+    if (running) {
+        await docker(["exec", "-i", input.proxyContainer, "sh", "-c", WRITE], template);
+        reloaded = (await docker(["exec", input.proxyContainer, "start-proxy", "reload"], undefined, 30_000)).trim();
+        process.stderr.write(`proxy config ${digest.slice(0, 12)}: ${reloaded}\n`);
+    } else {
+        // Before the proxy's first start: write it into the volume with a throwaway container.
+        await docker(
+            ["run", "--rm", "-i", "-v", `${input.stateVolume}:${SLOT_DIR}`, "--entrypoint", "sh", input.proxyImage, "-c", WRITE],
+            template,
+            60_000,
+        );
+        process.stderr.write(`proxy config ${digest.slice(0, 12)}: written for the proxy's start\n`);
+    }
+    process.stdout.write(JSON.stringify({ templateDigest: digest, reloaded: running }) + "\n");
+}
+
+if (require.main === module) {
+    main().catch((err: Error) => {
+        process.stderr.write(`proxy config: ${err.message}\n`);
+        process.exit(1);
+    });
+}

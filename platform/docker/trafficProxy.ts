@@ -1,0 +1,228 @@
+// The reverse proxy in front of the agents: HAProxy with two server slots (blue
+// and green) that the traffic switch re-points and re-weights at run time through
+// the admin socket.
+//
+// Two kinds of container. The port holder publishes the port and owns the network
+// namespace; nothing but a new port or address replaces it. HAProxy runs in proxy
+// containers inside that namespace, one per proxy image: a new image (base image,
+// Dockerfile, start-proxy.sh) starts a new proxy beside the old one, which takes the
+// listening sockets and the stick table over from it (start-proxy, HAProxy's -x); the
+// hand-over command then soft-stops the old one before the traffic switch acts, and Pulumi
+// deletes it once it has finished its requests and streams. No connection is refused.
+//
+// HAProxy's config (proxy/haproxy.cfg.tmpl) is not part of the image: a command delivers
+// it into the proxy's state volume and reloads the running proxy seamlessly. A new port or
+// address replaces the port holder, which closes client connections: the proxy guard
+// fails such an update before anything changes unless `proxy.allowRestart` is set (a
+// maintenance window). The slots live in the volume, so a new proxy serves the live
+// release from its start, and the traffic switch re-runs whenever the proxy changes.
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { AGENT_PORT } from "../../components/agentRelease";
+import { proxyConfigContract } from "../../contracts/proxyConfigContract";
+import { proxyGuardContract } from "../../contracts/proxyGuardContract";
+import { proxyHandoverContract } from "../../contracts/proxyHandoverContract";
+import { PORT_HOLDER_ROLE, PROXY_ROLE, portHolderName, proxyContainerName } from "../../core/proxyNames";
+import { SLOT_DIR } from "../../haproxy/admin";
+import { type ConversationSettings, proxyMemoryMb } from "../../config/proxySettings";
+import { folderDigest } from "../../components/releaseId";
+
+export interface TrafficProxyArgs {
+    app: string;
+    networkName: string;
+    listenAddress: string;
+    port: number;
+    baseImage: string;
+    /** Folder holding the proxy image's Dockerfile. */
+    buildContext: string;
+    /** HAProxy's config template (absolute path), delivered and reloaded at run time. */
+    configTemplate: string;
+    /** Allow an update that replaces the proxy container (a maintenance window). */
+    allowRestart: boolean;
+    /** The stick table's size and idle timeout, and keyless pinning (written into the template). */
+    conversations: ConversationSettings;
+}
+
+/** The command line of the proxy guard, relative to the project folder. */
+export const PROXY_GUARD_COMMAND = "node -r ts-node/register/transpile-only platform/docker/proxyGuard.ts";
+/** The command line of the config delivery and reload, relative to the project folder. */
+export const PROXY_CONFIG_COMMAND = "node -r ts-node/register/transpile-only platform/docker/proxyConfig.ts";
+/** The command line of the proxy hand-over, relative to the project folder. */
+export const PROXY_HANDOVER_COMMAND = "node -r ts-node/register/transpile-only platform/docker/proxyHandover.ts";
+/** The default config template in the proxy folder; excluded from the image (proxy/.dockerignore). */
+export const CONFIG_TEMPLATE = "haproxy.cfg.tmpl";
+
+/** The port HAProxy listens on inside its container. */
+export const PROXY_INTERNAL_PORT = 8080;
+/**
+ * How long Pulumi waits for a replaced proxy to finish its requests and streams before it
+ * removes the container: HAProxy's hard-stop-after (90 s in the default template) and a margin.
+ */
+export const PROXY_STOP_GRACE_SECONDS = 100;
+
+export class TrafficProxy extends pulumi.ComponentResource {
+    /** The proxy container that serves (HAProxy's admin socket is reached through it). */
+    readonly containerName: pulumi.Output<string>;
+    /** Its id, once it serves (after the hand-over): a new one means a new proxy (the switch re-applies the slots). */
+    readonly containerId: pulumi.Output<string>;
+    readonly url: pulumi.Output<string>;
+    /** Fails an update that would replace the port holder, before anything changes. */
+    readonly guard: command.local.Command;
+
+    constructor(name: string, args: TrafficProxyArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("zdt:agents:TrafficProxy", name, {}, opts);
+        // Tagged by content (the proxy/ folder and the base image): a changed proxy image
+        // is a new proxy container, which takes over from the old one.
+        const context = path.resolve(args.buildContext);
+        const runtime = folderDigest(context, (rel) => rel === CONFIG_TEMPLATE);
+        // The memory limit follows the table size; a new limit is a new proxy container too
+        // (the hand-over keeps the table), never a container changed in place.
+        const memoryMb = proxyMemoryMb(args.conversations.tableSize);
+        const tag = crypto.createHash("sha256").update(`${runtime}\n${args.baseImage}\n${memoryMb}`).digest("hex").slice(0, 12);
+        const imageName = `${args.app}-proxy:${tag}`;
+        const proxyName = proxyContainerName(args.app, tag);
+        this.guard = new command.local.Command(
+            `${name}-guard`,
+            {
+                create: PROXY_GUARD_COMMAND,
+                update: PROXY_GUARD_COMMAND,
+                environment: proxyGuardContract.encode({
+                    app: args.app,
+                    listenAddress: args.listenAddress,
+                    hostPort: args.port,
+                    allowRestart: args.allowRestart,
+                }),
+                logging: "stderr",
+            },
+            { parent: this },
+        );
+        const state = new docker.Volume(
+            `${name}-state`,
+            { name: `${args.app}-proxy-state`, labels: [{ label: "zdt.app", value: args.app }] },
+            { parent: this },
+        );
+        const image = new docker.Image(
+            `${name}-image`,
+            {
+                imageName,
+                build: { context: path.resolve(args.buildContext), args: { BASE_IMAGE: args.baseImage } },
+                skipPush: true,
+            },
+            { parent: this, dependsOn: [this.guard] },
+        );
+
+        const template = args.configTemplate;
+        const config = new command.local.Command(
+            `${name}-config`,
+            {
+                create: PROXY_CONFIG_COMMAND,
+                update: PROXY_CONFIG_COMMAND,
+                environment: proxyConfigContract.encode({
+                    templatePath: path.relative(process.cwd(), template) || template,
+                    templateDigest: crypto
+                        .createHash("sha256")
+                        .update(fs.readFileSync(template, "utf8").replace(/\r\n/g, "\n"))
+                        .digest("hex"),
+                    proxyContainer: proxyName,
+                    stateVolume: state.name,
+                    proxyImage: image.imageName,
+                    conversations: args.conversations,
+                }),
+                logging: "stderr",
+            },
+            { parent: this, dependsOn: [image, state] },
+        );
+
+        // The port holder: publishes the port, owns the network namespace, runs nothing but
+        // `sleep`. Created from the first proxy image; later images do not replace it.
+        const portHolder = new docker.Container(
+            `${name}-port`,
+            {
+                name: portHolderName(args.app),
+                image: image.imageName,
+                command: ["sleep", "infinity"],
+                labels: [
+                    { label: "zdt.app", value: args.app },
+                    { label: "zdt.role", value: PORT_HOLDER_ROLE },
+                ],
+                networksAdvanced: [{ name: args.networkName }],
+                ports: [{ internal: PROXY_INTERNAL_PORT, external: args.port, ip: args.listenAddress }],
+                restart: "unless-stopped",
+                memory: 32,
+                memorySwap: 32, // explicit: see AgentRelease (no perpetual diff with the official provider)
+                stopSignal: "SIGKILL", // `sleep` as PID 1 ignores the image's stop signal
+            },
+            // One name, one published port: a replaced holder (new port or address) goes first.
+            { parent: this, dependsOn: [this.guard], ignoreChanges: ["image"], deleteBeforeReplace: true },
+        );
+
+        const container = new docker.Container(
+            `${name}-container`,
+            {
+                name: proxyName,
+                image: image.imageName,
+                envs: [`LISTEN_PORT=${PROXY_INTERNAL_PORT}`, `AGENT_PORT=${AGENT_PORT}`],
+                labels: [
+                    { label: "zdt.app", value: args.app },
+                    { label: "zdt.role", value: PROXY_ROLE },
+                ],
+                // Docker records the holder by its full id: given so, the read-back plans no diff.
+                networkMode: pulumi.interpolate`container:${portHolder.id}`,
+                // The slot file and the template: a new proxy starts with the live slots.
+                volumes: [{ volumeName: state.name, containerPath: SLOT_DIR }],
+                restart: "unless-stopped",
+                memory: memoryMb,
+                memorySwap: memoryMb, // explicit: see AgentRelease (no perpetual diff with the official provider)
+                healthcheck: {
+                    tests: [
+                        "CMD",
+                        "sh",
+                        "-c",
+                        "echo 'show info' | socat -t 2 stdio UNIX-CONNECT:/run/haproxy/admin.sock | grep -q '^Name: HAProxy'",
+                    ],
+                    interval: "1s",
+                    retries: 10,
+                },
+                wait: true,
+                waitTimeout: 60,
+                // A replaced proxy is deleted at the end of the update, after the hand-over
+                // soft-stopped it: `docker stop` waits for its last requests and streams.
+                destroyGraceSeconds: PROXY_STOP_GRACE_SECONDS,
+            },
+            // Explicitly create-before-delete: the official provider asks every replaced container
+            // to be deleted first (container names are unique), which would close the port for
+            // the moment between the two. Each proxy image has its own container name.
+            { parent: this, dependsOn: [this.guard, config], deleteBeforeReplace: false },
+        );
+
+        const handover = new command.local.Command(
+            `${name}-handover`,
+            {
+                create: PROXY_HANDOVER_COMMAND,
+                update: PROXY_HANDOVER_COMMAND,
+                environment: proxyHandoverContract.encode({
+                    app: args.app,
+                    proxyContainer: container.name,
+                    proxyContainerId: container.id,
+                }),
+                logging: "stderr",
+            },
+            { parent: this },
+        );
+
+        const host =
+            args.listenAddress === "0.0.0.0"
+                ? "127.0.0.1"
+                : args.listenAddress.includes(":")
+                  ? `[${args.listenAddress}]`
+                  : args.listenAddress;
+        this.containerName = container.name;
+        this.containerId = pulumi.all([container.id, handover.stdout]).apply(([id]) => id);
+        this.url = pulumi.output(`http://${host}:${args.port}`);
+        this.registerOutputs({ containerName: this.containerName, containerId: this.containerId, url: this.url });
+    }
+}

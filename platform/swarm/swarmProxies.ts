@@ -1,0 +1,193 @@
+// Every node's proxy on Docker Swarm, as the one proxy the switch talks to (ProxyAdmin).
+//
+// - A weight change is all or nothing (engine/proxyGroup.ts): a proxy that refuses it
+//   fails the change, and the proxies that took it get their previous weights back.
+// - Every other change (re-pointing a slot, maintenance, the slot file) goes to every
+//   proxy; one that refuses fails it, naming the proxy.
+// - A lost node is left out: when a node's engine does not answer and the manager reports
+//   the node down, its proxy task is gone with it (Swarm mode runs without live restore:
+//   an engine that stops stops its tasks), so it serves nothing and needs no switch. While
+//   the manager still reports it ready, the change waits for it (LOST_NODE_WAIT_MS), then
+//   fails. Its last statistics stay in the sums, so the switch's differences stay true.
+// - Conversations: the proxies share one stick table (HAProxy peers), so the pinned and
+//   active conversations are read from one proxy that answers.
+import { engineUnreachable } from "../../docker/cli";
+import type { PersistedSlot, Pinned, ProxyAdmin, ServerStats, SlotState } from "../../haproxy/admin";
+import { ProxyError } from "../../haproxy/admin";
+import { ProxyGroup } from "../../engine/proxyGroup";
+import type { SwarmProxy } from "./nodeProxy";
+import type { TableFill } from "../../core/conversationTables";
+import type { TemplateSlotState } from "./swarmSlots";
+import { SLOTS, type Slot } from "../../contracts/switchContract";
+
+/** How long a change waits for a node whose engine does not answer before the manager reports it down. */
+export const LOST_NODE_WAIT_MS = 45_000;
+
+export interface SwarmProxiesDeps {
+    /** The node's state as the manager sees it (ready, down, unknown, disconnected). */
+    nodeState(node: string): Promise<string>;
+    /** Whether the node's engine answers. */
+    engineAnswers(node: string): Promise<boolean>;
+    sleep(ms: number): Promise<void>;
+    log(message: string): void;
+}
+
+interface Outcome<T> {
+    m: Member;
+    value?: T;
+    error?: Error;
+}
+
+interface Member {
+    node: string;
+    proxy: SwarmProxy;
+}
+
+/**
+ * A slot as every proxy reports it, combined (pure): in maintenance where any has it so, and
+ * up only where every proxy sees it up with the same tasks. Pinning across proxies needs
+ * the same tasks behind a slot everywhere: a proxy whose DNS does not list a task yet (a
+ * node just restarted, a task just rescheduled) would balance that task's conversations anew.
+ */
+export function combineSlots(each: Record<Slot, TemplateSlotState>[]): Record<Slot, SlotState> {
+    if (each.length === 0) throw new ProxyError("no proxy answers");
+    const same = (s: Slot) => each.every((e) => e[s].addresses.join(",") === each[0][s].addresses.join(","));
+    return Object.fromEntries(
+        SLOTS.map((s) => {
+            const { addresses: _a, upServers: _u, ...state } = each[0][s];
+            return [s, { ...state, up: each.every((e) => e[s].up) && same(s), maint: each.some((e) => e[s].maint) }];
+        }),
+    ) as Record<Slot, SlotState>;
+}
+
+/** Statistics summed over proxies, the response time weighted by requests (pure). */
+export function sumStats(each: ServerStats[]): ServerStats {
+    const req = each.reduce((t, s) => t + s.req, 0);
+    return {
+        req,
+        err5xx: each.reduce((t, s) => t + s.err5xx, 0),
+        rtimeMs: req > 0 ? Math.round(each.reduce((t, s) => t + s.rtimeMs * s.req, 0) / req) : 0,
+        status: each.some((s) => s.status === "UP") ? "UP" : (each[0]?.status ?? ""),
+        sessions: each.reduce((t, s) => t + s.sessions, 0),
+    };
+}
+
+export class SwarmProxies implements ProxyAdmin {
+    readonly proxyName: string;
+    /** Nodes found lost (engine silent, manager reports them down), left out from then on. */
+    readonly lost = new Set<string>();
+    private readonly lastStats = new Map<string, ServerStats>();
+
+    constructor(
+        private readonly members: Member[],
+        private readonly deps: SwarmProxiesDeps,
+    ) {
+        if (members.length === 0) throw new ProxyError("a Swarm proxy group needs at least one node");
+        this.proxyName = `the proxies on ${members.map((m) => m.node).join(", ")}`;
+    }
+
+    private live(): Member[] {
+        return this.members.filter((m) => !this.lost.has(m.node));
+    }
+
+    /** Whether a node whose engine failed a command is lost (the manager reports it down), waiting for the manager to decide. */
+    private async isLost(node: string): Promise<boolean> {
+        for (let waited = 0; waited <= LOST_NODE_WAIT_MS; waited += 1000) {
+            const state = await this.deps.nodeState(node).catch(() => "unknown");
+            if (state !== "ready") {
+                if (!this.lost.has(node))
+                    this.deps.log(`node ${node} is ${state}: its proxy is left out (its tasks stopped with its engine)`);
+                this.lost.add(node);
+                return true;
+            }
+            if (await this.deps.engineAnswers(node)) return false;
+            await this.deps.sleep(1000);
+        }
+        return false;
+    }
+
+    /** `fn` on every live proxy at once; a lost node's proxy is left out; resolves to each outcome. */
+    private async onEach<T>(fn: (p: SwarmProxy) => Promise<T>): Promise<Outcome<T>[]> {
+        const results = await Promise.all(
+            this.live().map(async (m): Promise<Outcome<T> | undefined> => {
+                try {
+                    return { m, value: await fn(m.proxy) };
+                } catch (err) {
+                    const e = err as Error;
+                    if (engineUnreachable(e) && (await this.isLost(m.node))) return undefined;
+                    return { m, error: e };
+                }
+            }),
+        );
+        const out = results.filter((r): r is Outcome<T> => r !== undefined);
+        if (out.length === 0) throw new ProxyError(`no proxy answers (${[...this.lost].join(", ")} lost)`);
+        return out;
+    }
+
+    /** A change every live proxy must take; fails naming those that refused. */
+    private async onAll<T>(what: string, fn: (p: SwarmProxy) => Promise<T>): Promise<T[]> {
+        const out = await this.onEach(fn);
+        const refused = out.filter((o) => o.error);
+        if (refused.length)
+            throw new ProxyError(`${what} refused by ${refused.map((o) => `the proxy on ${o.m.node} (${o.error!.message})`).join(", ")}`);
+        return out.map((o) => o.value as T);
+    }
+
+    /** A read from every proxy that answers (one that does not is skipped). */
+    private async fromAnswering<T>(fn: (p: SwarmProxy) => Promise<T>): Promise<{ node: string; value: T }[]> {
+        const got = (await this.onEach(fn)).filter((o) => !o.error).map((o) => ({ node: o.m.node, value: o.value as T }));
+        if (got.length === 0) throw new ProxyError(`no proxy of ${this.proxyName} answered`);
+        return got;
+    }
+
+    async slots(): Promise<Record<Slot, SlotState>> {
+        return combineSlots(await this.onAll("reading the slots", (p) => p.slots()));
+    }
+
+    async assign(slot: Slot, fqdn: string): Promise<string> {
+        return (await this.onAll(`pointing ${slot} at ${fqdn}`, (p) => p.assign(slot, fqdn))).join("");
+    }
+
+    async emptyPool(slot: Slot, drainMs: number, sleep?: (ms: number) => Promise<void>): Promise<string> {
+        return (await this.onAll(`emptying ${slot}`, (p) => p.emptyPool(slot, drainMs, sleep))).filter(Boolean).join("; ");
+    }
+
+    async setWeights(...weights: [Slot, number][]): Promise<string> {
+        // Lost nodes are found (and left out) by a read first; then all or nothing.
+        await this.onEach((p) => p.slots());
+        await new ProxyGroup(this.live().map((m) => m.proxy)).setWeights(...weights);
+        return "";
+    }
+
+    async maint(slot: Slot): Promise<string> {
+        return (await this.onAll(`maintenance of ${slot}`, (p) => p.maint(slot))).join("");
+    }
+
+    async stats(slot: Slot): Promise<ServerStats> {
+        for (const { node, value } of await this.fromAnswering((p) => p.stats(slot))) this.lastStats.set(`${node}/${slot}`, value);
+        return sumStats(this.members.map((m) => this.lastStats.get(`${m.node}/${slot}`)).filter((s): s is ServerStats => s !== undefined));
+    }
+
+    async pinned(slot: Slot): Promise<Pinned> {
+        return (await this.fromAnswering((p) => p.pinned(slot)))[0].value;
+    }
+
+    async activeConversations(slot?: Slot): Promise<number | undefined> {
+        return (await this.fromAnswering((p) => p.activeConversations(slot)))[0].value;
+    }
+
+    /** The fullest of the proxies' tables (they share entries through peers, so they should agree). */
+    async conversationTable(): Promise<TableFill | undefined> {
+        const fills = (await this.fromAnswering((p) => p.conversationTable())).map((r) => r.value);
+        return fills.reduce<TableFill | undefined>((a, b) => (b && (!a || b.percent > a.percent) ? b : a), undefined);
+    }
+
+    async unpinConversations(slot: Slot): Promise<Pinned> {
+        const each = await this.onAll(`unpinning ${slot}'s conversations`, (p) => p.unpinConversations(slot));
+        return each.reduce((a, b) => (b.count > a.count ? b : a));
+    }
+
+    async persist(state: Record<Slot, PersistedSlot>): Promise<void> {
+        await this.onAll("writing the slot file", (p) => p.persist(state));
+    }
+}

@@ -1,0 +1,107 @@
+// The proxy on Docker Swarm: a global service, one HAProxy task on every node, each
+// publishing the proxy's port on its node's own address (host mode: the ingress routing
+// mesh needs IPVS) and the peer port on which the proxies share the conversations' stick
+// table. Its config is the image's own (proxy/haproxy-swarm.cfg.tmpl); each slot is a
+// server template of `slotServers` servers that follow the release service's tasks. The
+// slot file lives in a volume on each node, so a restarted task serves the live release.
+//
+// A change of this service (a new proxy image) is a rolling update, one node at a time:
+// each node's proxy stops before the new one binds the port (host-mode ports cannot be
+// shared), so clients of that node see refused connections for a moment. One host's
+// hand-over of the listening sockets has no Swarm counterpart yet (README).
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import { AGENT_PORT } from "../../components/agentRelease";
+import type { SwarmConfig } from "../../config/schema";
+import { PROXY_INTERNAL_PORT } from "../docker/trafficProxy";
+import { SLOT_DIR } from "../../haproxy/admin";
+import { type ConversationSettings, proxyEnvironment } from "../../config/proxySettings";
+
+export interface SwarmProxyArgs {
+    app: string;
+    networkName: pulumi.Input<string>;
+    port: number;
+    swarm: SwarmConfig;
+    /** The stick table's size and idle timeout, and keyless pinning (the template's variables). */
+    conversations: ConversationSettings;
+}
+
+/** Servers per slot template: room for every task of a release and as many again being rescheduled. */
+export function slotServers(replicas: number): number {
+    return 2 * replicas;
+}
+
+/** The peers' "name=address" list the proxy's start script renders (pure). */
+export function peersEnv(nodes: SwarmConfig["nodes"]): string {
+    return nodes.map((n) => `${n.name}=${n.address}`).join(" ");
+}
+
+export function swarmProxyArgs(args: SwarmProxyArgs): docker.ServiceArgs {
+    const s = args.swarm;
+    return {
+        name: `${args.app}-proxy`,
+        labels: [
+            { label: "zdt.app", value: args.app },
+            { label: "zdt.role", value: "proxy" },
+        ],
+        taskSpec: {
+            containerSpec: {
+                image: s.proxyImage,
+                env: {
+                    LISTEN_PORT: String(PROXY_INTERNAL_PORT),
+                    AGENT_PORT: String(AGENT_PORT),
+                    ZDT_PLATFORM: "swarm",
+                    ZDT_SLOT_SERVERS: String(slotServers(s.replicas)),
+                    // Swarm's template: the node this task runs on (its peer name).
+                    ZDT_NODE: "{{.Node.Hostname}}",
+                    ZDT_PEERS: peersEnv(s.nodes),
+                    ZDT_PEER_PORT: String(s.peerPort),
+                    ...proxyEnvironment(args.conversations),
+                },
+                mounts: [{ type: "volume", source: `${args.app}-proxy-state`, target: SLOT_DIR }],
+                healthcheck: {
+                    tests: [
+                        "CMD",
+                        "sh",
+                        "-c",
+                        "echo 'show info' | socat -t 2 stdio UNIX-CONNECT:/run/haproxy/admin.sock | grep -q '^Name: HAProxy'",
+                    ],
+                    // Swarm kills an unhealthy task: lenient under load (see SWARM_HEALTH_FLOOR).
+                    interval: "5s",
+                    timeout: "10s",
+                    retries: 5,
+                },
+                stopGracePeriod: "100s",
+            },
+            networksAdvanceds: [{ name: args.networkName }],
+            restartPolicy: { condition: "any", delay: "1s" },
+        },
+        mode: { global: true },
+        endpointSpec: {
+            mode: "dnsrr",
+            ports: [
+                { targetPort: PROXY_INTERNAL_PORT, publishedPort: args.port, publishMode: "host" },
+                { targetPort: s.peerPort, publishedPort: s.peerPort, publishMode: "host" },
+            ],
+        },
+        updateConfig: { parallelism: 1, delay: "5s", order: "stop-first", failureAction: "rollback" },
+    };
+}
+
+export class SwarmProxy extends pulumi.ComponentResource {
+    readonly serviceName: pulumi.Output<string>;
+    readonly serviceId: pulumi.Output<string>;
+    /** Every node's proxy address. */
+    readonly urls: pulumi.Output<string[]>;
+
+    constructor(name: string, args: SwarmProxyArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("zdt:agents:SwarmProxy", name, {}, opts);
+        const service = new docker.Service(`${name}-service`, swarmProxyArgs(args), { parent: this });
+        this.serviceName = service.name;
+        this.serviceId = service.id;
+        this.urls = pulumi.output(
+            args.swarm.nodes.map((n) => `http://${n.address.includes(":") ? `[${n.address}]` : n.address}:${args.port}`),
+        );
+        this.registerOutputs({ serviceName: this.serviceName, serviceId: this.serviceId, urls: this.urls });
+    }
+}

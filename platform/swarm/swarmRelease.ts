@@ -1,0 +1,109 @@
+// One release on Docker Swarm: a service of swarm.replicas tasks, named by the release id
+// (so a release never replaces the live one, as on one host), on the stack's overlay
+// network, reached by DNS round robin (endpoint mode dnsrr: no virtual IP, which needs
+// IPVS) as tasks.<service>. Every node pulls the image from a registry, pinned by digest;
+// the image carries the knowledge base and config (scripts/publish --knowledge): no
+// folder of the machine running `pulumi up` is mounted on the nodes.
+//
+// `pulumi up` waits until every task runs (convergeConfig, within the health gate's
+// timeout); a service that does not converge is removed and the update fails naming it
+// (as the official provider does), with the live release untouched.
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import { AGENT_PORT, type AgentReleasePlan } from "../../components/agentRelease";
+import { tasksName } from "./swarmServices";
+
+/** Seconds a task gets after the drain to end its streams and exit, before Swarm kills it. */
+export const TASK_EXIT_SLACK_SECONDS = 10;
+
+/**
+ * Swarm kills a task its health check calls unhealthy and starts another, losing the task's
+ * conversations (one host only marks a container unhealthy, and the switch's gate judges it).
+ * So on Swarm the check is a liveness check, lenient under load: at least these, whatever
+ * agent.health says (seen on a loaded 2-core machine with 1 s / 2 s / 3 retries: live tasks
+ * killed and replaced during a release, 101 of 368 conversations broken).
+ */
+export const SWARM_HEALTH_FLOOR = { intervalSeconds: 5, timeoutSeconds: 10, retries: 5 };
+
+/** The task's health check settings: agent.health, raised to the Swarm floor (pure). */
+export function swarmHealth(h: AgentReleasePlan["health"]): AgentReleasePlan["health"] {
+    return {
+        intervalSeconds: Math.max(h.intervalSeconds, SWARM_HEALTH_FLOOR.intervalSeconds),
+        timeoutSeconds: Math.max(h.timeoutSeconds, SWARM_HEALTH_FLOOR.timeoutSeconds),
+        retries: Math.max(h.retries, SWARM_HEALTH_FLOOR.retries),
+        startPeriodSeconds: h.startPeriodSeconds,
+    };
+}
+
+export interface SwarmReleaseArgs {
+    plan: AgentReleasePlan;
+    replicas: number;
+    /** How long `pulumi up` waits for every task to run (release.healthGateTimeoutSeconds). */
+    convergeSeconds: number;
+}
+
+/** The service's inputs (pure, for the unit tests). */
+export function swarmServiceArgs(args: SwarmReleaseArgs): docker.ServiceArgs {
+    const { plan } = args;
+    const h = swarmHealth(plan.health);
+    // No admin token on Swarm: knowledge changes are new releases there (the image carries them).
+    const { ADMIN_TOKEN_FILE: _token, ...env } = plan.env;
+    return {
+        name: plan.containerName,
+        labels: Object.entries({ ...plan.labels, "zdt.replicas": String(args.replicas) }).map(([label, value]) => ({ label, value })),
+        taskSpec: {
+            containerSpec: {
+                image: plan.imageTag,
+                env,
+                labels: Object.entries(plan.labels).map(([label, value]) => ({ label, value })),
+                healthcheck: {
+                    tests: [
+                        "CMD",
+                        "curl",
+                        "-sS",
+                        "--fail-with-body",
+                        "--max-time",
+                        String(h.timeoutSeconds),
+                        `http://127.0.0.1:${AGENT_PORT}/health`,
+                    ],
+                    interval: `${h.intervalSeconds}s`,
+                    timeout: `${h.timeoutSeconds}s`,
+                    retries: h.retries,
+                    startPeriod: `${h.startPeriodSeconds}s`,
+                },
+                // Retirement: SIGTERM, the agent drains (SHUTDOWN_GRACE_MS), then Swarm kills it.
+                stopSignal: "SIGTERM",
+                stopGracePeriod: `${plan.drainTimeoutSeconds + TASK_EXIT_SLACK_SECONDS}s`,
+            },
+            networksAdvanceds: [{ name: plan.networkName }],
+            resources: { limits: { memoryBytes: plan.memoryMb * 1024 * 1024 } },
+            restartPolicy: { condition: "any", delay: "1s" },
+        },
+        mode: { replicated: { replicas: args.replicas } },
+        endpointSpec: { mode: "dnsrr" },
+        convergeConfig: { delay: "1s", timeout: `${args.convergeSeconds}s` },
+    };
+}
+
+export class SwarmRelease extends pulumi.ComponentResource {
+    /** What a slot points at: the DNS name of the service's tasks. */
+    readonly tasksName: pulumi.Output<string>;
+    readonly serviceName: pulumi.Output<string>;
+    readonly version: string;
+    readonly releaseId: string;
+
+    constructor(name: string, args: SwarmReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("zdt:agents:SwarmRelease", name, {}, opts);
+        this.version = args.plan.version;
+        this.releaseId = args.plan.releaseId;
+        const service = new docker.Service(`${name}-service`, swarmServiceArgs(args), { parent: this });
+        this.serviceName = service.name;
+        this.tasksName = service.name.apply(tasksName);
+        this.registerOutputs({
+            serviceName: this.serviceName,
+            tasksName: this.tasksName,
+            version: this.version,
+            releaseId: this.releaseId,
+        });
+    }
+}

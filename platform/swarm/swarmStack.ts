@@ -1,0 +1,62 @@
+// platform: swarm - the stack on a Docker Swarm cluster (DOCKER_HOST is its manager): the
+// overlay network, the proxy on every node, the release as a service of swarm.replicas
+// tasks named by its release id, and the traffic switch over every node's proxy. The
+// knowledge base is in the image (a change is a new release): no hot reload on Swarm.
+import * as docker from "@pulumi/docker";
+import { planAgentRelease } from "../../components/agentRelease";
+import type { StackConfig } from "../../config/schema";
+import type { Deployed } from "../docker/dockerStack";
+import { SwarmProxy, slotServers } from "./swarmProxy";
+import { SwarmRelease } from "./swarmRelease";
+import { TrafficSwitch } from "../../components/trafficSwitch";
+
+export function swarmStack(cfg: StackConfig, projectDir: string): Deployed {
+    const swarm = cfg.swarm!; // the schema requires it with platform: swarm
+    const network = new docker.Network("network", {
+        name: `${cfg.app}-net`,
+        driver: "overlay",
+        attachable: true,
+        labels: [{ label: "zdt.app", value: cfg.app }],
+    });
+    const proxy = new SwarmProxy("proxy", {
+        app: cfg.app,
+        networkName: network.name,
+        port: cfg.proxy.port,
+        swarm,
+        conversations: cfg.proxy.conversations,
+    });
+
+    const plan = planAgentRelease({
+        app: cfg.app,
+        agent: cfg.agent,
+        projectDir,
+        networkName: cfg.app + "-net",
+        drainTimeoutSeconds: cfg.release.drainTimeoutSeconds,
+    });
+    const release = new SwarmRelease(
+        `agent-${plan.releaseId}`,
+        { plan, replicas: swarm.replicas, convergeSeconds: cfg.release.healthGateTimeoutSeconds },
+        { dependsOn: [network, proxy] },
+    );
+
+    const traffic = new TrafficSwitch("traffic", {
+        proxyContainer: proxy.serviceName,
+        proxyContainerId: proxy.serviceId,
+        targetContainer: release.tasksName,
+        targetRelease: release.releaseId,
+        targetVersion: release.version,
+        release: cfg.release,
+        swarm: { nodes: swarm.nodes, slotServers: slotServers(swarm.replicas), replicas: swarm.replicas },
+    });
+
+    return {
+        traffic,
+        releaseId: release.releaseId,
+        proxyUrl: proxy.urls.apply((u) => u[0]),
+        proxyUrls: proxy.urls,
+        proxyContainer: proxy.serviceName,
+        knowledgeDigest: null,
+        lastReindex: null,
+        adminToken: null,
+    };
+}
