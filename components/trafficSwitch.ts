@@ -9,7 +9,7 @@ import { swarmSwitchContract } from "../contracts/swarmSwitchContract";
 import { decodeSwitchResult, SwitchResult, switchContract } from "../contracts/switchContract";
 import { AGENT_PORT } from "./agentRelease";
 import { ReleaseConfig, SwarmConfig } from "../config/schema";
-import { PROXY_INTERNAL_PORT } from "../platform/docker/trafficProxy";
+import { PROXY_INTERNAL_PORT } from "../core/proxyNames";
 
 export interface TrafficSwitchArgs {
     proxyContainer: pulumi.Input<string>;

@@ -3,7 +3,7 @@
 // templates read them from. One host: proxy-config writes them into the template it
 // delivers, so a change is a seamless reload. Swarm: the proxy service's environment.
 import { z } from "zod";
-import { bool, num } from "./values";
+import { bool, num } from "../core/values";
 
 /** Measured on HAProxy 2.6 (README, "Conversations"): bytes per entry of a table keyed by a conversation id of up to 64 characters. */
 export const TABLE_ENTRY_BYTES = 260;

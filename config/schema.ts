@@ -3,8 +3,9 @@
 // `zdt:` namespace before any resource is declared, so bad input changes nothing.
 import { z } from "zod";
 import { stepProblems } from "../core/canary";
-import { bool, num } from "./values";
-import { leafPaths } from "../contracts/envContract";
+import { bool, num } from "../core/values";
+import { leafPaths } from "../core/schemaPaths";
+import { ThresholdsSchema } from "../core/thresholds";
 import { DEFAULT_APP } from "../core/proxyNames";
 import { ConversationSettingsSchema } from "./proxySettings";
 
@@ -67,7 +68,7 @@ export const AgentSchema = z
         restart: z.enum(["no", "on-failure", "always", "unless-stopped"]).default("unless-stopped").describe("Docker restart policy."),
         knowledgeDir: z.string().default("knowledge").describe("Knowledge base folder, mounted read-only at /app/knowledge."),
         configDir: z.string().default("agent-config").describe("Agent configuration folder, mounted read-only at /app/config."),
-        reindex: ReindexSchema.default({ scope: "incremental", timeoutSeconds: 120 }),
+        reindex: ReindexSchema.prefault({}),
         llm: z
             .object({
                 provider: z
@@ -81,7 +82,7 @@ export const AgentSchema = z
                 model: z.string().optional().describe("Model name for provider 'openai'."),
             })
             .strict()
-            .default({ provider: "local" }),
+            .prefault({}),
         env: z
             .record(
                 z
@@ -91,7 +92,7 @@ export const AgentSchema = z
             )
             .default({})
             .describe("Extra environment variables."),
-        health: HealthSchema.default(HealthSchema.parse({})),
+        health: HealthSchema.prefault({}),
         faults: z
             .object({
                 startDelayMs: num().pipe(z.number().int().min(0).max(600000)).optional().describe("Drill: delay before the agent listens."),
@@ -142,7 +143,7 @@ export const ProxySchema = z
             .describe(
                 "HAProxy's config without its server lines (relative to the project folder). A change is applied to the running proxy by a seamless reload, not a restart.",
             ),
-        conversations: ConversationSettingsSchema.default(ConversationSettingsSchema.parse({})).describe(
+        conversations: ConversationSettingsSchema.prefault({}).describe(
             "Conversation pinning: the stick table's size and idle timeout, and whether keyless messages start pinned conversations.",
         ),
         allowRestart: bool()
@@ -195,7 +196,7 @@ export const ReleaseSchema = z
             .describe(
                 "blue-green: after its gate the new release takes every new conversation at once; canary: it takes them in steps (release.canary), judged at each step against the thresholds and against stable.",
             ),
-        canary: CanarySchema.default(CanarySchema.parse({})),
+        canary: CanarySchema.prefault({}),
         verifyWindowSeconds: seconds(0, 7200)
             .default(900)
             .describe("How long the new colour is watched after the flip before the old one retires (blueprint: 15 minutes)."),
@@ -210,96 +211,7 @@ export const ReleaseSchema = z
             .pipe(z.number().int().min(0).max(50))
             .default(5)
             .describe("Synthetic chat requests per probe, so thresholds are judged even without traffic."),
-        thresholds: z
-            .object({
-                maxErrorRatePercent: num()
-                    .pipe(z.number().min(0).max(100))
-                    .default(1)
-                    .describe("Highest 5xx share of requests to the new colour (blueprint alert level: 1%)."),
-                maxLatencyMs: num()
-                    .pipe(z.number().int().min(1))
-                    .default(5000)
-                    .describe(
-                        "Highest p95 LLM latency of the new colour, from the agent's agent_llm_latency_seconds histogram over the window (blueprint alert: 5 s). An agent without the histogram is judged on HAProxy's average response time instead, and the report says so.",
-                    ),
-                maxHealthResponseMs: num()
-                    .pipe(z.number().int().min(1))
-                    .default(500)
-                    .describe("Highest /health response time (blueprint alert level: 500 ms)."),
-                maxMemoryPercent: num()
-                    .pipe(z.number().min(1).max(100))
-                    .default(90)
-                    .describe(
-                        "Highest memory use of the new colour's container, in percent of its limit, as the Docker engine reports it (blueprint alert: 90 %).",
-                    ),
-                maxConversationDropPercent: num()
-                    .pipe(z.number().min(1).max(100))
-                    .default(20)
-                    .describe(
-                        "Largest drop of active conversations (answered 200 within proxy.conversations.idleTimeoutSeconds, counted by the proxy's count tables; both releases together) below the count just before the flip, in two readings in a row 5 s apart (blueprint alert: a drop over 20 %).",
-                    ),
-                minConversations: num()
-                    .pipe(z.number().int().min(1))
-                    .default(50)
-                    .describe(
-                        "Active conversations needed before the flip to judge a drop: with fewer, chance moves the count by more than the threshold (50: one standard deviation is about 14 %).",
-                    ),
-                minRequests: num()
-                    .pipe(z.number().int().min(1))
-                    .default(20)
-                    .describe("Requests (and LLM answers) needed before the 5xx rate and latency are judged."),
-                acceptable: z
-                    .object({
-                        errorRatePercent: num()
-                            .pipe(z.number().min(0).max(100))
-                            .default(0.1)
-                            .describe("5xx rate above this is a warning (blueprint: < 0.1 %)."),
-                        latencyMs: num()
-                            .pipe(z.number().int().min(1))
-                            .default(2000)
-                            .describe("p95 LLM latency above this is a warning (blueprint: < 2 s)."),
-                        healthResponseMs: num()
-                            .pipe(z.number().int().min(1))
-                            .default(200)
-                            .describe("/health slower than this is a warning (blueprint: < 200 ms)."),
-                        conversationChangePercent: num()
-                            .pipe(z.number().min(0).max(100))
-                            .default(10)
-                            .describe(
-                                "Active conversations further than this from the count before the flip is a warning (blueprint: baseline +- 10 %).",
-                            ),
-                        memoryPercent: num()
-                            .pipe(z.number().min(1).max(100))
-                            .default(80)
-                            .describe("Memory above this share of the limit is a warning (blueprint: < 80 %)."),
-                    })
-                    .strict()
-                    .default({
-                        errorRatePercent: 0.1,
-                        latencyMs: 2000,
-                        healthResponseMs: 200,
-                        conversationChangePercent: 10,
-                        memoryPercent: 80,
-                    })
-                    .describe("The blueprint's acceptable ranges: outside them a release passes with a warning in the report."),
-            })
-            .strict()
-            .default({
-                maxErrorRatePercent: 1,
-                maxLatencyMs: 5000,
-                maxHealthResponseMs: 500,
-                maxMemoryPercent: 90,
-                maxConversationDropPercent: 20,
-                minConversations: 50,
-                minRequests: 20,
-                acceptable: {
-                    errorRatePercent: 0.1,
-                    latencyMs: 2000,
-                    healthResponseMs: 200,
-                    conversationChangePercent: 10,
-                    memoryPercent: 80,
-                },
-            }),
+        thresholds: ThresholdsSchema.prefault({}),
     })
     .strict();
 
@@ -366,8 +278,8 @@ export const ConfigSchema = z
             ),
         swarm: SwarmSchema.optional().describe("The cluster (platform: swarm only)."),
         agent: AgentSchema,
-        proxy: ProxySchema.default(ProxySchema.parse({})),
-        release: ReleaseSchema.default(ReleaseSchema.parse({})),
+        proxy: ProxySchema.prefault({}),
+        release: ReleaseSchema.prefault({}),
     })
     .strict()
     .superRefine((c, ctx) => {

@@ -5,47 +5,18 @@
 // program decodes them with the same schema. Nobody else spells a variable name.
 import type { Input } from "@pulumi/pulumi";
 import { z } from "zod";
-
-type AnyObject = z.ZodObject<z.ZodRawShape>;
+import { type AnyObject, leafPaths, leafSchema } from "../core/schemaPaths";
 
 /** The schema's input shape with every leaf allowed to be a Pulumi Input (a container name known at deploy time). */
 export type EnvInputs<T> = {
     [K in keyof T]: T[K] extends Record<string, unknown> ? EnvInputs<T[K]> : T[K] | Input<Exclude<T[K], undefined>>;
 };
 
+type Tree = { [key: string]: Tree | unknown };
+
 /** upperSnake("maxErrorRatePercent") === "MAX_ERROR_RATE_PERCENT" */
 export function upperSnake(key: string): string {
     return key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
-}
-
-/** A field's schema behind .default(), .optional() and the like. */
-function unwrapped(field: z.ZodType): z.ZodType {
-    let t = field;
-    for (let def = t._zod.def as { innerType?: z.ZodType }; def.innerType; def = t._zod.def as { innerType?: z.ZodType }) t = def.innerType;
-    return t;
-}
-
-/** The nested object schema of a field, if it is one. */
-function nestedObject(field: z.ZodType): AnyObject | undefined {
-    const t = unwrapped(field);
-    return t instanceof z.ZodObject ? (t as AnyObject) : undefined;
-}
-
-/** The schema of the leaf at `path`. */
-function leafSchema(schema: AnyObject, path: string[]): z.ZodType {
-    let t: z.ZodType = schema;
-    for (const k of path) t = unwrapped((t as AnyObject).shape[k] as z.ZodType);
-    return t;
-}
-
-type Tree = { [key: string]: Tree | unknown };
-
-/** The paths of an object schema's leaf settings (nested objects are walked, not leaves). */
-export function leafPaths(schema: AnyObject, prefix: string[] = []): string[][] {
-    return Object.entries(schema.shape).flatMap(([key, field]) => {
-        const nested = nestedObject(field as z.ZodType);
-        return nested ? leafPaths(nested, [...prefix, key]) : [[...prefix, key]];
-    });
 }
 
 export class EnvContract<S extends AnyObject> {

@@ -41,7 +41,7 @@ export const SwitchInputSchema = z.object({
     }).shape,
 });
 export type SwitchInput = z.output<typeof SwitchInputSchema>;
-export type Thresholds = SwitchInput["thresholds"];
+export type { Thresholds } from "../core/thresholds";
 
 export const switchContract = new EnvContract("traffic switch", SwitchInputSchema);
 

@@ -7,6 +7,9 @@
 //   legacy       the single proxy container of versions before the port holder, which
 //                published the port itself
 
+/** The port HAProxy listens on inside its container (both platforms). */
+export const PROXY_INTERNAL_PORT = 8080;
+
 /** The app of a stack that names none (the stack config's `app` default). */
 export const DEFAULT_APP = "agents";
 

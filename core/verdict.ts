@@ -6,7 +6,7 @@
 // slow client). Outside the
 // blueprint's acceptable range (thresholds.acceptable) a metric passes with a warning;
 // a metric whose data is missing (an agent without the histogram) says so.
-import type { Thresholds } from "../contracts/switchContract";
+import type { Thresholds } from "./thresholds";
 
 /** Consecutive bad /health probes before the health metrics count as breached. */
 export const HEALTH_BREACH_STREAK = 3;

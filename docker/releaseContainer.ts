@@ -3,37 +3,7 @@
 // health gate, its last log lines for a failed gate's message, the image it runs, and its
 // memory against its limit (`docker stats`) for the verification.
 import { docker, dockerStreams } from "./cli";
-
-export interface ContainerState {
-    /** Docker's status: created, running, restarting, exited, dead, paused. */
-    status: string;
-    running: boolean;
-    exitCode: number;
-    /** Restarts by the restart policy since the container was created. */
-    restartCount: number;
-    /** Docker's health check: status and the output of its last run ("" when none ran yet). */
-    health?: { status: string; lastOutput: string };
-    /** The image id the container runs, and the reference it was created from. */
-    imageId: string;
-    imageRef: string;
-}
-
-export interface ReleaseContainers {
-    /** undefined when there is no such container. */
-    state(container: string): Promise<ContainerState | undefined>;
-    start(container: string): Promise<void>;
-    /** Stops a container that never had traffic (a failed gate), so it does not crash-loop. */
-    stop(container: string): Promise<void>;
-    lastLogs(container: string, lines: number): Promise<string>;
-    /** Memory use against the container's limit, as the Docker engine reports it; undefined without a reading. */
-    memory(container: string): Promise<ContainerMemory | undefined>;
-}
-
-export interface ContainerMemory {
-    percent: number;
-    usedMb: number;
-    limitMb: number;
-}
+import type { ContainerMemory, ContainerState, ReleaseContainers } from "../engine/ports";
 
 const UNITS: Record<string, number> = {
     B: 1,

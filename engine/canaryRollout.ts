@@ -7,14 +7,12 @@
 // to 0 at once, its conversations move to stable (the one allowed move, counted) and the
 // release fails naming the breach.
 import { compareWithStable, type CanaryStep, type Comparison, stepWeights } from "../core/canary";
-import type { AbortRequest, CanaryControl } from "../haproxy/canaryControl";
-import type { PersistedSlot, ProxyAdmin } from "../haproxy/admin";
-import { failedChecks, type ProxyProbes } from "../haproxy/probes";
-import type { ReleaseContainers } from "../docker/releaseContainer";
 import { ReleaseReadings } from "./releaseReadings";
-import type { Clock } from "./switch";
 import type { Slot, Thresholds } from "../contracts/switchContract";
 import { badHealth, judge } from "../core/verdict";
+import { type PersistedSlot, type ProxyAdmin, type ProxyProbes, type ReleaseContainers, type Clock } from "./ports";
+import { failedChecks } from "../core/health";
+import { type AbortRequest, type CanaryControl } from "../contracts/canaryControl";
 
 export class CanaryAborted extends Error {}
 

@@ -3,9 +3,8 @@
 // conversation idle timeout), at most the drain. Those still pinned then are unpinned, so
 // they move to the new release at their next message and the retired slot's counts start
 // from nothing when it takes the next release; the result counts them.
-import type { ProxyAdmin } from "../haproxy/admin";
-import type { Clock } from "./switch";
 import type { Slot, SwitchResult } from "../contracts/switchContract";
+import { type ProxyAdmin, type Clock } from "./ports";
 
 /** How often the drain looks at the proxy's stick table. */
 export const CONVERSATION_POLL_MS = 1000;

@@ -1,7 +1,7 @@
+import { type ContainerState } from "./ports";
 // The health gate's fast failure: a new release's container that exited, died or was
 // restarted by its restart policy will not become healthy by waiting, so the gate fails
 // at once instead of after healthGateTimeoutSeconds (pure; see engine/switch.ts).
-import type { ContainerState } from "../docker/releaseContainer";
 
 /**
  * Why the release's container has crashed since the gate began (`restartsAtStart` is its

@@ -3,11 +3,11 @@
 // complete only when every proxy has it; a proxy that refuses it (or cannot be reached)
 // fails the change, and the proxies that already took it get their previous weights
 // back, so clients never meet proxies that disagree for longer than the change takes.
-import { ProxyError, type ProxyAdmin } from "../haproxy/admin";
 
 /** What a group needs of each proxy. */
 export type GroupMember = Pick<ProxyAdmin, "proxyName" | "slots" | "setWeights">;
 import { SLOTS, type Slot } from "../contracts/switchContract";
+import { ProxyError, type ProxyAdmin } from "./ports";
 
 /** How one proxy's part of a change went. */
 export interface ProxyOutcome {

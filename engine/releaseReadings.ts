@@ -3,10 +3,9 @@
 // only) and its memory against its limit (the Docker engine's `docker stats`, read in the
 // background because one reading takes about a second).
 import { histogramDelta, parseHistogram, quantile, type Histogram } from "../core/agentMetrics";
-import type { ProxyProbes } from "../haproxy/probes";
-import type { ReleaseContainers } from "../docker/releaseContainer";
 import type { Slot } from "../contracts/switchContract";
 import type { Sample } from "../core/verdict";
+import { type ProxyProbes, type ReleaseContainers } from "./ports";
 
 /** The agent contract's LLM latency histogram (seconds). */
 export const LLM_HISTOGRAM = "agent_llm_latency_seconds";

@@ -10,18 +10,18 @@
 //   6. verify for the window (core/verdict.ts); on a breach flip back at once and
 //      fail naming the threshold and by how much.
 // Everything it touches comes in `SwitchDeps`, so unit tests run it against fakes.
-import type { CanaryControl } from "../haproxy/canaryControl";
 import { runCanary } from "./canaryRollout";
 import { drainConversations } from "./conversationDrain";
 import { fillWarning, fuller, type TableFill } from "../core/conversationTables";
 import { crashOf } from "./crash";
-import { liveSlot, type PersistedSlot, type ProxyAdmin } from "../haproxy/admin";
-import { type ImageRecord, imageToPrune } from "../docker/images";
-import { failedChecks, HealthAnswer, ProxyProbes } from "../haproxy/probes";
-import type { ReleaseContainers } from "../docker/releaseContainer";
 import { Slot, SwitchInput, SwitchResult } from "../contracts/switchContract";
 import { ReleaseReadings } from "./releaseReadings";
 import { badHealth, conversationSample, judge, type MetricResult, Sample } from "../core/verdict";
+import { liveSlot } from "../core/slots";
+import { type PersistedSlot, type ProxyAdmin, HealthAnswer, ProxyProbes, type ReleaseContainers } from "./ports";
+import { failedChecks } from "../core/health";
+import { type CanaryControl } from "../contracts/canaryControl";
+import { type ImageRecord, imageToPrune } from "../core/images";
 
 export class SwitchError extends Error {}
 

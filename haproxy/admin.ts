@@ -3,7 +3,8 @@
 // positions of `show servers state` and the slot-file format (which
 // proxy/start-proxy.sh reads back when the proxy restarts).
 import type { ContainerExec } from "../docker/cli";
-import { SLOTS, type Slot } from "../core/slots";
+import { SLOTS, type Slot, type SlotState } from "../core/slots";
+import { type PersistedSlot, type ProxyAdmin, ProxyError, type ServerStats } from "../engine/ports";
 import {
     activeOf,
     fillOf,
@@ -22,36 +23,6 @@ export const ADMIN_SOCKET = "/run/haproxy/admin.sock";
 /** The proxy's state folder (a volume, so a replaced proxy keeps it) and the slot file in it. */
 export const SLOT_DIR = "/var/lib/zdt";
 export const SLOT_FILE = `${SLOT_DIR}/slots`;
-
-export class ProxyError extends Error {}
-
-export interface SlotState {
-    slot: Slot;
-    /** HAProxy's server id (what its stick table records for a pinned conversation). */
-    id: number;
-    /** The address the slot points at: an agent container's name. */
-    fqdn: string;
-    /** HAProxy's own health check sees it running. */
-    up: boolean;
-    /** In maintenance (no traffic, no checks). */
-    maint: boolean;
-    weight: number;
-}
-
-export interface ServerStats {
-    req: number;
-    err5xx: number;
-    /** HAProxy's average response time over the last 1024 requests (ms). */
-    rtimeMs: number;
-    status: string;
-    sessions: number;
-}
-
-export interface PersistedSlot {
-    fqdn: string;
-    weight: number;
-    maint: boolean;
-}
 
 /** One row of `show stat` CSV (the header line names the columns). */
 export function statRow(csv: string, proxy: string, server: string): Record<string, string> | undefined {
@@ -75,18 +46,6 @@ export function parseServersState(out: string): Partial<Record<Slot, SlotState>>
         result[slot] = { slot, id: Number(f[2]), fqdn: f[17], up: Number(f[5]) === 2, maint: (admin & 0x23) !== 0, weight: Number(f[7]) };
     }
     return result;
-}
-
-/**
- * The slot that takes traffic: in service with a weight above 0; while a canary runs
- * (both take some), the one with the higher weight, and on a tie the one not pointed at
- * `unlessAt` (the release being brought up), so an interrupted canary starts over.
- */
-export function liveSlot(slots: Record<Slot, SlotState>, unlessAt?: string): Slot | undefined {
-    const serving = SLOTS.filter((s) => !slots[s].maint && slots[s].weight > 0);
-    return serving.sort(
-        (a, b) => slots[b].weight - slots[a].weight || Number(slots[a].fqdn === unlessAt) - Number(slots[b].fqdn === unlessAt),
-    )[0];
 }
 
 /** A slot's server connections (in use by a request or stream, and idle in its pool) and the address they go to. */
@@ -135,27 +94,7 @@ export function slotFile(state: Record<Slot, PersistedSlot>): string {
     return SLOTS.map((s) => `${s} ${state[s].fqdn} ${state[s].weight} ${state[s].maint ? "maint" : "ready"}`).join("\n") + "\n";
 }
 
-/**
- * What the switch (and a canary) does to the proxy in front of the releases: one HAProxy
- * (HaproxyAdmin, one host) or every node's proxy together (platform/swarm/swarmProxies.ts).
- */
-export type ProxyAdmin = Pick<
-    HaproxyAdmin,
-    | "proxyName"
-    | "slots"
-    | "assign"
-    | "emptyPool"
-    | "setWeights"
-    | "maint"
-    | "stats"
-    | "activeConversations"
-    | "unpinConversations"
-    | "pinned"
-    | "conversationTable"
-    | "persist"
->;
-
-export class HaproxyAdmin {
+export class HaproxyAdmin implements ProxyAdmin {
     constructor(
         /** Runs a command inside the proxy container. */
         private readonly exec: ContainerExec,

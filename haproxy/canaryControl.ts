@@ -1,51 +1,14 @@
 // The canary's control files in the proxy's state folder: what step is under way (written
 // by the switch), and an abort asked for by hand (written by `npm run abort`,
 // ops/abort.ts). Both programs reach them through `docker exec` into the proxy, so
-// an abort works wherever the Docker host is. One schema per file, read and written only here.
+// an abort works wherever the Docker host is. One schema per file (contracts/canaryControl.ts), read and written only here.
 import { z } from "zod";
 import type { ContainerExec } from "../docker/cli";
 import { SLOT_DIR } from "./admin";
-import { SLOTS } from "../core/slots";
+import { AbortRequestSchema, type AbortRequest, type CanaryControl, type CanaryState, CanaryStateSchema } from "../contracts/canaryControl";
 
 export const CANARY_FILE = `${SLOT_DIR}/canary.json`;
 export const ABORT_FILE = `${SLOT_DIR}/abort.json`;
-
-export const CanaryStateSchema = z.object({
-    /** The canary's release id and container, and the slots of both releases. */
-    release: z.string(),
-    container: z.string(),
-    canarySlot: z.enum(SLOTS),
-    stableSlot: z.enum(SLOTS),
-    /** The step under way (1-based), of how many, and its weight. */
-    step: z.number().int().min(1),
-    of: z.number().int().min(1),
-    weight: z.number(),
-    /** When the step began (epoch ms). */
-    startedAt: z.number(),
-});
-export type CanaryState = z.infer<typeof CanaryStateSchema>;
-
-export const AbortRequestSchema = z.object({
-    /** When the canary's weight went to 0 (epoch ms). */
-    at: z.number(),
-    reason: z.string(),
-    /** How long setting the weights took, from the moment the abort was asked for (ms). */
-    weightZeroMs: z.number(),
-    /** Conversations pinned to the canary that the abort moved to stable, and how many had more than one message. */
-    moved: z.number(),
-    movedUnderWay: z.number(),
-});
-export type AbortRequest = z.infer<typeof AbortRequestSchema>;
-
-/** What the canary rollout needs from the control files (unit tests pass an in-memory one). */
-export interface CanaryControl {
-    /** Records the step under way; clears a stale abort on the first step. */
-    step(state: CanaryState): Promise<void>;
-    /** The abort asked for by hand since the canary began, if any. */
-    abortRequest(): Promise<AbortRequest | undefined>;
-    /** The canary is over (passed or aborted): removes both files. */
-    end(): Promise<void>;
-}
 
 export class ProxyCanaryControl implements CanaryControl {
     constructor(private readonly exec: ContainerExec) {}

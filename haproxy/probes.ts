@@ -1,29 +1,8 @@
 // Probes through the proxy itself (curl inside the proxy container): the network path
 // real traffic takes. A probe that cannot run counts as "no answer", never as a pass.
 import type { ContainerExec } from "../docker/cli";
-import type { Slot } from "../contracts/switchContract";
-
-export interface HealthAnswer {
-    /** HTTP status, 0 for no answer. */
-    code: number;
-    body: string;
-    ms: number;
-    /** The release id the answer came from, if it says. */
-    release?: string;
-}
-
-/** The names of the failing checks of a /health answer, or what came back instead. */
-export function failedChecks(body: string): string {
-    try {
-        const parsed = JSON.parse(body) as { checks?: Record<string, { ok: boolean; detail?: string }> };
-        const bad = Object.entries(parsed.checks ?? {})
-            .filter(([, c]) => !c.ok)
-            .map(([k, c]) => `${k} (${c.detail ?? "failed"})`);
-        return bad.length ? `failed checks: ${bad.join(", ")}` : body.slice(0, 300);
-    } catch {
-        return body.slice(0, 300) || "no answer";
-    }
-}
+import type { Slot } from "../core/slots";
+import type { HealthAnswer, ProxyProbes } from "../engine/ports";
 
 function releaseIdOf(body: string): string | undefined {
     try {
@@ -33,7 +12,7 @@ function releaseIdOf(body: string): string | undefined {
     }
 }
 
-export class ProxyProbes {
+export class CurlProbes implements ProxyProbes {
     constructor(
         private readonly exec: ContainerExec,
         private readonly proxyPort: number,

@@ -11,11 +11,12 @@
 // compiled (npm run build: dist/ops/abort.js), so that weight 0 is set within a second of
 // the command's start.
 import { execFile } from "child_process";
-import { ProxyCanaryControl, type CanaryState } from "../haproxy/canaryControl";
+import { ProxyCanaryControl } from "../haproxy/canaryControl";
 import { containerExec } from "../docker/cli";
 import { HaproxyAdmin } from "../haproxy/admin";
 import { servingProxy } from "../docker/servingProxy";
 import { appOfStack } from "./findProxy";
+import { type CanaryState } from "../contracts/canaryControl";
 
 export class AbortError extends Error {}
 

@@ -11,11 +11,11 @@ import { ContentDigest } from "../config/schema";
 import { HaproxyAdmin } from "../haproxy/admin";
 import { servingProxyExec } from "../docker/servingProxy";
 import { lastSwitchResult, SwitchResult } from "../contracts/switchContract";
-import { ProxyProbes } from "../haproxy/probes";
-import { PROXY_INTERNAL_PORT } from "../platform/docker/trafficProxy";
 import { formatPhases, Phase, phaseOf, type PhaseTimings, StepMetadata } from "./releasePhases";
 import { renderReportHtml } from "./reportHtml";
 import { TimelineRecorder } from "./releaseTimeline";
+import { CurlProbes } from "../haproxy/probes";
+import { PROXY_INTERNAL_PORT } from "../core/proxyNames";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -188,7 +188,7 @@ export async function release(
         ? ["--policy-pack", path.join(ROOT, "policies"), "--policy-pack-config", policyConfig]
         : [];
     // The timeline of the HTML report: the proxy sampled once a second while `pulumi up` runs.
-    const recorder = new TimelineRecorder(proxyAdmin(app), new ProxyProbes(servingProxyExec(app), PROXY_INTERNAL_PORT));
+    const recorder = new TimelineRecorder(proxyAdmin(app), new CurlProbes(servingProxyExec(app), PROXY_INTERNAL_PORT));
     recorder.start();
     const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--json", ...policyArgs, "--stack", stack, "--non-interactive"], {
         cwd: ROOT,

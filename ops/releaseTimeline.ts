@@ -4,10 +4,10 @@
 // marked on the plot. Reaches the proxy through `docker exec`, as the switch does.
 import { histogramDelta, parseHistogram, quantile, type Histogram } from "../core/agentMetrics";
 import type { HaproxyAdmin } from "../haproxy/admin";
-import type { ProxyProbes } from "../haproxy/probes";
 import { LATENCY_QUANTILE, LLM_HISTOGRAM } from "../engine/releaseReadings";
 import { SLOTS } from "../contracts/switchContract";
 import type { Timeline } from "./reportHtml";
+import { type ProxyProbes } from "../engine/ports";
 
 /** The release id in an agent container's name (`<app>-agent-<release id>`). */
 export function releaseOfContainer(fqdn: string): string {

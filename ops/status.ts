@@ -11,8 +11,7 @@ import { execFile } from "child_process";
 import { histogramDelta, parseHistogram, quantile, type Histogram } from "../core/agentMetrics";
 import { containerExec } from "../docker/cli";
 import { activeOf, fillOf, pinnedOf, type TableFill } from "../core/conversationTables";
-import { BACKEND, HaproxyAdmin, type ServerStats } from "../haproxy/admin";
-import { ProxyProbes } from "../haproxy/probes";
+import { BACKEND, HaproxyAdmin } from "../haproxy/admin";
 import { dockerContainers } from "../docker/releaseContainer";
 import { LATENCY_QUANTILE, LLM_HISTOGRAM } from "../engine/releaseReadings";
 import { conversationSample } from "../core/verdict";
@@ -20,8 +19,10 @@ import { SLOTS, type Slot, type Thresholds } from "../contracts/switchContract";
 import { ReleaseSchema } from "../config/schema";
 import { servingProxyExec } from "../docker/servingProxy";
 import { appOfStack } from "./findProxy";
-import { PROXY_INTERNAL_PORT } from "../platform/docker/trafficProxy";
 import { activeConversationTotal, renderStatus, statusRows, tableStatus, type ReleaseStatus } from "./statusTable";
+import { type ServerStats, type ProxyProbes } from "../engine/ports";
+import { CurlProbes } from "../haproxy/probes";
+import { PROXY_INTERNAL_PORT } from "../core/proxyNames";
 
 export class StatusError extends Error {}
 
@@ -163,7 +164,7 @@ async function main(argv: string[]): Promise<void> {
     }
     const exec = app ? servingProxyExec(app) : containerExec(proxy);
     const admin = new HaproxyAdmin(exec, proxy);
-    const probes = new ProxyProbes(exec, PROXY_INTERNAL_PORT);
+    const probes = new CurlProbes(exec, PROXY_INTERNAL_PORT);
     const previous: Previous = { readings: new Map() };
     await statuses(admin, probes, previous, thresholds);
     for (;;) {

@@ -1,7 +1,6 @@
 // platform: docker - the stack on one Docker engine: the private network, the admin
 // token, the proxy (the only published port), the release named by its release id, the
 // traffic switch and the knowledge base's hot reload.
-import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import * as path from "path";
@@ -9,21 +8,8 @@ import { planAgentRelease, AgentRelease } from "../../components/agentRelease";
 import type { StackConfig } from "../../config/schema";
 import { KnowledgeReload } from "./knowledgeReload";
 import { TrafficProxy } from "./trafficProxy";
+import type { Deployed } from "../../components/deployed";
 import { TrafficSwitch } from "../../components/trafficSwitch";
-
-/** What either platform's stack gives the program's outputs. */
-export interface Deployed {
-    traffic: TrafficSwitch;
-    releaseId: string;
-    proxyUrl: pulumi.Output<string>;
-    proxyUrls: pulumi.Output<string[]>;
-    proxyContainer: pulumi.Output<string>;
-    /** null on Swarm (the image carries the knowledge base). */
-    knowledgeDigest: pulumi.Input<string | null>;
-    lastReindex: pulumi.Input<string | null>;
-    /** The agents' admin token (the reindex); none on Swarm. */
-    adminToken: pulumi.Output<string> | null;
-}
 
 export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
     const network = new docker.Network("network", { name: `${cfg.app}-net`, labels: [{ label: "zdt.app", value: cfg.app }] });

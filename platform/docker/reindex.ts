@@ -5,9 +5,10 @@
 // contract in the environment, the admin token on stdin. The token reaches curl on
 // its stdin (`-H @-`), never on a command line.
 import { containerExec, docker } from "../../docker/cli";
-import { HaproxyAdmin, liveSlot } from "../../haproxy/admin";
+import { HaproxyAdmin } from "../../haproxy/admin";
 import { servingProxy } from "../../docker/servingProxy";
 import { ReindexInput, reindexContract, ReindexResult, ReindexResultSchema } from "../../contracts/reindexContract";
+import { liveSlot } from "../../core/slots";
 
 const POLL_MS = 200;
 

@@ -26,7 +26,7 @@ import { AGENT_PORT } from "../../components/agentRelease";
 import { proxyConfigContract } from "../../contracts/proxyConfigContract";
 import { proxyGuardContract } from "../../contracts/proxyGuardContract";
 import { proxyHandoverContract } from "../../contracts/proxyHandoverContract";
-import { PORT_HOLDER_ROLE, PROXY_ROLE, portHolderName, proxyContainerName } from "../../core/proxyNames";
+import { PORT_HOLDER_ROLE, PROXY_INTERNAL_PORT, PROXY_ROLE, portHolderName, proxyContainerName } from "../../core/proxyNames";
 import { SLOT_DIR } from "../../haproxy/admin";
 import { type ConversationSettings, proxyMemoryMb } from "../../config/proxySettings";
 import { folderDigest } from "../../components/releaseId";
@@ -56,8 +56,6 @@ export const PROXY_HANDOVER_COMMAND = "node -r ts-node/register/transpile-only p
 /** The default config template in the proxy folder; excluded from the image (proxy/.dockerignore). */
 export const CONFIG_TEMPLATE = "haproxy.cfg.tmpl";
 
-/** The port HAProxy listens on inside its container. */
-export const PROXY_INTERNAL_PORT = 8080;
 /**
  * How long Pulumi waits for a replaced proxy to finish its requests and streams before it
  * removes the container: HAProxy's hard-stop-after (90 s in the default template) and a margin.

@@ -3,23 +3,14 @@
 // manager). The same admin API as one host's proxy (ProxyAdmin), over server templates:
 // every command to a slot goes to each of its servers, in the agents backend and in the
 // slot's probe backend (platform/swarm/swarmSlots.ts).
-import {
-    ADMIN_SOCKET,
-    BACKEND,
-    HaproxyAdmin,
-    type PersistedSlot,
-    type Pinned,
-    ProxyError,
-    type ProxyAdmin,
-    type ServerStats,
-    statRow,
-} from "../../haproxy/admin";
+import { ADMIN_SOCKET, BACKEND, HaproxyAdmin, type Pinned, statRow } from "../../haproxy/admin";
 import type { ContainerExec } from "../../docker/cli";
 import { activeOf, pinnedOf, type TableFill, unpinCommands } from "../../core/conversationTables";
 import { parseTemplateServers, type TemplateSlotState, slotBackends, templateConnections, templateSlots } from "./swarmSlots";
 import type { Slot } from "../../contracts/switchContract";
+import { type PersistedSlot, ProxyError, type ProxyAdmin, type ServerStats } from "../../engine/ports";
 
-export class SwarmProxy implements ProxyAdmin {
+export class NodeProxy implements ProxyAdmin {
     private readonly admin: HaproxyAdmin;
 
     constructor(

@@ -12,13 +12,14 @@
 // - Conversations: the proxies share one stick table (HAProxy peers), so the pinned and
 //   active conversations are read from one proxy that answers.
 import { engineUnreachable } from "../../docker/cli";
-import type { PersistedSlot, Pinned, ProxyAdmin, ServerStats, SlotState } from "../../haproxy/admin";
-import { ProxyError } from "../../haproxy/admin";
+import type { Pinned } from "../../haproxy/admin";
 import { ProxyGroup } from "../../engine/proxyGroup";
-import type { SwarmProxy } from "./nodeProxy";
+import type { NodeProxy } from "./nodeProxy";
 import type { TableFill } from "../../core/conversationTables";
 import type { TemplateSlotState } from "./swarmSlots";
 import { SLOTS, type Slot } from "../../contracts/switchContract";
+import { type PersistedSlot, type ProxyAdmin, type ServerStats, ProxyError } from "../../engine/ports";
+import { type SlotState } from "../../core/slots";
 
 /** How long a change waits for a node whose engine does not answer before the manager reports it down. */
 export const LOST_NODE_WAIT_MS = 45_000;
@@ -40,7 +41,7 @@ interface Outcome<T> {
 
 interface Member {
     node: string;
-    proxy: SwarmProxy;
+    proxy: NodeProxy;
 }
 
 /**
@@ -107,7 +108,7 @@ export class SwarmProxies implements ProxyAdmin {
     }
 
     /** `fn` on every live proxy at once; a lost node's proxy is left out; resolves to each outcome. */
-    private async onEach<T>(fn: (p: SwarmProxy) => Promise<T>): Promise<Outcome<T>[]> {
+    private async onEach<T>(fn: (p: NodeProxy) => Promise<T>): Promise<Outcome<T>[]> {
         const results = await Promise.all(
             this.live().map(async (m): Promise<Outcome<T> | undefined> => {
                 try {
@@ -125,7 +126,7 @@ export class SwarmProxies implements ProxyAdmin {
     }
 
     /** A change every live proxy must take; fails naming those that refused. */
-    private async onAll<T>(what: string, fn: (p: SwarmProxy) => Promise<T>): Promise<T[]> {
+    private async onAll<T>(what: string, fn: (p: NodeProxy) => Promise<T>): Promise<T[]> {
         const out = await this.onEach(fn);
         const refused = out.filter((o) => o.error);
         if (refused.length)
@@ -134,7 +135,7 @@ export class SwarmProxies implements ProxyAdmin {
     }
 
     /** A read from every proxy that answers (one that does not is skipped). */
-    private async fromAnswering<T>(fn: (p: SwarmProxy) => Promise<T>): Promise<{ node: string; value: T }[]> {
+    private async fromAnswering<T>(fn: (p: NodeProxy) => Promise<T>): Promise<{ node: string; value: T }[]> {
         const got = (await this.onEach(fn)).filter((o) => !o.error).map((o) => ({ node: o.m.node, value: o.value as T }));
         if (got.length === 0) throw new ProxyError(`no proxy of ${this.proxyName} answered`);
         return got;

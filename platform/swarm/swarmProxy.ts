@@ -13,9 +13,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { AGENT_PORT } from "../../components/agentRelease";
 import type { SwarmConfig } from "../../config/schema";
-import { PROXY_INTERNAL_PORT } from "../docker/trafficProxy";
 import { SLOT_DIR } from "../../haproxy/admin";
 import { type ConversationSettings, proxyEnvironment } from "../../config/proxySettings";
+import { PROXY_INTERNAL_PORT } from "../../core/proxyNames";
 
 export interface SwarmProxyArgs {
     app: string;

@@ -5,7 +5,8 @@
 // its stop (scaled to 0) and start, the tasks' memory (each node's engine), its labels and
 // its retirement. Through the manager's engine (DOCKER_HOST), nodes' engines for memory.
 import { docker, dockerAt, dockerStreams } from "../../docker/cli";
-import { type ContainerMemory, type ContainerState, memoryOf, type ReleaseContainers } from "../../docker/releaseContainer";
+import { memoryOf } from "../../docker/releaseContainer";
+import { type ContainerMemory, type ContainerState, type ReleaseContainers } from "../../engine/ports";
 
 /** The DNS name of a service's tasks on its networks (dnsrr): what a slot's template resolves. */
 export function tasksName(service: string): string {

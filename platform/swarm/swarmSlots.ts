@@ -3,8 +3,9 @@
 // Docker's DNS; each running task fills one server. What one node's proxy answers about
 // them, read into the one-host shapes the switch works with (pure; platform/swarm/nodeProxy.ts
 // sends the commands).
-import type { SlotConnections, SlotState } from "../../haproxy/admin";
+import type { SlotConnections } from "../../haproxy/admin";
 import { SLOTS, type Slot } from "../../contracts/switchContract";
+import { type SlotState } from "../../core/slots";
 
 /** One server of a slot's template, from `show servers state`. */
 export interface TemplateServer {

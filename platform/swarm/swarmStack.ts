@@ -5,10 +5,10 @@
 import * as docker from "@pulumi/docker";
 import { planAgentRelease } from "../../components/agentRelease";
 import type { StackConfig } from "../../config/schema";
-import type { Deployed } from "../docker/dockerStack";
 import { SwarmProxy, slotServers } from "./swarmProxy";
 import { SwarmRelease } from "./swarmRelease";
 import { TrafficSwitch } from "../../components/trafficSwitch";
+import { type Deployed } from "../../components/deployed";
 
 export function swarmStack(cfg: StackConfig, projectDir: string): Deployed {
     const swarm = cfg.swarm!; // the schema requires it with platform: swarm

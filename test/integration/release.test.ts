@@ -94,7 +94,9 @@ describe("blue/green release under load (real engine)", function () {
                 try {
                     const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
                     const env = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-                    return cmd.includes("platform/docker/oneHostSwitch.ts") && env.some((e) => e.startsWith(`PROXY_CONTAINER=${app}-proxy-`));
+                    return (
+                        cmd.includes("platform/docker/oneHostSwitch.ts") && env.some((e) => e.startsWith(`PROXY_CONTAINER=${app}-proxy-`))
+                    );
                 } catch {
                     return false; // gone meanwhile
                 }

@@ -1,7 +1,7 @@
 // Release containers for switch tests: every container runs and stays up unless a test
 // scripts its state; starts, stops and image removals are recorded.
-import type { ImageRecord } from "../../docker/images";
-import type { ContainerMemory, ContainerState, ReleaseContainers } from "../../docker/releaseContainer";
+import { type ContainerMemory, type ContainerState, type ReleaseContainers } from "../../engine/ports";
+import { type ImageRecord } from "../../core/images";
 
 export class FakeContainers implements ReleaseContainers {
     readonly states = new Map<string, ContainerState>();

@@ -4,8 +4,8 @@
 // virtual: sleeping advances the clock at once, so a 900 s window runs in milliseconds.
 import type { ContainerExec } from "../../docker/cli";
 import { ADMIN_SOCKET } from "../../haproxy/admin";
-import type { Clock } from "../../engine/switch";
 import type { Slot } from "../../contracts/switchContract";
+import { type Clock } from "../../engine/ports";
 
 export interface FakeAgent {
     release: string;

@@ -1,6 +1,6 @@
+import { type AbortRequest, type CanaryControl, type CanaryState } from "../../contracts/canaryControl";
 // The canary's control files, in memory: records the steps the rollout announces and
 // hands it an abort by hand when a test asks for one.
-import type { AbortRequest, CanaryControl, CanaryState } from "../../haproxy/canaryControl";
 
 export class MemoryCanaryControl implements CanaryControl {
     readonly steps: CanaryState[] = [];

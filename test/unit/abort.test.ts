@@ -3,10 +3,10 @@
 import { expect } from "chai";
 import { abortCanary, AbortError, parseAbortArgs } from "../../ops/abort";
 import { appOfStackFile, projectName } from "../../ops/findProxy";
-import type { AbortRequest, CanaryState } from "../../haproxy/canaryControl";
 import { HaproxyAdmin } from "../../haproxy/admin";
 import { FakeProxy } from "../support/fakeProxy";
 import { rejection } from "../support/rejection";
+import { type AbortRequest, type CanaryState } from "../../contracts/canaryControl";
 
 const STABLE = "app-agent-1-0-0-aaaaaaaa";
 const CANARY = "app-agent-2-0-0-bbbbbbbb";

@@ -3,12 +3,12 @@ import { expect } from "chai";
 import { spawn } from "child_process";
 import { ancestry, goneAncestor, isAlive, systemParent } from "../../engine/caller";
 import { HaproxyAdmin } from "../../haproxy/admin";
-import { ProxyProbes } from "../../haproxy/probes";
 import { runSwitch, SwitchError } from "../../engine/switch";
 import { FakeProxy } from "../support/fakeProxy";
 import { MemoryCanaryControl } from "../support/memoryCanaryControl";
 import { FakeContainers } from "../support/fakeContainers";
 import { switchInput } from "../support/switchInput";
+import { CurlProbes } from "../../haproxy/probes";
 
 describe("caller watch", () => {
     it("records the chain of ancestors up to init, nearest first", async () => {
@@ -51,7 +51,7 @@ describe("caller watch", () => {
         let err: Error | undefined;
         await runSwitch(input, {
             admin: new HaproxyAdmin(proxy.exec, "app-proxy"),
-            probes: new ProxyProbes(proxy.exec, 8080),
+            probes: new CurlProbes(proxy.exec, 8080),
             releaseOf: async () => undefined,
             containers,
             canaryControl: new MemoryCanaryControl(),

@@ -3,12 +3,12 @@
 import { expect } from "chai";
 import { CanaryAborted, runCanary, type CanaryRun } from "../../engine/canaryRollout";
 import { HaproxyAdmin } from "../../haproxy/admin";
-import { ProxyProbes } from "../../haproxy/probes";
 import { FakeContainers } from "../support/fakeContainers";
 import { rejection } from "../support/rejection";
 import { MemoryCanaryControl } from "../support/memoryCanaryControl";
 import { FakeAgent, FakeProxy } from "../support/fakeProxy";
 import { switchInput } from "../support/switchInput";
+import { CurlProbes } from "../../haproxy/probes";
 
 const STABLE = "app-agent-1-0-0-aaaaaaaa";
 const CANARY = "app-agent-2-0-0-bbbbbbbb";
@@ -24,7 +24,7 @@ async function canaryRun(proxy: FakeProxy, lines: string[] = [], control = new M
         admin,
         control,
         containers: new FakeContainers(),
-        probes: new ProxyProbes(proxy.exec, 8080),
+        probes: new CurlProbes(proxy.exec, 8080),
         clock: proxy.clock,
         log: (l) => lines.push(l),
         checkpoint: () => undefined,

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigSchema, parseConfig, rawConfig } from "../../config/schema";
-import { leafPaths } from "../../contracts/envContract";
+import { leafPaths } from "../../core/schemaPaths";
 import { folderDigest, releaseId, stableJson } from "../../components/releaseId";
 import { configTable, readmeSection } from "../../ops/config-docs";
 

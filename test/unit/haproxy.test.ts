@@ -3,18 +3,17 @@ import * as fs from "fs";
 import * as path from "path";
 import {
     HaproxyAdmin,
-    liveSlot,
     parseServersConn,
     parseServersState,
-    ProxyError,
     purgeCommands,
-    type SlotState,
     SLOT_DIR,
     SLOT_FILE,
     slotFile,
     statRow,
 } from "../../haproxy/admin";
 import { FakeProxy } from "../support/fakeProxy";
+import { liveSlot, type SlotState } from "../../core/slots";
+import { ProxyError } from "../../engine/ports";
 
 describe("HAProxy `show stat` parsing", () => {
     const csv = "# pxname,svname,scur,req_tot,hrsp_5xx,status\nagents,FRONTEND,3,120,2,OPEN\nagents,green,1,80,0,UP\n";

@@ -1,7 +1,7 @@
 // Which image a retirement frees: the one kept at the retirement before, never the live
 // release's or the one just kept (a roll back, or a release with the same content).
 import { expect } from "chai";
-import { imageToPrune } from "../../docker/images";
+import { imageToPrune } from "../../core/images";
 
 const v1 = { id: "sha256:1", ref: "app-agent:1.0.0" };
 const v2 = { id: "sha256:2", ref: "app-agent:2.0.0" };

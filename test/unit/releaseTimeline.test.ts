@@ -2,8 +2,8 @@
 import { expect } from "chai";
 import { releaseOfContainer, TimelineRecorder } from "../../ops/releaseTimeline";
 import { HaproxyAdmin } from "../../haproxy/admin";
-import { ProxyProbes } from "../../haproxy/probes";
 import { FakeProxy } from "../support/fakeProxy";
+import { CurlProbes } from "../../haproxy/probes";
 
 const C1 = "app-agent-1-0-0-aaaaaaaa";
 const C2 = "app-agent-2-0-0-bbbbbbbb";
@@ -18,7 +18,7 @@ describe("release timeline", () => {
         const proxy = new FakeProxy({ slot: "blue", agent: C1 });
         proxy.agents.set(C1, { release: "1-0-0-aaaaaaaa", version: "1.0.0" }).set(C2, { release: "2-0-0-bbbbbbbb", version: "2.0.0" });
         const admin = new HaproxyAdmin(proxy.exec, "app-proxy");
-        const probes = new ProxyProbes(proxy.exec, 8080);
+        const probes = new CurlProbes(proxy.exec, 8080);
         const rec = new TimelineRecorder(admin, probes, proxy.clock.now);
         await admin.assign("green", C2);
         await rec.sample(); // the first reading: nothing to count from yet

@@ -1,11 +1,11 @@
 // Every node's proxy as one (platform/swarm/swarmProxies.ts), against fake proxies: weights all or
 // nothing, a lost node left out, statistics summed and kept for a lost node.
 import { expect } from "chai";
-import type { ServerStats } from "../../haproxy/admin";
 import type { TemplateSlotState } from "../../platform/swarm/swarmSlots";
 import { combineSlots, sumStats, SwarmProxies, type SwarmProxiesDeps } from "../../platform/swarm/swarmProxies";
-import type { SwarmProxy } from "../../platform/swarm/nodeProxy";
+import type { NodeProxy } from "../../platform/swarm/nodeProxy";
 import type { Slot } from "../../contracts/switchContract";
+import { type ServerStats } from "../../engine/ports";
 
 const slot = (s: Slot, weight: number, up = true, maint = false, addresses = ["10.0.1.2", "10.0.1.3"]): TemplateSlotState => ({
     slot: s,
@@ -53,7 +53,7 @@ function group(proxies: FakeProxy[], states: Record<string, string> = {}) {
         log: (m) => logs.push(m),
     };
     const g = new SwarmProxies(
-        proxies.map((p) => ({ node: p.proxyName, proxy: p as unknown as SwarmProxy })),
+        proxies.map((p) => ({ node: p.proxyName, proxy: p as unknown as NodeProxy })),
         deps,
     );
     return { g, logs };

@@ -3,8 +3,7 @@
 // answers in HAProxy's own formats.
 import { expect } from "chai";
 import { HaproxyAdmin } from "../../haproxy/admin";
-import { ProxyProbes } from "../../haproxy/probes";
-import { overallTimeoutMs } from "../../platform/docker/oneHostSwitch";
+import { overallTimeoutMs } from "../../engine/switchRunner";
 import { runSwitch, SwitchDeps, SwitchError } from "../../engine/switch";
 import type { SwitchResult } from "../../contracts/switchContract";
 import { MemoryCanaryControl } from "../support/memoryCanaryControl";
@@ -12,6 +11,7 @@ import { rejection } from "../support/rejection";
 import { FakeContainers } from "../support/fakeContainers";
 import { FakeAgent, FakeProxy } from "../support/fakeProxy";
 import { switchInput, switchResult } from "../support/switchInput";
+import { CurlProbes } from "../../haproxy/probes";
 
 const V1: FakeAgent = { release: "1-0-0-aaaaaaaa", version: "1.0.0" };
 const V2: FakeAgent = { release: "2-0-0-bbbbbbbb", version: "2.0.0" };
@@ -37,7 +37,7 @@ function deps(
         canaryControl: new MemoryCanaryControl(),
         removeImage: containers.removeImage,
         admin: new HaproxyAdmin(proxy.exec, "app-proxy"),
-        probes: new ProxyProbes(proxy.exec, 8080),
+        probes: new CurlProbes(proxy.exec, 8080),
         releaseOf: async (c) => {
             const a = proxy.agents.get(c);
             return a && { release: a.release, version: a.version };

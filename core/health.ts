@@ -1,0 +1,14 @@
+// A /health answer read for people (pure): the names of its failing checks.
+
+/** The names of the failing checks of a /health answer, or what came back instead. */
+export function failedChecks(body: string): string {
+    try {
+        const parsed = JSON.parse(body) as { checks?: Record<string, { ok: boolean; detail?: string }> };
+        const bad = Object.entries(parsed.checks ?? {})
+            .filter(([, c]) => !c.ok)
+            .map(([k, c]) => `${k} (${c.detail ?? "failed"})`);
+        return bad.length ? `failed checks: ${bad.join(", ")}` : body.slice(0, 300);
+    } catch {
+        return body.slice(0, 300) || "no answer";
+    }
+}
