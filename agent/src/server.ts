@@ -1,4 +1,4 @@
-// Reference agent: the HTTP contract the release program relies on (README, "Agent contract").
+// Reference agent: the HTTP contract the release program relies on (docs/agent-contract.md).
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";

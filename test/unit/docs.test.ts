@@ -32,6 +32,13 @@ describe("documentation links", () => {
         }
     });
 
+    it("the README stays a page a newcomer reads in minutes (under 200 lines; the rest is in docs/)", () => {
+        const lines = fs.readFileSync(path.join(ROOT, "README.md"), "utf8").split("\n").length;
+        expect(lines, "README.md lines").to.be.below(200);
+        const linked = relativeLinks(fs.readFileSync(path.join(ROOT, "README.md"), "utf8"));
+        for (const doc of docs.filter((d) => d.startsWith("docs/"))) expect(linked, `README.md links ${doc}`).to.include(doc);
+    });
+
     it("no document sends readers to the machine's shared folder", () => {
         for (const doc of docs) expect(fs.readFileSync(path.join(ROOT, doc), "utf8"), doc).to.not.match(/\.\.\/shared\//);
     });

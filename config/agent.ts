@@ -1,0 +1,107 @@
+// The stack config's agent section: the image and version of a release, its resources,
+// health check, knowledge base, LLM backend and the drills' faults.
+import { z } from "zod";
+import { version, imageRef, seconds } from "./forms";
+import { num, bool } from "../core/values";
+
+export const HealthSchema = z
+    .object({
+        intervalSeconds: seconds(1, 60).default(1).describe("Docker healthcheck interval."),
+        timeoutSeconds: seconds(1, 60).default(2).describe("Docker healthcheck timeout."),
+        retries: seconds(1, 20).default(3).describe("Failed checks before the container counts as unhealthy."),
+        startPeriodSeconds: seconds(0, 600).default(0).describe("Grace period for slow starts."),
+    })
+    .strict();
+
+export const ReindexSchema = z
+    .object({
+        scope: z
+            .enum(["full", "incremental"])
+            .default("incremental")
+            .describe("Reindex scope on a knowledge change: 'incremental' re-parses only changed files."),
+        timeoutSeconds: seconds(5, 3600).default(120).describe("How long `pulumi up` waits for a knowledge reindex to finish."),
+    })
+    .strict();
+
+/** A registry's content digest of an image (agent.digest, `npm run release -- --digest`). */
+export const ContentDigest = z.string().regex(/^sha256:[0-9a-f]{64}$/, "a content digest: sha256: and 64 lower-case hex digits");
+
+export const AgentSchema = z
+    .object({
+        version: version.describe("The agent version to run. Changing it is a release."),
+        image: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9._/:-]*$/, "an image repository such as ghcr.io/acme/agent (no tag)")
+            .refine((s) => !/:[^/]*$/.test(s), "give the repository without a tag; the tag is agent.version")
+            .optional()
+            .describe(
+                "Image repository; the tag is agent.version. Default: '<app>-agent', one repository per app, so pruning one app's retired images never touches another's.",
+            ),
+        digest: ContentDigest.optional().describe(
+            "Pin the pulled image to this content digest (the registry's, printed by `docker push`): the engine pulls exactly these bytes, and a tag pushed again cannot change a release. Only for pulled images (not with agent.buildContext).",
+        ),
+        buildContext: z
+            .string()
+            .optional()
+            .describe("Build the image locally from this folder (relative to the project) instead of pulling it."),
+        baseImage: imageRef().default("debian:bookworm-slim").describe("BASE_IMAGE build argument for local builds."),
+        memoryMb: num().pipe(z.number().int().min(64).max(65536)).default(512).describe("Memory limit of each agent container (MB)."),
+        restart: z.enum(["no", "on-failure", "always", "unless-stopped"]).default("unless-stopped").describe("Docker restart policy."),
+        knowledgeDir: z.string().default("knowledge").describe("Knowledge base folder, mounted read-only at /app/knowledge."),
+        configDir: z.string().default("agent-config").describe("Agent configuration folder, mounted read-only at /app/config."),
+        reindex: ReindexSchema.prefault({}),
+        llm: z
+            .object({
+                provider: z
+                    .enum(["local", "openai"])
+                    .default("local")
+                    .describe("'local' answers from the knowledge base; 'openai' calls an OpenAI-compatible endpoint."),
+                baseUrl: z
+                    .url({ protocol: /^https?$/, error: "an http(s) URL such as https://api.openai.com/v1" })
+                    .optional()
+                    .describe("Endpoint for provider 'openai'."),
+                model: z.string().optional().describe("Model name for provider 'openai'."),
+            })
+            .strict()
+            .prefault({}),
+        env: z
+            .record(
+                z
+                    .string()
+                    .regex(/^[A-Z_][A-Z0-9_]*$/, "environment variable names are upper-case letters, digits and _, such as LOG_LEVEL"),
+                z.union([z.string(), z.number(), z.boolean()]).transform(String),
+            )
+            .default({})
+            .describe("Extra environment variables."),
+        health: HealthSchema.prefault({}),
+        faults: z
+            .object({
+                startDelayMs: num().pipe(z.number().int().min(0).max(600000)).optional().describe("Drill: delay before the agent listens."),
+                failHealth: bool().optional().describe("Drill: /health always answers 503."),
+                errorRate: num().pipe(z.number().min(0).max(1)).optional().describe("Drill: share of chat requests answered with 500."),
+                crashAtStart: bool().optional().describe("Drill: the agent exits with code 3 before it listens."),
+                llmDelayMs: num()
+                    .pipe(z.number().int().min(0).max(120000))
+                    .optional()
+                    .describe("Drill: every chat answer takes this much longer (LLM latency)."),
+                healthDelayMs: num()
+                    .pipe(z.number().int().min(0).max(60000))
+                    .optional()
+                    .describe("Drill: /health answers this much later."),
+                refuseNewConversations: bool()
+                    .optional()
+                    .describe("Drill: the agent answers 429 to the first message of a conversation it does not know."),
+                allocateMb: num()
+                    .pipe(z.number().int().min(0).max(65536))
+                    .optional()
+                    .describe("Drill: memory the agent holds from its start (MB)."),
+            })
+            .strict()
+            .default({})
+            .describe("Fault injection for drills; leave empty in production."),
+    })
+    .strict()
+    .refine((a) => !(a.digest && a.buildContext), {
+        message: "pins a pulled image, and a local build (agent.buildContext) has no registry digest: remove one of them",
+        path: ["digest"],
+    });

@@ -1,0 +1,68 @@
+// The stack config's release section: the strategy, the canary's steps, the windows and
+// probes, the thresholds (core/thresholds.ts).
+import { z } from "zod";
+import { seconds } from "./forms";
+import { num } from "../core/values";
+import { stepProblems } from "../core/canary";
+import { ThresholdsSchema } from "../core/thresholds";
+
+export const CanaryStepSchema = z
+    .object({
+        weight: num()
+            .pipe(z.number().int().min(1).max(100))
+            .describe("Share of new conversations the canary takes during the step (percent)."),
+        pauseSeconds: seconds(0, 86400).describe("How long the step lasts, judged all along, before the next one."),
+    })
+    .strict();
+
+/** The blueprint's canary: 5 -> 25 -> 50 -> 100 %, an hour per step. */
+export const BLUEPRINT_CANARY_STEPS = [5, 25, 50]
+    .map((weight) => ({ weight, pauseSeconds: 3600 }))
+    .concat([{ weight: 100, pauseSeconds: 0 }]);
+
+export const CanarySchema = z
+    .object({
+        steps: z
+            .array(CanaryStepSchema)
+            .superRefine((steps, ctx) => {
+                for (const message of stepProblems(steps)) ctx.addIssue({ code: "custom", message });
+            })
+            .default(BLUEPRINT_CANARY_STEPS)
+            .describe("The canary's steps: weights that rise to 100, each with its pause (blueprint: 5, 25, 50, 100 %, an hour each)."),
+        maxErrorRateDeltaPercent: num()
+            .pipe(z.number().min(0).max(100))
+            .default(1)
+            .describe("How many points the canary's 5xx rate may exceed stable's over the same interval."),
+        maxLatencyRatio: num()
+            .pipe(z.number().min(1))
+            .default(2)
+            .describe("How many times stable's average response time the canary's may be over the same interval."),
+    })
+    .strict();
+
+export const ReleaseSchema = z
+    .object({
+        strategy: z
+            .enum(["blue-green", "canary"])
+            .default("blue-green")
+            .describe(
+                "blue-green: after its gate the new release takes every new conversation at once; canary: it takes them in steps (release.canary), judged at each step against the thresholds and against stable.",
+            ),
+        canary: CanarySchema.prefault({}),
+        verifyWindowSeconds: seconds(0, 7200)
+            .default(900)
+            .describe("How long the new colour is watched after the flip before the old one retires (blueprint: 15 minutes)."),
+        healthGateTimeoutSeconds: seconds(5, 1800)
+            .default(120)
+            .describe("How long the switch waits for the new colour to pass /health through the proxy's network."),
+        drainTimeoutSeconds: seconds(0, 3600)
+            .default(60)
+            .describe("How long a retiring colour may take to finish in-flight requests and streams."),
+        probeIntervalMs: num().pipe(z.number().int().min(200).max(60000)).default(1000).describe("Interval of the verification probes."),
+        probeRequestsPerTick: num()
+            .pipe(z.number().int().min(0).max(50))
+            .default(5)
+            .describe("Synthetic chat requests per probe, so thresholds are judged even without traffic."),
+        thresholds: ThresholdsSchema.prefault({}),
+    })
+    .strict();
