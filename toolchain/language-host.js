@@ -88,6 +88,7 @@ function run(call, callback) {
     if (info && info.getRootDirectory()) args.push("--root-directory", info.getRootDirectory());
     args.push(req.getProgram() || (info && info.getEntryPoint()) || ".", ...req.getArgsList());
 
+    /** @type {NodeJS.ProcessEnv} */
     const env = { ...process.env, ...configEnv(req) };
     env.PULUMI_NODEJS_TYPESCRIPT = opts.typescript === false ? "false" : "true";
     if (opts.tsconfig) env.PULUMI_NODEJS_TSCONFIG_PATH = String(opts.tsconfig);
@@ -120,7 +121,7 @@ function runPlugin(call) {
     let script;
     try {
         script = resolveEntry(dir, entry);
-    } catch (err) {
+    } catch {
         call.emit("error", {
             code: grpc.status.FAILED_PRECONDITION,
             details: `Cannot find module '@pulumi/pulumi/cmd/${entry}' from ${dir}: run 'npm install' in the policy pack`,

@@ -310,7 +310,7 @@ const server = http.createServer((req, res) => {
     const t0 = process.hrtime.bigint();
     const isChat = req.url?.startsWith("/v1/chat");
     if (isChat) metrics.activeConversations++;
-    route(req, res)
+    void route(req, res)
         .catch((err) => {
             console.error(err);
             if (!res.headersSent) send(res, 500, { error: "internal error" });

@@ -35,7 +35,7 @@ async function program(
     config: Record<string, unknown>,
     resources: Registered[] = [],
 ): Promise<{ resources: Registered[]; outputs: Record<string, any> }> {
-    pulumi.runtime.setMocks(
+    await pulumi.runtime.setMocks(
         {
             newResource: (args) => {
                 resources.push({ type: args.type, name: args.name, inputs: unwrap(args.inputs) });

@@ -83,14 +83,17 @@ function runScript(script, inputs, previous, isSecret, urn) {
             if (logging === "stderr" || logging === "stdoutAndStderr") logErr(String(d));
         });
         child.on("error", reject);
-        child.on("close", async (code, signal) => {
-            await Promise.all([logOut.flush(), logErr.flush()]);
-            const result = { stdout: stdout.replace(/\n$/, ""), stderr: stderr.replace(/\n$/, "") };
-            if (code === 0) return resolve(result);
-            // The official provider's message (Go's exec error, then the command quoted and
-            // the output): scripts must not print secrets.
-            const status = signal ? `signal: ${SIGNAL_NAMES[signal] || signal}` : `exit status ${code}`;
-            reject(new Error(`${status}: running ${JSON.stringify(script)}:\n${both}`));
+        child.on("close", (code, signal) => {
+            const finish = () => {
+                const result = { stdout: stdout.replace(/\n$/, ""), stderr: stderr.replace(/\n$/, "") };
+                if (code === 0) return resolve(result);
+                // The official provider's message (Go's exec error, then the command quoted and
+                // the output): scripts must not print secrets.
+                const status = signal ? `signal: ${SIGNAL_NAMES[signal] || signal}` : `exit status ${code}`;
+                reject(new Error(`${status}: running ${JSON.stringify(script)}:\n${both}`));
+            };
+            // A log that cannot be flushed fails the step instead of leaving it unsettled.
+            Promise.all([logOut.flush(), logErr.flush()]).then(finish, reject);
         });
         child.stdin.end(inputs.stdin || "");
     });

@@ -333,8 +333,10 @@ function ignoreMatcher(context) {
                     p
                         .replace(/^\.?\//, "")
                         .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+                        // A NUL stands for "**" while single stars are rewritten (no path holds one).
                         .replace(/\*\*/g, "\u0000")
                         .replace(/\*/g, "[^/]*")
+                        // eslint-disable-next-line no-control-regex -- the placeholder above
                         .replace(/\u0000/g, ".*")
                         .replace(/\?/g, ".") +
                     "(/.*)?$",

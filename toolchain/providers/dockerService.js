@@ -27,6 +27,7 @@ const CONTAINER_SPEC = new Set([
     "dir",
     "hostname",
 ]);
+/** @type {[string, (i: any) => any, Set<string>][]} */
 const NESTED = [
     ["taskSpec.", (i) => i.taskSpec, TASK_SPEC],
     ["taskSpec.containerSpec.", (i) => i.taskSpec && i.taskSpec.containerSpec, CONTAINER_SPEC],

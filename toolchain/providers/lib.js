@@ -12,7 +12,12 @@ const rpc = require(path.join(sdkDir, "runtime", "rpc"));
 const SECRET_SIG = rpc.specialSigKey;
 const UNKNOWN = rpc.unknownValue;
 
-/** Strips secret and output wrappers; reports whether any value was secret or unknown. */
+/**
+ * Strips secret and output wrappers; reports whether any value was secret or unknown.
+ * @param {any} value
+ * @param {{ secret: boolean, unknown?: boolean }} [seen]
+ * @returns {any}
+ */
 function unwrap(value, seen = { secret: false, unknown: false }) {
     if (value === UNKNOWN) {
         seen.unknown = true;
@@ -54,7 +59,13 @@ function nameOf(urn) {
     return urn.split("::").slice(3).join("::");
 }
 
-/** Runs a program without a shell; resolves with its output, rejects with both streams on failure. */
+/**
+ * Runs a program without a shell; resolves with its output, rejects with both streams on failure.
+ * @param {string} file
+ * @param {string[]} args
+ * @param {{ input?: string, env?: NodeJS.ProcessEnv, cwd?: string, timeoutMs?: number }} [options]
+ * @returns {Promise<{ stdout: string, stderr: string }>}
+ */
 function exec(file, args, { input, env, cwd, timeoutMs = 600000 } = {}) {
     return new Promise((resolve, reject) => {
         const child = spawn(file, args, { env: env || process.env, cwd, stdio: ["pipe", "pipe", "pipe"] });
