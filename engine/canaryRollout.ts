@@ -10,7 +10,8 @@ import { compareWithStable, type CanaryStep, type Comparison, stepWeights } from
 import { ReleaseReadings } from "./releaseReadings";
 import type { Slot, Thresholds } from "../contracts/switchContract";
 import { badHealth, judge } from "../core/verdict";
-import { type PersistedSlot, type ProxyAdmin, type ProxyProbes, type ReleaseContainers, type Clock } from "./ports";
+import { type ProxyAdmin, type ProxyProbes, type ReleaseContainers, type Clock } from "./ports";
+import { setWeights } from "./weights";
 import { failedChecks } from "../core/health";
 import { type AbortRequest, type CanaryControl } from "../contracts/canaryControl";
 
@@ -52,12 +53,10 @@ export async function runCanary(r: CanaryRun): Promise<StepReport[]> {
         const w = stepWeights(step);
         if (i > 0) await abortIfAsked(r, i - 1);
         // Raise the canary before lowering stable: no request finds both lower.
-        await admin.setWeights([r.canary.slot, w.canary], [r.stable.slot, w.stable]);
-        const startedAt = clock.now();
-        await admin.persist({
-            [r.canary.slot]: { fqdn: r.canary.fqdn, weight: w.canary, maint: false },
-            [r.stable.slot]: { fqdn: r.stable.fqdn, weight: w.stable, maint: false },
-        } as Record<Slot, PersistedSlot>);
+        const { at: startedAt } = await setWeights(admin, clock, [
+            { slot: r.canary.slot, fqdn: r.canary.fqdn, weight: w.canary },
+            { slot: r.stable.slot, fqdn: r.stable.fqdn, weight: w.stable },
+        ]);
         await r.control.step({
             release: r.canary.release,
             container: r.canary.fqdn,
@@ -142,18 +141,22 @@ async function abortIfAsked(r: CanaryRun, step: number): Promise<void> {
 }
 
 async function abort(r: CanaryRun, step: number, reason: string, byHand?: AbortRequest): Promise<never> {
-    const start = r.clock.now();
+    let unpinned = { count: 0, underWay: 0 };
     // Stable first: no request finds both at weight 0.
-    await r.admin.setWeights([r.stable.slot, 100], [r.canary.slot, 0]);
-    const ms = byHand ? byHand.weightZeroMs : r.clock.now() - start;
-    const unpinned = await r.admin.unpinConversations(r.canary.slot).catch(() => ({ count: 0, underWay: 0 }));
+    const set = await setWeights(
+        r.admin,
+        r.clock,
+        [
+            { slot: r.stable.slot, fqdn: r.stable.fqdn, weight: 100 },
+            { slot: r.canary.slot, fqdn: r.canary.fqdn, weight: 0, maint: true },
+        ],
+        async () => {
+            unpinned = await r.admin.unpinConversations(r.canary.slot).catch(() => unpinned);
+        },
+    );
+    const ms = byHand ? byHand.weightZeroMs : set.ms;
     const moved = (byHand?.moved ?? 0) + unpinned.count;
     const movedUnderWay = (byHand?.movedUnderWay ?? 0) + unpinned.underWay;
-    await r.admin.maint(r.canary.slot).catch(() => undefined);
-    await r.admin.persist({
-        [r.stable.slot]: { fqdn: r.stable.fqdn, weight: 100, maint: false },
-        [r.canary.slot]: { fqdn: r.canary.fqdn, weight: 0, maint: true },
-    } as Record<Slot, PersistedSlot>);
     await r.control.end().catch(() => undefined);
     throw new CanaryAborted(
         `canary aborted at step ${step + 1} (${r.steps[step].weight}%): ${reason}. Canary weight 0 in ${ms} ms${byHand ? " (by the abort command)" : " of the breach"}; ` +

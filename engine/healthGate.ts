@@ -1,0 +1,86 @@
+// Bringing the new release up on the idle slot and gating it: the slot points at it with
+// weight 0 (checked by the proxy, given no traffic); /health through the proxy, pinned to
+// the slot, must answer 200 from the new release GATE_STREAK times in a row while the
+// proxy's own check sees it UP. A container that exits or is restarted fails at once; one
+// that stays unhealthy fails at healthGateTimeoutSeconds. A failed gate stops the
+// container (it never had traffic) and quotes its last log lines.
+import { failedChecks } from "../core/health";
+import { crashOf } from "./crash";
+import type { HealthAnswer } from "./ports";
+import { checkpoint, FAILED_LOG_LINES, GATE_POLL_MS, GATE_STREAK, SwitchError, type SwitchRun } from "./switchRun";
+
+/** Points the idle slot at the new release and starts its container if an earlier failed gate stopped it; resolves to its restart count. */
+export async function bringUp(run: SwitchRun): Promise<number> {
+    const { deps, input, live, liveInfo, before, slot } = run;
+    const target = input.targetContainer;
+    deps.log(
+        `live: ${live ? `${live} (${liveInfo?.release ?? before[live].fqdn})` : "none (first deploy)"}; bringing ${input.targetRelease} up on ${slot}`,
+    );
+    await deps.admin.assign(slot, target);
+    // A release whose gate failed before was stopped (so it would not crash-loop);
+    // running the same config again starts it and gates it again.
+    let state = await deps.containers.state(target);
+    if (state && !state.running && state.status !== "restarting") {
+        deps.log(`starting ${target} (${state.status}, left by an earlier failed gate)`);
+        await deps.containers.start(target);
+        state = await deps.containers.state(target);
+    }
+    return state?.restartCount ?? 0;
+}
+
+export async function healthGate(run: SwitchRun, restartsAtStart: number): Promise<void> {
+    const { deps, input, slot } = run;
+    const { clock, admin, probes } = deps;
+    const target = input.targetContainer;
+    const gateStart = clock.now();
+    let last: HealthAnswer = { code: 0, body: "", ms: 0 };
+    let streak = 0;
+    for (;;) {
+        checkpoint(run, "the health gate");
+        const state = await deps.containers.state(target);
+        const crash = crashOf(state, restartsAtStart);
+        if (crash) await gateFailed(run, crash);
+        last = await probes.slotHealth(slot);
+        const s = (await admin.slots())[slot];
+        streak = last.code === 200 && last.release === input.targetRelease && s.up ? streak + 1 : 0;
+        if (streak >= GATE_STREAK) break;
+        if (clock.now() - gateStart > input.healthGateTimeoutSeconds * 1000) {
+            const from = last.release && last.release !== input.targetRelease ? ` (answered by ${last.release}, not the new release)` : "";
+            const dockerHealth = state?.health
+                ? `; Docker's health check: ${state.health.status}${state.health.lastOutput ? `, last output ${state.health.lastOutput}` : ""}`
+                : "";
+            await gateFailed(
+                run,
+                `did not pass /health through the proxy within ${input.healthGateTimeoutSeconds}s ` +
+                    `(last answer ${last.code || "none"}${from}: ${failedChecks(last.body)}${dockerHealth})`,
+            );
+        }
+        await clock.sleep(GATE_POLL_MS);
+    }
+    run.phases.healthGateMs = clock.now() - gateStart;
+    deps.log(`health gate passed in ${run.phases.healthGateMs} ms (/health ${last.ms} ms)`);
+}
+
+/** No request may ride a connection the slot opened to the release it held before. */
+export async function emptyPool(run: SwitchRun): Promise<void> {
+    const { deps, input, slot } = run;
+    const poolStart = deps.clock.now();
+    const emptied = await deps.admin.emptyPool(slot, input.drainTimeoutSeconds * 1000, (ms) => deps.clock.sleep(ms));
+    run.phases.emptyPoolMs = deps.clock.now() - poolStart;
+    if (emptied) deps.log(`${slot}: ${emptied} (opened before the gate passed)`);
+}
+
+async function gateFailed(run: SwitchRun, why: string): Promise<never> {
+    const { deps, input, live, slot } = run;
+    const target = input.targetContainer;
+    await deps.admin.maint(slot);
+    const logs = (await deps.containers.lastLogs(target, FAILED_LOG_LINES)).trimEnd();
+    const stopped = await deps.containers.stop(target).then(
+        () => `${target} is stopped; the next \`pulumi up\` starts it again (same config) or replaces it (changed config).`,
+        (err: Error) => `${target} could not be stopped: ${err.message}`,
+    );
+    throw new SwitchError(
+        `health gate: ${input.targetRelease} ${why}; traffic stays on ${live ?? "nothing"}. ${stopped}\n` +
+            `Last ${FAILED_LOG_LINES} log lines of ${target}:\n${logs.replace(/^/gm, "  | ") || "  | (none)"}`,
+    );
+}

@@ -1,0 +1,57 @@
+// The release helper's report: what `pulumi up` did (phases, requests seen and failed, the
+// switch's verification and retirement) as JSON in reports/, and the same release as a
+// self-contained HTML page with its timeline (ops/reportHtml.ts).
+import * as fs from "fs";
+import * as path from "path";
+import type { SwitchResult } from "../contracts/switchContract";
+import { ROOT } from "./pulumiCli";
+import { formatPhases, type PhaseTimings } from "./releasePhases";
+import { renderReportHtml } from "./reportHtml";
+import type { Timeline } from "./reportHtml";
+
+export interface ReleaseReport {
+    stack: string;
+    ok: boolean;
+    error?: string;
+    startedAt: string;
+    version: string;
+    previousVersion: string | null;
+    liveColor?: string;
+    wallMs: number;
+    /** Engine steps by phase (bring-up, retirement) and the switch's own phases. */
+    phasesMs: Omit<PhaseTimings, "retirement">;
+    /** Requests the proxy saw during the whole `pulumi up`, and how many it answered with 5xx. */
+    proxy: { requests: number; errors5xx: number };
+    /** The switch's verification of the new release (proxy statistics of that server). */
+    verification?: SwitchResult["verification"];
+    /** The previous release's retirement: the drain applied and the streams it cut (with a final event). */
+    retirement?: SwitchResult["retirement"];
+    /** The proxy's pinning table at its fullest during the release, with a warning from 90 %. */
+    conversationTable?: SwitchResult["conversationTable"];
+    changes: Record<string, number>;
+}
+
+/** Writes the JSON report and its HTML page to reports/, and says where. */
+export function writeReports(report: ReleaseReport, rr: SwitchResult | undefined, timeline: Timeline, log: (line: string) => void): void {
+    fs.mkdirSync(path.join(ROOT, "reports"), { recursive: true });
+    const file = path.join(ROOT, "reports", `release-${report.stack}-${report.startedAt.replace(/[:.]/g, "-")}.json`);
+    fs.writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
+    log(`phases: ${formatPhases({ ...report.phasesMs, retirement: rr?.retirement?.tookMs })}`);
+    log(`report: ${path.relative(process.cwd(), file)}`);
+    const html = file.replace(/\.json$/, ".html");
+    fs.writeFileSync(
+        html,
+        renderReportHtml({
+            title: `release ${report.previousVersion ?? "(none)"} -> ${report.version} on stack ${report.stack}`,
+            ok: report.ok,
+            summary: [
+                `${report.proxy.requests} requests through the proxy during the release, ${report.proxy.errors5xx} answered 5xx`,
+                `took ${(report.wallMs / 1000).toFixed(1)} s` + (report.error ? `; ${report.error.split("\n")[0]}` : ""),
+                ...(rr?.conversationTable?.warning ? [`warning: ${rr.conversationTable.warning}`] : []),
+            ],
+            gates: rr?.verification.gates ?? [],
+            timeline,
+        }),
+    );
+    log(`report page: ${path.relative(process.cwd(), html)}`);
+}
