@@ -12,10 +12,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as path from "path";
 import { agentImageRef } from "./agentImage";
-import { AgentConfig } from "../config/schema";
+import { agentHealthCheck } from "./healthChecks";
+import { AGENT_PORT, appNetworkName } from "../core/proxyNames";
+import type { AgentConfig, StackConfig } from "../config/schema";
 import { folderDigest, releaseId as makeReleaseId } from "./releaseId";
 
-export const AGENT_PORT = 8080;
 /**
  * Where the admin token reaches the agent: a file written into the container before it
  * starts (the provider's `uploads`), so `docker inspect` does not show it as it shows
@@ -48,6 +49,17 @@ export interface AgentReleasePlan {
     restart: AgentConfig["restart"];
     health: AgentConfig["health"];
     drainTimeoutSeconds: number;
+}
+
+/** The release a stack declares for its config: the same plan on both platforms. */
+export function stackReleasePlan(cfg: StackConfig, projectDir: string): AgentReleasePlan {
+    return planAgentRelease({
+        app: cfg.app,
+        agent: cfg.agent,
+        projectDir,
+        networkName: appNetworkName(cfg.app),
+        drainTimeoutSeconds: cfg.release.drainTimeoutSeconds,
+    });
 }
 
 export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
@@ -142,22 +154,7 @@ export class AgentRelease extends pulumi.ComponentResource {
                 // official provider reads that back, a perpetual in-place diff on live containers.
                 memorySwap: plan.memoryMb,
                 restart: plan.restart,
-                healthcheck: {
-                    // --fail-with-body: a failing check logs the JSON naming which check failed.
-                    tests: [
-                        "CMD",
-                        "curl",
-                        "-sS",
-                        "--fail-with-body",
-                        "--max-time",
-                        String(h.timeoutSeconds),
-                        `http://127.0.0.1:${AGENT_PORT}/health`,
-                    ],
-                    interval: `${h.intervalSeconds}s`,
-                    timeout: `${h.timeoutSeconds}s`,
-                    retries: h.retries,
-                    startPeriod: `${h.startPeriodSeconds}s`,
-                },
+                healthcheck: agentHealthCheck(h),
                 // No provider-side wait: the traffic switch gates the release (Docker's health
                 // state, /health through the proxy, a crash fails at once, naming the failed
                 // check and the last log lines). The official provider's wait only says

@@ -7,9 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { swarmSwitchContract } from "../contracts/swarmSwitchContract";
 import { decodeSwitchResult, SwitchResult, switchContract } from "../contracts/switchContract";
-import { AGENT_PORT } from "./agentRelease";
 import { ReleaseConfig, SwarmConfig } from "../config/schema";
-import { PROXY_INTERNAL_PORT } from "../core/proxyNames";
+import { PROXY_INTERNAL_PORT, AGENT_PORT } from "../core/proxyNames";
 
 export interface TrafficSwitchArgs {
     proxyContainer: pulumi.Input<string>;

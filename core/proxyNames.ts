@@ -1,5 +1,5 @@
-// The names of an app's proxy containers, in one place (the component declares them, the
-// guard, the hand-over and the tools find them).
+// The names of an app's Docker objects and the ports inside its containers, in one place
+// (the components declare them; the guard, the hand-over and the tools find them).
 //   port holder  publishes the port and owns the network namespace; it never changes
 //                unless the port or address does
 //   proxy        HAProxy, in the holder's network namespace, one container per proxy image:
@@ -7,8 +7,16 @@
 //   legacy       the single proxy container of versions before the port holder, which
 //                published the port itself
 
+/** The port the agents listen on inside their containers (HAProxy's server lines carry it). */
+export const AGENT_PORT = 8080;
+
 /** The port HAProxy listens on inside its container (both platforms). */
 export const PROXY_INTERNAL_PORT = 8080;
+
+/** The app's private network (an overlay network on Swarm): the agents and the proxy meet there. */
+export function appNetworkName(app: string): string {
+    return `${app}-net`;
+}
 
 /** The app of a stack that names none (the stack config's `app` default). */
 export const DEFAULT_APP = "agents";

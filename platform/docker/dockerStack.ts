@@ -4,7 +4,8 @@
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import * as path from "path";
-import { planAgentRelease, AgentRelease } from "../../components/agentRelease";
+import { AgentRelease, stackReleasePlan } from "../../components/agentRelease";
+import { appNetworkName } from "../../core/proxyNames";
 import type { StackConfig } from "../../config/schema";
 import { KnowledgeReload } from "./knowledgeReload";
 import { TrafficProxy } from "./trafficProxy";
@@ -12,14 +13,14 @@ import type { Deployed } from "../../components/deployed";
 import { TrafficSwitch } from "../../components/trafficSwitch";
 
 export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
-    const network = new docker.Network("network", { name: `${cfg.app}-net`, labels: [{ label: "zdt.app", value: cfg.app }] });
+    const network = new docker.Network("network", { name: appNetworkName(cfg.app), labels: [{ label: "zdt.app", value: cfg.app }] });
     const adminToken = new random.RandomPassword("admin-token", { length: 40, special: false });
 
     const proxy = new TrafficProxy(
         "proxy",
         {
             app: cfg.app,
-            networkName: cfg.app + "-net",
+            networkName: appNetworkName(cfg.app),
             listenAddress: cfg.proxy.listenAddress,
             port: cfg.proxy.port,
             baseImage: cfg.proxy.baseImage,
@@ -32,13 +33,7 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
     );
 
     // Named by its release id, so it never replaces the live one.
-    const plan = planAgentRelease({
-        app: cfg.app,
-        agent: cfg.agent,
-        projectDir,
-        networkName: cfg.app + "-net",
-        drainTimeoutSeconds: cfg.release.drainTimeoutSeconds,
-    });
+    const plan = stackReleasePlan(cfg, projectDir);
     const release = new AgentRelease(
         `agent-${plan.releaseId}`,
         { plan, adminToken: adminToken.result },

@@ -9,8 +9,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { reindexContract } from "../../contracts/reindexContract";
-import { AGENT_PORT } from "../../components/agentRelease";
 import { folderDigest } from "../../components/releaseId";
+import { AGENT_PORT } from "../../core/proxyNames";
 
 export interface KnowledgeReloadArgs {
     knowledgeDir: string;

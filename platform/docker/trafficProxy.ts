@@ -22,14 +22,14 @@ import * as docker from "@pulumi/docker";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { AGENT_PORT } from "../../components/agentRelease";
 import { proxyConfigContract } from "../../contracts/proxyConfigContract";
 import { proxyGuardContract } from "../../contracts/proxyGuardContract";
 import { proxyHandoverContract } from "../../contracts/proxyHandoverContract";
-import { PORT_HOLDER_ROLE, PROXY_INTERNAL_PORT, PROXY_ROLE, portHolderName, proxyContainerName } from "../../core/proxyNames";
+import { PORT_HOLDER_ROLE, PROXY_INTERNAL_PORT, PROXY_ROLE, portHolderName, proxyContainerName, AGENT_PORT } from "../../core/proxyNames";
 import { SLOT_DIR } from "../../haproxy/admin";
 import { type ConversationSettings, proxyMemoryMb } from "../../config/proxySettings";
 import { folderDigest } from "../../components/releaseId";
+import { proxyHealthCheck } from "../../components/healthChecks";
 
 export interface TrafficProxyArgs {
     app: string;
@@ -175,16 +175,7 @@ export class TrafficProxy extends pulumi.ComponentResource {
                 restart: "unless-stopped",
                 memory: memoryMb,
                 memorySwap: memoryMb, // explicit: see AgentRelease (no perpetual diff with the official provider)
-                healthcheck: {
-                    tests: [
-                        "CMD",
-                        "sh",
-                        "-c",
-                        "echo 'show info' | socat -t 2 stdio UNIX-CONNECT:/run/haproxy/admin.sock | grep -q '^Name: HAProxy'",
-                    ],
-                    interval: "1s",
-                    retries: 10,
-                },
+                healthcheck: proxyHealthCheck({ intervalSeconds: 1, retries: 10 }),
                 wait: true,
                 waitTimeout: 60,
                 // A replaced proxy is deleted at the end of the update, after the hand-over

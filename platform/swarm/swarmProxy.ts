@@ -11,11 +11,12 @@
 // hand-over of the listening sockets has no Swarm counterpart yet (README).
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { AGENT_PORT } from "../../components/agentRelease";
 import type { SwarmConfig } from "../../config/schema";
 import { SLOT_DIR } from "../../haproxy/admin";
 import { type ConversationSettings, proxyEnvironment } from "../../config/proxySettings";
-import { PROXY_INTERNAL_PORT } from "../../core/proxyNames";
+import { PROXY_INTERNAL_PORT, AGENT_PORT } from "../../core/proxyNames";
+import { proxyHealthCheck } from "../../components/healthChecks";
+import { SWARM_HEALTH_FLOOR } from "./swarmRelease";
 
 export interface SwarmProxyArgs {
     app: string;
@@ -59,18 +60,8 @@ export function swarmProxyArgs(args: SwarmProxyArgs): docker.ServiceArgs {
                     ...proxyEnvironment(args.conversations),
                 },
                 mounts: [{ type: "volume", source: `${args.app}-proxy-state`, target: SLOT_DIR }],
-                healthcheck: {
-                    tests: [
-                        "CMD",
-                        "sh",
-                        "-c",
-                        "echo 'show info' | socat -t 2 stdio UNIX-CONNECT:/run/haproxy/admin.sock | grep -q '^Name: HAProxy'",
-                    ],
-                    // Swarm kills an unhealthy task: lenient under load (see SWARM_HEALTH_FLOOR).
-                    interval: "5s",
-                    timeout: "10s",
-                    retries: 5,
-                },
+                // Swarm kills an unhealthy task: lenient under load (SWARM_HEALTH_FLOOR).
+                healthcheck: proxyHealthCheck(SWARM_HEALTH_FLOOR),
                 stopGracePeriod: "100s",
             },
             networksAdvanceds: [{ name: args.networkName }],

@@ -10,7 +10,8 @@
 // (as the official provider does), with the live release untouched.
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { AGENT_PORT, type AgentReleasePlan } from "../../components/agentRelease";
+import { type AgentReleasePlan } from "../../components/agentRelease";
+import { agentHealthCheck } from "../../components/healthChecks";
 import { tasksName } from "./swarmServices";
 
 /** Seconds a task gets after the drain to end its streams and exit, before Swarm kills it. */
@@ -56,21 +57,7 @@ export function swarmServiceArgs(args: SwarmReleaseArgs): docker.ServiceArgs {
                 image: plan.imageTag,
                 env,
                 labels: Object.entries(plan.labels).map(([label, value]) => ({ label, value })),
-                healthcheck: {
-                    tests: [
-                        "CMD",
-                        "curl",
-                        "-sS",
-                        "--fail-with-body",
-                        "--max-time",
-                        String(h.timeoutSeconds),
-                        `http://127.0.0.1:${AGENT_PORT}/health`,
-                    ],
-                    interval: `${h.intervalSeconds}s`,
-                    timeout: `${h.timeoutSeconds}s`,
-                    retries: h.retries,
-                    startPeriod: `${h.startPeriodSeconds}s`,
-                },
+                healthcheck: agentHealthCheck(h),
                 // Retirement: SIGTERM, the agent drains (SHUTDOWN_GRACE_MS), then Swarm kills it.
                 stopSignal: "SIGTERM",
                 stopGracePeriod: `${plan.drainTimeoutSeconds + TASK_EXIT_SLACK_SECONDS}s`,

@@ -3,7 +3,8 @@
 // tasks named by its release id, and the traffic switch over every node's proxy. The
 // knowledge base is in the image (a change is a new release): no hot reload on Swarm.
 import * as docker from "@pulumi/docker";
-import { planAgentRelease } from "../../components/agentRelease";
+import { stackReleasePlan } from "../../components/agentRelease";
+import { appNetworkName } from "../../core/proxyNames";
 import type { StackConfig } from "../../config/schema";
 import { SwarmProxy, slotServers } from "./swarmProxy";
 import { SwarmRelease } from "./swarmRelease";
@@ -13,7 +14,7 @@ import { type Deployed } from "../../components/deployed";
 export function swarmStack(cfg: StackConfig, projectDir: string): Deployed {
     const swarm = cfg.swarm!; // the schema requires it with platform: swarm
     const network = new docker.Network("network", {
-        name: `${cfg.app}-net`,
+        name: appNetworkName(cfg.app),
         driver: "overlay",
         attachable: true,
         labels: [{ label: "zdt.app", value: cfg.app }],
@@ -26,13 +27,7 @@ export function swarmStack(cfg: StackConfig, projectDir: string): Deployed {
         conversations: cfg.proxy.conversations,
     });
 
-    const plan = planAgentRelease({
-        app: cfg.app,
-        agent: cfg.agent,
-        projectDir,
-        networkName: cfg.app + "-net",
-        drainTimeoutSeconds: cfg.release.drainTimeoutSeconds,
-    });
+    const plan = stackReleasePlan(cfg, projectDir);
     const release = new SwarmRelease(
         `agent-${plan.releaseId}`,
         { plan, replicas: swarm.replicas, convergeSeconds: cfg.release.healthGateTimeoutSeconds },

@@ -1,0 +1,46 @@
+// Docker's health checks of the containers the stacks run, built in one place for both
+// platforms (a container's `healthcheck` and a Swarm task's have the same fields). An
+// agent: GET /health inside its container, `--fail-with-body` so a failing check logs the
+// JSON naming which check failed. The proxy: HAProxy answers `show info` on its admin socket.
+import { AGENT_PORT } from "../core/proxyNames";
+
+export interface HealthTiming {
+    intervalSeconds: number;
+    /** Unset: Docker's default (30 s). */
+    timeoutSeconds?: number;
+    retries: number;
+    startPeriodSeconds?: number;
+}
+
+export interface HealthCheck {
+    tests: string[];
+    interval: string;
+    timeout?: string;
+    retries: number;
+    startPeriod?: string;
+}
+
+function timing(t: HealthTiming): Omit<HealthCheck, "tests"> {
+    return {
+        interval: `${t.intervalSeconds}s`,
+        ...(t.timeoutSeconds !== undefined ? { timeout: `${t.timeoutSeconds}s` } : {}),
+        retries: t.retries,
+        ...(t.startPeriodSeconds !== undefined ? { startPeriod: `${t.startPeriodSeconds}s` } : {}),
+    };
+}
+
+/** The agent's check (agent.health, or on Swarm that raised to its floor). */
+export function agentHealthCheck(t: HealthTiming & { timeoutSeconds: number }): HealthCheck {
+    return {
+        tests: ["CMD", "curl", "-sS", "--fail-with-body", "--max-time", String(t.timeoutSeconds), `http://127.0.0.1:${AGENT_PORT}/health`],
+        ...timing(t),
+    };
+}
+
+/** The proxy's check: its admin socket answers as HAProxy. */
+export function proxyHealthCheck(t: HealthTiming): HealthCheck {
+    return {
+        tests: ["CMD", "sh", "-c", "echo 'show info' | socat -t 2 stdio UNIX-CONNECT:/run/haproxy/admin.sock | grep -q '^Name: HAProxy'"],
+        ...timing(t),
+    };
+}
