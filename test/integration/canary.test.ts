@@ -10,6 +10,7 @@ import { canaryLoad } from "../../load/profile";
 import { CANARY_FILE } from "../../haproxy/canaryControl";
 import { agentStack, TestStack, freePort, run, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
+import { underLoad as loadAround } from "../support/underLoad";
 
 const ROOT = path.join(__dirname, "..", "..");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,18 +29,8 @@ describe("canary release under load (real engine)", function () {
     let url = "";
 
     /** Runs `fn` with the canary load on the proxy, before, during and after it. */
-    async function underLoad<T>(fn: (load: LoadGenerator) => Promise<T>): Promise<{ result: T; report: LoadReport }> {
-        const load = new LoadGenerator(canaryLoad(url));
-        load.start();
-        try {
-            await sleep(1500);
-            const result = await fn(load);
-            await sleep(1500);
-            return { result, report: await load.stop() };
-        } catch (err) {
-            await load.stop();
-            throw err;
-        }
+    function underLoad<T>(fn: (load: LoadGenerator) => Promise<T>): Promise<{ result: T; report: LoadReport }> {
+        return loadAround(canaryLoad(url), fn);
     }
 
     async function servedRelease(): Promise<string> {

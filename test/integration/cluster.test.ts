@@ -5,11 +5,12 @@
 import { expect } from "chai";
 import * as path from "path";
 import { TestCluster } from "../support/cluster";
-import { LoadGenerator, type LoadReport } from "../../load/client";
+import type { LoadGenerator, LoadOptions, LoadReport } from "../../load/client";
 import { canaryLoad, standardLoad } from "../../load/profile";
 import { templateSlots } from "../../platform/swarm/swarmSlots";
 import { freePort, mustRun, run, TestStack, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
+import { underLoad as loadAround } from "../support/underLoad";
 
 const ROOT = path.join(__dirname, "..", "..");
 const step = stepByStep();
@@ -115,16 +116,9 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
                 return r?.ok ? ((await r.json()) as { version: string; releaseId: string }).version : `no answer from ${u}`;
             }),
         );
-    const underLoad = async (load: LoadGenerator, fn: () => Promise<void>): Promise<LoadReport> => {
-        load.start();
-        try {
-            await fn();
-        } finally {
-            await load.stop().then((r) => (lastLoad = r));
-        }
-        return lastLoad!;
-    };
-    let lastLoad: LoadReport | undefined;
+    /** The load runs only while `fn` does (the cluster's drills time their own windows). */
+    const underLoad = async (load: LoadOptions, fn: (load: LoadGenerator) => Promise<void>): Promise<LoadReport> =>
+        (await loadAround(load, fn, { beforeSeconds: 0, afterSeconds: 0 })).report;
     const figures = (what: string, r: LoadReport) =>
         console.log(
             `      ${what}: ${r.requests} requests through ${Object.keys(r.byUrl).length} proxies, ${r.failed} failed ${JSON.stringify(r.failures)}, ` +
@@ -226,7 +220,7 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
             expect(await served()).to.deep.equal(["2.0.0", "2.0.0", "2.0.0"]);
             await release("2.1.0");
             let up: Awaited<ReturnType<TestStack["up"]>> | undefined;
-            const r = await underLoad(new LoadGenerator({ ...standardLoad(urls[0]), urls }), async () => {
+            const r = await underLoad({ ...standardLoad(urls[0]), urls }, async () => {
                 up = await platform!.up();
             });
             figures("blue/green 2.0.0 -> 2.1.0", r);
@@ -255,12 +249,11 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
             await platform!.setConfig("release.verifyWindowSeconds", "25");
             await release("2.2.0");
             const target = urls.slice();
-            const load = new LoadGenerator({ ...canaryLoad(target[0]), urls: target });
             let victim = "";
             let lostUrl = "";
             let steps: LoadReport | undefined;
             let up: Awaited<ReturnType<TestStack["up"]>> | undefined;
-            const r = await underLoad(load, async () => {
+            const r = await underLoad({ ...canaryLoad(target[0]), urls: target }, async (load) => {
                 const running = platform!.up();
                 // After the canary's last step (every proxy sends every request to 2.2.0), its
                 // verification runs: kill a worker that runs one of its tasks.

@@ -13,6 +13,7 @@ import { HaproxyAdmin } from "../../haproxy/admin";
 import { servingProxy } from "../../docker/servingProxy";
 import { agentStack, mustRun, run, TestStack, freePort, uniqueName, type RunResult } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
+import { answered, underLoad } from "../support/underLoad";
 
 const ROOT = path.join(__dirname, "..", "..");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -42,28 +43,28 @@ describe("the conversation table at scale and under a flood (real engine)", func
     async function upUnderLoad(
         load: LoadOptions,
     ): Promise<{ up: RunResult; report: LoadReport; during: RunResult & { ms: number }; maxUsed: number }> {
-        const gen = new LoadGenerator(load);
-        gen.start();
         let maxUsed = 0;
         let sampling = true;
         const sampler = (async () => {
             while (sampling) {
                 const used = (await tables().catch(() => undefined))?.get("agents")?.used ?? 0;
                 maxUsed = Math.max(maxUsed, used);
-                await sleep(1000);
+                await sleep(1000); // the sampling interval
             }
         })();
         try {
-            await sleep(3000);
-            const upRun = stack.up();
-            await sleep(5000);
-            const during = await status();
-            const up = await upRun;
-            await sleep(1000);
-            return { up, report: await gen.stop(), during, maxUsed };
-        } catch (err) {
-            await gen.stop();
-            throw err;
+            const { result, report } = await underLoad(
+                load,
+                async (gen) => {
+                    const upRun = stack.up();
+                    // The status view, read once while the update runs under the load.
+                    await answered(gen, load.shortRps * 5, 120_000);
+                    const during = await status();
+                    return { up: await upRun, during };
+                },
+                { beforeSeconds: 3, afterSeconds: 1 },
+            );
+            return { ...result, report, maxUsed };
         } finally {
             sampling = false;
             await sampler;

@@ -7,10 +7,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { LoadGenerator, type LoadOptions, LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
-import { release, type ReleaseReport } from "../../ops/release";
+import { release } from "../../ops/release";
 import { renderedDom } from "../support/browser";
 import { agentStack, TestStack, freePort, run, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
+import { underLoad } from "../support/underLoad";
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -22,7 +23,6 @@ const ROOT = path.join(__dirname, "..", "..");
 function gatesLoad(url: string): LoadOptions {
     return { ...standardLoad(url), shortRps: 60, conversations: { concurrent: 60, turns: 4, pauseMs: 1000 } };
 }
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("verification gates under load (real engine)", function () {
     this.timeout(900_000);
@@ -32,17 +32,8 @@ describe("verification gates under load (real engine)", function () {
     let url = "";
 
     async function upUnderLoad(): Promise<{ said: string; code: number; report: LoadReport }> {
-        const load = new LoadGenerator(gatesLoad(url));
-        load.start();
-        try {
-            await sleep(1500);
-            const up = await stack.up();
-            await sleep(1000);
-            return { said: up.stdout + up.stderr, code: up.code, report: await load.stop() };
-        } catch (err) {
-            await load.stop();
-            throw err;
-        }
+        const { result: up, report } = await underLoad(gatesLoad(url), () => stack.up(), { beforeSeconds: 1.5, afterSeconds: 1 });
+        return { said: up.stdout + up.stderr, code: up.code, report };
     }
 
     /**
@@ -111,19 +102,12 @@ describe("verification gates under load (real engine)", function () {
 
     step("a healthy release (through the release helper) passes with all five gates measured, and its report page renders", async () => {
         await stack.setConfig("agent.version", "2.0.0");
-        const load = new LoadGenerator(gatesLoad(url));
-        load.start();
         const lines: string[] = [];
-        let result: ReleaseReport | undefined;
-        let report: LoadReport | undefined;
-        try {
-            await sleep(1500);
-            result = await release(stack.name, undefined, (l) => lines.push(l));
-            await sleep(1000);
-        } finally {
-            report = await load.stop();
-        }
-        expect(result!.ok, result!.error).to.equal(true);
+        const { result, report } = await underLoad(gatesLoad(url), () => release(stack.name, undefined, (l) => lines.push(l)), {
+            beforeSeconds: 1.5,
+            afterSeconds: 1,
+        });
+        expect(result.ok, result.error).to.equal(true);
         expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
         const gates = (await stack.outputs()).releaseReport.verification.gates as { metric: string; status: string; message: string }[];
         console.log(gates.map((g) => `      ${g.metric}: ${g.status}: ${g.message}`).join("\n"));

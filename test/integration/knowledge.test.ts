@@ -4,10 +4,11 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LoadGenerator, LoadReport } from "../../load/client";
+import type { LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
 import { agentStack, TestStack, freePort, mustRun, run, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
+import { underLoad } from "../support/underLoad";
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -32,12 +33,8 @@ describe("knowledge-base hot reload (real engine)", function () {
         return ((await res.json()) as { answer: string }).answer;
     }
     async function upUnderLoad(): Promise<{ up: Awaited<ReturnType<TestStack["up"]>>; load: LoadReport }> {
-        const load = new LoadGenerator(standardLoad(url));
-        load.start();
-        await new Promise((r) => setTimeout(r, 1000));
-        const up = await stack.up();
-        await new Promise((r) => setTimeout(r, 1000));
-        return { up, load: await load.stop() };
+        const { result: up, report } = await underLoad(standardLoad(url), () => stack.up(), { beforeSeconds: 1, afterSeconds: 1 });
+        return { up, load: report };
     }
 
     before(async () => {

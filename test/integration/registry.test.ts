@@ -8,15 +8,15 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LoadGenerator, LoadReport } from "../../load/client";
+import type { LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
 import { TestStack, freePort, mustRun, run, uniqueName } from "../support/pulumi";
 import { LocalRegistry } from "../support/registry";
 import { stepByStep } from "../support/steps";
+import { underLoad } from "../support/underLoad";
 
 const ROOT = path.join(__dirname, "..", "..");
 const POLICIES = path.join(ROOT, "policies");
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("registry path: publish, pull by digest, release (real engine, real registry)", function () {
     this.timeout(900_000);
@@ -55,17 +55,8 @@ describe("registry path: publish, pull by digest, release (real engine, real reg
 
     /** `pulumi up` (with the prod policy pack) while the strict client loads the proxy. */
     async function upUnderLoad(): Promise<{ up: Awaited<ReturnType<TestStack["up"]>>; report: LoadReport }> {
-        const load = new LoadGenerator(standardLoad(url));
-        load.start();
-        try {
-            await sleep(1500);
-            const up = await upWithPolicies();
-            await sleep(1500);
-            return { up, report: await load.stop() };
-        } catch (err) {
-            await load.stop();
-            throw err;
-        }
+        const { result: up, report } = await underLoad(standardLoad(url), () => upWithPolicies());
+        return { up, report };
     }
 
     function expectNothingLost(report: LoadReport): void {

@@ -11,6 +11,7 @@ import { servingProxy } from "../../docker/servingProxy";
 import { getOnce } from "../support/http";
 import { agentStack, TestStack, freePort, mustRun, run, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
+import { answered, underLoad as loadAround } from "../support/underLoad";
 
 const ROOT = path.join(__dirname, "..", "..");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -51,19 +52,9 @@ describe("blue/green release under load (real engine)", function () {
         return (JSON.parse(res.body) as { releaseId: string }).releaseId;
     }
 
-    /** Runs `fn` with the strict client loading the proxy (>= 100 short requests/s plus streams). */
-    async function underLoad(fn: () => Promise<void>): Promise<LoadReport> {
-        const load = new LoadGenerator(standardLoad(url));
-        let report: LoadReport | undefined;
-        load.start();
-        try {
-            await sleep(1500);
-            await fn();
-            await sleep(1500);
-        } finally {
-            await load.stop().then((r) => (report = r));
-        }
-        return report!;
+    /** Runs `fn` with the strict client loading the proxy (>= 100 short requests/s plus streams) before, during and after it. */
+    async function underLoad(fn: (load: LoadGenerator) => Promise<void>): Promise<LoadReport> {
+        return (await loadAround(standardLoad(url), fn)).report;
     }
 
     /** `pulumi up` with the strict client running before, during and after it. */
@@ -258,9 +249,7 @@ describe("blue/green release under load (real engine)", function () {
         expect(report.streamsTruncated).to.equal(0);
         expect(await servedRelease()).to.equal(live.liveRelease);
         // After the flip-back, every answer comes from v2 again.
-        const after = await underLoad(async () => {
-            await sleep(2000);
-        });
+        const after = await underLoad((load) => answered(load, 240, 60_000));
         expectNoFailures(after);
         expect(Object.keys(after.releases)).to.deep.equal([live.liveRelease]);
     });
@@ -283,7 +272,7 @@ describe("blue/green release under load (real engine)", function () {
     step("a release whose `pulumi up` is killed keeps serving, and the next `pulumi up` converges", async () => {
         await stack.setConfig("agent.version", "4.0.0");
         await stack.setConfig("release.verifyWindowSeconds", "15");
-        const report = await underLoad(async () => {
+        const report = await underLoad(async (load) => {
             // Kill it once the new release serves (during the verification window).
             let switchSeen = false;
             await killUpWhen(async () => {
@@ -293,7 +282,8 @@ describe("blue/green release under load (real engine)", function () {
             // The orphaned switch notices that its caller is gone and stops; it never runs
             // beside the repair `pulumi up` below.
             await until(() => switchProcesses().length === 0, 20_000, "the orphaned traffic switch stopping");
-            await sleep(3000);
+            // Traffic goes on while nothing runs the switch (about 3 s of the profile's rate).
+            await answered(load, 360, 60_000);
             expect((await getOnce(`${url}/version`)).status).to.equal(200);
             await mustRun("pulumi", ["cancel", "--yes", "--stack", app, "--non-interactive"], { cwd: ROOT });
             const up = await stack.up();
