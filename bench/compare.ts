@@ -17,6 +17,7 @@ import { OurRelease } from "./compare/ours";
 import { type CompareReport, markdownTable, renderCompareHtml } from "./compare/report";
 import { orderFor, rowOf, summarize, type ReleaseRow } from "./compare/summary";
 import { freePort } from "../test/support/pulumi";
+import { underLoad } from "../test/support/underLoad";
 
 const ROOT = path.join(__dirname, "..");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -72,12 +73,8 @@ async function main(): Promise<void> {
             const version = versions[rep + 1];
             for (const m of orderFor(methods, rep)) {
                 log(`repetition ${rep + 1}/${opts.reps}: ${m.name} releases ${version} under load`);
-                const load = new LoadGenerator(standardLoad(m.url));
-                load.start();
-                await sleep(1500);
-                const timings = await m.release(version);
-                await sleep(1500);
-                const row = rowOf(m.name, rep + 1, `${versions[rep]} -> ${version}`, await load.stop(), timings);
+                const { result: timings, report } = await underLoad(standardLoad(m.url), () => m.release(version));
+                const row = rowOf(m.name, rep + 1, `${versions[rep]} -> ${version}`, report, timings);
                 rows.push(row);
                 log(
                     `  ${row.failed} failed of ${row.requests}${row.failures ? ` ${JSON.stringify(row.failures)}` : ""}, ${row.streamsTruncated} streams truncated, ${row.conversationsBroken} conversations broken, unavailable ${row.unavailableMs} ms, wall ${(row.wallMs / 1000).toFixed(1)} s`,

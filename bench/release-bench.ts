@@ -5,10 +5,11 @@
 // flip-back time. Writes reports/bench-<time>.json.
 import * as fs from "fs";
 import * as path from "path";
-import { LoadGenerator, LoadReport } from "../load/client";
+import type { LoadReport } from "../load/client";
 import { standardLoad } from "../load/profile";
 import { release, ReleaseReport } from "../ops/release";
 import { TestStack, freePort, uniqueName } from "../test/support/pulumi";
+import { underLoad as loadAround } from "../test/support/underLoad";
 
 const ROOT = path.join(__dirname, "..");
 const releases = Number(process.argv[2] ?? 3);
@@ -17,12 +18,8 @@ const app = uniqueName("zb");
 const stack = new TestStack(ROOT, app);
 
 async function underLoad(url: string, fn: () => Promise<ReleaseReport>): Promise<{ report: ReleaseReport; load: LoadReport }> {
-    const load = new LoadGenerator(standardLoad(url));
-    load.start();
-    await new Promise((r) => setTimeout(r, 1500));
-    const report = await fn();
-    await new Promise((r) => setTimeout(r, 1500));
-    return { report, load: await load.stop() };
+    const { result, report } = await loadAround(standardLoad(url), fn);
+    return { report: result, load: report };
 }
 
 async function main(): Promise<void> {
