@@ -12,6 +12,7 @@ import { lastSwitchResult, type SwitchResult } from "../contracts/switchContract
 import { PROXY_INTERNAL_PORT } from "../core/proxyNames";
 import { servingProxyExec } from "../docker/servingProxy";
 import { CurlProbes } from "../haproxy/probes";
+import { endLeftoverPlugins, updateCommand } from "./leftoverPlugins";
 import { configValue, pulumi, ROOT, type StackOutputs, stackOutputs } from "./pulumiCli";
 import { clearStaleLock, proxyAdmin, removeOrphanReleases } from "./releaseRepair";
 import { type ReleaseReport, writeReports } from "./releaseReport";
@@ -48,10 +49,18 @@ async function runUp(stack: string, progress: UpProgress, t0: number): Promise<{
     const policyArgs = fs.existsSync(policyConfig)
         ? ["--policy-pack", path.join(ROOT, "policies"), "--policy-pack-config", policyConfig]
         : [];
-    const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--json", ...policyArgs, "--stack", stack, "--non-interactive"], {
-        cwd: ROOT,
-        stdio: ["ignore", "pipe", "pipe"],
-    });
+    // Its plugins carry this stack's marker: a killed update's are found and ended next time (ops/leftoverPlugins.ts).
+    const cmd = updateCommand(ROOT, stack, [
+        "up",
+        "--yes",
+        "--skip-preview",
+        "--json",
+        ...policyArgs,
+        "--stack",
+        stack,
+        "--non-interactive",
+    ]);
+    const child = spawn(cmd.file, cmd.args, { cwd: ROOT, env: cmd.env, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
     for await (const line of readline.createInterface({ input: child.stdout })) progress.handle(line, Date.now() - t0);
@@ -112,6 +121,8 @@ export async function release(
     writeReleaseConfig(stack, version, digest);
     const target = configValue(stack, "agent.version") ?? "(unset)";
     clearStaleLock(stack);
+    for (const p of await endLeftoverPlugins(ROOT, stack))
+        log(`ended ${p.command} (pid ${p.pid}): left running by a killed update of stack ${stack}`);
     const app = configValue(stack, "app") ?? "agents";
     for (const orphan of await removeOrphanReleases(stack, app))
         log(`removed ${orphan}: created by an interrupted update, never recorded or served`);

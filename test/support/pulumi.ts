@@ -4,6 +4,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
+import { endLeftoverPlugins, updateCommand } from "../../ops/leftoverPlugins";
 
 export interface RunResult {
     code: number;
@@ -120,15 +121,25 @@ export class TestStack {
 
     /** Starts `pulumi up` in its own process group, so a test can kill it like a lost SSH session would. */
     upDetached(): ChildProcess {
-        return spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", this.name, "--non-interactive"], {
-            cwd: this.dir,
-            detached: true,
-            stdio: "ignore",
+        const cmd = updateCommand(this.dir, this.name, ["up", "--yes", "--skip-preview", "--stack", this.name, "--non-interactive"], {
+            ...process.env,
+            ...this.env,
         });
+        return spawn(cmd.file, cmd.args, { cwd: this.dir, env: cmd.env, detached: true, stdio: "ignore" });
     }
 
+    /** `pulumi up`, its process tree marked as the release helper marks it (ops/leftoverPlugins.ts). */
     up(timeoutMs = 900_000, env?: NodeJS.ProcessEnv, extra: string[] = []): Promise<RunResult> {
-        return this.pulumi(["up", "--yes", "--skip-preview", ...extra], timeoutMs, env);
+        const cmd = updateCommand(
+            this.dir,
+            this.name,
+            ["up", "--yes", "--skip-preview", ...extra, "--stack", this.name, "--non-interactive"],
+            {
+                ...this.env,
+                ...env,
+            },
+        );
+        return run(cmd.file, cmd.args, { cwd: this.dir, timeoutMs, env: cmd.env });
     }
 
     preview(extra: string[] = []): Promise<RunResult> {
@@ -148,6 +159,8 @@ export class TestStack {
      * Used in after() hooks, so it never throws on a missing stack.
      */
     async remove(): Promise<RunResult> {
+        // Plugins a killed `pulumi up` of this stack left running (official plugins outlive their engine).
+        await endLeftoverPlugins(this.dir, this.name);
         const destroyed = await this.pulumi(["destroy", "--yes", "--skip-preview"], 600_000);
         await this.pulumi(["stack", "rm", "--yes", "--force"]);
         fs.rmSync(path.join(this.dir, `Pulumi.${this.name}.yaml`), { force: true });
