@@ -28,3 +28,8 @@ export function liveSlot(slots: Record<Slot, SlotState>, unlessAt?: string): Slo
         (a, b) => slots[b].weight - slots[a].weight || Number(slots[a].fqdn === unlessAt) - Number(slots[b].fqdn === unlessAt),
     )[0];
 }
+
+/** The slot of a proxy server's name: "blue", or on Swarm a template's "blue3" (pure). */
+export function slotOfServer(server: string | undefined): Slot | undefined {
+    return SLOTS.find((s) => server === s || (server?.startsWith(s) && /^\d+$/.test(server.slice(s.length))));
+}

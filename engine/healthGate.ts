@@ -5,6 +5,7 @@
 // that stays unhealthy fails at healthGateTimeoutSeconds. A failed gate stops the
 // container (it never had traffic) and quotes its last log lines.
 import { failedChecks } from "../core/health";
+import { slotOfServer } from "../core/slots";
 import { crashOf } from "./crash";
 import type { HealthAnswer } from "./ports";
 import { checkpoint, FAILED_LOG_LINES, GATE_POLL_MS, GATE_STREAK, SwitchError, type SwitchRun } from "./switchRun";
@@ -42,10 +43,18 @@ export async function healthGate(run: SwitchRun, restartsAtStart: number): Promi
         if (crash) await gateFailed(run, crash);
         last = await probes.slotHealth(slot);
         const s = (await admin.slots())[slot];
-        streak = last.code === 200 && last.release === input.targetRelease && s.up ? streak + 1 : 0;
+        // The answer's identity is the proxy's (the slot's server answered); an agent that names
+        // its release must name this one.
+        const fromTarget = slotOfServer(last.server) === slot && (last.release === undefined || last.release === input.targetRelease);
+        streak = last.code === 200 && fromTarget && s.up ? streak + 1 : 0;
         if (streak >= GATE_STREAK) break;
         if (clock.now() - gateStart > input.healthGateTimeoutSeconds * 1000) {
-            const from = last.release && last.release !== input.targetRelease ? ` (answered by ${last.release}, not the new release)` : "";
+            const from =
+                last.release && last.release !== input.targetRelease
+                    ? ` (answered by ${last.release}, not the new release)`
+                    : last.code && slotOfServer(last.server) !== slot
+                      ? ` (answered by the proxy's server ${last.server ?? "(unnamed)"}, not ${slot})`
+                      : "";
             const dockerHealth = state?.health
                 ? `; Docker's health check: ${state.health.status}${state.health.lastOutput ? `, last output ${state.health.lastOutput}` : ""}`
                 : "";

@@ -64,7 +64,17 @@ export interface HealthAnswer {
     code: number;
     body: string;
     ms: number;
-    /** The release id the answer came from, if it says. */
+    /** The release id the answer came from, if the agent says it (an optional extra of its contract). */
+    release?: string;
+    /** The proxy's server that answered (blue, green; blue1, ... on Swarm), as the proxy says: the answer's identity for any agent. */
+    server?: string;
+}
+
+/** What answers through the proxy now, the weights deciding. */
+export interface Served {
+    /** The slot whose server answered, as the proxy says. */
+    slot?: Slot;
+    /** The release id the answer named, if the agent says it. */
     release?: string;
 }
 
@@ -74,8 +84,8 @@ export interface ProxyProbes {
     slotHealth(slot: Slot): Promise<HealthAnswer>;
     /** GET /metrics of one slot's release; undefined unless it answers 200. */
     slotMetrics(slot: Slot): Promise<string | undefined>;
-    /** The release id that answers GET /version through the proxy (the weights decide). */
-    servedRelease(): Promise<string | undefined>;
+    /** Which slot (and, if the agent says it, which release) answers through the proxy, the weights deciding. */
+    served(): Promise<Served>;
     /** Synthetic chat requests, so thresholds are judged even without traffic. */
     chat(n: number): Promise<void>;
 }

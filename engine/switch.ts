@@ -28,6 +28,7 @@ import {
     type SwitchDeps,
     type SwitchRun,
 } from "./switchRun";
+import type { Served } from "./ports";
 import { verify } from "./verification";
 import { setWeights } from "./weights";
 
@@ -121,17 +122,25 @@ async function flip(run: SwitchRun): Promise<void> {
 
 /** Several answers in a row through the proxy from the new release; flips back if they do not come. */
 async function confirm(run: SwitchRun): Promise<void> {
-    const { deps, input } = run;
+    const { deps } = run;
     const confirmStart = deps.clock.now();
     let streak = 0;
     while (streak < CONFIRM_STREAK) {
         checkpoint(run, "the confirmation");
-        streak = (await deps.probes.servedRelease()) === input.targetRelease ? streak + 1 : 0;
+        streak = servedByTarget(run, await deps.probes.served()) ? streak + 1 : 0;
         if (deps.clock.now() - confirmStart > CONFIRM_TIMEOUT_MS) {
             await flipBack(run, `answers through the proxy did not come from the new release within ${CONFIRM_TIMEOUT_MS / 1000}s`);
         }
     }
     run.phases.confirmMs = deps.clock.now() - confirmStart;
+}
+
+/**
+ * An answer through the proxy comes from the new release: the proxy says its slot answered,
+ * and the agent, if it names its release, names this one.
+ */
+function servedByTarget(run: SwitchRun, served: Served): boolean {
+    return served.slot === run.slot && (served.release === undefined || served.release === run.input.targetRelease);
 }
 
 /** How full the pinning table is (one header line); a warning is logged at once, the fuller reading kept. */

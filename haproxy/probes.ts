@@ -1,8 +1,8 @@
 // Probes through the proxy itself (curl inside the proxy container): the network path
 // real traffic takes. A probe that cannot run counts as "no answer", never as a pass.
 import type { ContainerExec } from "../docker/cli";
-import type { Slot } from "../core/slots";
-import type { HealthAnswer, ProxyProbes } from "../engine/ports";
+import { type Slot, slotOfServer } from "../core/slots";
+import type { HealthAnswer, ProxyProbes, Served } from "../engine/ports";
 
 function releaseIdOf(body: string): string | undefined {
     try {
@@ -12,43 +12,81 @@ function releaseIdOf(body: string): string | undefined {
     }
 }
 
+/**
+ * The header the proxy adds to an answer to a request from inside its own container: the
+ * name of the server that answered (proxy/haproxy.cfg.tmpl). Clients never see it.
+ */
+export const SERVER_HEADER = "x-zdt-server";
+const WRITE_OUT = "%{http_code} %{time_total}";
+
+export interface CurlAnswer {
+    /** HTTP status, 0 for no answer. */
+    code: number;
+    ms: number;
+    /** Response headers, names in lower case. */
+    headers: Record<string, string>;
+    body: string;
+}
+
+/** `curl -sS -D - -w "\n%{http_code} %{time_total}"` output into its parts (pure). */
+export function parseCurlAnswer(out: string): CurlAnswer {
+    const lines = out.trimEnd().split("\n");
+    const [code, secs] = (lines.pop() ?? "").split(" ");
+    let rest = lines.join("\n");
+    const headers: Record<string, string> = {};
+    // Header blocks (a "100 Continue" may come first) end with an empty line.
+    while (/^HTTP\/\S+ \d{3}/.test(rest)) {
+        const end = rest.search(/\r?\n\r?\n/);
+        const block = end < 0 ? rest : rest.slice(0, end);
+        for (const line of block.split(/\r?\n/).slice(1)) {
+            const i = line.indexOf(":");
+            if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+        }
+        rest = end < 0 ? "" : rest.slice(end).replace(/^\r?\n\r?\n/, "");
+    }
+    return { code: Number(code) || 0, ms: Math.round(Number(secs || 0) * 1000), headers, body: rest };
+}
+
 export class CurlProbes implements ProxyProbes {
     constructor(
         private readonly exec: ContainerExec,
         private readonly proxyPort: number,
+        /** The agent's health path (agent.health.path). */
+        private readonly healthPath = "/health",
     ) {}
 
     private url(path: string): string {
         return `http://127.0.0.1:${this.proxyPort}${path}`;
     }
 
-    /** GET `path` through the proxy, pinned to one slot; the body, then a line with curl's `writeOut`. */
-    private pinnedGet(slot: Slot, path: string, writeOut: string): Promise<string> {
-        return this.exec(["curl", "-sS", "--max-time", "5", "-H", `x-zdt-slot: ${slot}`, "-w", `\n${writeOut}`, this.url(path)]);
+    /** GET `path` through the proxy (pinned to `slot` if given), headers and body, then curl's status line. */
+    private get(path: string, slot?: Slot): Promise<CurlAnswer> {
+        const pin = slot ? ["-H", `x-zdt-slot: ${slot}`] : [];
+        return this.exec(["curl", "-sS", "-D", "-", "--max-time", "5", ...pin, "-w", `\n${WRITE_OUT}`, this.url(path)]).then(
+            parseCurlAnswer,
+            (err: Error) => ({ code: 0, ms: 0, headers: {}, body: err.message }),
+        );
     }
 
     /**
-     * GET /health through the proxy, pinned to one slot (the proxy routes a request from
-     * inside its container with `x-zdt-slot` to that slot, whatever its weight).
+     * GET the health path through the proxy, pinned to one slot (the proxy routes a request
+     * from inside its container with `x-zdt-slot` to that slot, whatever its weight).
      */
     async slotHealth(slot: Slot): Promise<HealthAnswer> {
-        const out = await this.pinnedGet(slot, "/health", "%{http_code} %{time_total}").catch((err: Error) => `${err.message}\n0 0`);
-        const lines = out.trimEnd().split("\n");
-        const [code, secs] = lines.pop()!.split(" ");
-        const body = lines.join("\n");
-        return { code: Number(code), body, ms: Math.round(Number(secs) * 1000), release: releaseIdOf(body) };
+        const a = await this.get(this.healthPath, slot);
+        return { code: a.code, body: a.body, ms: a.ms, release: releaseIdOf(a.body), server: a.headers[SERVER_HEADER] };
     }
 
     /** GET /metrics of one slot's agent (pinned like slotHealth); undefined unless it answers 200. */
     async slotMetrics(slot: Slot): Promise<string | undefined> {
-        const out = await this.pinnedGet(slot, "/metrics", "%{http_code}").catch(() => "\n0");
-        const lines = out.trimEnd().split("\n");
-        return lines.pop() === "200" ? lines.join("\n") : undefined;
+        const a = await this.get("/metrics", slot);
+        return a.code === 200 ? a.body : undefined;
     }
 
-    /** The release id that answers GET /version through the proxy (weights decide). */
-    async servedRelease(): Promise<string | undefined> {
-        return releaseIdOf(await this.exec(["curl", "-sS", "--max-time", "5", this.url("/version")]).catch(() => ""));
+    /** Which slot answers the health path through the proxy (the weights decide), as the proxy says, and the release if the agent says it. */
+    async served(): Promise<Served> {
+        const a = await this.get(this.healthPath);
+        return { slot: slotOfServer(a.headers[SERVER_HEADER]), release: releaseIdOf(a.body) };
     }
 
     /** Synthetic chat requests, so thresholds are judged even without traffic. */

@@ -18,6 +18,8 @@ export interface FakeAgent {
     rtimeMs?: number;
     /** Its GET /metrics (Prometheus text), read at each call; none: 404, as an agent without metrics. */
     metrics?: () => string;
+    /** A /health that answers plain text ("ok"), naming no release: an agent that knows nothing of us. */
+    plainHealth?: boolean;
 }
 
 interface FakeServer {
@@ -54,6 +56,8 @@ export class FakeProxy {
      * template that does not count them (HAProxy refuses the filter).
      */
     activeConversations: (() => number) | undefined = undefined;
+    /** The name the proxy gives the server that answers for a slot (x-zdt-server); the slot's own by default. */
+    serverName: ((slot: Slot) => string) | undefined = undefined;
     /** Called on every `show table`, e.g. to let pinned conversations go idle over time. */
     onShowTable: () => void = () => undefined;
     /** The stick tables' size (`show table` headers). */
@@ -212,6 +216,7 @@ export class FakeProxy {
 
     private body(container: string): string {
         const a = this.agents.get(container);
+        if (a?.plainHealth) return a.healthCode === 503 ? "failing" : "ok";
         return a
             ? JSON.stringify({
                   status: a.healthCode === 503 ? "failing" : "ok",
@@ -226,9 +231,13 @@ export class FakeProxy {
         const pinned = args.find((a) => a.startsWith("x-zdt-slot: "))?.slice("x-zdt-slot: ".length) as Slot | undefined;
         const url = args[args.length - 1];
         if (url.endsWith("/health")) {
-            const s = this.servers[pinned ?? this.serving()!];
+            // As HAProxy answers curl -D - inside its container: the server that answered in x-zdt-server.
+            const slot = pinned ?? this.serving();
+            if (!slot) return `HTTP/1.1 503 Service Unavailable\r\n\r\nno server\n503 0.001`;
+            const s = this.servers[slot];
             const h = this.health(s.fqdn);
-            return `${this.body(s.fqdn)}\n${h.code} ${h.ms / 1000}`;
+            const served = this.serverName?.(slot) ?? slot;
+            return `HTTP/1.1 ${h.code} X\r\nx-zdt-server: ${served}\r\n\r\n${this.body(s.fqdn)}\n${h.code} ${h.ms / 1000}`;
         }
         if (url.endsWith("/metrics")) {
             const a = this.agents.get(this.servers[pinned ?? this.serving()!].fqdn);

@@ -12,7 +12,8 @@ import {
     statRow,
 } from "../../haproxy/admin";
 import { FakeProxy } from "../support/fakeProxy";
-import { liveSlot, type SlotState } from "../../core/slots";
+import { liveSlot, slotOfServer, type SlotState } from "../../core/slots";
+import { parseCurlAnswer } from "../../haproxy/probes";
 import { ProxyError } from "../../engine/ports";
 
 describe("HAProxy `show stat` parsing", () => {
@@ -162,6 +163,41 @@ describe("re-pointing a slot never leaves a pooled connection to its previous ta
         expect(purgeCommands("agents/blue", conns)).to.deep.equal([
             "set server agents/blue addr 10.0.0.9 port 65534",
             "set server agents/blue addr 10.0.0.9 port 65535",
+        ]);
+    });
+});
+
+describe("probes through the proxy: whose answer it was", () => {
+    it("reads status, time, headers and body of curl -D - output, a 100 Continue first or none at all", () => {
+        expect(parseCurlAnswer("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Zdt-Server: green\r\n\r\nok\n200 0.004")).to.deep.equal({
+            code: 200,
+            ms: 4,
+            headers: { "content-type": "text/plain", "x-zdt-server": "green" },
+            body: "ok",
+        });
+        const cont = parseCurlAnswer(
+            'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 503 Service Unavailable\r\nx-zdt-server: blue2\r\n\r\n{"a":\n1}\n503 0.120',
+        );
+        expect(cont).to.deep.include({ code: 503, ms: 120, body: '{"a":\n1}' });
+        expect(cont.headers["x-zdt-server"]).to.equal("blue2");
+        expect(parseCurlAnswer("curl: (7) Failed to connect\n0 0")).to.deep.equal({
+            code: 0,
+            ms: 0,
+            headers: {},
+            body: "curl: (7) Failed to connect",
+        });
+    });
+
+    it("names the slot of a server: one host's blue and green, a Swarm template's blue1..N; nothing else", () => {
+        expect(["blue", "green", "blue3", "green12", "blueberry", "agents", "", undefined].map(slotOfServer)).to.deep.equal([
+            "blue",
+            "green",
+            "blue",
+            "green",
+            undefined,
+            undefined,
+            undefined,
+            undefined,
         ]);
     });
 });

@@ -106,6 +106,27 @@ describe("traffic switch (fake proxy)", () => {
         expect(d.lines.some((l) => /green: waited for 2 connections in use, purged 2 pooled connections/.test(l))).to.equal(true);
     });
 
+    it("an agent that names no release (plain-text /health, no /version) is gated and confirmed by the proxy's word", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, { ...V1, plainHealth: true }).set(C2, { ...V2, plainHealth: true });
+        const d = deps(proxy);
+        const result = await runSwitch(toV2, d);
+        expect(result).to.deep.include({ liveColor: "green", liveRelease: V2.release, previousColor: "blue" });
+        expect(result.phases.healthGateMs).to.be.a("number");
+        expect(result.phases.confirmMs).to.be.a("number");
+    });
+
+    it("an answer the proxy says another server gave never passes the gate, and the error says whose it was", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, { ...V1, plainHealth: true }).set(C2, { ...V2, plainHealth: true });
+        proxy.serverName = () => "blue"; // every answer named as blue's, green's too
+        const err = await failure(runSwitch({ ...toV2, healthGateTimeoutSeconds: 5 }, deps(proxy)));
+        expect(err.message).to.match(
+            /health gate: 2-0-0-bbbbbbbb did not pass \/health .* \(last answer 200 \(answered by the proxy's server blue, not green\)/,
+        );
+        expect(proxy.setCommands()).to.not.include("set server agents/green weight 100");
+    });
+
     it("a release brings the idle slot up at weight 0 and flips both weights in one admin session", async () => {
         const proxy = new FakeProxy({ slot: "blue", agent: C1 });
         proxy.agents.set(C1, V1).set(C2, V2);
