@@ -13,6 +13,7 @@ import * as docker from "@pulumi/docker";
 import * as path from "path";
 import { agentImageRef } from "./agentImage";
 import { agentHealthCheck } from "./healthChecks";
+import { type AgentHealth, HEALTH_DEFAULTS } from "../core/health";
 import { AGENT_PORT, appNetworkName } from "../core/proxyNames";
 import type { AgentConfig, StackConfig } from "../config/schema";
 import { folderDigest, releaseId as makeReleaseId } from "./releaseId";
@@ -47,7 +48,8 @@ export interface AgentReleasePlan {
     networkName: string;
     memoryMb: number;
     restart: AgentConfig["restart"];
-    health: AgentConfig["health"];
+    /** agent.health, with the endpoint's path and status only where they differ from the defaults (so the release id of a stack that never set them stays the same). */
+    health: Omit<AgentConfig["health"], "path" | "expectStatus"> & Partial<AgentHealth>;
     drainTimeoutSeconds: number;
 }
 
@@ -60,6 +62,15 @@ export function stackReleasePlan(cfg: StackConfig, projectDir: string): AgentRel
         networkName: appNetworkName(cfg.app),
         drainTimeoutSeconds: cfg.release.drainTimeoutSeconds,
     });
+}
+
+function digestedHealth(h: AgentConfig["health"]): AgentReleasePlan["health"] {
+    const { path, expectStatus, ...timing } = h;
+    return {
+        ...timing,
+        ...(path !== HEALTH_DEFAULTS.path ? { path } : {}),
+        ...(expectStatus !== HEALTH_DEFAULTS.expectStatus ? { expectStatus } : {}),
+    };
 }
 
 export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
@@ -97,7 +108,7 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
         networkName: i.networkName,
         memoryMb: agent.memoryMb,
         restart: agent.restart,
-        health: agent.health,
+        health: digestedHealth(agent.health),
         drainTimeoutSeconds: i.drainTimeoutSeconds,
         // Contents, not just paths: a changed agent build or config is a new release.
         // (Knowledge changes are hot-reloaded, so the knowledge folder is not digested.)

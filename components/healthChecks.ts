@@ -2,6 +2,7 @@
 // platforms (a container's `healthcheck` and a Swarm task's have the same fields). An
 // agent: GET /health inside its container, `--fail-with-body` so a failing check logs the
 // JSON naming which check failed. The proxy: HAProxy answers `show info` on its admin socket.
+import { HEALTH_DEFAULTS } from "../core/health";
 import { AGENT_PORT } from "../core/proxyNames";
 
 export interface HealthTiming {
@@ -30,9 +31,10 @@ function timing(t: HealthTiming): Omit<HealthCheck, "tests"> {
 }
 
 /** The agent's check (agent.health, or on Swarm that raised to its floor). */
-export function agentHealthCheck(t: HealthTiming & { timeoutSeconds: number }): HealthCheck {
+export function agentHealthCheck(t: HealthTiming & { timeoutSeconds: number; path?: string }): HealthCheck {
+    const url = `http://127.0.0.1:${AGENT_PORT}${t.path ?? HEALTH_DEFAULTS.path}`;
     return {
-        tests: ["CMD", "curl", "-sS", "--fail-with-body", "--max-time", String(t.timeoutSeconds), `http://127.0.0.1:${AGENT_PORT}/health`],
+        tests: ["CMD", "curl", "-sS", "--fail-with-body", "--max-time", String(t.timeoutSeconds), url],
         ...timing(t),
     };
 }

@@ -9,6 +9,7 @@ import { swarmSwitchContract } from "../contracts/swarmSwitchContract";
 import { decodeSwitchResult, SwitchResult, switchContract } from "../contracts/switchContract";
 import { ReleaseConfig, SwarmConfig } from "../config/schema";
 import { PROXY_INTERNAL_PORT, AGENT_PORT } from "../core/proxyNames";
+import type { AgentHealth } from "../core/health";
 
 export interface TrafficSwitchArgs {
     proxyContainer: pulumi.Input<string>;
@@ -17,6 +18,8 @@ export interface TrafficSwitchArgs {
     targetRelease: string;
     targetVersion: string;
     release: ReleaseConfig;
+    /** The agent's health endpoint (agent.health): what the gate and the verification request. */
+    health: AgentHealth;
     /**
      * On Docker Swarm: the proxy is the proxy's global service (proxyContainer its name), the
      * target the release service's tasks; every node's proxy switches together.
@@ -46,6 +49,8 @@ export class TrafficSwitch extends pulumi.ComponentResource {
             targetContainer: args.targetContainer,
             targetRelease: args.targetRelease,
             targetVersion: args.targetVersion,
+            healthPath: args.health.path,
+            healthStatus: args.health.expectStatus,
             // Every release setting the contract carries (it takes its own from the stack's).
             ...r,
         };

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { version, imageRef, seconds } from "./forms";
 import { num, bool } from "../core/values";
+import { HEALTH_DEFAULTS } from "../core/health";
 
 export const HealthSchema = z
     .object({
@@ -10,6 +11,20 @@ export const HealthSchema = z
         timeoutSeconds: seconds(1, 60).default(2).describe("Docker healthcheck timeout."),
         retries: seconds(1, 20).default(3).describe("Failed checks before the container counts as unhealthy."),
         startPeriodSeconds: seconds(0, 600).default(0).describe("Grace period for slow starts."),
+        path: z
+            .string()
+            .regex(
+                /^\/[A-Za-z0-9._~%/?=&:@+,;-]{0,200}$/,
+                "a URL path starting with /, such as /health or /healthz (letters, digits and ._~%/?=&:@+,;-)",
+            )
+            .default(HEALTH_DEFAULTS.path)
+            .describe(
+                "The agent's health endpoint: the proxy's check, the release gate, the verification's probes and Docker's health check all request it. Any body will do: the proxy, not the agent, says which release answered.",
+            ),
+        expectStatus: num()
+            .pipe(z.number().int().min(200).max(399))
+            .default(HEALTH_DEFAULTS.expectStatus)
+            .describe("The status the health endpoint answers when the agent can serve (any other is a failed check)."),
     })
     .strict();
 

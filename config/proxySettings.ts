@@ -3,6 +3,7 @@
 // templates read them from. One host: proxy-config writes them into the template it
 // delivers, so a change is a seamless reload. Swarm: the proxy service's environment.
 import { z } from "zod";
+import { type AgentHealth, HEALTH_DEFAULTS } from "../core/health";
 import { bool, num } from "../core/values";
 
 /** Measured on HAProxy 2.6 (README, "Conversations"): bytes per entry of a table keyed by a conversation id of up to 64 characters. */
@@ -41,12 +42,14 @@ export function proxyMemoryMb(tableSize: number): number {
     return Math.ceil((128 + tablesMb) / 64) * 64;
 }
 
-/** The variables the config templates read (proxy/haproxy.cfg.tmpl, proxy/haproxy-swarm.cfg.tmpl). */
-export function proxyEnvironment(c: ConversationSettings): Record<string, string> {
+/** The variables the config templates read (proxy/haproxy.cfg.tmpl, proxy/haproxy-swarm.cfg.tmpl): the conversation table's, and the agent's health endpoint the proxy checks. */
+export function proxyEnvironment(c: ConversationSettings, health: AgentHealth = HEALTH_DEFAULTS): Record<string, string> {
     return {
         CONVERSATION_TABLE_SIZE: String(c.tableSize),
         CONVERSATION_IDLE_TIMEOUT: `${c.idleTimeoutSeconds}s`,
         PIN_KEYLESS: c.pinKeyless ? "yes" : "no",
+        HEALTH_PATH: health.path,
+        HEALTH_STATUS: String(health.expectStatus),
     };
 }
 
@@ -55,8 +58,8 @@ export function proxyEnvironment(c: ConversationSettings): Record<string, string
  * so a change of them is a change of the template, which the proxy takes by a seamless
  * reload. start-proxy fills in the rest (the container's own variables).
  */
-export function withSettings(template: string, c: ConversationSettings): string {
+export function withSettings(template: string, c: ConversationSettings, health: AgentHealth = HEALTH_DEFAULTS): string {
     let out = template;
-    for (const [name, value] of Object.entries(proxyEnvironment(c))) out = out.split("${" + name + "}").join(value);
+    for (const [name, value] of Object.entries(proxyEnvironment(c, health))) out = out.split("${" + name + "}").join(value);
     return out;
 }

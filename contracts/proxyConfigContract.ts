@@ -15,6 +15,8 @@ export const ProxyConfigInputSchema = z.object({
     proxyImage: z.string().min(1),
     /** Written into the template (config/proxySettings.ts). */
     conversations: ConversationSettingsSchema,
+    /** The agent's health endpoint the proxy checks (agent.health.path, expectStatus). */
+    agentHealth: z.object({ path: z.string().startsWith("/"), expectStatus: z.coerce.number().int() }),
 });
 export type ProxyConfigInput = z.output<typeof ProxyConfigInputSchema>;
 

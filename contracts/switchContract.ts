@@ -29,6 +29,9 @@ export const SwitchInputSchema = z.object({
     targetContainer: z.string().min(1),
     targetRelease: z.string().min(1),
     targetVersion: z.string().min(1),
+    /** The agent's health endpoint and the status it answers when it can serve (agent.health). */
+    healthPath: z.string().startsWith("/").default("/health"),
+    healthStatus: z.coerce.number().int().min(200).max(399).default(200),
     ...ReleaseSchema.pick({
         strategy: true,
         canary: true,
@@ -89,6 +92,8 @@ export const SwitchResultSchema = z.object({
         .object({
             thresholds: ReleaseSchema.shape.thresholds.unwrap(),
             canary: ReleaseSchema.shape.canary.unwrap().omit({ steps: true }).nullable(),
+            /** The health endpoint the probes requested (the status view requests it too). */
+            health: z.object({ path: z.string(), expectStatus: z.number() }).default({ path: "/health", expectStatus: 200 }),
         })
         .nullable()
         .default(null),

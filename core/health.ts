@@ -1,4 +1,13 @@
-// A /health answer read for people (pure): the names of its failing checks.
+// The agent's health endpoint (agent.health.path and expectStatus), and its answer read for
+// people (pure): the names of its failing checks.
+
+/** Where the agent says it can serve, and with which status. */
+export interface AgentHealth {
+    path: string;
+    expectStatus: number;
+}
+
+export const HEALTH_DEFAULTS: AgentHealth = { path: "/health", expectStatus: 200 };
 
 /** The names of the failing checks of a /health answer, or what came back instead. */
 export function failedChecks(body: string): string {

@@ -25,7 +25,13 @@ export interface Sample {
     /** Average response time of the new release (ms), HAProxy's. */
     avgResponseMs: number;
     /** The latest /health probe, and how many probes in a row (including it) were bad. */
-    health: { code: number; ms: number; failedChecks: string; badStreak: number };
+    health: {
+        code: number;
+        ms: number;
+        failedChecks: string;
+        badStreak: number;
+        /** The status of a good answer (agent.health.expectStatus; 200 when unset). */ expected?: number;
+    };
     /**
      * The agent's LLM latency over the window: p95 of its histogram and how many answers it
      * holds; null when the agent exposes no histogram (undefined: not measured).
@@ -57,8 +63,8 @@ export interface MetricResult {
 export type Verdict = { ok: true; results: MetricResult[] } | { ok: false; breach: MetricResult; results: MetricResult[] };
 
 /** Whether a /health probe counts as bad: no 200, or slower than the threshold. */
-export function badHealth(probe: { code: number; ms: number }, t: Thresholds): boolean {
-    return probe.code !== 200 || probe.ms > t.maxHealthResponseMs;
+export function badHealth(probe: { code: number; ms: number; expected?: number }, t: Thresholds): boolean {
+    return probe.code !== (probe.expected ?? 200) || probe.ms > t.maxHealthResponseMs;
 }
 
 /** Whether one reading of active conversations is a drop over the threshold (judged only from `minConversations` on). */
@@ -83,15 +89,16 @@ export function judge(s: Sample, t: Thresholds): Verdict {
     const h = s.health;
     const a = t.acceptable;
     const streak = h.badStreak >= HEALTH_BREACH_STREAK;
+    const good = h.expected ?? 200;
     const results: MetricResult[] = [
-        h.code !== 200
+        h.code !== good
             ? {
                   metric: "health",
                   status: streak ? "breach" : "ok",
                   message: `health check failed ${h.badStreak} time(s) in a row (last ${h.code || "no answer"}: ${h.failedChecks})`,
               }
-            : { metric: "health", status: "ok", message: "health check answers 200" },
-        h.code === 200 && h.ms > t.maxHealthResponseMs
+            : { metric: "health", status: "ok", message: `health check answers ${good}` },
+        h.code === good && h.ms > t.maxHealthResponseMs
             ? {
                   metric: "health-response-time",
                   status: streak ? "breach" : "warn",

@@ -32,6 +32,8 @@ export interface CanaryRun {
     stable: { slot: Slot; fqdn: string };
     steps: CanaryStep[];
     thresholds: Thresholds;
+    /** The status of a good health answer (agent.health.expectStatus). */
+    healthStatus?: number;
     comparison: Omit<Comparison, "minRequests">;
     probeIntervalMs: number;
     probeRequestsPerTick: number;
@@ -98,11 +100,11 @@ export async function runCanary(r: CanaryRun): Promise<StepReport[]> {
                 canary: { requests: c.req - c0.req, errors5xx: c.err5xx - c0.err5xx, avgResponseMs: c.rtimeMs },
                 stable: { requests: s.req - s0.req, errors5xx: s.err5xx - s0.err5xx, avgResponseMs: s.rtimeMs },
             };
-            badStreak = badHealth(h, r.thresholds) ? badStreak + 1 : 0;
+            badStreak = badHealth({ ...h, expected: r.healthStatus }, r.thresholds) ? badStreak + 1 : 0;
             const absolute = judge(
                 {
                     ...report.canary,
-                    health: { code: h.code, ms: h.ms, failedChecks: failedChecks(h.body), badStreak },
+                    health: { code: h.code, ms: h.ms, failedChecks: failedChecks(h.body), badStreak, expected: r.healthStatus },
                     ...(await readings.sample()),
                 },
                 r.thresholds,

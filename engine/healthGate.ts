@@ -46,7 +46,7 @@ export async function healthGate(run: SwitchRun, restartsAtStart: number): Promi
         // The answer's identity is the proxy's (the slot's server answered); an agent that names
         // its release must name this one.
         const fromTarget = slotOfServer(last.server) === slot && (last.release === undefined || last.release === input.targetRelease);
-        streak = last.code === 200 && fromTarget && s.up ? streak + 1 : 0;
+        streak = last.code === input.healthStatus && fromTarget && s.up ? streak + 1 : 0;
         if (streak >= GATE_STREAK) break;
         if (clock.now() - gateStart > input.healthGateTimeoutSeconds * 1000) {
             const from =
@@ -60,7 +60,7 @@ export async function healthGate(run: SwitchRun, restartsAtStart: number): Promi
                 : "";
             await gateFailed(
                 run,
-                `did not pass /health through the proxy within ${input.healthGateTimeoutSeconds}s ` +
+                `did not pass ${input.healthPath} through the proxy within ${input.healthGateTimeoutSeconds}s ` +
                     `(last answer ${last.code || "none"}${from}: ${failedChecks(last.body)}${dockerHealth})`,
             );
         }

@@ -98,6 +98,7 @@ async function takeTraffic(run: SwitchRun): Promise<void> {
             stable: { slot: live, fqdn: before[live].fqdn },
             steps: input.canary.steps,
             thresholds: input.thresholds,
+            healthStatus: input.healthStatus,
             comparison: input.canary,
             probeIntervalMs: input.probeIntervalMs,
             probeRequestsPerTick: input.probeRequestsPerTick,
@@ -180,6 +181,7 @@ async function result(run: SwitchRun, verification: SwitchResult["verification"]
         verification,
         judgedAgainst: {
             thresholds: input.thresholds,
+            health: { path: input.healthPath, expectStatus: input.healthStatus },
             canary:
                 input.strategy === "canary"
                     ? { maxErrorRateDeltaPercent: input.canary.maxErrorRateDeltaPercent, maxLatencyRatio: input.canary.maxLatencyRatio }

@@ -45,7 +45,7 @@ export async function verify(run: SwitchRun): Promise<SwitchResult["verification
         const h = await probes.slotHealth(slot);
         current = await admin.stats(slot);
         maxHealthMs = Math.max(maxHealthMs, h.ms);
-        badStreak = badHealth(h, t) ? badStreak + 1 : 0;
+        badStreak = badHealth({ ...h, expected: input.healthStatus }, t) ? badStreak + 1 : 0;
         // Counting them reads the proxy's count tables: every few seconds is enough.
         if (clock.now() - conversationsReadAt >= CONVERSATION_READ_MS) {
             conversationsReadAt = clock.now();
@@ -61,7 +61,7 @@ export async function verify(run: SwitchRun): Promise<SwitchResult["verification
             requests: current.req - base.req,
             errors5xx: current.err5xx - base.err5xx,
             avgResponseMs: current.rtimeMs,
-            health: { code: h.code, ms: h.ms, failedChecks: failedChecks(h.body), badStreak },
+            health: { code: h.code, ms: h.ms, failedChecks: failedChecks(h.body), badStreak, expected: input.healthStatus },
             ...(await readings.sample()),
         };
         const verdict = judge(sample, t);

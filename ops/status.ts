@@ -23,6 +23,7 @@ import { activeConversationTotal, renderStatus, statusRows, tableStatus, type Re
 import { type ServerStats, type ProxyProbes } from "../engine/ports";
 import { CurlProbes } from "../haproxy/probes";
 import { PROXY_INTERNAL_PORT } from "../core/proxyNames";
+import { type AgentHealth, HEALTH_DEFAULTS } from "../core/health";
 
 export class StatusError extends Error {}
 
@@ -97,6 +98,7 @@ async function statuses(
     probes: ProxyProbes,
     previous: Previous,
     thresholds: Thresholds,
+    agentHealth: AgentHealth,
 ): Promise<{ releases: ReleaseStatus[]; table: TableFill | undefined }> {
     const [slots, tables] = await Promise.all([admin.slots(), admin.tables()]);
     const serving = SLOTS.filter((s) => !slots[s].maint && slots[s].weight > 0).sort((a, b) => slots[b].weight - slots[a].weight);
@@ -124,7 +126,7 @@ async function statuses(
                     requests: now.stats.req - (before?.stats.req ?? now.stats.req),
                     errors5xx: now.stats.err5xx - (before?.stats.err5xx ?? now.stats.err5xx),
                     avgResponseMs: now.stats.rtimeMs,
-                    health: { code: health.code, ms: health.ms, failedChecks: "", badStreak: 0 },
+                    health: { code: health.code, ms: health.ms, failedChecks: "", badStreak: 0, expected: agentHealth.expectStatus },
                     llm: now.hasMetrics ? { p95Ms: q === undefined ? undefined : q * 1000, answers: window?.count ?? 0 } : null,
                     memory: memory ?? null,
                 },
@@ -155,21 +157,23 @@ async function main(argv: string[]): Promise<void> {
     const proxy = args.proxy ?? (app ? `the serving proxy of ${app}` : JSON.parse(await pulumiOutput("proxyContainer", args.stack)));
     let thresholds: Thresholds = ReleaseSchema.parse({}).thresholds;
     let source = "the schema's defaults";
+    let agentHealth: AgentHealth = HEALTH_DEFAULTS;
     if (!args.proxy || args.stack) {
         const report = JSON.parse(await pulumiOutput("releaseReport", args.stack).catch(() => "null"));
         if (report?.judgedAgainst?.thresholds) {
             thresholds = report.judgedAgainst.thresholds;
+            agentHealth = report.judgedAgainst.health ?? HEALTH_DEFAULTS;
             source = "the stack's last release";
         }
     }
     const exec = app ? servingProxyExec(app) : containerExec(proxy);
     const admin = new HaproxyAdmin(exec, proxy);
-    const probes = new CurlProbes(exec, PROXY_INTERNAL_PORT);
+    const probes = new CurlProbes(exec, PROXY_INTERNAL_PORT, agentHealth.path);
     const previous: Previous = { readings: new Map() };
-    await statuses(admin, probes, previous, thresholds);
+    await statuses(admin, probes, previous, thresholds, agentHealth);
     for (;;) {
         await new Promise((r) => setTimeout(r, args.intervalSeconds * 1000));
-        const { releases, table } = await statuses(admin, probes, previous, thresholds);
+        const { releases, table } = await statuses(admin, probes, previous, thresholds, agentHealth);
         const title = `${proxy}: the last ${args.intervalSeconds}s, judged against ${source} (${new Date().toISOString().slice(11, 19)} UTC)`;
         const text = renderStatus(title, releases, thresholds, table);
         if (args.once) {

@@ -42,10 +42,11 @@ export interface Row {
 /** The rows of one release: the five metrics of the blueprint's table. */
 export function statusRows(r: ReleaseStatus, t: Thresholds): Row[] {
     // The status view judges each reading as it is: a slow /health counts at once.
-    const bad = r.sample.health.code !== 200 || r.sample.health.ms > t.maxHealthResponseMs;
+    const good = r.sample.health.expected ?? 200;
+    const bad = r.sample.health.code !== good || r.sample.health.ms > t.maxHealthResponseMs;
     const results = judge({ ...r.sample, health: { ...r.sample.health, badStreak: bad ? HEALTH_BREACH_STREAK : 0 } }, t).results;
     const of = (m: MetricResult["metric"]) => results.find((x) => x.metric === m)!;
-    const health = r.sample.health.code !== 200 ? of("health") : of("health-response-time");
+    const health = r.sample.health.code !== good ? of("health") : of("health-response-time");
     const a = t.acceptable;
     return [
         row("health check response time", health, `< ${a.healthResponseMs} ms`, `> ${t.maxHealthResponseMs} ms`),

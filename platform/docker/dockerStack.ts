@@ -28,6 +28,7 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
             configTemplate: path.resolve(projectDir, cfg.proxy.configTemplate),
             allowRestart: cfg.proxy.allowRestart,
             conversations: cfg.proxy.conversations,
+            agentHealth: cfg.agent.health,
         },
         { dependsOn: [network] },
     );
@@ -47,6 +48,7 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
         targetRelease: release.releaseId,
         targetVersion: release.version,
         release: cfg.release,
+        health: cfg.agent.health,
     });
 
     // A content change of the knowledge base reindexes the live agent in place.

@@ -30,6 +30,7 @@ import { SLOT_DIR } from "../../haproxy/admin";
 import { type ConversationSettings, proxyMemoryMb } from "../../config/proxySettings";
 import { folderDigest } from "../../components/releaseId";
 import { proxyHealthCheck } from "../../components/healthChecks";
+import type { AgentHealth } from "../../core/health";
 
 export interface TrafficProxyArgs {
     app: string;
@@ -45,6 +46,8 @@ export interface TrafficProxyArgs {
     allowRestart: boolean;
     /** The stick table's size and idle timeout, and keyless pinning (written into the template). */
     conversations: ConversationSettings;
+    /** The agent's health endpoint the proxy checks (written into the template). */
+    agentHealth: AgentHealth;
 }
 
 /** The command line of the proxy guard, relative to the project folder. */
@@ -129,6 +132,7 @@ export class TrafficProxy extends pulumi.ComponentResource {
                     stateVolume: state.name,
                     proxyImage: image.imageName,
                     conversations: args.conversations,
+                    agentHealth: args.agentHealth,
                 }),
                 logging: "stderr",
             },

@@ -17,6 +17,7 @@ import { type ConversationSettings, proxyEnvironment } from "../../config/proxyS
 import { PROXY_INTERNAL_PORT, AGENT_PORT } from "../../core/proxyNames";
 import { proxyHealthCheck } from "../../components/healthChecks";
 import { SWARM_HEALTH_FLOOR } from "./swarmRelease";
+import type { AgentHealth } from "../../core/health";
 
 export interface SwarmProxyArgs {
     app: string;
@@ -25,6 +26,8 @@ export interface SwarmProxyArgs {
     swarm: SwarmConfig;
     /** The stick table's size and idle timeout, and keyless pinning (the template's variables). */
     conversations: ConversationSettings;
+    /** The agent's health endpoint the proxies check. */
+    agentHealth: AgentHealth;
 }
 
 /** Servers per slot template: room for every task of a release and as many again being rescheduled. */
@@ -57,7 +60,7 @@ export function swarmProxyArgs(args: SwarmProxyArgs): docker.ServiceArgs {
                     ZDT_NODE: "{{.Node.Hostname}}",
                     ZDT_PEERS: peersEnv(s.nodes),
                     ZDT_PEER_PORT: String(s.peerPort),
-                    ...proxyEnvironment(args.conversations),
+                    ...proxyEnvironment(args.conversations, args.agentHealth),
                 },
                 mounts: [{ type: "volume", source: `${args.app}-proxy-state`, target: SLOT_DIR }],
                 // Swarm kills an unhealthy task: lenient under load (SWARM_HEALTH_FLOOR).

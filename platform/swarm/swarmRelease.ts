@@ -33,6 +33,7 @@ export function swarmHealth(h: AgentReleasePlan["health"]): AgentReleasePlan["he
         timeoutSeconds: Math.max(h.timeoutSeconds, SWARM_HEALTH_FLOOR.timeoutSeconds),
         retries: Math.max(h.retries, SWARM_HEALTH_FLOOR.retries),
         startPeriodSeconds: h.startPeriodSeconds,
+        ...(h.path !== undefined ? { path: h.path } : {}),
     };
 }
 

@@ -25,6 +25,7 @@ export function swarmStack(cfg: StackConfig, projectDir: string): Deployed {
         port: cfg.proxy.port,
         swarm,
         conversations: cfg.proxy.conversations,
+        agentHealth: cfg.agent.health,
     });
 
     const plan = stackReleasePlan(cfg, projectDir);
@@ -41,6 +42,7 @@ export function swarmStack(cfg: StackConfig, projectDir: string): Deployed {
         targetRelease: release.releaseId,
         targetVersion: release.version,
         release: cfg.release,
+        health: cfg.agent.health,
         swarm: { nodes: swarm.nodes, slotServers: slotServers(swarm.replicas), replicas: swarm.replicas },
     });
 

@@ -20,6 +20,8 @@ export interface FakeAgent {
     metrics?: () => string;
     /** A /health that answers plain text ("ok"), naming no release: an agent that knows nothing of us. */
     plainHealth?: boolean;
+    /** Where its health endpoint is (other paths answer 404); /health by default. */
+    healthPath?: string;
 }
 
 interface FakeServer {
@@ -149,7 +151,9 @@ export class FakeProxy {
                 );
                 (["blue", "green"] as Slot[]).forEach((slot, i) => {
                     const s = this.servers[slot];
-                    const up = !s.maint && this.health(s.fqdn).code === 200;
+                    // HAProxy's own check (http-check expect status, the agent's expected code): healthy agents answer 2xx.
+                    const code = this.health(s.fqdn).code;
+                    const up = !s.maint && code >= 200 && code < 300;
                     out.push(
                         `3 agents ${i + 1} ${slot} 172.18.0.${i + 2} ${up ? 2 : 0} ${s.maint ? 1 : 4} ${s.weight} ${s.weight} 10 6 3 4 6 0 0 0 ${s.fqdn} 8080 -`,
                     );
@@ -230,13 +234,16 @@ export class FakeProxy {
     private curl(args: string[]): string {
         const pinned = args.find((a) => a.startsWith("x-zdt-slot: "))?.slice("x-zdt-slot: ".length) as Slot | undefined;
         const url = args[args.length - 1];
-        if (url.endsWith("/health")) {
-            // As HAProxy answers curl -D - inside its container: the server that answered in x-zdt-server.
+        const path = new URL(url).pathname;
+        if (path !== "/metrics" && path !== "/version" && path !== "/v1/chat") {
+            // A health probe, as HAProxy answers curl -D - inside its container: the server that answered in x-zdt-server.
             const slot = pinned ?? this.serving();
             if (!slot) return `HTTP/1.1 503 Service Unavailable\r\n\r\nno server\n503 0.001`;
             const s = this.servers[slot];
-            const h = this.health(s.fqdn);
             const served = this.serverName?.(slot) ?? slot;
+            if (path !== (this.agents.get(s.fqdn)?.healthPath ?? "/health"))
+                return `HTTP/1.1 404 Not Found\r\nx-zdt-server: ${served}\r\n\r\nnot found\n404 0.001`;
+            const h = this.health(s.fqdn);
             return `HTTP/1.1 ${h.code} X\r\nx-zdt-server: ${served}\r\n\r\n${this.body(s.fqdn)}\n${h.code} ${h.ms / 1000}`;
         }
         if (url.endsWith("/metrics")) {

@@ -86,15 +86,24 @@ describe("conversation counts from the tables' headers (no table streamed)", () 
 describe("the proxy's conversation settings (config/proxySettings.ts)", () => {
     it("writes the settings into the one-host template, leaving the container's own variables to start-proxy", () => {
         const template = fs.readFileSync(path.join(__dirname, "..", "..", "proxy", "haproxy.cfg.tmpl"), "utf8");
-        const out = withSettings(template, { tableSize: 2000, idleTimeoutSeconds: 20, pinKeyless: true });
+        const out = withSettings(
+            template,
+            { tableSize: 2000, idleTimeoutSeconds: 20, pinKeyless: true },
+            { path: "/healthz", expectStatus: 204 },
+        );
         expect(out).to.match(/^ {2}stick-table type string len 64 size 2000 expire 20s peers zdt_conversations$/m);
         expect(out).to.include(".if streq(yes,yes)");
-        expect(out).not.to.match(/\$\{(CONVERSATION_TABLE_SIZE|CONVERSATION_IDLE_TIMEOUT|PIN_KEYLESS)\}/);
+        expect(out).not.to.match(/\$\{(CONVERSATION_TABLE_SIZE|CONVERSATION_IDLE_TIMEOUT|PIN_KEYLESS|HEALTH_PATH|HEALTH_STATUS)\}/);
+        // The agent's health endpoint, as the proxy checks it.
+        expect(out).to.match(/^ {2}option httpchk GET \/healthz$/m);
+        expect(out).to.match(/^ {2}http-check expect status 204$/m);
         expect(out).to.include("bind :${LISTEN_PORT}");
         expect(proxyEnvironment({ tableSize: 1000, idleTimeoutSeconds: 600, pinKeyless: false })).to.deep.equal({
             CONVERSATION_TABLE_SIZE: "1000",
             CONVERSATION_IDLE_TIMEOUT: "600s",
             PIN_KEYLESS: "no",
+            HEALTH_PATH: "/health",
+            HEALTH_STATUS: "200",
         });
     });
 

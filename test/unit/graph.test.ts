@@ -10,6 +10,7 @@ import { reindexContract } from "../../contracts/reindexContract";
 import { swarmSwitchContract } from "../../contracts/swarmSwitchContract";
 import { encodeSwitchResult, switchContract } from "../../contracts/switchContract";
 import { switchResult } from "../support/switchInput";
+import { proxyConfigContract } from "../../contracts/proxyConfigContract";
 
 interface Registered {
     type: string;
@@ -282,6 +283,24 @@ describe("resource graph (mocks)", function () {
             byType(p.resources, "docker:index/container:Container").find((c) => c.inputs.name.includes("-agent-"))!.inputs.name;
         expect(agentName(a)).to.not.equal(agentName(b));
         expect(agentName(a)).to.match(/^unit-agent-1-0-0-[0-9a-f]{8}$/);
+    });
+
+    it("the agent's own health endpoint reaches Docker's check, the proxy's check and the switch; the default keeps the release id", async () => {
+        const a = await program(base);
+        const b = await program({ ...base, agent: { ...base.agent, health: { path: "/healthz", expectStatus: 204 } } });
+        const c = await program({ ...base, agent: { ...base.agent, health: { path: "/health", expectStatus: 200 } } });
+        const agentOf = (p: typeof a) =>
+            byType(p.resources, "docker:index/container:Container").find((r) => r.inputs.name.includes("-agent-"))!;
+        expect(agentOf(b).inputs.healthcheck.tests).to.include("http://127.0.0.1:8080/healthz");
+        expect(agentOf(c).inputs.name, "the defaults set by hand are the same release").to.equal(agentOf(a).inputs.name);
+        expect(agentOf(b).inputs.name, "another endpoint is another release").to.not.equal(agentOf(a).inputs.name);
+        const sw = switchOf(b.resources.find((r) => r.name === "traffic-switch")!);
+        expect(sw).to.deep.include({ healthPath: "/healthz", healthStatus: 204 });
+        const proxyConfig = b.resources.find((r) => r.name === "proxy-config")!;
+        expect(proxyConfigContract.decode(proxyConfig.inputs.environment).agentHealth).to.deep.equal({
+            path: "/healthz",
+            expectStatus: 204,
+        });
     });
 
     it("a knowledge change plans only the reindex: no new release, no other input changes", async () => {

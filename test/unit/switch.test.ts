@@ -116,6 +116,26 @@ describe("traffic switch (fake proxy)", () => {
         expect(result.phases.confirmMs).to.be.a("number");
     });
 
+    it("the health endpoint is the agent's own (agent.health.path and expectStatus): a /healthz answering 204", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        const own = { plainHealth: true, healthPath: "/healthz", healthCode: 204 };
+        proxy.agents.set(C1, { ...V1, ...own }).set(C2, { ...V2, ...own });
+        const d = deps(proxy);
+        d.probes = new CurlProbes(proxy.exec, 8080, "/healthz");
+        const result = await runSwitch({ ...toV2, healthPath: "/healthz", healthStatus: 204 }, d);
+        expect(result.liveColor).to.equal("green");
+        expect(result.verification.gates.find((g) => g.metric === "health")).to.deep.include({
+            status: "ok",
+            message: "health check answers 204",
+        });
+        expect(result.judgedAgainst!.health).to.deep.equal({ path: "/healthz", expectStatus: 204 });
+        // The same agent judged by the default endpoint never passes the gate (404 at /health).
+        const proxy2 = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy2.agents.set(C1, { ...V1, ...own }).set(C2, { ...V2, ...own });
+        const err = await failure(runSwitch({ ...toV2, healthGateTimeoutSeconds: 5 }, deps(proxy2)));
+        expect(err.message).to.match(/did not pass \/health through the proxy within 5s \(last answer 404/);
+    });
+
     it("an answer the proxy says another server gave never passes the gate, and the error says whose it was", async () => {
         const proxy = new FakeProxy({ slot: "blue", agent: C1 });
         proxy.agents.set(C1, { ...V1, plainHealth: true }).set(C2, { ...V2, plainHealth: true });
@@ -476,6 +496,7 @@ describe("traffic switch: canary strategy (fake proxy)", () => {
         expect(result.judgedAgainst).to.deep.equal({
             thresholds: toV2.thresholds,
             canary: { maxErrorRateDeltaPercent: 1, maxLatencyRatio: 2 },
+            health: { path: "/health", expectStatus: 200 },
         });
         expect(d.retired).to.deep.equal([[C1, toV2.drainTimeoutSeconds * 1000]]);
         expect(
