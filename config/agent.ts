@@ -4,6 +4,7 @@ import { z } from "zod";
 import { version, imageRef, seconds } from "./forms";
 import { num, bool } from "../core/values";
 import { HEALTH_DEFAULTS } from "../core/health";
+import { KEY_SOURCES, NAME_FORMS, PRESETS, type Preset } from "../core/conversationKey";
 
 export const HealthSchema = z
     .object({
@@ -40,6 +41,57 @@ export const ReindexSchema = z
 
 /** A registry's content digest of an image (agent.digest, `npm run release -- --digest`). */
 export const ContentDigest = z.string().regex(/^sha256:[0-9a-f]{64}$/, "a content digest: sha256: and 64 lower-case hex digits");
+
+const pathPrefix = z
+    .string()
+    .regex(/^\/[A-Za-z0-9._~%/-]{0,200}$/, "a path prefix starting with /, such as /telegram (letters, digits and ._~%/-)");
+
+export const ConversationKeySchema = z
+    .object({
+        preset: z
+            .enum(Object.keys(PRESETS) as [Preset, ...Preset[]])
+            .default("x-conversation-id")
+            .describe(
+                "Where a message's conversation key is. x-conversation-id: the X-Conversation-Id header on /v1/chat (the reference agent's). telegram: a Telegram Bot API update's chat (message, edited_message, callback_query.message). whatsapp: a WhatsApp Cloud API notification's sender (messages[0].from, or a status's recipient_id). A message with a key stays on the release that answered its conversation's first message.",
+            ),
+        from: z
+            .enum(KEY_SOURCES)
+            .optional()
+            .describe(
+                "A key of your own instead of a preset: header, query (parameter), cookie, or json (paths in the request body); with names.",
+            ),
+        names: z
+            .array(z.string())
+            .min(1)
+            .max(4)
+            .optional()
+            .describe(
+                "With from: the header, parameter or cookie name, or up to four JSON paths tried in order (such as $.message.chat.id).",
+            ),
+        paths: z
+            .array(pathPrefix)
+            .min(1)
+            .max(8)
+            .optional()
+            .describe(
+                "Path prefixes on which messages arrive (the preset's, or / for a key of your own); other requests are balanced and never pinned.",
+            ),
+    })
+    .strict()
+    .superRefine((c, ctx) => {
+        if ((c.from === undefined) !== (c.names === undefined))
+            ctx.addIssue({
+                code: "custom",
+                path: [c.from === undefined ? "from" : "names"],
+                message: "from and names go together: where the key is, and its names",
+            });
+        if (!c.from || !c.names) return;
+        const form = NAME_FORMS[c.from];
+        c.names.forEach((n, i) => {
+            if (!form.pattern.test(n))
+                ctx.addIssue({ code: "custom", path: ["names", i], message: `${JSON.stringify(n)} is not ${form.says}` });
+        });
+    });
 
 export const AgentSchema = z
     .object({
@@ -89,6 +141,7 @@ export const AgentSchema = z
             .default({})
             .describe("Extra environment variables."),
         health: HealthSchema.prefault({}),
+        conversation: ConversationKeySchema.prefault({}),
         faults: z
             .object({
                 startDelayMs: num().pipe(z.number().int().min(0).max(600000)).optional().describe("Drill: delay before the agent listens."),

@@ -3,6 +3,7 @@
 // templates read them from. One host: proxy-config writes them into the template it
 // delivers, so a change is a seamless reload. Swarm: the proxy service's environment.
 import { z } from "zod";
+import { type ConversationKey, keyRules, PRESETS } from "../core/conversationKey";
 import { type AgentHealth, HEALTH_DEFAULTS } from "../core/health";
 import { bool, num } from "../core/values";
 
@@ -26,7 +27,7 @@ export const ConversationSettingsSchema = z
         pinKeyless: bool()
             .default(false)
             .describe(
-                "A chat message without a valid X-Conversation-Id. false: balanced, and no table entry (a conversation is pinned from its first message that carries a key, as channel webhooks do). true: the proxy gives it a new id, returned in X-Conversation-Id, and pins it, for clients that start a conversation keyless and send the id back; every keyless message then costs an entry, so a flood of them can fill the table.",
+                "A message without a valid key when the key is a header (agent.conversation; X-Conversation-Id by default). false: balanced, and no table entry (a conversation is pinned from its first message that carries a key, as channel webhooks do). true: the proxy gives it a new id, returned in X-Conversation-Id, and pins it, for clients that start a conversation keyless and send the id back; every keyless message then costs an entry, so a flood of them can fill the table.",
             ),
     })
     .strict();
@@ -42,12 +43,28 @@ export function proxyMemoryMb(tableSize: number): number {
     return Math.ceil((128 + tablesMb) / 64) * 64;
 }
 
-/** The variables the config templates read (proxy/haproxy.cfg.tmpl, proxy/haproxy-swarm.cfg.tmpl): the conversation table's, and the agent's health endpoint the proxy checks. */
-export function proxyEnvironment(c: ConversationSettings, health: AgentHealth = HEALTH_DEFAULTS): Record<string, string> {
+/** What the proxy's config templates are given: the conversation table, where a conversation's key is, the agent's health endpoint. */
+export interface TemplateSettings {
+    conversations: ConversationSettings;
+    conversationKey?: ConversationKey;
+    agentHealth?: AgentHealth;
+}
+
+/**
+ * The variables the config templates read (proxy/haproxy.cfg.tmpl, proxy/haproxy-swarm.cfg.tmpl).
+ * CONVERSATION_RULES is several lines (core/conversationKey.ts); PIN_KEYLESS stays for
+ * templates of earlier versions.
+ */
+export function proxyEnvironment(s: TemplateSettings): Record<string, string> {
+    const c = s.conversations;
+    const health = s.agentHealth ?? HEALTH_DEFAULTS;
     return {
         CONVERSATION_TABLE_SIZE: String(c.tableSize),
         CONVERSATION_IDLE_TIMEOUT: `${c.idleTimeoutSeconds}s`,
         PIN_KEYLESS: c.pinKeyless ? "yes" : "no",
+        CONVERSATION_RULES: keyRules(s.conversationKey ?? PRESETS["x-conversation-id"], c.pinKeyless)
+            .map((line) => `  ${line}`)
+            .join("\n"),
         HEALTH_PATH: health.path,
         HEALTH_STATUS: String(health.expectStatus),
     };
@@ -58,8 +75,9 @@ export function proxyEnvironment(c: ConversationSettings, health: AgentHealth = 
  * so a change of them is a change of the template, which the proxy takes by a seamless
  * reload. start-proxy fills in the rest (the container's own variables).
  */
-export function withSettings(template: string, c: ConversationSettings, health: AgentHealth = HEALTH_DEFAULTS): string {
+export function withSettings(template: string, s: TemplateSettings): string {
     let out = template;
-    for (const [name, value] of Object.entries(proxyEnvironment(c, health))) out = out.split("${" + name + "}").join(value);
+    // start-proxy expands the template as a shell here-document: a dollar sign written in stays one.
+    for (const [name, value] of Object.entries(proxyEnvironment(s))) out = out.split("${" + name + "}").join(value.replace(/\$/g, "\\$"));
     return out;
 }

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { EnvContract } from "./envContract";
 import { ConversationSettingsSchema } from "../config/proxySettings";
+import { KEY_SOURCES } from "../core/conversationKey";
 
 export const ProxyConfigInputSchema = z.object({
     /** The template, relative to the project folder (proxy/haproxy.cfg.tmpl). */
@@ -17,6 +18,8 @@ export const ProxyConfigInputSchema = z.object({
     conversations: ConversationSettingsSchema,
     /** The agent's health endpoint the proxy checks (agent.health.path, expectStatus). */
     agentHealth: z.object({ path: z.string().startsWith("/"), expectStatus: z.coerce.number().int() }),
+    /** Where a message's conversation key is (core/conversationKey.ts, from agent.conversation). */
+    conversationKey: z.object({ paths: z.array(z.string()).min(1), from: z.enum(KEY_SOURCES), names: z.array(z.string()).min(1) }),
 });
 export type ProxyConfigInput = z.output<typeof ProxyConfigInputSchema>;
 

@@ -11,6 +11,7 @@ import { KnowledgeReload } from "./knowledgeReload";
 import { TrafficProxy } from "./trafficProxy";
 import type { Deployed } from "../../components/deployed";
 import { TrafficSwitch } from "../../components/trafficSwitch";
+import { conversationKeyOf } from "../../core/conversationKey";
 
 export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
     const network = new docker.Network("network", { name: appNetworkName(cfg.app), labels: [{ label: "zdt.app", value: cfg.app }] });
@@ -29,6 +30,7 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
             allowRestart: cfg.proxy.allowRestart,
             conversations: cfg.proxy.conversations,
             agentHealth: cfg.agent.health,
+            conversationKey: conversationKeyOf(cfg.agent.conversation),
         },
         { dependsOn: [network] },
     );

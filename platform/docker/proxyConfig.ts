@@ -14,11 +14,11 @@ const WRITE = `cat > ${TEMPLATE}.new && mv ${TEMPLATE}.new ${TEMPLATE}`;
 
 async function main(): Promise<void> {
     const input = proxyConfigContract.decode(process.env);
-    const template = withSettings(
-        fs.readFileSync(input.templatePath, "utf8").replace(/\r\n/g, "\n"),
-        input.conversations,
-        input.agentHealth,
-    );
+    const template = withSettings(fs.readFileSync(input.templatePath, "utf8").replace(/\r\n/g, "\n"), {
+        conversations: input.conversations,
+        conversationKey: input.conversationKey,
+        agentHealth: input.agentHealth,
+    });
     const digest = crypto.createHash("sha256").update(template).digest("hex");
     const running =
         (await docker(["inspect", "--format", "{{.State.Running}}", input.proxyContainer]).catch(() => "false")).trim() === "true";

@@ -31,6 +31,7 @@ import { type ConversationSettings, proxyMemoryMb } from "../../config/proxySett
 import { folderDigest } from "../../components/releaseId";
 import { proxyHealthCheck } from "../../components/healthChecks";
 import type { AgentHealth } from "../../core/health";
+import type { ConversationKey } from "../../core/conversationKey";
 
 export interface TrafficProxyArgs {
     app: string;
@@ -48,6 +49,8 @@ export interface TrafficProxyArgs {
     conversations: ConversationSettings;
     /** The agent's health endpoint the proxy checks (written into the template). */
     agentHealth: AgentHealth;
+    /** Where a message's conversation key is (written into the template). */
+    conversationKey: ConversationKey;
 }
 
 /** The command line of the proxy guard, relative to the project folder. */
@@ -133,6 +136,7 @@ export class TrafficProxy extends pulumi.ComponentResource {
                     proxyImage: image.imageName,
                     conversations: args.conversations,
                     agentHealth: args.agentHealth,
+                    conversationKey: args.conversationKey,
                 }),
                 logging: "stderr",
             },

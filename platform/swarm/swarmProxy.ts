@@ -18,6 +18,7 @@ import { PROXY_INTERNAL_PORT, AGENT_PORT } from "../../core/proxyNames";
 import { proxyHealthCheck } from "../../components/healthChecks";
 import { SWARM_HEALTH_FLOOR } from "./swarmRelease";
 import type { AgentHealth } from "../../core/health";
+import type { ConversationKey } from "../../core/conversationKey";
 
 export interface SwarmProxyArgs {
     app: string;
@@ -28,6 +29,8 @@ export interface SwarmProxyArgs {
     conversations: ConversationSettings;
     /** The agent's health endpoint the proxies check. */
     agentHealth: AgentHealth;
+    /** Where a message's conversation key is. */
+    conversationKey: ConversationKey;
 }
 
 /** Servers per slot template: room for every task of a release and as many again being rescheduled. */
@@ -60,7 +63,11 @@ export function swarmProxyArgs(args: SwarmProxyArgs): docker.ServiceArgs {
                     ZDT_NODE: "{{.Node.Hostname}}",
                     ZDT_PEERS: peersEnv(s.nodes),
                     ZDT_PEER_PORT: String(s.peerPort),
-                    ...proxyEnvironment(args.conversations, args.agentHealth),
+                    ...proxyEnvironment({
+                        conversations: args.conversations,
+                        agentHealth: args.agentHealth,
+                        conversationKey: args.conversationKey,
+                    }),
                 },
                 mounts: [{ type: "volume", source: `${args.app}-proxy-state`, target: SLOT_DIR }],
                 // Swarm kills an unhealthy task: lenient under load (SWARM_HEALTH_FLOOR).

@@ -10,6 +10,7 @@ import { SwarmProxy, slotServers } from "./swarmProxy";
 import { SwarmRelease } from "./swarmRelease";
 import { TrafficSwitch } from "../../components/trafficSwitch";
 import { type Deployed } from "../../components/deployed";
+import { conversationKeyOf } from "../../core/conversationKey";
 
 export function swarmStack(cfg: StackConfig, projectDir: string): Deployed {
     const swarm = cfg.swarm!; // the schema requires it with platform: swarm
@@ -26,6 +27,7 @@ export function swarmStack(cfg: StackConfig, projectDir: string): Deployed {
         swarm,
         conversations: cfg.proxy.conversations,
         agentHealth: cfg.agent.health,
+        conversationKey: conversationKeyOf(cfg.agent.conversation),
     });
 
     const plan = stackReleasePlan(cfg, projectDir);

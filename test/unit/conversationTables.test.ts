@@ -79,32 +79,41 @@ describe("conversation counts from the tables' headers (no table streamed)", () 
                 }
             // Nothing tracks or pins a message that carries no key.
             expect(text).not.to.match(/track-sc\d req\.hdr/);
-            expect(text).to.match(/^ {2}stick on req\.hdr\(x-conversation-id\) if \{ var\(txn\.conversation\) -m found \}/m);
+            expect(text).to.match(/^ {2}stick on var\(txn\.conversation\) if \{ var\(txn\.conversation\) -m found \}/m);
         });
 });
 
 describe("the proxy's conversation settings (config/proxySettings.ts)", () => {
     it("writes the settings into the one-host template, leaving the container's own variables to start-proxy", () => {
         const template = fs.readFileSync(path.join(__dirname, "..", "..", "proxy", "haproxy.cfg.tmpl"), "utf8");
-        const out = withSettings(
-            template,
-            { tableSize: 2000, idleTimeoutSeconds: 20, pinKeyless: true },
-            { path: "/healthz", expectStatus: 204 },
-        );
+        const out = withSettings(template, {
+            conversations: { tableSize: 2000, idleTimeoutSeconds: 20, pinKeyless: true },
+            agentHealth: { path: "/healthz", expectStatus: 204 },
+        });
         expect(out).to.match(/^ {2}stick-table type string len 64 size 2000 expire 20s peers zdt_conversations$/m);
-        expect(out).to.include(".if streq(yes,yes)");
-        expect(out).not.to.match(/\$\{(CONVERSATION_TABLE_SIZE|CONVERSATION_IDLE_TIMEOUT|PIN_KEYLESS|HEALTH_PATH|HEALTH_STATUS)\}/);
+        // The default key, the X-Conversation-Id header, with a new id for a keyless message (pinKeyless).
+        expect(out).to.include(
+            "  http-request set-header X-Conversation-Id %[uuid] if conversation_path !{ req.hdr(x-conversation-id) -m reg ^[A-Za-z0-9._:-]{1,64}\\$ }",
+        );
+        expect(out).not.to.match(/\$\{(CONVERSATION_TABLE_SIZE|CONVERSATION_IDLE_TIMEOUT|CONVERSATION_RULES|HEALTH_PATH|HEALTH_STATUS)\}/);
         // The agent's health endpoint, as the proxy checks it.
         expect(out).to.match(/^ {2}option httpchk GET \/healthz$/m);
         expect(out).to.match(/^ {2}http-check expect status 204$/m);
         expect(out).to.include("bind :${LISTEN_PORT}");
-        expect(proxyEnvironment({ tableSize: 1000, idleTimeoutSeconds: 600, pinKeyless: false })).to.deep.equal({
+        const env = proxyEnvironment({ conversations: { tableSize: 1000, idleTimeoutSeconds: 600, pinKeyless: false } });
+        expect(env).to.deep.include({
             CONVERSATION_TABLE_SIZE: "1000",
             CONVERSATION_IDLE_TIMEOUT: "600s",
             PIN_KEYLESS: "no",
             HEALTH_PATH: "/health",
             HEALTH_STATUS: "200",
         });
+        expect(env.CONVERSATION_RULES.split("\n")).to.deep.equal([
+            "  acl conversation_path path_beg /v1/chat",
+            "  http-request set-var(txn.conversation) req.hdr(x-conversation-id) if conversation_path !{ var(txn.conversation) -m found }",
+            "  http-request unset-var(txn.conversation) if { var(txn.conversation) -m found } !{ var(txn.conversation) -m reg ^[A-Za-z0-9._:-]{1,64}$ }",
+            "  http-response set-header X-Conversation-Id %[var(txn.conversation)] if { var(txn.conversation) -m found }",
+        ]);
     });
 
     it("gives the proxy memory for its tables full in two workers (a reload), in steps of 64 MB", () => {
