@@ -111,14 +111,17 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
         health: digestedHealth(agent.health),
         drainTimeoutSeconds: i.drainTimeoutSeconds,
         // Contents, not just paths: a changed agent build or config is a new release.
-        // (Knowledge changes are hot-reloaded, so the knowledge folder is not digested.)
+        // (Knowledge changes are hot-reloaded, so the knowledge folder is not digested, unless
+        // the agent has no reindex endpoint.)
         buildDigest: build
             ? folderDigest(build.context, (rel) => rel === "src" || rel.startsWith("src/") || rel === "node_modules")
             : undefined,
         configDigest: folderDigest(configDir),
+        // agent.reindex.mode release: the agent reads its knowledge at start, so a change is a new release.
+        ...(agent.reindex.mode === "release" ? { knowledgeDigest: folderDigest(path.resolve(i.projectDir, agent.knowledgeDir)) } : {}),
     };
     const id = makeReleaseId(agent.version, spec);
-    const { buildDigest: _b, configDigest: _c, ...plain } = spec;
+    const { buildDigest: _b, configDigest: _c, knowledgeDigest: _k, ...plain } = spec;
     return {
         ...plain,
         releaseId: id,

@@ -31,6 +31,12 @@ export const HealthSchema = z
 
 export const ReindexSchema = z
     .object({
+        mode: z
+            .enum(["endpoint", "release"])
+            .default("endpoint")
+            .describe(
+                "How a knowledge change reaches the agent. endpoint: POST /admin/reindex on the live agent, in place (the reference agent's; an agent without that endpoint fails the update). release: the knowledge folder's content is part of the release, so a change is a new release, blue/green like any other (for agents that read their knowledge at start).",
+            ),
         scope: z
             .enum(["full", "incremental"])
             .default("incremental")

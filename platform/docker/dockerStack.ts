@@ -53,18 +53,22 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
         health: cfg.agent.health,
     });
 
-    // A content change of the knowledge base reindexes the live agent in place.
-    const knowledge = new KnowledgeReload(
-        "knowledge",
-        {
-            knowledgeDir: path.resolve(projectDir, cfg.agent.knowledgeDir),
-            app: cfg.app,
-            adminToken: adminToken.result,
-            scope: cfg.agent.reindex.scope,
-            timeoutSeconds: cfg.agent.reindex.timeoutSeconds,
-        },
-        { dependsOn: [traffic] },
-    );
+    // A content change of the knowledge base reindexes the live agent in place; with
+    // agent.reindex.mode release it is part of the release id instead (a new release).
+    const knowledge =
+        cfg.agent.reindex.mode === "endpoint"
+            ? new KnowledgeReload(
+                  "knowledge",
+                  {
+                      knowledgeDir: path.resolve(projectDir, cfg.agent.knowledgeDir),
+                      app: cfg.app,
+                      adminToken: adminToken.result,
+                      scope: cfg.agent.reindex.scope,
+                      timeoutSeconds: cfg.agent.reindex.timeoutSeconds,
+                  },
+                  { dependsOn: [traffic] },
+              )
+            : undefined;
 
     return {
         traffic,
@@ -72,8 +76,8 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
         proxyUrl: proxy.url,
         proxyUrls: proxy.url.apply((u) => [u]),
         proxyContainer: proxy.containerName,
-        knowledgeDigest: knowledge.digest,
-        lastReindex: knowledge.lastReindex,
+        knowledgeDigest: knowledge?.digest ?? null,
+        lastReindex: knowledge?.lastReindex ?? null,
         adminToken: adminToken.result,
     };
 }

@@ -303,6 +303,20 @@ describe("resource graph (mocks)", function () {
         });
     });
 
+    it("an agent without a reindex endpoint (agent.reindex.mode release): no reindex command, a knowledge change is a new release", async () => {
+        const kb = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-kb-"));
+        fs.writeFileSync(path.join(kb, "faq.md"), "Refunds take 10 days.\n");
+        const cfg = { ...base, agent: { ...base.agent, knowledgeDir: kb, reindex: { mode: "release" } } };
+        const before = await program(cfg);
+        expect(before.resources.map((r) => r.name)).to.not.include("knowledge-reindex");
+        fs.writeFileSync(path.join(kb, "faq.md"), "Refunds take 5 days.\n");
+        const after = await program(cfg);
+        const agentName = (p: typeof before) =>
+            byType(p.resources, "docker:index/container:Container").find((c) => c.inputs.name.includes("-agent-"))!.inputs.name;
+        expect(agentName(after)).to.not.equal(agentName(before));
+        expect(before.outputs.knowledgeDigest).to.equal(null);
+    });
+
     it("a knowledge change plans only the reindex: no new release, no other input changes", async () => {
         const kb = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-kb-"));
         fs.writeFileSync(path.join(kb, "faq.md"), "Refunds take 10 days.\n");
