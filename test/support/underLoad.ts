@@ -16,7 +16,12 @@ export interface LoadWindows {
 }
 
 /** Resolves when the load has `more` answers beyond `from`; rejects after `timeoutMs`. */
-export async function answered(load: LoadGenerator, more: number, timeoutMs: number, from = load.snapshot().ok): Promise<void> {
+export async function answered(
+    load: { snapshot(): { ok: number } },
+    more: number,
+    timeoutMs: number,
+    from = load.snapshot().ok,
+): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (load.snapshot().ok < from + more) {
         if (Date.now() > deadline)
