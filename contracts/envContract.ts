@@ -14,6 +14,32 @@ export type EnvInputs<T> = {
 
 type Tree = { [key: string]: Tree | unknown };
 
+/**
+ * Variables the program's process and its tools live by: a setting named after one would
+ * replace it (a health `path` leaf became PATH, and the command's shell found no node).
+ */
+const PROCESS_VARIABLES = new Set([
+    "PATH",
+    "HOME",
+    "USER",
+    "SHELL",
+    "PWD",
+    "LANG",
+    "TERM",
+    "TMPDIR",
+    "HOSTNAME",
+    "NODE_OPTIONS",
+    "NODE_PATH",
+    "DOCKER_HOST",
+    "DOCKER_CONFIG",
+    "LD_PRELOAD",
+    "LD_LIBRARY_PATH",
+]);
+
+export function isProcessVariable(name: string): boolean {
+    return PROCESS_VARIABLES.has(name) || name.startsWith("PULUMI_");
+}
+
 /** upperSnake("maxErrorRatePercent") === "MAX_ERROR_RATE_PERCENT" */
 export function upperSnake(key: string): string {
     return key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
@@ -32,6 +58,11 @@ export class EnvContract<S extends AnyObject> {
         const names = out.map(([, n]) => n);
         const twice = names.filter((n, i) => names.indexOf(n) !== i);
         if (twice.length > 0) throw new Error(`${this.reader} contract: settings ${twice.join(", ")} would share a variable name`);
+        const taken = names.filter(isProcessVariable);
+        if (taken.length > 0)
+            throw new Error(
+                `${this.reader} contract: settings ${taken.join(", ")} would replace a variable the program's process needs; rename them`,
+            );
         return out;
     }
 

@@ -17,9 +17,13 @@ export const ProxyConfigInputSchema = z.object({
     /** Written into the template (config/proxySettings.ts). */
     conversations: ConversationSettingsSchema,
     /** The agent's health endpoint the proxy checks (agent.health.path, expectStatus). */
-    agentHealth: z.object({ path: z.string().startsWith("/"), expectStatus: z.coerce.number().int() }),
+    /** (Leaf names become variables: never PATH, so health and key fields carry a prefix.) */
+    healthPath: z.string().startsWith("/"),
+    healthStatus: z.coerce.number().int(),
     /** Where a message's conversation key is (core/conversationKey.ts, from agent.conversation). */
-    conversationKey: z.object({ paths: z.array(z.string()).min(1), from: z.enum(KEY_SOURCES), names: z.array(z.string()).min(1) }),
+    keyPaths: z.array(z.string()).min(1),
+    keyFrom: z.enum(KEY_SOURCES),
+    keyNames: z.array(z.string()).min(1),
 });
 export type ProxyConfigInput = z.output<typeof ProxyConfigInputSchema>;
 

@@ -16,8 +16,8 @@ async function main(): Promise<void> {
     const input = proxyConfigContract.decode(process.env);
     const template = withSettings(fs.readFileSync(input.templatePath, "utf8").replace(/\r\n/g, "\n"), {
         conversations: input.conversations,
-        conversationKey: input.conversationKey,
-        agentHealth: input.agentHealth,
+        conversationKey: { paths: input.keyPaths, from: input.keyFrom, names: input.keyNames },
+        agentHealth: { path: input.healthPath, expectStatus: input.healthStatus },
     });
     const digest = crypto.createHash("sha256").update(template).digest("hex");
     const running =

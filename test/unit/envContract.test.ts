@@ -1,7 +1,11 @@
 // The typed contract between command resources and the programs they run.
 import { expect } from "chai";
 import { z } from "zod";
-import { EnvContract, upperSnake } from "../../contracts/envContract";
+import { EnvContract, isProcessVariable, upperSnake } from "../../contracts/envContract";
+import { proxyConfigContract } from "../../contracts/proxyConfigContract";
+import { proxyGuardContract } from "../../contracts/proxyGuardContract";
+import { proxyHandoverContract } from "../../contracts/proxyHandoverContract";
+import { swarmSwitchContract } from "../../contracts/swarmSwitchContract";
 import { reindexContract } from "../../contracts/reindexContract";
 import { switchContract } from "../../contracts/switchContract";
 import { switchInput } from "../support/switchInput";
@@ -47,6 +51,27 @@ describe("command contracts", () => {
             /STEPS\[0\.weight\]: Too big/,
         );
         expect(() => reindexContract.decode({})).to.throw(/knowledge reindex: invalid environment[\s\S]*KNOWLEDGE_DIGEST/);
+    });
+
+    it("refuses a setting named after a variable the program's process needs (PATH, HOME, PULUMI_...)", () => {
+        const clash = new EnvContract("clash", z.object({ health: z.object({ path: z.string() }) }));
+        expect(() => clash.variables()).to.throw(/clash contract: settings PATH would replace a variable the program's process needs/);
+        const contracts = [
+            switchContract,
+            swarmSwitchContract,
+            reindexContract,
+            proxyConfigContract,
+            proxyGuardContract,
+            proxyHandoverContract,
+        ];
+        for (const c of contracts)
+            expect(
+                c
+                    .variables()
+                    .map(([, n]) => n)
+                    .filter(isProcessVariable),
+                c.reader,
+            ).to.deep.equal([]);
     });
 
     it("refuses a schema whose settings would share a variable", () => {
