@@ -20,6 +20,8 @@ export interface TrafficSwitchArgs {
     release: ReleaseConfig;
     /** The agent's health endpoint (agent.health): what the gate and the verification request. */
     health: AgentHealth;
+    /** The agent's metrics (agent.metrics): where, and the LLM latency histogram's name. */
+    metrics: { path: string; llmHistogram: string };
     /**
      * On Docker Swarm: the proxy is the proxy's global service (proxyContainer its name), the
      * target the release service's tasks; every node's proxy switches together.
@@ -51,6 +53,8 @@ export class TrafficSwitch extends pulumi.ComponentResource {
             targetVersion: args.targetVersion,
             healthPath: args.health.path,
             healthStatus: args.health.expectStatus,
+            metricsPath: args.metrics.path,
+            llmHistogram: args.metrics.llmHistogram,
             // Every release setting the contract carries (it takes its own from the stack's).
             ...r,
         };

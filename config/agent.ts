@@ -29,6 +29,23 @@ export const HealthSchema = z
     })
     .strict();
 
+export const MetricsSchema = z
+    .object({
+        path: z
+            .string()
+            .regex(/^(\/[A-Za-z0-9._~%/-]{0,200})?$/, "a URL path starting with /, such as /metrics, or empty when the agent has none")
+            .default("/metrics")
+            .describe(
+                "Where the agent serves Prometheus metrics, read for the LLM latency gate; empty when it has none: nothing is requested, and HAProxy's average response time is judged instead (the report says so).",
+            ),
+        llmHistogram: z
+            .string()
+            .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$/, "a Prometheus metric name such as agent_llm_latency_seconds")
+            .default("agent_llm_latency_seconds")
+            .describe("The histogram of the agent's LLM latency in seconds, whose p95 the latency gate judges."),
+    })
+    .strict();
+
 export const ReindexSchema = z
     .object({
         mode: z
@@ -148,6 +165,7 @@ export const AgentSchema = z
             .describe("Extra environment variables."),
         health: HealthSchema.prefault({}),
         conversation: ConversationKeySchema.prefault({}),
+        metrics: MetricsSchema.prefault({}),
         faults: z
             .object({
                 startDelayMs: num().pipe(z.number().int().min(0).max(600000)).optional().describe("Drill: delay before the agent listens."),

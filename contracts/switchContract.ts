@@ -32,6 +32,9 @@ export const SwitchInputSchema = z.object({
     /** The agent's health endpoint and the status it answers when it can serve (agent.health). */
     healthPath: z.string().startsWith("/").default("/health"),
     healthStatus: z.coerce.number().int().min(200).max(399).default(200),
+    /** The agent's Prometheus metrics ("" when it has none) and its LLM latency histogram (agent.metrics). */
+    metricsPath: z.string().default("/metrics"),
+    llmHistogram: z.string().min(1).default("agent_llm_latency_seconds"),
     ...ReleaseSchema.pick({
         strategy: true,
         canary: true,

@@ -34,6 +34,8 @@ export interface CanaryRun {
     thresholds: Thresholds;
     /** The status of a good health answer (agent.health.expectStatus). */
     healthStatus?: number;
+    /** The agent's LLM latency histogram (agent.metrics.llmHistogram). */
+    llmHistogram?: string;
     comparison: Omit<Comparison, "minRequests">;
     probeIntervalMs: number;
     probeRequestsPerTick: number;
@@ -72,7 +74,7 @@ export async function runCanary(r: CanaryRun): Promise<StepReport[]> {
         // An abort by hand between the check above and the new weights: undo them at once.
         if (i > 0) await abortIfAsked(r, i);
         log(`canary step ${i + 1} of ${r.steps.length}: ${w.canary}% of new conversations (stable ${w.stable}%) for ${step.pauseSeconds}s`);
-        const readings = new ReleaseReadings(r.probes, r.containers, r.canary.slot, r.canary.fqdn);
+        const readings = new ReleaseReadings(r.probes, r.containers, r.canary.slot, r.canary.fqdn, r.llmHistogram);
         await readings.start();
         const c0 = await admin.stats(r.canary.slot);
         const s0 = await admin.stats(r.stable.slot);

@@ -27,12 +27,14 @@ export class ReleaseReadings {
         private readonly containers: Pick<ReleaseContainers, "memory">,
         private readonly slot: Slot,
         private readonly container: string,
+        /** The agent's LLM latency histogram (agent.metrics.llmHistogram). */
+        private readonly histogramName = LLM_HISTOGRAM,
     ) {}
 
     /** The reading the window's figures are counted from. */
     async start(): Promise<void> {
         const text = await this.probes.slotMetrics(this.slot);
-        this.base = text === undefined ? undefined : parseHistogram(text, LLM_HISTOGRAM);
+        this.base = text === undefined ? undefined : parseHistogram(text, this.histogramName);
         this.histogram = this.base !== undefined;
         this.readMemory();
     }
@@ -46,7 +48,7 @@ export class ReleaseReadings {
     private async llm(): Promise<Sample["llm"]> {
         if (!this.histogram) return null;
         const text = await this.probes.slotMetrics(this.slot);
-        const now = text === undefined ? undefined : parseHistogram(text, LLM_HISTOGRAM);
+        const now = text === undefined ? undefined : parseHistogram(text, this.histogramName);
         if (!now) return undefined; // a failed read: not measured this time
         const window = histogramDelta(this.base, now);
         const q = quantile(window, LATENCY_QUANTILE);

@@ -99,6 +99,7 @@ async function takeTraffic(run: SwitchRun): Promise<void> {
             steps: input.canary.steps,
             thresholds: input.thresholds,
             healthStatus: input.healthStatus,
+            llmHistogram: input.llmHistogram,
             comparison: input.canary,
             probeIntervalMs: input.probeIntervalMs,
             probeRequestsPerTick: input.probeRequestsPerTick,

@@ -19,7 +19,7 @@ export async function verify(run: SwitchRun): Promise<SwitchResult["verification
     let maxHealthMs = 0;
     let badStreak = 0;
     let lastProgress = verifyStart;
-    const readings = new ReleaseReadings(probes, deps.containers, slot, input.targetContainer);
+    const readings = new ReleaseReadings(probes, deps.containers, slot, input.targetContainer, input.llmHistogram);
     await readings.start();
     let conversations: Sample["conversations"] = undefined;
     let conversationsReadAt = -Infinity;

@@ -53,6 +53,8 @@ export class CurlProbes implements ProxyProbes {
         private readonly proxyPort: number,
         /** The agent's health path (agent.health.path). */
         private readonly healthPath = "/health",
+        /** Where its Prometheus metrics are (agent.metrics.path); "" when it has none: none requested. */
+        private readonly metricsPath = "/metrics",
     ) {}
 
     private url(path: string): string {
@@ -79,7 +81,8 @@ export class CurlProbes implements ProxyProbes {
 
     /** GET /metrics of one slot's agent (pinned like slotHealth); undefined unless it answers 200. */
     async slotMetrics(slot: Slot): Promise<string | undefined> {
-        const a = await this.get("/metrics", slot);
+        if (!this.metricsPath) return undefined;
+        const a = await this.get(this.metricsPath, slot);
         return a.code === 200 ? a.body : undefined;
     }
 

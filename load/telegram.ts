@@ -43,7 +43,10 @@ export class TelegramSimulator {
 
     start(): void {
         this.running = true;
-        for (let i = 0; i < this.opts.chats; i++) this.loops.push(this.chatLoop());
+        // Chats begin spread over one chat's length, as customers write at their own times (all
+        // in step, the count of active conversations would swing by a third from one reading to the next).
+        const cycleMs = this.opts.messages * this.opts.pauseMs;
+        for (let i = 0; i < this.opts.chats; i++) this.loops.push(this.chatLoop((i * cycleMs) / this.opts.chats));
     }
 
     async stop(): Promise<ChannelReport> {
@@ -57,7 +60,8 @@ export class TelegramSimulator {
         return JSON.parse(JSON.stringify(this.report)) as ChannelReport;
     }
 
-    private async chatLoop(): Promise<void> {
+    private async chatLoop(offsetMs: number): Promise<void> {
+        await new Promise((r) => setTimeout(r, offsetMs));
         while (this.running) {
             const chat = this.nextChat--;
             let verdict: "completed" | "restarted" | "failed" = "completed";
@@ -69,7 +73,8 @@ export class TelegramSimulator {
                 }
                 const turn = /^turn (\d+):/.exec(reply.text ?? "");
                 if (reply.chat_id !== chat || !turn || Number(turn[1]) !== m) verdict = "restarted";
-                if (m < this.opts.messages) await new Promise((r) => setTimeout(r, this.opts.pauseMs));
+                // A customer's pause, 80 to 120 % of pauseMs.
+                if (m < this.opts.messages) await new Promise((r) => setTimeout(r, this.opts.pauseMs * (0.8 + 0.4 * Math.random())));
             }
             if (verdict === "completed") this.report.chatsCompleted++;
             else if (verdict === "restarted") this.report.chatsRestarted++;

@@ -51,6 +51,7 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
         targetVersion: release.version,
         release: cfg.release,
         health: cfg.agent.health,
+        metrics: cfg.agent.metrics,
     });
 
     // A content change of the knowledge base reindexes the live agent in place; with

@@ -45,6 +45,7 @@ export function swarmStack(cfg: StackConfig, projectDir: string): Deployed {
         targetVersion: release.version,
         release: cfg.release,
         health: cfg.agent.health,
+        metrics: cfg.agent.metrics,
         swarm: { nodes: swarm.nodes, slotServers: slotServers(swarm.replicas), replicas: swarm.replicas },
     });
 

@@ -81,6 +81,8 @@ describe("a third-party agent released unchanged: a grammY Telegram bot (real en
             // No reindex endpoint: a knowledge change is a release. No synthetic chats.
             "agent.reindex.mode": "release",
             "release.probeRequestsPerTick": "0",
+            // No Prometheus metrics: nothing is asked of /metrics.
+            "agent.metrics.path": "",
             "proxy.port": String(port),
             "proxy.conversations.idleTimeoutSeconds": "5",
             "release.verifyWindowSeconds": "6",

@@ -58,6 +58,8 @@ export class FakeProxy {
      * template that does not count them (HAProxy refuses the filter).
      */
     activeConversations: (() => number) | undefined = undefined;
+    /** GET /metrics requests that reached an agent. */
+    metricsRequests = 0;
     /** The name the proxy gives the server that answers for a slot (x-zdt-server); the slot's own by default. */
     serverName: ((slot: Slot) => string) | undefined = undefined;
     /** Called on every `show table`, e.g. to let pinned conversations go idle over time. */
@@ -247,6 +249,7 @@ export class FakeProxy {
             return `HTTP/1.1 ${h.code} X\r\nx-zdt-server: ${served}\r\n\r\n${this.body(s.fqdn)}\n${h.code} ${h.ms / 1000}`;
         }
         if (url.endsWith("/metrics")) {
+            this.metricsRequests++;
             const a = this.agents.get(this.servers[pinned ?? this.serving()!].fqdn);
             return a?.metrics ? `${a.metrics()}\n200` : "no route GET /metrics\n404";
         }

@@ -136,6 +136,23 @@ describe("traffic switch (fake proxy)", () => {
         expect(err.message).to.match(/did not pass \/health through the proxy within 5s \(last answer 404/);
     });
 
+    it("an agent without metrics (agent.metrics.path empty) gets no /metrics request; latency is judged on the proxy's figures", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, { ...V1, plainHealth: true }).set(C2, { ...V2, plainHealth: true });
+        const d = deps(proxy);
+        d.probes = new CurlProbes(proxy.exec, 8080, "/health", "");
+        const result = await runSwitch({ ...toV2, metricsPath: "" }, d);
+        expect(proxy.metricsRequests).to.equal(0);
+        expect(result.verification.gates.find((g) => g.metric === "latency")!.message).to.match(
+            /HAProxy's average response time judged instead/,
+        );
+        // With the default path, the switch asks for the metrics (and finds none here).
+        const proxy2 = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy2.agents.set(C1, V1).set(C2, V2);
+        await runSwitch(toV2, deps(proxy2));
+        expect(proxy2.metricsRequests).to.be.greaterThan(0);
+    });
+
     it("an answer the proxy says another server gave never passes the gate, and the error says whose it was", async () => {
         const proxy = new FakeProxy({ slot: "blue", agent: C1 });
         proxy.agents.set(C1, { ...V1, plainHealth: true }).set(C2, { ...V2, plainHealth: true });
