@@ -53,7 +53,8 @@ export class TrafficSwitch extends pulumi.ComponentResource {
             targetVersion: args.targetVersion,
             healthPath: args.health.path,
             healthStatus: args.health.expectStatus,
-            metricsPath: args.metrics.path,
+            scrapeMetrics: args.metrics.path !== "",
+            metricsPath: args.metrics.path || "/metrics",
             llmHistogram: args.metrics.llmHistogram,
             // Every release setting the contract carries (it takes its own from the stack's).
             ...r,

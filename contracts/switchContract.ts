@@ -2,6 +2,7 @@
 // what the program returns on stdout. The release settings are the stack schema's own
 // (config/schema.ts), so their defaults and limits live in one place.
 import { z } from "zod";
+import { bool } from "../core/values";
 import { ReleaseSchema } from "../config/schema";
 import { EnvContract } from "./envContract";
 import { METRICS, STATUSES } from "../core/verdict";
@@ -32,7 +33,8 @@ export const SwitchInputSchema = z.object({
     /** The agent's health endpoint and the status it answers when it can serve (agent.health). */
     healthPath: z.string().startsWith("/").default("/health"),
     healthStatus: z.coerce.number().int().min(200).max(399).default(200),
-    /** The agent's Prometheus metrics ("" when it has none) and its LLM latency histogram (agent.metrics). */
+    /** Whether the agent has Prometheus metrics, where, and its LLM latency histogram (agent.metrics; an empty variable reads as unset, so "none" is said by scrapeMetrics). */
+    scrapeMetrics: bool().default(true),
     metricsPath: z.string().default("/metrics"),
     llmHistogram: z.string().min(1).default("agent_llm_latency_seconds"),
     ...ReleaseSchema.pick({

@@ -18,7 +18,7 @@ export const oneHostSwitch: SwitchProgram<SwitchInput> = {
         const exec = containerExec(input.proxyContainer);
         return {
             admin: new HaproxyAdmin(exec, input.proxyContainer),
-            probes: new CurlProbes(exec, input.proxyPort, input.healthPath, input.metricsPath),
+            probes: new CurlProbes(exec, input.proxyPort, input.healthPath, input.scrapeMetrics ? input.metricsPath : ""),
             releaseOf: releaseLabels,
             retire: retireContainer,
             containers: dockerContainers,

@@ -79,7 +79,7 @@ export const swarmSwitch: SwitchProgram<SwarmSwitchInput, PlatformAdapters & { a
         const services = new SwarmServices(input.nodes.map((n) => n.engine));
         return {
             admin,
-            probes: new CurlProbes(anyProxy, input.proxyPort, input.healthPath, input.metricsPath),
+            probes: new CurlProbes(anyProxy, input.proxyPort, input.healthPath, input.scrapeMetrics ? input.metricsPath : ""),
             releaseOf: serviceLabels,
             retire: (fqdn, drainMs) => services.retire(fqdn, drainMs),
             containers: services,

@@ -295,7 +295,10 @@ describe("resource graph (mocks)", function () {
         expect(agentOf(c).inputs.name, "the defaults set by hand are the same release").to.equal(agentOf(a).inputs.name);
         expect(agentOf(b).inputs.name, "another endpoint is another release").to.not.equal(agentOf(a).inputs.name);
         const sw = switchOf(b.resources.find((r) => r.name === "traffic-switch")!);
-        expect(sw).to.deep.include({ healthPath: "/healthz", healthStatus: 204 });
+        expect(sw).to.deep.include({ healthPath: "/healthz", healthStatus: 204, scrapeMetrics: true });
+        // An agent without metrics: the switch asks for none (an empty setting is said as scrapeMetrics false).
+        const none = await program({ ...base, agent: { ...base.agent, metrics: { path: "" } } });
+        expect(switchOf(none.resources.find((r) => r.name === "traffic-switch")!)).to.deep.include({ scrapeMetrics: false });
         const proxyConfig = b.resources.find((r) => r.name === "proxy-config")!;
         expect(proxyConfigContract.decode(proxyConfig.inputs.environment)).to.deep.include({ healthPath: "/healthz", healthStatus: 204 });
     });

@@ -141,7 +141,7 @@ describe("traffic switch (fake proxy)", () => {
         proxy.agents.set(C1, { ...V1, plainHealth: true }).set(C2, { ...V2, plainHealth: true });
         const d = deps(proxy);
         d.probes = new CurlProbes(proxy.exec, 8080, "/health", "");
-        const result = await runSwitch({ ...toV2, metricsPath: "" }, d);
+        const result = await runSwitch({ ...toV2, scrapeMetrics: false }, d);
         expect(proxy.metricsRequests).to.equal(0);
         expect(result.verification.gates.find((g) => g.metric === "latency")!.message).to.match(
             /HAProxy's average response time judged instead/,
