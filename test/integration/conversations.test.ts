@@ -220,6 +220,12 @@ describe("the conversation table at scale and under a flood (real engine)", func
             await stack.setConfig("agent.conversation.from", "json");
             await stack.setConfig("agent.conversation.names[0]", "$.chat.id");
             await stack.setConfig("agent.conversation.paths[0]", "/v1/chat");
+            await stack.setConfig("proxy.conversations.idleTimeoutSeconds", "3");
+            // The key's rules reach the proxy by a reload; the last flood's pins go idle before the release.
+            const reload = await stack.up();
+            expect(reload.code, reload.stdout + reload.stderr).to.equal(0);
+            const deadline = Date.now() + 90_000;
+            while ((await tables()).get("agents")!.used > 10 && Date.now() < deadline) await sleep(500);
             await stack.setConfig("agent.version", "4.0.0");
             // The agent keeps its memory by the header it always gets; the proxy now pins by the
             // body alone: a conversation that lost its pin would hop to the new release and break.
