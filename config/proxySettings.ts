@@ -71,6 +71,16 @@ export function proxyEnvironment(s: TemplateSettings): Record<string, string> {
 }
 
 /**
+ * Swarm: the variables as the proxy service's environment. The key's rules are several
+ * lines, and an environment variable may travel through an env file (one line a variable):
+ * they go base64-encoded, and start-proxy decodes them.
+ */
+export function serviceEnvironment(s: TemplateSettings): Record<string, string> {
+    const { CONVERSATION_RULES: rules, ...rest } = proxyEnvironment(s);
+    return { ...rest, CONVERSATION_RULES_B64: Buffer.from(rules, "utf8").toString("base64") };
+}
+
+/**
  * One host: the template with the settings written in (each \${NAME} of proxyEnvironment),
  * so a change of them is a change of the template, which the proxy takes by a seamless
  * reload. start-proxy fills in the rest (the container's own variables).

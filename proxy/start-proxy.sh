@@ -70,6 +70,11 @@ probe_backends() {
 
 render() {
   id=$(instance)
+  # Swarm passes the conversation key's rules (several lines) base64-encoded: an environment
+  # variable may travel through an env file, which holds one line a variable.
+  if [ -n "${CONVERSATION_RULES_B64:-}" ]; then
+    CONVERSATION_RULES=$(printf '%s' "$CONVERSATION_RULES_B64" | base64 -d)
+  fi
   [ -s "$SLOTS" ] || printf 'blue unassigned.invalid 0 maint\ngreen unassigned.invalid 0 maint\n' > "$SLOTS"
   [ -s "$TEMPLATE" ] || { echo "start-proxy: no config template at $TEMPLATE" >&2; exit 1; }
   [ "$PLATFORM" = swarm ] && ZDT_PEER_LINES=$(peer_lines)

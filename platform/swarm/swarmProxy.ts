@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { SwarmConfig } from "../../config/schema";
 import { SLOT_DIR } from "../../haproxy/admin";
-import { type ConversationSettings, proxyEnvironment } from "../../config/proxySettings";
+import { type ConversationSettings, serviceEnvironment } from "../../config/proxySettings";
 import { PROXY_INTERNAL_PORT, AGENT_PORT } from "../../core/proxyNames";
 import { proxyHealthCheck } from "../../components/healthChecks";
 import { SWARM_HEALTH_FLOOR } from "./swarmRelease";
@@ -63,7 +63,7 @@ export function swarmProxyArgs(args: SwarmProxyArgs): docker.ServiceArgs {
                     ZDT_NODE: "{{.Node.Hostname}}",
                     ZDT_PEERS: peersEnv(s.nodes),
                     ZDT_PEER_PORT: String(s.peerPort),
-                    ...proxyEnvironment({
+                    ...serviceEnvironment({
                         conversations: args.conversations,
                         agentHealth: args.agentHealth,
                         conversationKey: args.conversationKey,

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { activeOf, countTables, fillOf, fillWarning, parseTableSummaries, pinnedOf, unpinCommands } from "../../core/conversationTables";
-import { proxyEnvironment, proxyMemoryMb, withSettings } from "../../config/proxySettings";
+import { proxyEnvironment, proxyMemoryMb, serviceEnvironment, withSettings } from "../../config/proxySettings";
+import { conversationKeyOf } from "../../core/conversationKey";
 
 // `show table` with no table named, as HAProxy 2.6.12 prints it (read off a proxy of ours).
 const SHOW_TABLE = [
@@ -114,6 +115,19 @@ describe("the proxy's conversation settings (config/proxySettings.ts)", () => {
             "  http-request unset-var(txn.conversation) if { var(txn.conversation) -m found } !{ var(txn.conversation) -m reg ^[A-Za-z0-9._:-]{1,64}$ }",
             "  http-response set-header X-Conversation-Id %[var(txn.conversation)] if { var(txn.conversation) -m found }",
         ]);
+    });
+
+    it("gives a Swarm proxy service one line a variable: the key's rules base64-encoded, decoded by start-proxy", () => {
+        const settings = {
+            conversations: { tableSize: 1000, idleTimeoutSeconds: 600, pinKeyless: false },
+            conversationKey: conversationKeyOf({ preset: "telegram" }),
+        };
+        const env = serviceEnvironment(settings);
+        for (const [k, v] of Object.entries(env)) expect(v, k).to.not.include("\n");
+        expect(env).to.not.have.property("CONVERSATION_RULES");
+        expect(Buffer.from(env.CONVERSATION_RULES_B64, "base64").toString("utf8")).to.equal(proxyEnvironment(settings).CONVERSATION_RULES);
+        const script = fs.readFileSync(path.join(__dirname, "..", "..", "proxy", "start-proxy.sh"), "utf8");
+        expect(script).to.include(`CONVERSATION_RULES=$(printf '%s' "$CONVERSATION_RULES_B64" | base64 -d)`);
     });
 
     it("gives the proxy memory for its tables full in two workers (a reload), in steps of 64 MB", () => {
