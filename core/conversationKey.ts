@@ -97,9 +97,10 @@ export interface KeySettings {
 
 /** The key a stack's settings describe (pure). */
 export function conversationKeyOf(s: KeySettings): ConversationKey {
-    const base: ConversationKey =
+    const preset = PRESETS[s.preset];
+    const key =
         s.from && s.names
             ? { paths: ["/"], from: s.from, names: s.names }
-            : { ...PRESETS[s.preset], names: [...PRESETS[s.preset].names], paths: [...PRESETS[s.preset].paths] };
-    return { ...base, paths: s.paths ?? base.paths };
+            : { paths: [...preset.paths], from: preset.from, names: [...preset.names] };
+    return { ...key, paths: s.paths ?? key.paths };
 }

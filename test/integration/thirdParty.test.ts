@@ -10,7 +10,7 @@ import * as path from "path";
 import { TelegramSimulator, type ChannelReport } from "../../load/telegram";
 import { TestStack, freePort, mustRun, run, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
-import { answered } from "../support/underLoad";
+import { around } from "../support/underLoad";
 
 const ROOT = path.join(__dirname, "..", "..");
 const BOT = path.join(ROOT, "test", "fixtures", "telegram-bot");
@@ -25,16 +25,17 @@ describe("a third-party agent released unchanged: a grammY Telegram bot (real en
     /** `pulumi up` with chats under way before, during and after it. */
     async function upUnderChats(): Promise<{ up: Awaited<ReturnType<TestStack["up"]>>; report: ChannelReport }> {
         const sim = new TelegramSimulator({ webhook, chats: 30, messages: 4, pauseMs: 1000 });
-        sim.start();
-        try {
-            await answered(sim, 60, 60_000);
-            const up = await stack.up();
-            await answered(sim, 60, 60_000);
-            return { up, report: await sim.stop() };
-        } catch (err) {
-            await sim.stop();
-            throw err;
-        }
+        const { result: up, report } = await around(sim, () => stack.up(), { before: 60, after: 60 });
+        return { up, report };
+    }
+
+    /** The release went through with every chat delivered and none restarted, and nothing of ours but health probes reached the bot. */
+    async function expectNoChatLost(what: string, up: { code: number; stdout: string; stderr: string }, report: ChannelReport) {
+        print(what, report);
+        expect(up.code, up.stdout + up.stderr).to.equal(0);
+        expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
+        expect(report.chatsRestarted).to.equal(0);
+        expect(await botLog()).to.not.match(/404 (GET|POST) \/(v1|version|metrics|admin)/);
     }
 
     /** The live release's container: its log says what reached the bot besides updates. */
@@ -104,10 +105,7 @@ describe("a third-party agent released unchanged: a grammY Telegram bot (real en
     step("blue/green 1.0.0 -> 2.0.0 while 30 chats talk: 0 failed deliveries, 0 sessions restarted, no synthetic request", async () => {
         await stack.setConfig("agent.version", "2.0.0");
         const { up, report } = await upUnderChats();
-        print("blue/green", report);
-        expect(up.code, up.stdout + up.stderr).to.equal(0);
-        expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
-        expect(report.chatsRestarted).to.equal(0);
+        await expectNoChatLost("blue/green", up, report);
         expect(report.chatsCompleted).to.be.greaterThan(30);
         const out = await stack.outputs();
         expect(out.liveVersion).to.equal("2.0.0");
@@ -117,7 +115,6 @@ describe("a third-party agent released unchanged: a grammY Telegram bot (real en
         const latency = gates.find((g) => g.metric === "latency")!;
         expect(latency.message).to.match(/the agent exposes no LLM latency histogram; HAProxy's average response time judged instead/);
         expect(out.releaseReport.verification.requests).to.be.greaterThan(0);
-        expect(await botLog()).to.not.match(/404 (GET|POST) \/(v1|version|metrics|admin)/);
     });
 
     step("a canary 2.0.0 -> 3.0.0 (50 %, then 100 %) while chats talk: each chat stays on the release it began on", async () => {
@@ -129,13 +126,9 @@ describe("a third-party agent released unchanged: a grammY Telegram bot (real en
         await stack.setConfig("release.thresholds.minRequests", "5");
         await stack.setConfig("agent.version", "3.0.0");
         const { up, report } = await upUnderChats();
-        print("canary", report);
-        expect(up.code, up.stdout + up.stderr).to.equal(0);
-        expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
-        expect(report.chatsRestarted).to.equal(0);
+        await expectNoChatLost("canary", up, report);
         const out = await stack.outputs();
         expect(out.liveVersion).to.equal("3.0.0");
         expect((out.releaseReport.canarySteps as { weight: number }[]).map((s) => s.weight)).to.deep.equal([50, 100]);
-        expect(await botLog()).to.not.match(/404 (GET|POST) \/(v1|version|metrics|admin)/);
     });
 });

@@ -30,25 +30,48 @@ export async function answered(
     }
 }
 
+/** A load a test runs around a change: the strict client, or a channel simulator. */
+export interface RunningLoad {
+    start(): void;
+    stop(): Promise<unknown>;
+    snapshot(): { ok: number };
+}
+
 /**
- * Runs `fn` with `options`' load before, during and after it; resolves to what `fn`
- * returned and the load's report. The load is stopped however `fn` ends.
+ * Runs `fn` with `load` before, during and after it, `before` and `after` answers either
+ * side; resolves to what `fn` returned and the load's report. The load is stopped however `fn` ends.
  */
-export async function underLoad<T>(
-    options: LoadOptions,
-    fn: (load: LoadGenerator) => Promise<T>,
-    windows: LoadWindows = {},
-): Promise<{ result: T; report: LoadReport }> {
-    const { beforeSeconds = 1.5, afterSeconds = 1.5, timeoutMs = 60_000 } = windows;
-    const load = new LoadGenerator(options);
+export async function around<L extends RunningLoad, T>(
+    load: L,
+    fn: (load: L) => Promise<T>,
+    answers: { before: number; after: number; timeoutMs?: number },
+): Promise<{ result: T; report: Awaited<ReturnType<L["stop"]>> }> {
+    const timeoutMs = answers.timeoutMs ?? 60_000;
     load.start();
     try {
-        await answered(load, Math.ceil(options.shortRps * beforeSeconds), timeoutMs);
+        await answered(load, answers.before, timeoutMs);
         const result = await fn(load);
-        await answered(load, Math.ceil(options.shortRps * afterSeconds), timeoutMs);
-        return { result, report: await load.stop() };
+        await answered(load, answers.after, timeoutMs);
+        return { result, report: (await load.stop()) as Awaited<ReturnType<L["stop"]>> };
     } catch (err) {
         await load.stop();
         throw err;
     }
+}
+
+/**
+ * Runs `fn` with `options`' load (the strict client) before, during and after it, each
+ * window counted in seconds of the profile's short-request rate.
+ */
+export function underLoad<T>(
+    options: LoadOptions,
+    fn: (load: LoadGenerator) => Promise<T>,
+    windows: LoadWindows = {},
+): Promise<{ result: T; report: LoadReport }> {
+    const { beforeSeconds = 1.5, afterSeconds = 1.5, timeoutMs } = windows;
+    return around(new LoadGenerator(options), fn, {
+        before: Math.ceil(options.shortRps * beforeSeconds),
+        after: Math.ceil(options.shortRps * afterSeconds),
+        timeoutMs,
+    });
 }
