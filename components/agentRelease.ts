@@ -13,8 +13,8 @@ import * as docker from "@pulumi/docker";
 import * as path from "path";
 import { agentImageRef } from "./agentImage";
 import { agentHealthCheck } from "./healthChecks";
-import { type AgentHealth, HEALTH_DEFAULTS } from "../core/health";
-import { AGENT_PORT, appNetworkName } from "../core/proxyNames";
+import { type AgentHealth, type DockerCheck, HEALTH_DEFAULTS } from "../core/health";
+import { appNetworkName } from "../core/proxyNames";
 import type { AgentConfig, StackConfig } from "../config/schema";
 import { folderDigest, releaseId as makeReleaseId } from "./releaseId";
 
@@ -47,9 +47,11 @@ export interface AgentReleasePlan {
     volumes: { hostPath: string; containerPath: string; readOnly: boolean }[];
     networkName: string;
     memoryMb: number;
+    /** The port the agent listens on (agent.port; also its PORT variable, so part of the release id). */
+    port: number;
     restart: AgentConfig["restart"];
-    /** agent.health, with the endpoint's path and status only where they differ from the defaults (so the release id of a stack that never set them stays the same). */
-    health: Omit<AgentConfig["health"], "path" | "expectStatus"> & Partial<AgentHealth>;
+    /** agent.health, with the endpoint's path, status and Docker check only where they differ from the defaults (so the release id of a stack that never set them stays the same). */
+    health: Omit<AgentConfig["health"], "path" | "expectStatus" | "docker"> & Partial<AgentHealth> & { docker?: DockerCheck };
     drainTimeoutSeconds: number;
 }
 
@@ -65,9 +67,10 @@ export function stackReleasePlan(cfg: StackConfig, projectDir: string): AgentRel
 }
 
 function digestedHealth(h: AgentConfig["health"]): AgentReleasePlan["health"] {
-    const { path, expectStatus, ...timing } = h;
+    const { path, expectStatus, docker, ...timing } = h;
     return {
         ...timing,
+        ...(docker !== "curl" ? { docker } : {}),
         ...(path !== HEALTH_DEFAULTS.path ? { path } : {}),
         ...(expectStatus !== HEALTH_DEFAULTS.expectStatus ? { expectStatus } : {}),
     };
@@ -82,7 +85,7 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
     const env: Record<string, string> = {
         ...agent.env,
         AGENT_VERSION: agent.version,
-        PORT: String(AGENT_PORT),
+        PORT: String(agent.port),
         LLM_PROVIDER: agent.llm.provider,
         SHUTDOWN_GRACE_MS: String(i.drainTimeoutSeconds * 1000),
         ADMIN_TOKEN_FILE,
@@ -124,11 +127,19 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
     const { buildDigest: _b, configDigest: _c, knowledgeDigest: _k, ...plain } = spec;
     return {
         ...plain,
+        port: agent.port,
         releaseId: id,
         version: agent.version,
         containerName: `${i.app}-agent-${id}`,
         env: { ...env, RELEASE_ID: id },
-        labels: { "zdt.app": i.app, "zdt.role": "agent", "zdt.version": agent.version, "zdt.release": id },
+        labels: {
+            "zdt.app": i.app,
+            "zdt.role": "agent",
+            "zdt.version": agent.version,
+            "zdt.release": id,
+            // Who checks the container's health besides the proxy (the policy pack reads it).
+            ...(agent.health.docker !== "curl" ? { "zdt.health": agent.health.docker } : {}),
+        },
     };
 }
 
@@ -168,7 +179,7 @@ export class AgentRelease extends pulumi.ComponentResource {
                 // official provider reads that back, a perpetual in-place diff on live containers.
                 memorySwap: plan.memoryMb,
                 restart: plan.restart,
-                healthcheck: agentHealthCheck(h),
+                healthcheck: agentHealthCheck(h, plan.port),
                 // No provider-side wait: the traffic switch gates the release (Docker's health
                 // state, /health through the proxy, a crash fails at once, naming the failed
                 // check and the last log lines). The official provider's wait only says

@@ -1,9 +1,8 @@
 // Docker's health checks of the containers the stacks run, built in one place for both
 // platforms (a container's `healthcheck` and a Swarm task's have the same fields). An
-// agent: GET /health inside its container, `--fail-with-body` so a failing check logs the
+// agent (agent.health.docker curl, the default): GET /health inside its container, `--fail-with-body` so a failing check logs the
 // JSON naming which check failed. The proxy: HAProxy answers `show info` on its admin socket.
-import { HEALTH_DEFAULTS } from "../core/health";
-import { AGENT_PORT } from "../core/proxyNames";
+import { type DockerCheck, HEALTH_DEFAULTS } from "../core/health";
 
 export interface HealthTiming {
     intervalSeconds: number;
@@ -30,9 +29,18 @@ function timing(t: HealthTiming): Omit<HealthCheck, "tests"> {
     };
 }
 
-/** The agent's check (agent.health, or on Swarm that raised to its floor). */
-export function agentHealthCheck(t: HealthTiming & { timeoutSeconds: number; path?: string }): HealthCheck {
-    const url = `http://127.0.0.1:${AGENT_PORT}${t.path ?? HEALTH_DEFAULTS.path}`;
+/**
+ * The agent's check (agent.health, or on Swarm that raised to its floor): curl inside the
+ * container; undefined for the image's own HEALTHCHECK (Docker runs the image's when the
+ * container declares none); NONE to turn any image check off.
+ */
+export function agentHealthCheck(
+    t: HealthTiming & { timeoutSeconds: number; path?: string; docker?: DockerCheck },
+    port: number,
+): HealthCheck | undefined {
+    if (t.docker === "image") return undefined;
+    if (t.docker === "none") return { tests: ["NONE"], ...timing(t) };
+    const url = `http://127.0.0.1:${port}${t.path ?? HEALTH_DEFAULTS.path}`;
     return {
         tests: ["CMD", "curl", "-sS", "--fail-with-body", "--max-time", String(t.timeoutSeconds), url],
         ...timing(t),

@@ -8,7 +8,7 @@ import * as command from "@pulumi/command";
 import { swarmSwitchContract } from "../contracts/swarmSwitchContract";
 import { decodeSwitchResult, SwitchResult, switchContract } from "../contracts/switchContract";
 import { ReleaseConfig, SwarmConfig } from "../config/schema";
-import { PROXY_INTERNAL_PORT, AGENT_PORT } from "../core/proxyNames";
+import { PROXY_INTERNAL_PORT } from "../core/proxyNames";
 import type { AgentHealth } from "../core/health";
 
 export interface TrafficSwitchArgs {
@@ -18,6 +18,8 @@ export interface TrafficSwitchArgs {
     targetRelease: string;
     targetVersion: string;
     release: ReleaseConfig;
+    /** The port the agent listens on (agent.port): the slot the new release takes is pointed there. */
+    agentPort: number;
     /** The agent's health endpoint (agent.health): what the gate and the verification request. */
     health: AgentHealth;
     /** The agent's metrics (agent.metrics): where, and the LLM latency histogram's name. */
@@ -47,7 +49,7 @@ export class TrafficSwitch extends pulumi.ComponentResource {
             proxyContainer: args.proxyContainer,
             proxyContainerId: args.proxyContainerId,
             proxyPort: PROXY_INTERNAL_PORT,
-            agentPort: AGENT_PORT,
+            agentPort: args.agentPort,
             targetContainer: args.targetContainer,
             targetRelease: args.targetRelease,
             targetVersion: args.targetVersion,

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { version, imageRef, seconds } from "./forms";
 import { num, bool } from "../core/values";
-import { HEALTH_DEFAULTS } from "../core/health";
+import { DOCKER_CHECKS, HEALTH_DEFAULTS } from "../core/health";
 import { KEY_SOURCES, NAME_FORMS, PRESETS, type Preset } from "../core/conversationKey";
 
 export const HealthSchema = z
@@ -26,6 +26,12 @@ export const HealthSchema = z
             .pipe(z.number().int().min(200).max(399))
             .default(HEALTH_DEFAULTS.expectStatus)
             .describe("The status the health endpoint answers when the agent can serve (any other is a failed check)."),
+        docker: z
+            .enum(DOCKER_CHECKS)
+            .default("curl")
+            .describe(
+                "Docker's own health check of the agent's container, besides the proxy's (which gates every release and needs nothing in the image). curl: GET the health endpoint with curl inside the container (the image needs curl). image: the image's own HEALTHCHECK, if it has one. none: no Docker check (docker ps shows no health).",
+            ),
     })
     .strict();
 
@@ -135,6 +141,12 @@ export const AgentSchema = z
             .optional()
             .describe("Build the image locally from this folder (relative to the project) instead of pulling it."),
         baseImage: imageRef().default("debian:bookworm-slim").describe("BASE_IMAGE build argument for local builds."),
+        port: num()
+            .pipe(z.number().int().min(1).max(65535))
+            .default(8080)
+            .describe(
+                "The port the agent listens on inside its container (also given to it as PORT). Changing it is a release like any other: the proxy reaches each release on its own port.",
+            ),
         memoryMb: num().pipe(z.number().int().min(64).max(65536)).default(512).describe("Memory limit of each agent container (MB)."),
         restart: z.enum(["no", "on-failure", "always", "unless-stopped"]).default("unless-stopped").describe("Docker restart policy."),
         knowledgeDir: z.string().default("knowledge").describe("Knowledge base folder, mounted read-only at /app/knowledge."),

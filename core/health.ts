@@ -9,6 +9,10 @@ export interface AgentHealth {
 
 export const HEALTH_DEFAULTS: AgentHealth = { path: "/health", expectStatus: 200 };
 
+/** Docker's own check of an agent container (agent.health.docker): curl in the image, the image's HEALTHCHECK, or none. */
+export const DOCKER_CHECKS = ["curl", "image", "none"] as const;
+export type DockerCheck = (typeof DOCKER_CHECKS)[number];
+
 /** The names of the failing checks of a /health answer, or what came back instead. */
 export function failedChecks(body: string): string {
     try {

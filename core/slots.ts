@@ -15,6 +15,9 @@ export interface SlotState {
     /** In maintenance (no traffic, no checks). */
     maint: boolean;
     weight: number;
+    /** The port the proxy reaches it on, and the address the fqdn resolved to ("-" before it resolved); one host only. */
+    port?: number;
+    address?: string;
 }
 
 /**

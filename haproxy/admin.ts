@@ -43,7 +43,16 @@ export function parseServersState(out: string): Partial<Record<Slot, SlotState>>
         const admin = Number(f[6]);
         // srv_op_state 2 = running; admin bits 0x01 forced, 0x02 inherited, 0x20 DNS-resolution maintenance.
         // (0x04 only records "disabled" in the config file and stays set after "state ready".)
-        result[slot] = { slot, id: Number(f[2]), fqdn: f[17], up: Number(f[5]) === 2, maint: (admin & 0x23) !== 0, weight: Number(f[7]) };
+        result[slot] = {
+            slot,
+            id: Number(f[2]),
+            fqdn: f[17],
+            up: Number(f[5]) === 2,
+            maint: (admin & 0x23) !== 0,
+            weight: Number(f[7]),
+            address: f[4],
+            port: Number(f[18]),
+        };
     }
     return result;
 }
@@ -89,10 +98,20 @@ export function purgeCommands(server: string, conns: SlotConnections): string[] 
     return [`set server ${server} addr ${conns.address} port ${away}`, `set server ${server} addr ${conns.address} port ${conns.port}`];
 }
 
-/** The slot file: "<slot> <address> <weight> <ready|maint>" per line. */
-export function slotFile(state: Record<Slot, PersistedSlot>): string {
-    return SLOTS.map((s) => `${s} ${state[s].fqdn} ${state[s].weight} ${state[s].maint ? "maint" : "ready"}`).join("\n") + "\n";
+/**
+ * The slot file: "<slot> <address> <weight> <ready|maint> [<port>]" per line (the port of
+ * the release the slot points at, when known; start-proxy falls back to its AGENT_PORT).
+ */
+export function slotFile(state: Record<Slot, PersistedSlot>, ports: Partial<Record<Slot, number>> = {}): string {
+    return (
+        SLOTS.map(
+            (s) => `${s} ${state[s].fqdn} ${state[s].weight} ${state[s].maint ? "maint" : "ready"}${ports[s] ? ` ${ports[s]}` : ""}`,
+        ).join("\n") + "\n"
+    );
 }
+
+/** How long a re-pointed slot may take to resolve its new address before its port can be set. */
+export const RESOLVE_TIMEOUT_MS = 10_000;
 
 export class HaproxyAdmin implements ProxyAdmin {
     constructor(
@@ -100,6 +119,9 @@ export class HaproxyAdmin implements ProxyAdmin {
         private readonly exec: ContainerExec,
         /** The proxy's name, for messages. */
         readonly proxyName: string,
+        /** The port releases listen on (agent.port): a slot re-pointed to a release gets it. Unset: ports stay as they are. */
+        private readonly agentPort?: number,
+        private readonly sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
     ) {}
 
     /** Sends commands in one admin-socket session; HAProxy runs them in order, with no gap for traffic in between. */
@@ -119,15 +141,32 @@ export class HaproxyAdmin implements ProxyAdmin {
         return found as Record<Slot, SlotState>;
     }
 
-    /** Points an idle slot at a container, with weight 0: checked by HAProxy, given no traffic. */
-    assign(slot: Slot, fqdn: string): Promise<string> {
+    /**
+     * Points an idle slot at a container, with weight 0: checked by HAProxy, given no traffic.
+     * A release on another port than the slot's: HAProxy sets a port only with an address,
+     * so once the new name has resolved (in maintenance still), the slot gets that address
+     * and the release's port; later DNS answers change the address and keep the port.
+     */
+    async assign(slot: Slot, fqdn: string): Promise<string> {
         const s = `${BACKEND}/${slot}`;
-        return this.send(
-            `set server ${s} state maint`,
-            `set server ${s} fqdn ${fqdn}`,
-            `set server ${s} weight 0`,
-            `set server ${s} state ready`,
-        );
+        const repoint = [`set server ${s} state maint`, `set server ${s} fqdn ${fqdn}`, `set server ${s} weight 0`];
+        if (this.agentPort === undefined || (await this.slots())[slot].port === this.agentPort)
+            return this.send(...repoint, `set server ${s} state ready`);
+        const out = [await this.send(...repoint)];
+        {
+            let state = (await this.slots())[slot];
+            for (let waited = 0; !state.address || !/^[0-9a-f.:]+$/i.test(state.address) || state.address === "0.0.0.0"; waited += 200) {
+                if (waited >= RESOLVE_TIMEOUT_MS)
+                    throw new ProxyError(
+                        `${s}: ${fqdn} did not resolve within ${RESOLVE_TIMEOUT_MS / 1000} s, so its port could not be set`,
+                    );
+                await this.sleep(200);
+                state = (await this.slots())[slot];
+            }
+            out.push(await this.send(`set server ${s} addr ${state.address} port ${this.agentPort}`));
+        }
+        out.push(await this.send(`set server ${s} state ready`));
+        return out.join("");
     }
 
     /**
@@ -240,8 +279,10 @@ export class HaproxyAdmin implements ProxyAdmin {
         return pinnedOf(tables, slot);
     }
 
-    /** Persists the slots, so a proxy restart comes back with the same live colour. */
+    /** Persists the slots, with the ports the proxy has for them, so a proxy restart comes back with the same live release. */
     async persist(state: Record<Slot, PersistedSlot>): Promise<void> {
-        await this.exec(["sh", "-c", `cat > ${SLOT_FILE}.new && mv ${SLOT_FILE}.new ${SLOT_FILE}`], slotFile(state));
+        const now = await this.slots();
+        const ports = Object.fromEntries(SLOTS.filter((s) => now[s].fqdn === state[s].fqdn).map((s) => [s, now[s].port]));
+        await this.exec(["sh", "-c", `cat > ${SLOT_FILE}.new && mv ${SLOT_FILE}.new ${SLOT_FILE}`], slotFile(state, ports));
     }
 }

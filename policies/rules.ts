@@ -43,13 +43,17 @@ function containerPolicy(
 
 export const agentHealthGated = containerPolicy(
     "agent-health-gated",
-    "Agent containers have a Docker healthcheck: the traffic switch gates a release on it (and on /health through the proxy), so an unhealthy or crashing release never gets traffic.",
+    "Agent containers are health-checked by Docker, by their image's own HEALTHCHECK or, said so by agent.health.docker, by the proxy alone: the traffic switch gates a release on the proxy's check of the health endpoint, so an unhealthy or crashing release never gets traffic. An agent container with its check removed, and nothing said instead, is refused.",
     (args, report) => {
         if (role(args.props) !== "agent") return;
         const tests: string[] = args.props.healthcheck?.tests ?? [];
+        const declared = labels(args.props)["zdt.health"];
+        if (declared === "image" && tests.length === 0) return; // the image's HEALTHCHECK runs
+        if (declared === "none" && tests[0] === "NONE") return; // the proxy's check only, said so
         if (tests.length === 0 || tests[0] === "NONE") {
             report(
-                `${where(args)} has no healthcheck. Fix: set healthcheck.tests, e.g. ["CMD", "curl", "-fsS", "http://127.0.0.1:8080/health"].`,
+                `${where(args)} has no healthcheck. Fix: set healthcheck.tests, e.g. ["CMD", "curl", "-fsS", "http://127.0.0.1:8080/health"], ` +
+                    `or say who checks it: agent.health.docker image (the image's HEALTHCHECK) or none (the proxy's check alone).`,
             );
         }
     },

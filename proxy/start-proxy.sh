@@ -14,7 +14,7 @@
 # over too): /run/haproxy/admin.sock is a link to this instance's.
 # The config is the template the proxy-config command delivers (platform/docker/proxyConfig.ts) plus
 # one server line per slot from the slot file the traffic switch keeps up to date
-# ("<slot> <address> <weight> <ready|maint>" per line). Both live in the state volume, so a
+# ("<slot> <address> <weight> <ready|maint> [<port>]" per line). Both live in the state volume, so a
 # restarted or replaced proxy comes back with the live colour and the current config.
 set -eu
 STATE=/var/lib/zdt
@@ -39,12 +39,12 @@ instance() {
   cat "$INSTANCE_FILE"
 }
 
-server_line() { # slot address weight state
+server_line() { # slot address weight state [port]
   disabled=""; [ "$4" = maint ] && disabled=" disabled"
   if [ "$PLATFORM" = swarm ]; then
     echo "  server-template $1 1-$SLOT_SERVERS $2:${AGENT_PORT} weight $3$disabled"
   else
-    echo "  server $1 $2:${AGENT_PORT} weight $3$disabled"
+    echo "  server $1 $2:${5:-$AGENT_PORT} weight $3$disabled"
   fi
 }
 
@@ -60,7 +60,7 @@ peer_lines() {
 # Swarm: each slot's probe backend, the same template with no weights: the switch's
 # probes of a slot go through it (balance first: one task, the next if it fails).
 probe_backends() {
-  while read -r slot address weight state; do
+  while read -r slot address weight state _port; do
     printf 'backend probe_%s\n  balance first\n  http-response set-header x-zdt-server %%[srv_name]\n  option httpchk GET %s\n  http-check expect status %s\n' \
       "$slot" "${HEALTH_PATH:-/health}" "${HEALTH_STATUS:-200}"
     printf '  server-template %s 1-%s %s:%s check inter 1s fall 2 rise 1 resolvers docker init-addr last,none resolve-prefer ipv4\n' \
@@ -82,7 +82,7 @@ render() {
     eval "cat <<ZDT_CFG
 $(cat "$TEMPLATE")
 ZDT_CFG"
-    while read -r slot address weight state; do server_line "$slot" "$address" "$weight" "$state"; done < "$SLOTS"
+    while read -r slot address weight state port; do server_line "$slot" "$address" "$weight" "$state" "$port"; done < "$SLOTS"
     [ "$PLATFORM" = swarm ] && probe_backends
     :
   } | sed -e "s#$SOCKET#/run/haproxy/admin-$id.sock#g" \

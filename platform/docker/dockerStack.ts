@@ -50,6 +50,7 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
         targetRelease: release.releaseId,
         targetVersion: release.version,
         release: cfg.release,
+        agentPort: cfg.agent.port,
         health: cfg.agent.health,
         metrics: cfg.agent.metrics,
     });
@@ -63,6 +64,7 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
                   {
                       knowledgeDir: path.resolve(projectDir, cfg.agent.knowledgeDir),
                       app: cfg.app,
+                      agentPort: cfg.agent.port,
                       adminToken: adminToken.result,
                       scope: cfg.agent.reindex.scope,
                       timeoutSeconds: cfg.agent.reindex.timeoutSeconds,

@@ -10,12 +10,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { reindexContract } from "../../contracts/reindexContract";
 import { folderDigest } from "../../components/releaseId";
-import { AGENT_PORT } from "../../core/proxyNames";
 
 export interface KnowledgeReloadArgs {
     knowledgeDir: string;
     /** The app: the program reaches the live agent through whichever proxy serves it. */
     app: string;
+    /** The port the agent listens on (agent.port). */
+    agentPort: number;
     adminToken: pulumi.Input<string>;
     scope: "full" | "incremental";
     timeoutSeconds: number;
@@ -39,7 +40,7 @@ export class KnowledgeReload extends pulumi.ComponentResource {
                 environment: reindexContract.encode({
                     knowledgeDigest: this.digest,
                     app: args.app,
-                    agentPort: AGENT_PORT,
+                    agentPort: args.agentPort,
                     reindexScope: args.scope,
                     reindexTimeoutSeconds: args.timeoutSeconds,
                 }),

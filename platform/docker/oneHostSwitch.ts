@@ -17,7 +17,7 @@ export const oneHostSwitch: SwitchProgram<SwitchInput> = {
     adapters: (input) => {
         const exec = containerExec(input.proxyContainer);
         return {
-            admin: new HaproxyAdmin(exec, input.proxyContainer),
+            admin: new HaproxyAdmin(exec, input.proxyContainer, input.agentPort),
             probes: new CurlProbes(exec, input.proxyPort, input.healthPath, input.scrapeMetrics ? input.metricsPath : ""),
             releaseOf: releaseLabels,
             retire: retireContainer,

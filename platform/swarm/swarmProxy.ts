@@ -14,7 +14,7 @@ import * as docker from "@pulumi/docker";
 import type { SwarmConfig } from "../../config/schema";
 import { SLOT_DIR } from "../../haproxy/admin";
 import { type ConversationSettings, serviceEnvironment } from "../../config/proxySettings";
-import { PROXY_INTERNAL_PORT, AGENT_PORT } from "../../core/proxyNames";
+import { PROXY_INTERNAL_PORT } from "../../core/proxyNames";
 import { proxyHealthCheck } from "../../components/healthChecks";
 import { SWARM_HEALTH_FLOOR } from "./swarmRelease";
 import type { AgentHealth } from "../../core/health";
@@ -29,6 +29,8 @@ export interface SwarmProxyArgs {
     conversations: ConversationSettings;
     /** The agent's health endpoint the proxies check. */
     agentHealth: AgentHealth;
+    /** The port the agent listens on (every slot's server template; a change rolls the proxies). */
+    agentPort: number;
     /** Where a message's conversation key is. */
     conversationKey: ConversationKey;
 }
@@ -56,7 +58,7 @@ export function swarmProxyArgs(args: SwarmProxyArgs): docker.ServiceArgs {
                 image: s.proxyImage,
                 env: {
                     LISTEN_PORT: String(PROXY_INTERNAL_PORT),
-                    AGENT_PORT: String(AGENT_PORT),
+                    AGENT_PORT: String(args.agentPort),
                     ZDT_PLATFORM: "swarm",
                     ZDT_SLOT_SERVERS: String(slotServers(s.replicas)),
                     // Swarm's template: the node this task runs on (its peer name).

@@ -34,6 +34,7 @@ export function swarmHealth(h: AgentReleasePlan["health"]): AgentReleasePlan["he
         retries: Math.max(h.retries, SWARM_HEALTH_FLOOR.retries),
         startPeriodSeconds: h.startPeriodSeconds,
         ...(h.path !== undefined ? { path: h.path } : {}),
+        ...(h.docker !== undefined ? { docker: h.docker } : {}),
     };
 }
 
@@ -58,7 +59,7 @@ export function swarmServiceArgs(args: SwarmReleaseArgs): docker.ServiceArgs {
                 image: plan.imageTag,
                 env,
                 labels: Object.entries(plan.labels).map(([label, value]) => ({ label, value })),
-                healthcheck: agentHealthCheck(h),
+                healthcheck: agentHealthCheck(h, plan.port),
                 // Retirement: SIGTERM, the agent drains (SHUTDOWN_GRACE_MS), then Swarm kills it.
                 stopSignal: "SIGTERM",
                 stopGracePeriod: `${plan.drainTimeoutSeconds + TASK_EXIT_SLACK_SECONDS}s`,

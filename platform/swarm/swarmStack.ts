@@ -27,6 +27,7 @@ export function swarmStack(cfg: StackConfig, projectDir: string): Deployed {
         swarm,
         conversations: cfg.proxy.conversations,
         agentHealth: cfg.agent.health,
+        agentPort: cfg.agent.port,
         conversationKey: conversationKeyOf(cfg.agent.conversation),
     });
 
@@ -44,6 +45,7 @@ export function swarmStack(cfg: StackConfig, projectDir: string): Deployed {
         targetRelease: release.releaseId,
         targetVersion: release.version,
         release: cfg.release,
+        agentPort: cfg.agent.port,
         health: cfg.agent.health,
         metrics: cfg.agent.metrics,
         swarm: { nodes: swarm.nodes, slotServers: slotServers(swarm.replicas), replicas: swarm.replicas },

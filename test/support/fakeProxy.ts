@@ -157,7 +157,7 @@ export class FakeProxy {
                     const code = this.health(s.fqdn).code;
                     const up = !s.maint && code >= 200 && code < 300;
                     out.push(
-                        `3 agents ${i + 1} ${slot} 172.18.0.${i + 2} ${up ? 2 : 0} ${s.maint ? 1 : 4} ${s.weight} ${s.weight} 10 6 3 4 6 0 0 0 ${s.fqdn} 8080 -`,
+                        `3 agents ${i + 1} ${slot} 172.18.0.${i + 2} ${up ? 2 : 0} ${s.maint ? 1 : 4} ${s.weight} ${s.weight} 10 6 3 4 6 0 0 0 ${s.fqdn} ${this.connections[slot].port} -`,
                     );
                 });
             } else if (cmd === "show table") {

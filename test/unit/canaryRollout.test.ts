@@ -62,7 +62,7 @@ describe("canary rollout (fake proxy)", () => {
         const share = reports[0].canary.requests / (reports[0].canary.requests + reports[0].stable.requests);
         expect(share).to.be.closeTo(0.05, 0.01);
         expect(reports.every((r) => r.tookMs >= 30_000)).to.equal(true);
-        expect(proxy.persisted.at(-1)).to.equal(`blue ${STABLE} 0 ready\ngreen ${CANARY} 100 ready\n`);
+        expect(proxy.persisted.at(-1)).to.equal(`blue ${STABLE} 0 ready 8080\ngreen ${CANARY} 100 ready 8080\n`);
         expect(lines[0]).to.equal("canary step 1 of 4: 5% of new conversations (stable 95%) for 30s");
     });
 
@@ -77,7 +77,7 @@ describe("canary rollout (fake proxy)", () => {
         );
         expect(proxy.serving()).to.equal("blue");
         expect(proxy.pinned.green).to.equal(0);
-        expect(proxy.persisted.at(-1)).to.equal(`blue ${STABLE} 100 ready\ngreen ${CANARY} 0 maint\n`);
+        expect(proxy.persisted.at(-1)).to.equal(`blue ${STABLE} 100 ready 8080\ngreen ${CANARY} 0 maint 8080\n`);
     });
 
     it("a canary much slower than stable is aborted even under the absolute latency limit", async () => {
@@ -123,7 +123,7 @@ describe("canary rollout (fake proxy)", () => {
         const weights = proxy.setCommands().filter((c) => c.includes("weight"));
         expect(weights.slice(-2)).to.deep.equal(["set server agents/blue weight 100", "set server agents/green weight 0"]);
         expect(weights).to.not.include("set server agents/green weight 50");
-        expect(proxy.persisted.at(-1)).to.equal(`blue ${STABLE} 100 ready\ngreen ${CANARY} 0 maint\n`);
+        expect(proxy.persisted.at(-1)).to.equal(`blue ${STABLE} 100 ready 8080\ngreen ${CANARY} 0 maint 8080\n`);
         expect(control.ends).to.equal(1);
     });
 });

@@ -303,6 +303,28 @@ describe("resource graph (mocks)", function () {
         expect(proxyConfigContract.decode(proxyConfig.inputs.environment)).to.deep.include({ healthPath: "/healthz", healthStatus: 204 });
     });
 
+    it("an agent on its own port without curl (agent.port, agent.health.docker): the container, Docker's check and the switch follow", async () => {
+        const a = await program(base);
+        const agentOf = (p: typeof a) =>
+            byType(p.resources, "docker:index/container:Container").find((r) => r.inputs.name.includes("-agent-"))!;
+        const mode = (docker: string) => program({ ...base, agent: { ...base.agent, port: 3000, health: { docker } } });
+        // One program at a time: the mocks are the runtime's, one per process.
+        const curl = await mode("curl");
+        const image = await mode("image");
+        const none = await mode("none");
+        expect(agentOf(curl).inputs.healthcheck.tests).to.include("http://127.0.0.1:3000/health");
+        expect(agentOf(curl).inputs.envs).to.include("PORT=3000");
+        expect(agentOf(image).inputs.healthcheck, "the image's HEALTHCHECK runs when the container declares none").to.equal(undefined);
+        expect(agentOf(none).inputs.healthcheck.tests).to.deep.equal(["NONE"]);
+        const label = (p: typeof a) => agentOf(p).inputs.labels.find((l: { label: string }) => l.label === "zdt.health")?.value;
+        expect([label(a), label(image), label(none)]).to.deep.equal([undefined, "image", "none"]);
+        expect(switchOf(curl.resources.find((r) => r.name === "traffic-switch")!)).to.deep.include({ agentPort: 3000 });
+        expect(switchOf(a.resources.find((r) => r.name === "traffic-switch")!)).to.deep.include({ agentPort: 8080 });
+        expect(agentOf(curl).inputs.name, "another port is another release").to.not.equal(agentOf(a).inputs.name);
+        const c = await program({ ...base, agent: { ...base.agent, port: 8080, health: { docker: "curl" } } });
+        expect(agentOf(c).inputs.name, "the defaults set by hand are the same release").to.equal(agentOf(a).inputs.name);
+    });
+
     it("an agent without a reindex endpoint (agent.reindex.mode release): no reindex command, a knowledge change is a new release", async () => {
         const kb = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-kb-"));
         fs.writeFileSync(path.join(kb, "faq.md"), "Refunds take 10 days.\n");

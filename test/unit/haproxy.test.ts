@@ -36,9 +36,18 @@ describe("HAProxy `show servers state` and the slot file", () => {
 
     it("reads each slot's address, weight, check state and maintenance", () => {
         expect(parseServersState(out)).to.deep.equal({
-            blue: { slot: "blue", id: 1, fqdn: "unassigned.invalid", up: false, maint: true, weight: 0 },
+            blue: { slot: "blue", id: 1, fqdn: "unassigned.invalid", up: false, maint: true, weight: 0, address: "-", port: 8080 },
             // 0x04 only records "disabled" in the config file and does not mean maintenance.
-            green: { slot: "green", id: 2, fqdn: "app-agent-2-0-0-bbbbbbbb", up: true, maint: false, weight: 100 },
+            green: {
+                slot: "green",
+                id: 2,
+                fqdn: "app-agent-2-0-0-bbbbbbbb",
+                up: true,
+                maint: false,
+                weight: 100,
+                address: "172.18.0.3",
+                port: 8080,
+            },
         });
     });
 
@@ -46,8 +55,12 @@ describe("HAProxy `show servers state` and the slot file", () => {
         expect(slotFile({ blue: { fqdn: "a", weight: 0, maint: true }, green: { fqdn: "b", weight: 100, maint: false } })).to.equal(
             "blue a 0 maint\ngreen b 100 ready\n",
         );
+        expect(
+            slotFile({ blue: { fqdn: "a", weight: 0, maint: true }, green: { fqdn: "b", weight: 100, maint: false } }, { green: 3000 }),
+        ).to.equal("blue a 0 maint\ngreen b 100 ready 3000\n");
         const script = fs.readFileSync(path.join(__dirname, "..", "..", "proxy", "start-proxy.sh"), "utf8");
-        expect(script).to.include("while read -r slot address weight state");
+        expect(script).to.include("while read -r slot address weight state port");
+        expect(script).to.include("$2:${5:-$AGENT_PORT}");
         expect(script).to.include(`STATE=${SLOT_DIR}`);
         expect(`${SLOT_DIR}/slots`).to.equal(SLOT_FILE);
         expect(script).to.include("SLOTS=$STATE/slots");
@@ -93,6 +106,25 @@ describe("re-pointing a slot never leaves a pooled connection to its previous ta
         proxy.sessions.length = 0;
         return proxy;
     }
+    it("a release on another port (agent.port): once its name resolved, in maintenance still, the slot gets its address and that port", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: "app-agent-1" });
+        proxy.agents.set("app-agent-2", { release: "2-0-0-b", version: "2.0.0" });
+        await new HaproxyAdmin(proxy.exec, "p", 3000, async () => undefined).assign("green", "app-agent-2");
+        expect(proxy.setCommands()).to.deep.equal([
+            "set server agents/green state maint",
+            "set server agents/green fqdn app-agent-2",
+            "set server agents/green weight 0",
+            "set server agents/green addr 172.18.0.3 port 3000",
+            "set server agents/green state ready",
+        ]);
+        expect(proxy.connections.green.port).to.equal(3000);
+        expect((await new HaproxyAdmin(proxy.exec, "p").slots()).green.port).to.equal(3000);
+        // The same port: one admin session, no wait for the address.
+        proxy.sessions.length = 0;
+        await new HaproxyAdmin(proxy.exec, "p", 3000).assign("green", "app-agent-2");
+        expect(proxy.sessions).to.have.length(2); // the read of the slots and the re-pointing
+    });
+
     const maintAndBack = (...between: string[]) => [
         "set server agents/green state maint",
         ...between,

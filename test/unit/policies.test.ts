@@ -69,6 +69,19 @@ describe("policies", () => {
         expect(await violations(rules.agentHealthGated, CONTAINER, { ...goodAgent, healthcheck: { tests: ["NONE"] } })).to.have.length(1);
     });
 
+    it("agent-health-gated: an agent without curl says who checks it (agent.health.docker), and only what it says passes", async () => {
+        const said = (how: string) => [...goodAgent.labels, { label: "zdt.health", value: how }];
+        const imageCheck = { ...goodAgent, healthcheck: undefined, labels: said("image") };
+        const proxyOnly = { ...goodAgent, healthcheck: { tests: ["NONE"] }, labels: said("none") };
+        expect(await violations(rules.agentHealthGated, CONTAINER, imageCheck)).to.deep.equal([]);
+        expect(await violations(rules.agentHealthGated, CONTAINER, proxyOnly)).to.deep.equal([]);
+        // Said "image" but the image's check is turned off; said "none" but nothing at all declared.
+        expect(await violations(rules.agentHealthGated, CONTAINER, { ...imageCheck, healthcheck: { tests: ["NONE"] } })).to.have.length(1);
+        expect((await violations(rules.agentHealthGated, CONTAINER, { ...proxyOnly, healthcheck: undefined }))[0]).to.match(
+            /agent\.health\.docker image .* or none/,
+        );
+    });
+
     it("images-pinned: passes tags and digests, flags latest and untagged", async () => {
         expect(rules.isPinned("repo:2.5.0")).to.equal(true);
         expect(rules.isPinned("registry:5000/repo@sha256:" + "a".repeat(64))).to.equal(true);

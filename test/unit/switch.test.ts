@@ -72,7 +72,7 @@ describe("traffic switch (fake proxy)", () => {
             "set server agents/blue state ready",
             "set server agents/blue weight 100",
         ]);
-        expect(proxy.persisted).to.deep.equal([`blue ${C2} 100 ready\ngreen unassigned.invalid 0 maint\n`]);
+        expect(proxy.persisted).to.deep.equal([`blue ${C2} 100 ready 8080\ngreen unassigned.invalid 0 maint 8080\n`]);
         expect(result).to.deep.include({
             liveColor: "blue",
             liveRelease: V2.release,
@@ -176,7 +176,7 @@ describe("traffic switch (fake proxy)", () => {
             "set server agents/green state ready",
             "set server agents/green weight 100;set server agents/blue weight 0",
         ]);
-        expect(proxy.persisted).to.deep.equal([`blue ${C1} 0 ready\ngreen ${C2} 100 ready\n`]);
+        expect(proxy.persisted).to.deep.equal([`blue ${C1} 0 ready 8080\ngreen ${C2} 100 ready 8080\n`]);
         expect(result).to.deep.include({
             liveColor: "green",
             previousColor: "blue",
@@ -264,7 +264,7 @@ describe("traffic switch (fake proxy)", () => {
             "set server agents/green state maint",
         ]);
         expect(proxy.serving()).to.equal("blue");
-        expect(proxy.persisted.at(-1)).to.equal(`blue ${C1} 100 ready\ngreen ${C2} 0 maint\n`);
+        expect(proxy.persisted.at(-1)).to.equal(`blue ${C1} 100 ready 8080\ngreen ${C2} 0 maint 8080\n`);
     });
 
     /** An agent's /metrics whose LLM histogram grows by `perRead` answers per read, all in the bucket up to `le` s. */
