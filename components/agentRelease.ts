@@ -47,6 +47,8 @@ export interface AgentReleasePlan {
     volumes: { hostPath: string; containerPath: string; readOnly: boolean }[];
     networkName: string;
     memoryMb: number;
+    /** The names of the agent's secrets and how they are delivered (their values are the stack's secret config, never in the plan). */
+    secrets: { names: string[]; as: AgentConfig["secretsAs"]; revision: number };
     /** The port the agent listens on (agent.port; also its PORT variable, so part of the release id). */
     port: number;
     restart: AgentConfig["restart"];
@@ -113,6 +115,10 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
         restart: agent.restart,
         health: digestedHealth(agent.health),
         drainTimeoutSeconds: i.drainTimeoutSeconds,
+        // The names, never the values: a release id is a resource name, in plain state.
+        ...(Object.keys(agent.secrets).length > 0 || agent.secretsRevision > 0
+            ? { secrets: { names: Object.keys(agent.secrets).sort(), as: agent.secretsAs, revision: agent.secretsRevision } }
+            : {}),
         // Contents, not just paths: a changed agent build or config is a new release.
         // (Knowledge changes are hot-reloaded, so the knowledge folder is not digested, unless
         // the agent has no reindex endpoint.)
@@ -124,9 +130,10 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
         ...(agent.reindex.mode === "release" ? { knowledgeDigest: folderDigest(path.resolve(i.projectDir, agent.knowledgeDir)) } : {}),
     };
     const id = makeReleaseId(agent.version, spec);
-    const { buildDigest: _b, configDigest: _c, knowledgeDigest: _k, ...plain } = spec;
+    const { buildDigest: _b, configDigest: _c, knowledgeDigest: _k, secrets: _s, ...plain } = spec;
     return {
         ...plain,
+        secrets: { names: Object.keys(agent.secrets).sort(), as: agent.secretsAs, revision: agent.secretsRevision },
         port: agent.port,
         releaseId: id,
         version: agent.version,
@@ -146,6 +153,25 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
 export interface AgentReleaseArgs {
     plan: AgentReleasePlan;
     adminToken: pulumi.Input<string>;
+    /** The values of plan.secrets' names (agent.secrets), kept secret here and in state. */
+    secrets: Record<string, string>;
+}
+
+/** Where a secret delivered as a file is (agent.secretsAs file): Docker's convention. */
+export const secretFile = (name: string) => `/run/secrets/${name}`;
+
+/** A release's variables: the plan's, and the secrets' when they travel as variables (then the whole list is secret). */
+export function releaseEnvs(plan: AgentReleasePlan, secrets: Record<string, string>): pulumi.Input<string[]> {
+    const plainEnvs = Object.entries(plan.env).map(([k, v]) => `${k}=${v}`);
+    if (plan.secrets.as !== "env" || plan.secrets.names.length === 0) return plainEnvs;
+    return pulumi.secret([...plan.secrets.names.map((n) => `${n}=${secrets[n]}`), ...plainEnvs]);
+}
+
+/** The files written into a release's container before it starts: the admin token, and the secrets delivered as files. */
+export function releaseUploads(plan: AgentReleasePlan, adminToken: pulumi.Input<string>, secrets: Record<string, string>) {
+    const files =
+        plan.secrets.as === "file" ? plan.secrets.names.map((n) => ({ file: secretFile(n), content: pulumi.secret(secrets[n]) })) : [];
+    return [{ file: ADMIN_TOKEN_FILE, content: pulumi.secret(adminToken) }, ...files];
 }
 
 export class AgentRelease extends pulumi.ComponentResource {
@@ -169,8 +195,8 @@ export class AgentRelease extends pulumi.ComponentResource {
             {
                 name: plan.containerName,
                 image: imageName,
-                envs: Object.entries(plan.env).map(([k, v]) => `${k}=${v}`),
-                uploads: [{ file: ADMIN_TOKEN_FILE, content: pulumi.secret(args.adminToken) }],
+                envs: releaseEnvs(plan, args.secrets),
+                uploads: releaseUploads(plan, args.adminToken, args.secrets),
                 labels: Object.entries(plan.labels).map(([label, value]) => ({ label, value })),
                 networksAdvanced: [{ name: plan.networkName }],
                 volumes: plan.volumes,
@@ -192,10 +218,12 @@ export class AgentRelease extends pulumi.ComponentResource {
             },
             {
                 parent: this,
-                // The upload carries the admin token, an Output the release id cannot digest;
-                // every other input is plain and part of the release id. Ignoring it here means
-                // nothing but a new release (a new resource) ever changes a running container.
-                ignoreChanges: ["uploads"],
+                // The uploads carry the admin token and the secrets, the variables may carry the
+                // secrets: values the release id does not digest (it digests their names and
+                // agent.secretsRevision); every other input is part of the release id. Ignoring
+                // them here means nothing but a new release (a new resource) ever changes a
+                // running container.
+                ignoreChanges: ["uploads", "envs"],
             },
         );
 

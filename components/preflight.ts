@@ -42,6 +42,21 @@ export const hostProbe: PreflightProbe = {
     },
 };
 
+/**
+ * agent.secrets set without --secret: Pulumi lists a config key among its secret keys
+ * (PULUMI_CONFIG_SECRET_KEYS, which the language host passes to the program) when a value
+ * in it is encrypted, so a project's agent key missing from them means every secret in it
+ * is plain text in Pulumi.<stack>.yaml (pure).
+ */
+export function plainSecretsProblem(cfg: StackConfig, project: string, secretKeys: string[]): string | undefined {
+    const names = Object.keys(cfg.agent.secrets);
+    if (names.length === 0 || secretKeys.includes(`${project}:agent`)) return undefined;
+    return (
+        `agent.secrets: ${names.join(", ")} stored in plain text in the stack's config file; set each value again with ` +
+        `--secret (pulumi config set --secret --path 'agent.secrets.${names[0]}' <value>), so it is encrypted there and in state`
+    );
+}
+
 /** Every problem with the paths and images the config names, as "setting: what is wrong" lines. */
 export function preflightProblems(cfg: StackConfig, projectDir: string, probe: PreflightProbe, checkImages: boolean): string[] {
     const problems: string[] = [];

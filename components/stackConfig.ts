@@ -3,7 +3,7 @@
 // RunError prints the message without a stack trace; nothing is declared before.
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseConfig, rawConfig, StackConfig } from "../config/schema";
-import { hostProbe, preflightProblems } from "./preflight";
+import { hostProbe, plainSecretsProblem, preflightProblems } from "./preflight";
 
 export function loadConfig(projectDir: string): StackConfig {
     try {
@@ -12,6 +12,14 @@ export function loadConfig(projectDir: string): StackConfig {
         // a program under unit-test mocks has no engine monitor and no Docker to ask).
         const underEngine = process.env.PULUMI_NODEJS_MONITOR !== undefined;
         const problems = preflightProblems(cfg, projectDir, hostProbe, underEngine && !pulumi.runtime.isDryRun());
+        if (underEngine) {
+            const plain = plainSecretsProblem(
+                cfg,
+                pulumi.getProject(),
+                JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS || "[]") as string[],
+            );
+            if (plain) problems.unshift(plain);
+        }
         if (problems.length > 0)
             throw new ConfigError(`invalid stack configuration (nothing was changed):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
         return cfg;

@@ -122,6 +122,22 @@ export const ConversationKeySchema = z
         });
     });
 
+/** The variables every release sets itself (components/agentRelease.ts), which a secret may not take. */
+export const RESERVED_ENV = [
+    "AGENT_VERSION",
+    "PORT",
+    "RELEASE_ID",
+    "LLM_PROVIDER",
+    "LLM_BASE_URL",
+    "LLM_MODEL",
+    "SHUTDOWN_GRACE_MS",
+    "ADMIN_TOKEN_FILE",
+];
+
+const envName = z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/, "environment variable names are upper-case letters, digits and _, such as LOG_LEVEL");
+
 export const AgentSchema = z
     .object({
         version: version.describe("The agent version to run. Changing it is a release."),
@@ -167,14 +183,27 @@ export const AgentSchema = z
             .strict()
             .prefault({}),
         env: z
-            .record(
-                z
-                    .string()
-                    .regex(/^[A-Z_][A-Z0-9_]*$/, "environment variable names are upper-case letters, digits and _, such as LOG_LEVEL"),
-                z.union([z.string(), z.number(), z.boolean()]).transform(String),
-            )
+            .record(envName, z.union([z.string(), z.number(), z.boolean()]).transform(String))
             .default({})
             .describe("Extra environment variables."),
+        secrets: z
+            .record(envName, z.string().min(1, "a secret's value is not empty"))
+            .default({})
+            .describe(
+                "Secrets the agent gets, by name (API tokens, an app secret). Set each one with `pulumi config set --secret --path 'agent.secrets.NAME' <value>`: encrypted in the stack's config and state, never printed, never in the release id. Delivered as agent.secretsAs says.",
+            ),
+        secretsAs: z
+            .enum(["env", "file"])
+            .default("env")
+            .describe(
+                "How secrets reach the agent. env: environment variables of those names (whoever may use the Docker engine sees them in docker inspect). file: files /run/secrets/NAME (Docker's convention; one host only).",
+            ),
+        secretsRevision: num()
+            .pipe(z.number().int().min(0))
+            .default(0)
+            .describe(
+                "Part of the release id, unlike the secrets' values: a changed value reaches the agent with the next release; raise this to release a rotated secret by itself.",
+            ),
         health: HealthSchema.prefault({}),
         conversation: ConversationKeySchema.prefault({}),
         metrics: MetricsSchema.prefault({}),
@@ -208,4 +237,19 @@ export const AgentSchema = z
     .refine((a) => !(a.digest && a.buildContext), {
         message: "pins a pulled image, and a local build (agent.buildContext) has no registry digest: remove one of them",
         path: ["digest"],
+    })
+    .superRefine((a, ctx) => {
+        for (const name of Object.keys(a.secrets))
+            if (RESERVED_ENV.includes(name) || name.startsWith("FAULT_"))
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["secrets", name],
+                    message: `a name the release sets itself (${RESERVED_ENV.join(", ")}, FAULT_*): choose another`,
+                });
+            else if (name in a.env)
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["secrets", name],
+                    message: `also set in agent.env: one name, one value (remove one of them)`,
+                });
     });

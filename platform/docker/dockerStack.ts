@@ -39,7 +39,7 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
     const plan = stackReleasePlan(cfg, projectDir);
     const release = new AgentRelease(
         `agent-${plan.releaseId}`,
-        { plan, adminToken: adminToken.result },
+        { plan, adminToken: adminToken.result, secrets: cfg.agent.secrets },
         { dependsOn: [network, proxy.guard] },
     );
 

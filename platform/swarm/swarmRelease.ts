@@ -43,6 +43,8 @@ export interface SwarmReleaseArgs {
     replicas: number;
     /** How long `pulumi up` waits for every task to run (release.healthGateTimeoutSeconds). */
     convergeSeconds: number;
+    /** The values of plan.secrets' names (agent.secrets; as variables on Swarm), kept secret. */
+    secrets?: Record<string, string>;
 }
 
 /** The service's inputs (pure, for the unit tests). */
@@ -50,7 +52,10 @@ export function swarmServiceArgs(args: SwarmReleaseArgs): docker.ServiceArgs {
     const { plan } = args;
     const h = swarmHealth(plan.health);
     // No admin token on Swarm: knowledge changes are new releases there (the image carries them).
-    const { ADMIN_TOKEN_FILE: _token, ...env } = plan.env;
+    const { ADMIN_TOKEN_FILE: _token, ...plainEnv } = plan.env;
+    const secrets = plan.secrets.names.map((n): [string, string] => [n, args.secrets?.[n] ?? ""]);
+    // With secrets, the whole map is secret (in state too).
+    const env = secrets.length > 0 ? pulumi.secret({ ...plainEnv, ...Object.fromEntries(secrets) }) : plainEnv;
     return {
         name: plan.containerName,
         labels: Object.entries({ ...plan.labels, "zdt.replicas": String(args.replicas) }).map(([label, value]) => ({ label, value })),
@@ -85,7 +90,12 @@ export class SwarmRelease extends pulumi.ComponentResource {
         super("zdt:agents:SwarmRelease", name, {}, opts);
         this.version = args.plan.version;
         this.releaseId = args.plan.releaseId;
-        const service = new docker.Service(`${name}-service`, swarmServiceArgs(args), { parent: this });
+        // Secrets' values are not in the release id (their names and agent.secretsRevision are):
+        // a new value waits for the next release instead of rolling the live service's tasks.
+        const service = new docker.Service(`${name}-service`, swarmServiceArgs(args), {
+            parent: this,
+            ignoreChanges: ["taskSpec.containerSpec.env"],
+        });
         this.serviceName = service.name;
         this.tasksName = service.name.apply(tasksName);
         this.registerOutputs({

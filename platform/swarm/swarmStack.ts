@@ -34,7 +34,7 @@ export function swarmStack(cfg: StackConfig, projectDir: string): Deployed {
     const plan = stackReleasePlan(cfg, projectDir);
     const release = new SwarmRelease(
         `agent-${plan.releaseId}`,
-        { plan, replicas: swarm.replicas, convergeSeconds: cfg.release.healthGateTimeoutSeconds },
+        { plan, replicas: swarm.replicas, convergeSeconds: cfg.release.healthGateTimeoutSeconds, secrets: cfg.agent.secrets },
         { dependsOn: [network, proxy] },
     );
 

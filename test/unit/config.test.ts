@@ -6,6 +6,7 @@ import { ConfigSchema, parseConfig, rawConfig } from "../../config/schema";
 import { leafPaths } from "../../core/schemaPaths";
 import { folderDigest, releaseId, stableJson } from "../../components/releaseId";
 import { configTable, readmeSection } from "../../ops/config-docs";
+import { plainSecretsProblem } from "../../components/preflight";
 
 describe("config schema", () => {
     it("applies the documented defaults", () => {
@@ -142,6 +143,43 @@ describe("config error messages", () => {
         );
         expect(() => parseConfig({ agent: { version: "1.0.0" }, proxy: { listenAddress: "localhost" } })).to.throw(
             "proxy.listenAddress: an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 or ::1",
+        );
+    });
+
+    it("secrets: a name the release sets itself, or one also in agent.env, is refused without echoing any value; files not on Swarm", () => {
+        const agent = (more: object) => ({ agent: { version: "1.0.0", ...more } });
+        const err = (cfg: Record<string, unknown>) => {
+            try {
+                parseConfig(cfg);
+            } catch (e) {
+                return (e as Error).message;
+            }
+            return "";
+        };
+        expect(err(agent({ secrets: { PORT: "hunter2-value" } })))
+            .to.include("agent.secrets.PORT: a name the release sets itself")
+            .and.not.include("hunter2-value");
+        expect(err(agent({ secrets: { TOKEN: "hunter2-value" }, env: { TOKEN: "x" } }))).to.include(
+            "agent.secrets.TOKEN: also set in agent.env: one name, one value",
+        );
+        expect(err(agent({ secrets: { TOKEN: "" } }))).to.include("agent.secrets.TOKEN: a secret's value is not empty");
+        const digest = `sha256:${"0f".repeat(32)}`;
+        const swarm = {
+            platform: "swarm",
+            swarm: { proxyImage: `r/p:1@${digest}`, nodes: [{ name: "a", address: "10.0.0.1", engine: "ssh://root@10.0.0.1" }] },
+        };
+        expect(err({ ...swarm, ...agent({ image: "r/a", digest, secrets: { TOKEN: "t" }, secretsAs: "file" }) })).to.include(
+            "agent.secretsAs: env only with platform: swarm",
+        );
+        expect(parseConfig(agent({ secrets: { TOKEN: "t" } })).agent).to.deep.include({ secretsAs: "env", secretsRevision: 0 });
+    });
+
+    it("secrets set without --secret (the agent key not among the engine's secret keys) fail the update, naming how to set them", () => {
+        const cfg = parseConfig({ agent: { version: "1.0.0", secrets: { APP_SECRET: "s" } } });
+        expect(plainSecretsProblem(cfg, "shop", ["shop:agent"])).to.equal(undefined);
+        expect(plainSecretsProblem(parseConfig({ agent: { version: "1.0.0" } }), "shop", [])).to.equal(undefined);
+        expect(plainSecretsProblem(cfg, "shop", ["other:agent"])).to.match(
+            /^agent\.secrets: APP_SECRET stored in plain text .*\(pulumi config set --secret --path 'agent\.secrets\.APP_SECRET' <value>/,
         );
     });
 

@@ -325,6 +325,26 @@ describe("resource graph (mocks)", function () {
         expect(agentOf(c).inputs.name, "the defaults set by hand are the same release").to.equal(agentOf(a).inputs.name);
     });
 
+    it("secrets (agent.secrets): as variables or files, secret in state; their names and revision make the release id, never their values", async () => {
+        const agentOf = (p: Awaited<ReturnType<typeof program>>) =>
+            byType(p.resources, "docker:index/container:Container").find((r) => r.inputs.name.includes("-agent-"))!;
+        const withSecret = (value: string, more: object = {}) =>
+            program({ ...base, agent: { ...base.agent, secrets: { APP_SECRET: value }, ...more } });
+        const a = await withSecret("first-value");
+        const b = await withSecret("rotated-value");
+        // The mocks show a secret input as { secret: value }: the whole list is secret.
+        expect(agentOf(a).inputs.envs.secret).to.include("APP_SECRET=first-value");
+        expect(agentOf(await program(base)).inputs.envs, "no secrets: plain variables").to.be.an("array");
+        expect(agentOf(a).inputs.name, "a new value alone is not a new release").to.equal(agentOf(b).inputs.name);
+        expect(agentOf(a).inputs.name, "a secret's name is part of the release").to.not.equal(agentOf(await program(base)).inputs.name);
+        const revised = await withSecret("rotated-value", { secretsRevision: 1 });
+        expect(agentOf(revised).inputs.name, "agent.secretsRevision releases a rotated value").to.not.equal(agentOf(b).inputs.name);
+        const files = await withSecret("file-value", { secretsAs: "file" });
+        expect(agentOf(files).inputs.envs.join(" ")).to.not.include("file-value");
+        expect(agentOf(files).inputs.uploads.secret).to.deep.include({ file: "/run/secrets/APP_SECRET", content: "file-value" });
+        for (const p of [a, b, revised, files]) expect(JSON.stringify(p.outputs)).to.not.match(/first-value|rotated-value|file-value/);
+    });
+
     it("an agent without a reindex endpoint (agent.reindex.mode release): no reindex command, a knowledge change is a new release", async () => {
         const kb = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-kb-"));
         fs.writeFileSync(path.join(kb, "faq.md"), "Refunds take 10 days.\n");
