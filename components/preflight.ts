@@ -53,7 +53,7 @@ export function plainSecretsProblem(cfg: StackConfig, project: string, secretKey
     if (names.length === 0 || secretKeys.includes(`${project}:agent`)) return undefined;
     return (
         `agent.secrets: ${names.join(", ")} stored in plain text in the stack's config file; set each value again with ` +
-        `--secret (pulumi config set --secret --path 'agent.secrets.${names[0]}' <value>), so it is encrypted there and in state`
+        `--secret (pulumi config set --secret --path 'agent.secrets.${names[0]}', which asks for the value), so it is encrypted there and in state`
     );
 }
 

@@ -190,7 +190,7 @@ export const AgentSchema = z
             .record(envName, z.string().min(1, "a secret's value is not empty"))
             .default({})
             .describe(
-                "Secrets the agent gets, by name (API tokens, an app secret). Set each one with `pulumi config set --secret --path 'agent.secrets.NAME' <value>`: encrypted in the stack's config and state, never printed, never in the release id. Delivered as agent.secretsAs says.",
+                "Secrets the agent gets, by name (API tokens, an app secret). Set each one with `pulumi config set --secret --path 'agent.secrets.NAME'` (it asks for the value, or reads it from stdin: never on a command line): encrypted in the stack's config and state, never printed, never in the release id. Delivered as agent.secretsAs says.",
             ),
         secretsAs: z
             .enum(["env", "file"])

@@ -12,6 +12,7 @@ import type { LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
 import { TestStack, freePort, mustRun, run, uniqueName } from "../support/pulumi";
 import { LocalRegistry } from "../support/registry";
+import { agentContainers } from "../support/containers";
 import { stepByStep } from "../support/steps";
 import { underLoad } from "../support/underLoad";
 
@@ -37,20 +38,6 @@ describe("registry path: publish, pull by digest, release (real engine, real reg
 
     async function servedRelease(): Promise<string> {
         return ((await (await fetch(`${url}/version`)).json()) as { releaseId: string }).releaseId;
-    }
-
-    async function agentContainers(): Promise<string[]> {
-        const r = await mustRun("docker", [
-            "ps",
-            "-a",
-            "--format",
-            "{{.Names}}",
-            "--filter",
-            `label=zdt.app=${app}`,
-            "--filter",
-            "label=zdt.role=agent",
-        ]);
-        return r.stdout.split("\n").filter(Boolean).sort();
     }
 
     /** `pulumi up` (with the prod policy pack) while the strict client loads the proxy. */
@@ -152,7 +139,7 @@ describe("registry path: publish, pull by digest, release (real engine, real reg
         expectNothingLost(report);
         const out = await stack.outputs();
         expect([out.liveVersion, out.previousVersion]).to.deep.equal(["2.0.0", "1.0.0"]);
-        expect(await agentContainers()).to.deep.equal([`${app}-agent-${out.liveRelease}`]);
+        expect(await agentContainers(app, true)).to.deep.equal([`${app}-agent-${out.liveRelease}`]);
         console.log(
             `      2.0.0 from the registry: ${report.requests} requests, ${report.failed} failed, ${report.conversationsCompleted} conversations`,
         );
@@ -160,7 +147,7 @@ describe("registry path: publish, pull by digest, release (real engine, real reg
 
     step("a version the registry lacks fails before anything changes, naming agent.version; 2.0.0 keeps serving", async () => {
         const live = await stack.outputs();
-        const containers = await agentContainers();
+        const containers = await agentContainers(app, true);
         await stack.setConfig("agent.version", "9.9.9");
         await stack.rmConfig("agent.digest");
         const { up, report } = await upUnderLoad();
@@ -170,7 +157,7 @@ describe("registry path: publish, pull by digest, release (real engine, real reg
         expect(out).to.include(`agent.version: the Docker engine has no image "${image}:9.9.9" and cannot pull it`);
         expectNothingLost(report);
         expect(await servedRelease()).to.equal(live.liveRelease);
-        expect(await agentContainers()).to.deep.equal(containers);
+        expect(await agentContainers(app, true)).to.deep.equal(containers);
         expect((await stack.outputs()).liveRelease).to.equal(live.liveRelease);
     });
 

@@ -8,7 +8,8 @@
 import { expect } from "chai";
 import * as path from "path";
 import { TelegramSimulator, type ChannelReport } from "../../load/telegram";
-import { TestStack, freePort, mustRun, run, uniqueName } from "../support/pulumi";
+import { TestStack, freePort, mustRun, uniqueName } from "../support/pulumi";
+import { channelAgentSettings, expectNoChatLost, twoStepCanary } from "../support/thirdParty";
 import { stepByStep } from "../support/steps";
 import { around } from "../support/underLoad";
 
@@ -29,42 +30,6 @@ describe("a third-party agent released unchanged: a grammY Telegram bot (real en
         return { up, report };
     }
 
-    /** The release went through with every chat delivered and none restarted, and nothing of ours but health probes reached the bot. */
-    async function expectNoChatLost(what: string, up: { code: number; stdout: string; stderr: string }, report: ChannelReport) {
-        print(what, report);
-        expect(up.code, up.stdout + up.stderr).to.equal(0);
-        expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
-        expect(report.chatsRestarted).to.equal(0);
-        expect(await botLog()).to.not.match(/404 (GET|POST) \/(v1|version|metrics|admin)/);
-    }
-
-    /** The live release's container: its log says what reached the bot besides updates. */
-    async function botLog(): Promise<string> {
-        const names = await mustRun("docker", [
-            "ps",
-            "--format",
-            "{{.Names}}",
-            "--filter",
-            `label=zdt.app=${app}`,
-            "--filter",
-            "label=zdt.role=agent",
-        ]);
-        const logs = await Promise.all(
-            names.stdout
-                .split("\n")
-                .filter(Boolean)
-                .map((n) => run("docker", ["logs", n])),
-        );
-        return logs.map((l) => l.stdout + l.stderr).join("\n");
-    }
-
-    function print(what: string, r: ChannelReport): void {
-        console.log(
-            `      ${what}: ${r.ok + r.failed} updates (${r.failed} failed ${JSON.stringify(r.failures)}), ` +
-                `${r.chatsCompleted} chats completed, ${r.chatsRestarted} restarted, ${r.chatsFailed} failed`,
-        );
-    }
-
     before(async function () {
         this.timeout(300_000);
         // The bot's own dependencies, as its project installs them (the lock file is committed).
@@ -78,17 +43,7 @@ describe("a third-party agent released unchanged: a grammY Telegram bot (real en
             // Where Telegram puts the chat, on the bot's webhook path.
             "agent.conversation.preset": "telegram",
             "agent.conversation.paths[0]": "/telegram",
-            // No reindex endpoint: a knowledge change is a release. No synthetic chats.
-            "agent.reindex.mode": "release",
-            "release.probeRequestsPerTick": "0",
-            // No Prometheus metrics: nothing is asked of /metrics.
-            "agent.metrics.path": "",
-            "proxy.port": String(port),
-            "proxy.conversations.idleTimeoutSeconds": "5",
-            "release.verifyWindowSeconds": "6",
-            "release.healthGateTimeoutSeconds": "60",
-            // The bot, as written, does not handle SIGTERM (node as PID 1 ignores it): Docker stops it at the drain's end.
-            "release.drainTimeoutSeconds": "3",
+            ...channelAgentSettings(port),
         });
     });
 
@@ -105,7 +60,7 @@ describe("a third-party agent released unchanged: a grammY Telegram bot (real en
     step("blue/green 1.0.0 -> 2.0.0 while 30 chats talk: 0 failed deliveries, 0 sessions restarted, no synthetic request", async () => {
         await stack.setConfig("agent.version", "2.0.0");
         const { up, report } = await upUnderChats();
-        await expectNoChatLost("blue/green", up, report);
+        await expectNoChatLost(app, "blue/green", up, report, (p) => new RegExp(`404 (GET|POST) ${p}`));
         expect(report.chatsCompleted).to.be.greaterThan(30);
         const out = await stack.outputs();
         expect(out.liveVersion).to.equal("2.0.0");
@@ -118,15 +73,10 @@ describe("a third-party agent released unchanged: a grammY Telegram bot (real en
     });
 
     step("a canary 2.0.0 -> 3.0.0 (50 %, then 100 %) while chats talk: each chat stays on the release it began on", async () => {
-        await stack.setConfig("release.strategy", "canary");
-        await stack.setConfig("release.canary.steps[0].weight", "50");
-        await stack.setConfig("release.canary.steps[0].pauseSeconds", "8");
-        await stack.setConfig("release.canary.steps[1].weight", "100");
-        await stack.setConfig("release.canary.steps[1].pauseSeconds", "0");
-        await stack.setConfig("release.thresholds.minRequests", "5");
+        await twoStepCanary(stack, 50, 8);
         await stack.setConfig("agent.version", "3.0.0");
         const { up, report } = await upUnderChats();
-        await expectNoChatLost("canary", up, report);
+        await expectNoChatLost(app, "canary", up, report, (p) => new RegExp(`404 (GET|POST) ${p}`));
         const out = await stack.outputs();
         expect(out.liveVersion).to.equal("3.0.0");
         expect((out.releaseReport.canarySteps as { weight: number }[]).map((s) => s.weight)).to.deep.equal([50, 100]);

@@ -109,8 +109,15 @@ export class TestStack {
         for (const [k, v] of Object.entries(secrets)) await this.setConfig(k, v, true);
     }
 
+    /** A secret's value travels on pulumi's stdin, never on its command line. */
     async setConfig(key: string, value: string, secret = false): Promise<void> {
-        const r = await this.pulumi(["config", "set", "--path", key, ...(secret ? ["--secret"] : []), "--", value]);
+        const r = secret
+            ? await run("pulumi", ["config", "set", "--path", key, "--secret", "--stack", this.name, "--non-interactive"], {
+                  cwd: this.dir,
+                  env: this.env,
+                  input: value,
+              })
+            : await this.pulumi(["config", "set", "--path", key, "--", value]);
         if (r.code !== 0) throw new Error(`config set ${key} failed: ${r.stderr}`);
     }
 

@@ -179,7 +179,7 @@ describe("config error messages", () => {
         expect(plainSecretsProblem(cfg, "shop", ["shop:agent"])).to.equal(undefined);
         expect(plainSecretsProblem(parseConfig({ agent: { version: "1.0.0" } }), "shop", [])).to.equal(undefined);
         expect(plainSecretsProblem(cfg, "shop", ["other:agent"])).to.match(
-            /^agent\.secrets: APP_SECRET stored in plain text .*\(pulumi config set --secret --path 'agent\.secrets\.APP_SECRET' <value>/,
+            /^agent\.secrets: APP_SECRET stored in plain text .*\(pulumi config set --secret --path 'agent\.secrets\.APP_SECRET', which asks for the value/,
         );
     });
 

@@ -1,0 +1,65 @@
+// What the third-party agents' suites check after each release under a channel's traffic:
+// the update went through, every delivery was answered, no chat's session restarted, and
+// nothing of ours but health checks reached the agent (its own log says what did).
+import { expect } from "chai";
+import type { ChannelReport } from "../../load/channel";
+import type { TestStack } from "./pulumi";
+import { agentLogs } from "./containers";
+
+/**
+ * What a channel agent's test stack sets besides the agent itself: no reindex endpoint (a
+ * knowledge change is a release), no synthetic chats, no Prometheus metrics (nothing is
+ * asked of /metrics), and short windows for a test: chats idle after 5 s, 6 s of
+ * verification, a 3 s drain (a bot that ignores SIGTERM, or keep-alive connections that
+ * hold up its server's close, end there).
+ */
+export function channelAgentSettings(proxyPort: number): Record<string, string> {
+    return {
+        "agent.reindex.mode": "release",
+        "release.probeRequestsPerTick": "0",
+        "agent.metrics.path": "",
+        "proxy.port": String(proxyPort),
+        "proxy.conversations.idleTimeoutSeconds": "5",
+        "release.verifyWindowSeconds": "6",
+        "release.healthGateTimeoutSeconds": "60",
+        "release.drainTimeoutSeconds": "3",
+    };
+}
+
+/** A canary of two steps: `weight` % for `pauseSeconds`, then 100 % (a small threshold sample, for a short test). */
+export async function twoStepCanary(stack: TestStack, weight: number, pauseSeconds: number): Promise<void> {
+    await stack.setConfig("release.strategy", "canary");
+    await stack.setConfig("release.canary.steps[0].weight", String(weight));
+    await stack.setConfig("release.canary.steps[0].pauseSeconds", String(pauseSeconds));
+    await stack.setConfig("release.canary.steps[1].weight", "100");
+    await stack.setConfig("release.canary.steps[1].pauseSeconds", "0");
+    await stack.setConfig("release.thresholds.minRequests", "5");
+}
+
+export function printChannel(what: string, r: ChannelReport): void {
+    console.log(
+        `      ${what}: ${r.ok + r.failed} deliveries (${r.failed} failed ${JSON.stringify(r.failures)}), ` +
+            `${r.chatsCompleted} chats completed, ${r.chatsRestarted} restarted, ${r.chatsFailed} failed`,
+    );
+}
+
+/**
+ * The release went through with every delivery answered and no chat restarted, and no
+ * request of ours (a synthetic chat, /version, /metrics, the reindex endpoint) reached the
+ * agent: `unknownPath` matches the line the agent logs for a path it does not serve.
+ */
+export async function expectNoChatLost(
+    app: string,
+    what: string,
+    up: { code: number; stdout: string; stderr: string },
+    report: ChannelReport,
+    unknownPath: (path: string) => RegExp,
+): Promise<void> {
+    printChannel(what, report);
+    expect(up.code, up.stdout + up.stderr).to.equal(0);
+    expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
+    expect(report.chatsRestarted).to.equal(0);
+    expect(report.chatsFailed).to.equal(0);
+    const logs = await agentLogs(app);
+    for (const ours of ["/v1/chat", "/version", "/metrics", "/admin/reindex"]) expect(logs).to.not.match(unknownPath(ours));
+}
