@@ -18,6 +18,8 @@ export interface TrafficSwitchArgs {
     targetRelease: string;
     targetVersion: string;
     release: ReleaseConfig;
+    /** Synthetic requests per probe interval (config/schema.ts probesPerTick: none unless the agent asked). */
+    probeRequestsPerTick: number;
     /** The port the agent listens on (agent.port): the slot the new release takes is pointed there. */
     agentPort: number;
     /** The agent's health endpoint (agent.health): what the gate and the verification request. */
@@ -60,6 +62,10 @@ export class TrafficSwitch extends pulumi.ComponentResource {
             llmHistogram: args.metrics.llmHistogram,
             // Every release setting the contract carries (it takes its own from the stack's).
             ...r,
+            probeRequestsPerTick: args.probeRequestsPerTick,
+            ...(r.probe
+                ? { probeMethod: r.probe.method, probePath: r.probe.path, probeBody: r.probe.body, probeContentType: r.probe.contentType }
+                : {}),
         };
         const cmd = args.swarm ? SWARM_SWITCH_COMMAND : SWITCH_COMMAND;
         const run = new command.local.Command(

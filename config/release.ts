@@ -15,6 +15,33 @@ export const CanaryStepSchema = z
     })
     .strict();
 
+/** The reference agent's chat: what a synthetic request is unless release.probe says otherwise. */
+export const REFERENCE_PROBE = {
+    method: "POST",
+    path: "/v1/chat",
+    body: '{"message":"release verification probe"}',
+    contentType: "application/json",
+} as const;
+/** Synthetic requests per probe interval, when they are on. */
+export const PROBES_PER_TICK = 5;
+
+export const ProbeSchema = z
+    .object({
+        method: z.enum(["GET", "POST", "PUT", "PATCH"]).default(REFERENCE_PROBE.method).describe("The synthetic request's method."),
+        path: z
+            .string()
+            .regex(/^\/[A-Za-z0-9._~%/?=&:@+,;-]{0,200}$/, "a URL path starting with /, such as /v1/chat or /api/ping?probe=1")
+            .default(REFERENCE_PROBE.path)
+            .describe("Its path (and query)."),
+        body: z.string().max(4096, "at most 4096 characters").default(REFERENCE_PROBE.body).describe("Its body (not sent with GET)."),
+        contentType: z
+            .string()
+            .regex(/^[a-z]+\/[a-z0-9.+-]+$/, "a media type such as application/json")
+            .default(REFERENCE_PROBE.contentType)
+            .describe("Its Content-Type."),
+    })
+    .strict();
+
 /** The blueprint's canary: 5 -> 25 -> 50 -> 100 %, an hour per step. */
 export const BLUEPRINT_CANARY_STEPS = [5, 25, 50]
     .map((weight) => ({ weight, pauseSeconds: 3600 }))
@@ -61,8 +88,13 @@ export const ReleaseSchema = z
         probeIntervalMs: num().pipe(z.number().int().min(200).max(60000)).default(1000).describe("Interval of the verification probes."),
         probeRequestsPerTick: num()
             .pipe(z.number().int().min(0).max(50))
-            .default(5)
-            .describe("Synthetic chat requests per probe, so thresholds are judged even without traffic."),
+            .optional()
+            .describe(
+                `Synthetic requests per probe interval (release.probe), so thresholds are judged even without traffic. Each is a real request to the agent: behind an LLM a paid call, and a made-up customer in its transcripts. Default: ${PROBES_PER_TICK} for the reference agent (agent.conversation its default X-Conversation-Id header) or when release.probe describes the request; 0 for any other agent, so none reaches an agent that did not ask.`,
+            ),
+        probe: ProbeSchema.optional().describe(
+            "The synthetic request the verification sends through the proxy (method, path, body, Content-Type); unset: the reference agent's chat, POST /v1/chat. Its answers count in the proxy's 5xx rate and response time like any request's.",
+        ),
         thresholds: ThresholdsSchema.prefault({}),
     })
     .strict();

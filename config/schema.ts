@@ -8,11 +8,11 @@ import { leafPaths } from "../core/schemaPaths";
 import { DEFAULT_APP } from "../core/proxyNames";
 import { AgentSchema } from "./agent";
 import { ProxySchema } from "./proxy";
-import { ReleaseSchema } from "./release";
+import { PROBES_PER_TICK, ReleaseSchema } from "./release";
 import { SwarmSchema } from "./swarm";
 export { AgentSchema, ContentDigest, HealthSchema, ReindexSchema } from "./agent";
 export { ProxySchema } from "./proxy";
-export { BLUEPRINT_CANARY_STEPS, CanarySchema, CanaryStepSchema, ReleaseSchema } from "./release";
+export { BLUEPRINT_CANARY_STEPS, CanarySchema, CanaryStepSchema, ProbeSchema, ReleaseSchema } from "./release";
 export { SwarmNodeSchema, SwarmSchema } from "./swarm";
 
 export const ConfigSchema = z
@@ -33,6 +33,17 @@ export const ConfigSchema = z
     .superRefine((c, ctx) => {
         for (const issue of platformProblems(c)) ctx.addIssue({ code: "custom", ...issue });
     });
+
+/**
+ * Synthetic requests per probe interval (pure): release.probeRequestsPerTick, or by default
+ * PROBES_PER_TICK for the reference agent (its conversation key is the default header) or
+ * a probe the user described, else none.
+ */
+export function probesPerTick(c: Pick<StackConfig, "agent" | "release">): number {
+    if (c.release.probeRequestsPerTick !== undefined) return c.release.probeRequestsPerTick;
+    const reference = c.agent.conversation.preset === "x-conversation-id" && c.agent.conversation.from === undefined;
+    return reference || c.release.probe ? PROBES_PER_TICK : 0;
+}
 
 /** What platform: swarm needs that one host does not, and what it refuses (pure). */
 export function platformProblems(c: {

@@ -3,7 +3,7 @@
 // (config/schema.ts), so their defaults and limits live in one place.
 import { z } from "zod";
 import { bool } from "../core/values";
-import { ReleaseSchema } from "../config/schema";
+import { ProbeSchema, ReleaseSchema } from "../config/schema";
 import { EnvContract } from "./envContract";
 import { METRICS, STATUSES } from "../core/verdict";
 
@@ -44,14 +44,24 @@ export const SwitchInputSchema = z.object({
         verifyWindowSeconds: true,
         drainTimeoutSeconds: true,
         probeIntervalMs: true,
-        probeRequestsPerTick: true,
         thresholds: true,
     }).shape,
+    /** Synthetic requests per probe interval (config/schema.ts probesPerTick: 0 unless the agent asked), and the request. */
+    probeRequestsPerTick: z.coerce.number().int().min(0).max(50),
+    probeMethod: ProbeSchema.shape.method,
+    probePath: ProbeSchema.shape.path,
+    probeBody: ProbeSchema.shape.body,
+    probeContentType: ProbeSchema.shape.contentType,
 });
 export type SwitchInput = z.output<typeof SwitchInputSchema>;
 export type { Thresholds } from "../core/thresholds";
 
 export const switchContract = new EnvContract("traffic switch", SwitchInputSchema);
+
+/** The synthetic request the input describes (release.probe, or the reference agent's chat). */
+export function probeOf(i: Pick<SwitchInput, "probeMethod" | "probePath" | "probeBody" | "probeContentType">) {
+    return { method: i.probeMethod, path: i.probePath, body: i.probeBody, contentType: i.probeContentType };
+}
 
 export const SwitchResultSchema = z.object({
     /** How this release took the traffic (release.strategy). */

@@ -21,7 +21,7 @@ export interface CanaryRun {
     admin: ProxyAdmin;
     /** The step under way and an abort by hand, in the proxy's state folder. */
     control: CanaryControl;
-    probes: Pick<ProxyProbes, "slotHealth" | "chat" | "slotMetrics">;
+    probes: Pick<ProxyProbes, "slotHealth" | "synthetic" | "slotMetrics">;
     /** The canary's container memory (the Docker engine). */
     containers: Pick<ReleaseContainers, "memory">;
     clock: Clock;
@@ -89,7 +89,7 @@ export async function runCanary(r: CanaryRun): Promise<StepReport[]> {
         for (;;) {
             r.checkpoint(`canary step ${i + 1}`);
             await abortIfAsked(r, i);
-            await Promise.all([r.probes.chat(r.probeRequestsPerTick), clock.sleep(r.probeIntervalMs)]);
+            await Promise.all([r.probes.synthetic(r.probeRequestsPerTick), clock.sleep(r.probeIntervalMs)]);
             const [c, s, h] = await Promise.all([
                 admin.stats(r.canary.slot),
                 admin.stats(r.stable.slot),

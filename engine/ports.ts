@@ -86,8 +86,8 @@ export interface ProxyProbes {
     slotMetrics(slot: Slot): Promise<string | undefined>;
     /** Which slot (and, if the agent says it, which release) answers through the proxy, the weights deciding. */
     served(): Promise<Served>;
-    /** Synthetic chat requests, so thresholds are judged even without traffic. */
-    chat(n: number): Promise<void>;
+    /** n synthetic requests (release.probe; the reference agent's chat by default), so thresholds are judged even without traffic. */
+    synthetic(n: number): Promise<void>;
 }
 
 export interface ContainerState {

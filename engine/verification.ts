@@ -35,7 +35,7 @@ export async function verify(run: SwitchRun): Promise<SwitchResult["verification
             log(`verification window over with a drop of active conversations in one reading: the next reading decides`);
         }
         checkpoint(run, "the verification");
-        await Promise.all([probes.chat(input.probeRequestsPerTick), clock.sleep(input.probeIntervalMs)]);
+        await Promise.all([probes.synthetic(input.probeRequestsPerTick), clock.sleep(input.probeIntervalMs)]);
         if (clock.now() - lastProgress >= PROGRESS_EVERY_MS) {
             lastProgress = clock.now();
             log(

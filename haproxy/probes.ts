@@ -3,6 +3,7 @@
 import type { ContainerExec } from "../docker/cli";
 import { type Slot, slotOfServer } from "../core/slots";
 import type { HealthAnswer, ProxyProbes, Served } from "../engine/ports";
+import { REFERENCE_PROBE } from "../config/release";
 
 function releaseIdOf(body: string): string | undefined {
     try {
@@ -55,6 +56,8 @@ export class CurlProbes implements ProxyProbes {
         private readonly healthPath = "/health",
         /** Where its Prometheus metrics are (agent.metrics.path); "" when it has none: none requested. */
         private readonly metricsPath = "/metrics",
+        /** The synthetic request (release.probe). */
+        private readonly probe: ProbeRequest = REFERENCE_PROBE,
     ) {}
 
     private url(path: string): string {
@@ -92,22 +95,28 @@ export class CurlProbes implements ProxyProbes {
         return { slot: slotOfServer(a.headers[SERVER_HEADER]), release: releaseIdOf(a.body) };
     }
 
-    /** Synthetic chat requests, so thresholds are judged even without traffic. */
-    async chat(n: number): Promise<void> {
+    /** n synthetic requests (release.probe), in one curl: their answers count in the proxy's statistics like any request's. */
+    async synthetic(n: number): Promise<void> {
         if (n <= 0) return;
-        const urls = Array.from({ length: n }, () => this.url("/v1/chat"));
-        await this.exec([
-            "curl",
-            "-s",
-            "-o",
-            "/dev/null",
-            "--max-time",
-            "10",
-            "-H",
-            "content-type: application/json",
-            "-d",
-            '{"message":"release verification probe"}',
-            ...urls,
-        ]).catch(() => undefined);
+        await this.exec(
+            syntheticCurl(
+                this.probe,
+                Array.from({ length: n }, () => this.url(this.probe.path)),
+            ),
+        ).catch(() => undefined);
     }
+}
+
+/** A synthetic request as release.probe describes it. */
+export interface ProbeRequest {
+    method: string;
+    path: string;
+    body: string;
+    contentType: string;
+}
+
+/** The curl command of n synthetic requests (pure): a body and its type unless the method is GET. */
+export function syntheticCurl(p: ProbeRequest, urls: string[]): string[] {
+    const body = p.method === "GET" ? [] : ["-H", `content-type: ${p.contentType}`, "--data-binary", p.body];
+    return ["curl", "-s", "-o", "/dev/null", "--max-time", "10", "-X", p.method, ...body, ...urls];
 }

@@ -6,7 +6,7 @@ import * as random from "@pulumi/random";
 import * as path from "path";
 import { AgentRelease, stackReleasePlan } from "../../components/agentRelease";
 import { appNetworkName } from "../../core/proxyNames";
-import type { StackConfig } from "../../config/schema";
+import { probesPerTick, type StackConfig } from "../../config/schema";
 import { KnowledgeReload } from "./knowledgeReload";
 import { TrafficProxy } from "./trafficProxy";
 import type { Deployed } from "../../components/deployed";
@@ -50,6 +50,7 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
         targetRelease: release.releaseId,
         targetVersion: release.version,
         release: cfg.release,
+        probeRequestsPerTick: probesPerTick(cfg),
         agentPort: cfg.agent.port,
         health: cfg.agent.health,
         metrics: cfg.agent.metrics,

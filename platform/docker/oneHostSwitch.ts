@@ -10,7 +10,7 @@ import { exitOnFailure, runSwitchProgram, type SwitchProgram } from "../../engin
 import { HaproxyAdmin } from "../../haproxy/admin";
 import { ProxyCanaryControl } from "../../haproxy/canaryControl";
 import { CurlProbes } from "../../haproxy/probes";
-import { switchContract, type SwitchInput } from "../../contracts/switchContract";
+import { probeOf, switchContract, type SwitchInput } from "../../contracts/switchContract";
 
 export const oneHostSwitch: SwitchProgram<SwitchInput> = {
     decode: (env) => switchContract.decode(env),
@@ -18,7 +18,7 @@ export const oneHostSwitch: SwitchProgram<SwitchInput> = {
         const exec = containerExec(input.proxyContainer);
         return {
             admin: new HaproxyAdmin(exec, input.proxyContainer, input.agentPort),
-            probes: new CurlProbes(exec, input.proxyPort, input.healthPath, input.scrapeMetrics ? input.metricsPath : ""),
+            probes: new CurlProbes(exec, input.proxyPort, input.healthPath, input.scrapeMetrics ? input.metricsPath : "", probeOf(input)),
             releaseOf: releaseLabels,
             retire: retireContainer,
             containers: dockerContainers,

@@ -5,7 +5,7 @@
 import * as docker from "@pulumi/docker";
 import { stackReleasePlan } from "../../components/agentRelease";
 import { appNetworkName } from "../../core/proxyNames";
-import type { StackConfig } from "../../config/schema";
+import { probesPerTick, type StackConfig } from "../../config/schema";
 import { SwarmProxy, slotServers } from "./swarmProxy";
 import { SwarmRelease } from "./swarmRelease";
 import { TrafficSwitch } from "../../components/trafficSwitch";
@@ -45,6 +45,7 @@ export function swarmStack(cfg: StackConfig, projectDir: string): Deployed {
         targetRelease: release.releaseId,
         targetVersion: release.version,
         release: cfg.release,
+        probeRequestsPerTick: probesPerTick(cfg),
         agentPort: cfg.agent.port,
         health: cfg.agent.health,
         metrics: cfg.agent.metrics,

@@ -9,6 +9,7 @@ import { SwarmProxies } from "./swarmProxies";
 import { NodeProxy } from "./nodeProxy";
 import { serviceLabels, SwarmServices } from "./swarmServices";
 import { swarmSwitchContract, type SwarmSwitchInput } from "../../contracts/swarmSwitchContract";
+import { probeOf } from "../../contracts/switchContract";
 import { ProxyError } from "../../engine/ports";
 import { CurlProbes } from "../../haproxy/probes";
 
@@ -79,7 +80,13 @@ export const swarmSwitch: SwitchProgram<SwarmSwitchInput, PlatformAdapters & { a
         const services = new SwarmServices(input.nodes.map((n) => n.engine));
         return {
             admin,
-            probes: new CurlProbes(anyProxy, input.proxyPort, input.healthPath, input.scrapeMetrics ? input.metricsPath : ""),
+            probes: new CurlProbes(
+                anyProxy,
+                input.proxyPort,
+                input.healthPath,
+                input.scrapeMetrics ? input.metricsPath : "",
+                probeOf(input),
+            ),
             releaseOf: serviceLabels,
             retire: (fqdn, drainMs) => services.retire(fqdn, drainMs),
             containers: services,

@@ -1,6 +1,7 @@
 // A complete, valid traffic-switch input for tests and fixtures: the schema's defaults
 // for every release setting, with the given overrides.
 import { ReleaseSchema } from "../../config/schema";
+import { PROBES_PER_TICK } from "../../config/release";
 import { SwitchInput, SwitchInputSchema, SwitchResult } from "../../contracts/switchContract";
 
 export function switchInput(
@@ -15,6 +16,8 @@ export function switchInput(
         targetContainer: "app-agent-2-0-0-abcdef12",
         targetRelease: "2-0-0-abcdef12",
         targetVersion: "2.0.0",
+        // The reference agent's: synthetic chats on.
+        probeRequestsPerTick: PROBES_PER_TICK,
         ...release,
         ...overrides,
         thresholds: { ...release.thresholds, ...overrides.thresholds },

@@ -8,15 +8,14 @@ import { agentLogs } from "./containers";
 
 /**
  * What a channel agent's test stack sets besides the agent itself: no reindex endpoint (a
- * knowledge change is a release), no synthetic chats, no Prometheus metrics (nothing is
- * asked of /metrics), and short windows for a test: chats idle after 5 s, 6 s of
+ * knowledge change is a release), no Prometheus metrics (nothing is asked of /metrics),
+ * and (no synthetic request: the default for an agent whose key is not our header) short windows for a test: chats idle after 5 s, 6 s of
  * verification, a 3 s drain (a bot that ignores SIGTERM, or keep-alive connections that
  * hold up its server's close, end there).
  */
 export function channelAgentSettings(proxyPort: number): Record<string, string> {
     return {
         "agent.reindex.mode": "release",
-        "release.probeRequestsPerTick": "0",
         "agent.metrics.path": "",
         "proxy.port": String(proxyPort),
         "proxy.conversations.idleTimeoutSeconds": "5",

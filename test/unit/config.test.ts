@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigSchema, parseConfig, rawConfig } from "../../config/schema";
+import { ConfigSchema, parseConfig, probesPerTick, rawConfig } from "../../config/schema";
 import { leafPaths } from "../../core/schemaPaths";
 import { folderDigest, releaseId, stableJson } from "../../components/releaseId";
 import { configTable, readmeSection } from "../../ops/config-docs";
@@ -180,6 +180,21 @@ describe("config error messages", () => {
         expect(plainSecretsProblem(parseConfig({ agent: { version: "1.0.0" } }), "shop", [])).to.equal(undefined);
         expect(plainSecretsProblem(cfg, "shop", ["other:agent"])).to.match(
             /^agent\.secrets: APP_SECRET stored in plain text .*\(pulumi config set --secret --path 'agent\.secrets\.APP_SECRET', which asks for the value/,
+        );
+    });
+
+    it("synthetic requests: on for the reference agent or a described probe, off for any other agent unless set", () => {
+        const perTick = (more: Record<string, unknown>) => probesPerTick(parseConfig({ agent: { version: "1.0.0" }, ...more }));
+        const telegram = { agent: { version: "1.0.0", conversation: { preset: "telegram" } } };
+        expect(perTick({})).to.equal(5);
+        expect(perTick(telegram)).to.equal(0);
+        expect(perTick({ ...telegram, release: { probe: { method: "GET", path: "/ping" } } })).to.equal(5);
+        expect(perTick({ ...telegram, release: { probeRequestsPerTick: 2 } })).to.equal(2);
+        expect(perTick({ release: { probeRequestsPerTick: 0 } })).to.equal(0);
+        const ownKey = { agent: { version: "1.0.0", conversation: { from: "header", names: ["X-Chat"] } } };
+        expect(perTick(ownKey)).to.equal(0);
+        expect(() => parseConfig({ agent: { version: "1.0.0" }, release: { probe: { method: "DELETE" } } })).to.throw(
+            "release.probe.method",
         );
     });
 

@@ -345,6 +345,20 @@ describe("resource graph (mocks)", function () {
         for (const p of [a, b, revised, files]) expect(JSON.stringify(p.outputs)).to.not.match(/first-value|rotated-value|file-value/);
     });
 
+    it("a channel agent gets no synthetic request, unless it describes one (release.probe): the switch's input says which", async () => {
+        const telegram = { ...base, agent: { ...base.agent, conversation: { preset: "telegram" } } };
+        const off = switchOf((await program(telegram)).resources.find((r) => r.name === "traffic-switch")!);
+        expect(off).to.deep.include({ probeRequestsPerTick: 0 });
+        const described = { ...telegram, release: { probe: { method: "GET", path: "/ping?probe=1" } } };
+        const on = switchOf((await program(described)).resources.find((r) => r.name === "traffic-switch")!);
+        expect(on).to.deep.include({ probeRequestsPerTick: 5, probeMethod: "GET", probePath: "/ping?probe=1" });
+        expect(switchOf((await program(base)).resources.find((r) => r.name === "traffic-switch")!)).to.deep.include({
+            probeRequestsPerTick: 5,
+            probeMethod: "POST",
+            probePath: "/v1/chat",
+        });
+    });
+
     it("an agent without a reindex endpoint (agent.reindex.mode release): no reindex command, a knowledge change is a new release", async () => {
         const kb = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-kb-"));
         fs.writeFileSync(path.join(kb, "faq.md"), "Refunds take 10 days.\n");

@@ -13,7 +13,8 @@ import {
 } from "../../haproxy/admin";
 import { FakeProxy } from "../support/fakeProxy";
 import { liveSlot, slotOfServer, type SlotState } from "../../core/slots";
-import { parseCurlAnswer } from "../../haproxy/probes";
+import { parseCurlAnswer, syntheticCurl } from "../../haproxy/probes";
+import { REFERENCE_PROBE } from "../../config/release";
 import { ProxyError } from "../../engine/ports";
 
 describe("HAProxy `show stat` parsing", () => {
@@ -196,6 +197,29 @@ describe("re-pointing a slot never leaves a pooled connection to its previous ta
             "set server agents/blue addr 10.0.0.9 port 65534",
             "set server agents/blue addr 10.0.0.9 port 65535",
         ]);
+    });
+});
+
+describe("synthetic requests (release.probe)", () => {
+    it("the reference agent's chat by default; a described request as described, with no body on GET", () => {
+        const urls = ["http://127.0.0.1:8080/v1/chat", "http://127.0.0.1:8080/v1/chat"];
+        expect(syntheticCurl(REFERENCE_PROBE, urls)).to.deep.equal([
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "--max-time",
+            "10",
+            "-X",
+            "POST",
+            "-H",
+            "content-type: application/json",
+            "--data-binary",
+            '{"message":"release verification probe"}',
+            ...urls,
+        ]);
+        const get = syntheticCurl({ method: "GET", path: "/ping", body: "ignored", contentType: "text/plain" }, ["u"]);
+        expect(get).to.deep.equal(["curl", "-s", "-o", "/dev/null", "--max-time", "10", "-X", "GET", "u"]);
     });
 });
 

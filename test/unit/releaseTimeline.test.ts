@@ -22,11 +22,11 @@ describe("release timeline", () => {
         const rec = new TimelineRecorder(admin, probes, proxy.clock.now);
         await admin.assign("green", C2);
         await rec.sample(); // the first reading: nothing to count from yet
-        await probes.chat(50);
+        await probes.synthetic(50);
         await proxy.clock.sleep(1000);
         await rec.sample();
         await admin.setWeights(["green", 100], ["blue", 0]);
-        await probes.chat(30);
+        await probes.synthetic(30);
         await proxy.clock.sleep(1000);
         await rec.sample();
         rec.mark("verification");
