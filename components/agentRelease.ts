@@ -49,6 +49,8 @@ export interface AgentReleasePlan {
     memoryMb: number;
     /** The names of the agent's secrets and how they are delivered (their values are the stack's secret config, never in the plan). */
     secrets: { names: string[]; as: AgentConfig["secretsAs"]; revision: number };
+    /** agent.reindex.mode hook: the variable the agent finds the generated reload token in. */
+    reloadTokenEnv?: string;
     /** The port the agent listens on (agent.port; also its PORT variable, so part of the release id). */
     port: number;
     restart: AgentConfig["restart"];
@@ -107,7 +109,7 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
         build,
         env,
         volumes: [
-            { hostPath: path.resolve(i.projectDir, agent.knowledgeDir), containerPath: "/app/knowledge", readOnly: true },
+            { hostPath: path.resolve(i.projectDir, agent.knowledgeDir), containerPath: agent.knowledgePath, readOnly: true },
             { hostPath: configDir, containerPath: "/app/config", readOnly: true },
         ],
         networkName: i.networkName,
@@ -119,6 +121,7 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
         ...(Object.keys(agent.secrets).length > 0 || agent.secretsRevision > 0
             ? { secrets: { names: Object.keys(agent.secrets).sort(), as: agent.secretsAs, revision: agent.secretsRevision } }
             : {}),
+        ...(agent.reindex.mode === "hook" ? { reloadTokenEnv: agent.reindex.hook.tokenEnv } : {}),
         // Contents, not just paths: a changed agent build or config is a new release.
         // (Knowledge changes are hot-reloaded, so the knowledge folder is not digested, unless
         // the agent has no reindex endpoint.)
@@ -130,10 +133,11 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
         ...(agent.reindex.mode === "release" ? { knowledgeDigest: folderDigest(path.resolve(i.projectDir, agent.knowledgeDir)) } : {}),
     };
     const id = makeReleaseId(agent.version, spec);
-    const { buildDigest: _b, configDigest: _c, knowledgeDigest: _k, secrets: _s, ...plain } = spec;
+    const { buildDigest: _b, configDigest: _c, knowledgeDigest: _k, secrets: _s, reloadTokenEnv, ...plain } = spec;
     return {
         ...plain,
         secrets: { names: Object.keys(agent.secrets).sort(), as: agent.secretsAs, revision: agent.secretsRevision },
+        ...(reloadTokenEnv ? { reloadTokenEnv } : {}),
         port: agent.port,
         releaseId: id,
         version: agent.version,
@@ -160,11 +164,20 @@ export interface AgentReleaseArgs {
 /** Where a secret delivered as a file is (agent.secretsAs file): Docker's convention. */
 export const secretFile = (name: string) => `/run/secrets/${name}`;
 
-/** A release's variables: the plan's, and the secrets' when they travel as variables (then the whole list is secret). */
-export function releaseEnvs(plan: AgentReleasePlan, secrets: Record<string, string>): pulumi.Input<string[]> {
+/**
+ * A release's variables: the plan's, the secrets' when they travel as variables, and the
+ * reload token for a reload hook (then the whole list is secret).
+ */
+export function releaseEnvs(
+    plan: AgentReleasePlan,
+    secrets: Record<string, string>,
+    adminToken: pulumi.Input<string>,
+): pulumi.Input<string[]> {
     const plainEnvs = Object.entries(plan.env).map(([k, v]) => `${k}=${v}`);
-    if (plan.secrets.as !== "env" || plan.secrets.names.length === 0) return plainEnvs;
-    return pulumi.secret([...plan.secrets.names.map((n) => `${n}=${secrets[n]}`), ...plainEnvs]);
+    const secretEnvs: [string, pulumi.Input<string>][] = plan.secrets.as === "env" ? plan.secrets.names.map((n) => [n, secrets[n]]) : [];
+    if (plan.reloadTokenEnv) secretEnvs.push([plan.reloadTokenEnv, adminToken]);
+    if (secretEnvs.length === 0) return plainEnvs;
+    return pulumi.secret(pulumi.all(secretEnvs.map(([n, v]) => pulumi.interpolate`${n}=${v}`)).apply((s) => [...s, ...plainEnvs]));
 }
 
 /** The files written into a release's container before it starts: the admin token, and the secrets delivered as files. */
@@ -195,7 +208,7 @@ export class AgentRelease extends pulumi.ComponentResource {
             {
                 name: plan.containerName,
                 image: imageName,
-                envs: releaseEnvs(plan, args.secrets),
+                envs: releaseEnvs(plan, args.secrets, args.adminToken),
                 uploads: releaseUploads(plan, args.adminToken, args.secrets),
                 labels: Object.entries(plan.labels).map(([label, value]) => ({ label, value })),
                 networksAdvanced: [{ name: plan.networkName }],

@@ -10,7 +10,7 @@ import { AgentSchema } from "./agent";
 import { ProxySchema } from "./proxy";
 import { PROBES_PER_TICK, ReleaseSchema } from "./release";
 import { SwarmSchema } from "./swarm";
-export { AgentSchema, ContentDigest, HealthSchema, ReindexSchema } from "./agent";
+export { AgentSchema, ContentDigest, HealthSchema, ReindexSchema, ReloadHookSchema } from "./agent";
 export { ProxySchema } from "./proxy";
 export { BLUEPRINT_CANARY_STEPS, CanarySchema, CanaryStepSchema, ProbeSchema, ReleaseSchema } from "./release";
 export { SwarmNodeSchema, SwarmSchema } from "./swarm";

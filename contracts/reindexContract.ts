@@ -3,7 +3,7 @@
 // program on stdin, a separate secret input, so every setting here stays visible in a
 // preview diff and the token appears in no environment and on no command line.
 import { z } from "zod";
-import { ReindexSchema } from "../config/schema";
+import { ReindexSchema, ReloadHookSchema } from "../config/schema";
 import { EnvContract } from "./envContract";
 
 export const ReindexInputSchema = z.object({
@@ -20,13 +20,24 @@ export const ReindexInputSchema = z.object({
     agentPort: z.coerce.number().int().min(1).max(65535),
     reindexScope: ReindexSchema.shape.scope,
     reindexTimeoutSeconds: ReindexSchema.shape.timeoutSeconds,
+    /** endpoint: the reference agent's /admin/reindex (asynchronous, its status polled); hook: the request below, done at a 2xx answer. */
+    reindexMode: z.enum(["endpoint", "hook"]).default("endpoint"),
+    hookMethod: ReloadHookSchema.shape.method,
+    hookPath: ReloadHookSchema.shape.path,
+    hookBody: ReloadHookSchema.shape.body,
+    hookContentType: ReloadHookSchema.shape.contentType,
+    hookHeader: ReloadHookSchema.shape.header,
+    hookScheme: ReloadHookSchema.shape.scheme,
 });
 export type ReindexInput = z.output<typeof ReindexInputSchema>;
 
 export const reindexContract = new EnvContract("knowledge reindex", ReindexInputSchema);
 
 export const ReindexResultSchema = z.object({
-    generation: z.number(),
+    /** The reference agent's index generation; a hook's answer has none. */
+    generation: z.number().optional(),
+    /** A hook's answer status. */
+    status: z.number().optional(),
     scope: z.string().optional(),
     agentMs: z.number().optional(),
     totalMs: z.number(),

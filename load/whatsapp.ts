@@ -35,6 +35,8 @@ export class GraphApi {
     /** Replies no message waited for (a second reply, or one to a sender nobody wrote as), and calls refused. */
     unexpected = 0;
     unauthorized = 0;
+    /** The latest replies' texts (the last 200), oldest first. */
+    readonly recent: string[] = [];
 
     constructor(private readonly accessToken: string) {}
 
@@ -83,6 +85,8 @@ export class GraphApi {
                 return;
             }
             const msg = JSON.parse(body) as { to: string; text?: { body?: string } };
+            this.recent.push(msg.text?.body ?? "");
+            if (this.recent.length > 200) this.recent.shift();
             const waiter = this.waiting.get(msg.to);
             if (waiter) {
                 this.waiting.delete(msg.to);

@@ -56,10 +56,12 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
         metrics: cfg.agent.metrics,
     });
 
-    // A content change of the knowledge base reindexes the live agent in place; with
-    // agent.reindex.mode release it is part of the release id instead (a new release).
+    // A content change of the knowledge base reindexes the live agent in place (the
+    // reference agent's endpoint, or the agent's own reload hook); with agent.reindex.mode
+    // release it is part of the release id instead (a new release).
+    const mode = cfg.agent.reindex.mode;
     const knowledge =
-        cfg.agent.reindex.mode === "endpoint"
+        mode !== "release"
             ? new KnowledgeReload(
                   "knowledge",
                   {
@@ -69,6 +71,8 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
                       adminToken: adminToken.result,
                       scope: cfg.agent.reindex.scope,
                       timeoutSeconds: cfg.agent.reindex.timeoutSeconds,
+                      mode,
+                      hook: cfg.agent.reindex.hook,
                   },
                   { dependsOn: [traffic] },
               )

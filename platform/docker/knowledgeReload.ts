@@ -10,6 +10,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { reindexContract } from "../../contracts/reindexContract";
 import { folderDigest } from "../../components/releaseId";
+import type { AgentConfig } from "../../config/schema";
+
+type ReloadHook = AgentConfig["reindex"]["hook"];
 
 export interface KnowledgeReloadArgs {
     knowledgeDir: string;
@@ -20,6 +23,9 @@ export interface KnowledgeReloadArgs {
     adminToken: pulumi.Input<string>;
     scope: "full" | "incremental";
     timeoutSeconds: number;
+    /** agent.reindex.mode (endpoint or hook) and, for a hook, the agent's own reload request. */
+    mode: "endpoint" | "hook";
+    hook: ReloadHook;
 }
 
 export const REINDEX_COMMAND = "node -r ts-node/register/transpile-only platform/docker/reindex.ts";
@@ -43,6 +49,17 @@ export class KnowledgeReload extends pulumi.ComponentResource {
                     agentPort: args.agentPort,
                     reindexScope: args.scope,
                     reindexTimeoutSeconds: args.timeoutSeconds,
+                    reindexMode: args.mode,
+                    ...(args.mode === "hook"
+                        ? {
+                              hookMethod: args.hook.method,
+                              hookPath: args.hook.path,
+                              hookBody: args.hook.body,
+                              hookContentType: args.hook.contentType,
+                              hookHeader: args.hook.header,
+                              hookScheme: args.hook.scheme,
+                          }
+                        : {}),
                 }),
                 // The token is its own secret input; every setting above stays visible in a diff.
                 stdin: pulumi.secret(args.adminToken),

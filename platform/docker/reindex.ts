@@ -55,9 +55,33 @@ async function admin(
     return { code, json };
 }
 
+/**
+ * agent.reindex.mode hook: the agent's own reload request, once, on the live agent; done
+ * when it answers 2xx. The token travels on curl's stdin as the header line (`-H @-`).
+ */
+async function hook(input: ReindexInput, proxy: string, target: string, token: string, t0: number): Promise<ReindexResult> {
+    const args = ["exec", "-i", proxy, "curl", "-sS", "-o", "/dev/null", "--max-time", String(input.reindexTimeoutSeconds)];
+    args.push("-H", "@-", "-X", input.hookMethod, "-w", "%{http_code}");
+    if (input.hookBody && input.hookMethod !== "GET")
+        args.push("-H", `content-type: ${input.hookContentType}`, "--data-binary", input.hookBody);
+    args.push(`http://${target}:${input.agentPort}${input.hookPath}`);
+    const line = `${input.hookHeader}: ${input.hookScheme === "bearer" ? "Bearer " : ""}${token}\n`;
+    const out = await docker(args, line, (input.reindexTimeoutSeconds + 10) * 1000).catch((err: Error) => {
+        throw new Error(`cannot reach ${target} through ${proxy}: ${err.message}`);
+    });
+    const status = Number(out.trim());
+    const what = `${input.hookMethod} ${input.hookPath} (agent.reindex.hook) on ${target}`;
+    if (status === 401 || status === 403)
+        throw new Error(`${what} refused the token (${status}): does the agent check ${input.hookHeader} against its token variable?`);
+    if (!(status >= 200 && status < 300)) throw new Error(`${what} answered ${status || "nothing"}; the agent keeps what it had`);
+    process.stderr.write(`reload hook ${what}: ${status}\n`);
+    return ReindexResultSchema.parse({ status, totalMs: Date.now() - t0, reparsed: [] });
+}
+
 export async function reindex(input: ReindexInput, token: string, t0 = Date.now()): Promise<ReindexResult> {
     const proxy = await servingProxy(input.app);
     const target = await liveAgent(proxy);
+    if (input.reindexMode === "hook") return hook(input, proxy, target, token, t0);
     const started = await admin(input, proxy, target, token, "POST", JSON.stringify({ scope: input.reindexScope }));
     if (started.code === 401) throw new Error(`the agent ${target} rejected the admin token (401)`);
     if (started.code !== 202) throw new Error(`POST /admin/reindex on ${target} answered ${started.code}`);

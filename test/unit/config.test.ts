@@ -160,7 +160,7 @@ describe("config error messages", () => {
             .to.include("agent.secrets.PORT: a name the release sets itself")
             .and.not.include("hunter2-value");
         expect(err(agent({ secrets: { TOKEN: "hunter2-value" }, env: { TOKEN: "x" } }))).to.include(
-            "agent.secrets.TOKEN: also set in agent.env: one name, one value",
+            "agent.secrets.TOKEN: TOKEN is also set in agent.env, agent.secrets or as agent.reindex.hook.tokenEnv: one name, one value",
         );
         expect(err(agent({ secrets: { TOKEN: "" } }))).to.include("agent.secrets.TOKEN: a secret's value is not empty");
         const digest = `sha256:${"0f".repeat(32)}`;

@@ -359,6 +359,28 @@ describe("resource graph (mocks)", function () {
         });
     });
 
+    it("an agent with its own reload request (agent.reindex.mode hook): the reindex sends it, the agent gets the token as a secret variable", async () => {
+        const hook = {
+            mode: "hook",
+            hook: { path: "/admin/reload-faq", header: "X-Reload-Token", scheme: "plain", tokenEnv: "FAQ_TOKEN" },
+        };
+        const p = await program({ ...base, agent: { ...base.agent, knowledgePath: "/data/faq", reindex: hook } });
+        const reindex = reindexOf(p.resources.find((r) => r.name === "knowledge-reindex")!);
+        expect(reindex).to.deep.include({
+            reindexMode: "hook",
+            hookMethod: "POST",
+            hookPath: "/admin/reload-faq",
+            hookHeader: "X-Reload-Token",
+            hookScheme: "plain",
+        });
+        const agent = byType(p.resources, "docker:index/container:Container").find((r) => r.inputs.name.includes("-agent-"))!;
+        expect(agent.inputs.envs.secret.some((e: string) => e.startsWith("FAQ_TOKEN="))).to.equal(true);
+        expect(agent.inputs.volumes.map((v: { containerPath: string }) => v.containerPath)).to.include("/data/faq");
+        expect(reindexOf((await program(base)).resources.find((r) => r.name === "knowledge-reindex")!)).to.deep.include({
+            reindexMode: "endpoint",
+        });
+    });
+
     it("an agent without a reindex endpoint (agent.reindex.mode release): no reindex command, a knowledge change is a new release", async () => {
         const kb = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-kb-"));
         fs.writeFileSync(path.join(kb, "faq.md"), "Refunds take 10 days.\n");
