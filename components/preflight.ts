@@ -6,6 +6,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { agentImageRef } from "./agentImage";
+import { stackReleasePlan } from "./agentRelease";
 import type { StackConfig } from "../config/schema";
 
 /** Where a check looks: the file system and the Docker engine. */
@@ -14,16 +15,34 @@ export interface PreflightProbe {
     isFile(p: string): boolean;
     /** Whether the engine has the image or can pull it; undefined if yes, else why not. */
     imageProblem(image: string): string | undefined;
+    /** The engine's memory and the memory limits of the containers it runs (MB; containers without a limit are left out). */
+    memory(): EngineMemory;
+}
+
+export interface EngineMemory {
+    totalMb: number;
+    limits: { name: string; mb: number }[];
 }
 
 const PULL_TIMEOUT_MS = 180_000;
 
+const docker = (args: string[], timeout: number) =>
+    execFileSync("docker", args, { stdio: ["ignore", "pipe", "pipe"], timeout, encoding: "utf8" });
+
 export const hostProbe: PreflightProbe = {
     isDirectory: (p) => fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false,
     isFile: (p) => fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false,
+    memory: () => {
+        const totalMb = Math.floor(Number(docker(["info", "--format", "{{.MemTotal}}"], 30_000).trim()) / 2 ** 20);
+        const ids = docker(["ps", "-q"], 30_000).split("\n").filter(Boolean);
+        const lines = ids.length ? docker(["inspect", "--format", "{{.Name}} {{.HostConfig.Memory}}", ...ids], 30_000).split("\n") : [];
+        const limits = lines
+            .map((l) => l.trim().split(" "))
+            .filter(([, bytes]) => Number(bytes) > 0)
+            .map(([name, bytes]) => ({ name: name.replace(/^\//, ""), mb: Math.round(Number(bytes) / 2 ** 20) }));
+        return { totalMb, limits };
+    },
     imageProblem: (image) => {
-        const docker = (args: string[], timeout: number) =>
-            execFileSync("docker", args, { stdio: ["ignore", "pipe", "pipe"], timeout, encoding: "utf8" });
         try {
             docker(["image", "inspect", "--format", "{{.Id}}", image], 30_000);
             return undefined;
@@ -54,6 +73,29 @@ export function plainSecretsProblem(cfg: StackConfig, project: string, secretKey
     return (
         `agent.secrets: ${names.join(", ")} stored in plain text in the stack's config file; set each value again with ` +
         `--secret (pulumi config set --secret --path 'agent.secrets.${names[0]}', which asks for the value), so it is encrypted there and in state`
+    );
+}
+
+/**
+ * Whether a new release fits beside what runs (pure): blue/green and a canary run the live
+ * release and the new one at once, so the new one's memory limit must fit in what the
+ * engine has beyond the limits of the containers it runs (the live release's among them).
+ * A release whose container already runs (the same config again) needs nothing more.
+ */
+export function capacityProblem(memoryMb: number, containerName: () => string, engine: EngineMemory): string | undefined {
+    const promised = engine.limits.reduce((sum, c) => sum + c.mb, 0);
+    const free = engine.totalMb - promised;
+    if (memoryMb <= free) return undefined;
+    const name = containerName();
+    if (engine.limits.some((c) => c.name === name)) return undefined;
+    const largest = [...engine.limits]
+        .sort((a, b) => b.mb - a.mb)
+        .slice(0, 4)
+        .map((c) => `${c.name} ${c.mb} MB`);
+    return (
+        `agent.memoryMb: the new release needs ${memoryMb} MB beside what runs, and the Docker engine has ${Math.max(free, 0)} MB of its ` +
+        `${engine.totalMb} MB left beyond its containers' memory limits (${promised} MB${largest.length ? `: ${largest.join(", ")}` : ""}). ` +
+        `A release runs beside the live one until it is verified: lower agent.memoryMb, free memory, or serve a large model from a container of its own (docs/own-agent.md)`
     );
 }
 
@@ -90,6 +132,12 @@ export function preflightProblems(cfg: StackConfig, projectDir: string, probe: P
         for (const [setting, image] of images) {
             const problem = image === undefined ? undefined : probe.imageProblem(image);
             if (problem) problems.push(`${setting}: ${problem}`);
+        }
+        // One host: the new release must fit beside the live one (on Swarm the tasks run on
+        // other nodes than the engine this program asks).
+        if (cfg.platform === "docker" && problems.length === 0) {
+            const capacity = capacityProblem(cfg.agent.memoryMb, () => stackReleasePlan(cfg, projectDir).containerName, probe.memory());
+            if (capacity) problems.push(capacity);
         }
     }
     return problems;

@@ -53,5 +53,18 @@ describe("preflight in a real pulumi up", function () {
             "localhost:1/zdt-missing-base:1",
             /agent\.baseImage: the Docker engine has no image "localhost:1\/zdt-missing-base:1" and cannot pull it/,
         );
+        await stack.rmConfig("agent.baseImage");
+    });
+
+    it("a release that cannot fit beside what runs is refused naming agent.memoryMb, with the engine's own figures", async () => {
+        const totalMb = Math.floor(Number((await mustRun("docker", ["info", "--format", "{{.MemTotal}}"])).stdout.trim()) / 2 ** 20);
+        await expectRefused(
+            "agent.memoryMb",
+            String(Math.min(totalMb + 1024, 65536)),
+            new RegExp(
+                `agent\\.memoryMb: the new release needs \\d+ MB beside what runs, and the Docker engine has \\d+ MB of its ${totalMb} MB left`,
+            ),
+        );
+        await stack.rmConfig("agent.memoryMb");
     });
 });

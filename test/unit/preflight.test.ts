@@ -2,19 +2,45 @@
 import { expect } from "chai";
 import * as path from "path";
 import { parseConfig } from "../../config/schema";
-import { hostProbe, PreflightProbe, preflightProblems } from "../../components/preflight";
+import { capacityProblem, hostProbe, PreflightProbe, preflightProblems } from "../../components/preflight";
 
 const ROOT = path.join(__dirname, "..", "..");
 const fake = (dirs: string[], files: string[], images: string[]): PreflightProbe => ({
     isDirectory: (p) => dirs.includes(p),
     isFile: (p) => files.includes(p),
     imageProblem: (i) => (images.includes(i) ? undefined : `the Docker engine has no image "${i}" and cannot pull it (not found)`),
+    memory: () => ({ totalMb: 8192, limits: [] }),
 });
 const at = (...p: string[]) => path.join("/srv/app", ...p);
 const FILES = [at("agent", "Dockerfile"), at("proxy", "haproxy.cfg.tmpl")];
 const good = fake([at("agent"), at("knowledge"), at("agent-config")], FILES, ["debian:bookworm-slim"]);
 const cfg = (agent: Record<string, unknown> = {}, proxy: Record<string, unknown> = {}) =>
     parseConfig({ agent: { version: "1.0.0", buildContext: "agent", ...agent }, proxy });
+
+describe("capacity: a new release beside the live one", () => {
+    const engine = {
+        totalMb: 8192,
+        limits: [
+            { name: "shop-agent-2-0-0-aaaa", mb: 4096 },
+            { name: "shop-proxy-1", mb: 384 },
+        ],
+    };
+    const named = (n: string) => () => n;
+
+    it("fits in what the engine has beyond its containers' limits", () => {
+        expect(capacityProblem(3712, named("shop-agent-3-0-0-bbbb"), engine)).to.equal(undefined);
+    });
+
+    it("does not fit: names agent.memoryMb, what is short and what takes the memory", () => {
+        expect(capacityProblem(4096, named("shop-agent-3-0-0-bbbb"), engine)).to.equal(
+            "agent.memoryMb: the new release needs 4096 MB beside what runs, and the Docker engine has 3712 MB of its 8192 MB left beyond its containers' memory limits (4480 MB: shop-agent-2-0-0-aaaa 4096 MB, shop-proxy-1 384 MB). A release runs beside the live one until it is verified: lower agent.memoryMb, free memory, or serve a large model from a container of its own (docs/own-agent.md)",
+        );
+    });
+
+    it("the same release again (its container already runs) needs nothing more", () => {
+        expect(capacityProblem(4096, named("shop-agent-2-0-0-aaaa"), engine)).to.equal(undefined);
+    });
+});
 
 describe("preflight of paths and images", () => {
     it("passes a config whose folders and images exist", () => {
