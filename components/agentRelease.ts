@@ -111,6 +111,7 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
         volumes: [
             { hostPath: path.resolve(i.projectDir, agent.knowledgeDir), containerPath: agent.knowledgePath, readOnly: true },
             { hostPath: configDir, containerPath: "/app/config", readOnly: true },
+            ...agent.mounts.map((m) => ({ hostPath: path.resolve(i.projectDir, m.source), containerPath: m.target, readOnly: m.readOnly })),
         ],
         networkName: i.networkName,
         memoryMb: agent.memoryMb,

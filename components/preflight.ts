@@ -118,6 +118,11 @@ export function preflightProblems(cfg: StackConfig, projectDir: string, probe: P
     if (!probe.isFile(template))
         problems.push(`proxy.configTemplate: the file ${template} does not exist (relative paths start at the project folder)`);
     dir("agent.configDir", cfg.agent.configDir, "the agent config");
+    cfg.agent.mounts.forEach((m, i) => {
+        const abs = path.resolve(projectDir, m.source);
+        if (!probe.isDirectory(abs) && !probe.isFile(abs))
+            problems.push(`agent.mounts[${i}].source: ${abs} does not exist (relative paths start at the project folder)`);
+    });
     if (checkImages) {
         // A pulled agent image is pulled here, before anything is declared: a version missing
         // from the registry, or a registry that does not answer, fails the update with the

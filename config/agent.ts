@@ -52,6 +52,17 @@ export const MetricsSchema = z
     })
     .strict();
 
+export const MountSchema = z
+    .object({
+        source: z.string().min(1, "a host path (relative paths start at the project folder)").describe("The host folder or file."),
+        target: z
+            .string()
+            .regex(/^\/[A-Za-z0-9._/-]{1,200}$/, "an absolute path inside the container, such as /models")
+            .describe("Where the agent finds it."),
+        readOnly: bool().default(true).describe("Mounted read-only (the default): a release never writes to what another release reads."),
+    })
+    .strict();
+
 export const ReloadHookSchema = z
     .object({
         method: z.enum(["POST", "PUT", "GET"]).default("POST").describe("The reload request's method."),
@@ -207,6 +218,13 @@ export const AgentSchema = z
             .default("/app/knowledge")
             .describe("Where the agent finds the knowledge base inside its container."),
         configDir: z.string().default("agent-config").describe("Agent configuration folder, mounted read-only at /app/config."),
+        mounts: z
+            .array(MountSchema)
+            .max(16)
+            .default([])
+            .describe(
+                "Host folders or files the agent reads besides its knowledge and config (a local model's weights, for example), each mounted at its target, read-only unless said otherwise. A mount is part of the release: its paths, not its content.",
+            ),
         reindex: ReindexSchema.prefault({}),
         llm: z
             .object({
@@ -279,6 +297,17 @@ export const AgentSchema = z
         path: ["digest"],
     })
     .superRefine((a, ctx) => {
+        // Each target once: the knowledge base's, the config's and the mounts'.
+        const targets = [a.knowledgePath, "/app/config"];
+        a.mounts.forEach((m, i) => {
+            if (targets.includes(m.target))
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["mounts", i, "target"],
+                    message: `${m.target} is already a target (agent.knowledgePath, /app/config or another mount): one mount a target`,
+                });
+            targets.push(m.target);
+        });
         // Variables the agent gets besides agent.env: its secrets, and a reload hook's token.
         const given: [string[], string][] = Object.keys(a.secrets).map((n) => [["secrets", n], n]);
         if (a.reindex.mode === "hook") given.push([["reindex", "hook", "tokenEnv"], a.reindex.hook.tokenEnv]);

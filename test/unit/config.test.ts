@@ -174,6 +174,19 @@ describe("config error messages", () => {
         expect(parseConfig(agent({ secrets: { TOKEN: "t" } })).agent).to.deep.include({ secretsAs: "env", secretsRevision: 0 });
     });
 
+    it("mounts: a target once (not the knowledge base's or the config's), read-only unless said", () => {
+        const agent = (mounts: unknown[]) => ({ agent: { version: "1.0.0", mounts } });
+        expect(parseConfig(agent([{ source: "/srv/models", target: "/models" }])).agent.mounts).to.deep.equal([
+            { source: "/srv/models", target: "/models", readOnly: true },
+        ]);
+        expect(() => parseConfig(agent([{ source: "/srv/kb", target: "/app/knowledge" }]))).to.throw(
+            "agent.mounts.0.target: /app/knowledge is already a target",
+        );
+        expect(() => parseConfig(agent([{ source: "m", target: "models" }]))).to.throw(
+            "agent.mounts.0.target: an absolute path inside the container, such as /models",
+        );
+    });
+
     it("secrets set without --secret (the agent key not among the engine's secret keys) fail the update, naming how to set them", () => {
         const cfg = parseConfig({ agent: { version: "1.0.0", secrets: { APP_SECRET: "s" } } });
         expect(plainSecretsProblem(cfg, "shop", ["shop:agent"])).to.equal(undefined);

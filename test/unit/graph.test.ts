@@ -381,6 +381,22 @@ describe("resource graph (mocks)", function () {
         });
     });
 
+    it("extra mounts (agent.mounts) reach the container read-only unless said, resolved from the project folder; they are part of the release", async () => {
+        // Folders that exist (the preflight checks them): the project's agent/ and the system's temp folder.
+        const mounts = [
+            { source: "agent", target: "/models" },
+            { source: os.tmpdir(), target: "/cache", readOnly: false },
+        ];
+        const p = await program({ ...base, agent: { ...base.agent, mounts } });
+        const agent = byType(p.resources, "docker:index/container:Container").find((r) => r.inputs.name.includes("-agent-"))!;
+        expect(agent.inputs.volumes).to.deep.include({ hostPath: path.resolve(ROOT, "agent"), containerPath: "/models", readOnly: true });
+        expect(agent.inputs.volumes).to.deep.include({ hostPath: os.tmpdir(), containerPath: "/cache", readOnly: false });
+        const plain = byType((await program(base)).resources, "docker:index/container:Container").find((r) =>
+            r.inputs.name.includes("-agent-"),
+        )!;
+        expect(agent.inputs.name).to.not.equal(plain.inputs.name);
+    });
+
     it("an agent without a reindex endpoint (agent.reindex.mode release): no reindex command, a knowledge change is a new release", async () => {
         const kb = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-kb-"));
         fs.writeFileSync(path.join(kb, "faq.md"), "Refunds take 10 days.\n");

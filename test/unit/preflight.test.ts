@@ -61,6 +61,13 @@ describe("preflight of paths and images", () => {
         ]);
     });
 
+    it("names a mount whose source is missing", () => {
+        const problems = preflightProblems(cfg({ mounts: [{ source: "models", target: "/models" }] }), "/srv/app", good, false);
+        expect(problems).to.deep.equal([
+            "agent.mounts[0].source: /srv/app/models does not exist (relative paths start at the project folder)",
+        ]);
+    });
+
     it("names a missing proxy config template", () => {
         expect(
             preflightProblems(
