@@ -6,7 +6,9 @@ import { num } from "../core/values";
 export const dockerName = z
     .string()
     .regex(/^[a-z][a-z0-9-]{0,30}$/, "lower-case letters, digits and dashes, starting with a letter, at most 31 characters");
-export const version = z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, "a version like 2.5.0 or 2.5.0-rc.1 (never 'latest')");
+export const version = z
+    .string()
+    .regex(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, "a version like 2.5.0, v2.5.0 or 2.5.0-rc.1, the image's tag (never 'latest')");
 // A Docker image reference: repository (optionally with registry and path), then a tag and/or digest.
 export const imageRef = () =>
     z
