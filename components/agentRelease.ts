@@ -47,6 +47,9 @@ export interface AgentReleasePlan {
     volumes: { hostPath: string; containerPath: string; readOnly: boolean }[];
     networkName: string;
     memoryMb: number;
+    /** CPU and GPU limits (agent.cpus, agent.gpus), when set. */
+    cpus?: string;
+    gpus?: string;
     /** The names of the agent's secrets and how they are delivered (their values are the stack's secret config, never in the plan). */
     secrets: { names: string[]; as: AgentConfig["secretsAs"]; revision: number };
     /** agent.reindex.mode hook: the variable the agent finds the generated reload token in. */
@@ -115,6 +118,8 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
         ],
         networkName: i.networkName,
         memoryMb: agent.memoryMb,
+        ...(agent.cpus ? { cpus: agent.cpus } : {}),
+        ...(agent.gpus ? { gpus: agent.gpus } : {}),
         restart: agent.restart,
         health: digestedHealth(agent.health),
         drainTimeoutSeconds: i.drainTimeoutSeconds,
@@ -218,6 +223,8 @@ export class AgentRelease extends pulumi.ComponentResource {
                 // Explicit, no swap: Docker stores 2 x memory when only memory is given, and the
                 // official provider reads that back, a perpetual in-place diff on live containers.
                 memorySwap: plan.memoryMb,
+                ...(plan.cpus ? { cpus: plan.cpus } : {}),
+                ...(plan.gpus ? { gpus: plan.gpus } : {}),
                 restart: plan.restart,
                 healthcheck: agentHealthCheck(h, plan.port),
                 // No provider-side wait: the traffic switch gates the release (Docker's health
@@ -237,7 +244,10 @@ export class AgentRelease extends pulumi.ComponentResource {
                 // agent.secretsRevision); every other input is part of the release id. Ignoring
                 // them here means nothing but a new release (a new resource) ever changes a
                 // running container.
-                ignoreChanges: ["uploads", "envs"],
+                // The official provider reads cpus and gpus back in forms of its own ("2.0" for
+                // "2", "all" for any device list); both are part of the release id, so a change
+                // of either is a new release anyway.
+                ignoreChanges: ["uploads", "envs", "cpus", "gpus"],
             },
         );
 

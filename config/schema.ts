@@ -49,7 +49,7 @@ export function probesPerTick(c: Pick<StackConfig, "agent" | "release">): number
 export function platformProblems(c: {
     platform: "docker" | "swarm";
     swarm?: unknown;
-    agent: { image?: string; digest?: string; buildContext?: string; secretsAs?: "env" | "file" };
+    agent: { image?: string; digest?: string; buildContext?: string; secretsAs?: "env" | "file"; gpus?: string };
 }): { path: string[]; message: string }[] {
     if (c.platform === "docker")
         return c.swarm ? [{ path: ["swarm"], message: "only with platform: swarm (set platform: swarm, or remove swarm)" }] : [];
@@ -64,6 +64,11 @@ export function platformProblems(c: {
         out.push({ path: ["agent", "image"], message: "required with platform: swarm: the registry repository every node pulls from" });
     if (!c.agent.digest)
         out.push({ path: ["agent", "digest"], message: "required with platform: swarm: every node must run the same bytes" });
+    if (c.agent.gpus)
+        out.push({
+            path: ["agent", "gpus"],
+            message: "not with platform: swarm yet (Swarm reserves GPUs as generic resources each node must declare)",
+        });
     if (c.agent.secretsAs === "file")
         out.push({ path: ["agent", "secretsAs"], message: "env only with platform: swarm (files need Docker secrets, not supported yet)" });
     return out;

@@ -246,16 +246,27 @@ function deploy(value: unknown, set: Set, refuse: Refuse): void {
                 for (const [limit, amount] of Object.entries(r)) {
                     const mb = limit === "memory" ? sizeMb(amount) : undefined;
                     if (mb !== undefined) set("agent.memoryMb", mb);
-                    else refuse(`deploy.resources.limits.${limit}`, "only a memory limit carries over (agent.memoryMb)");
+                    else if (limit === "cpus" && /^\d+(\.\d+)?$/.test(String(amount))) set("agent.cpus", String(amount));
+                    else refuse(`deploy.resources.limits.${limit}`, "only memory and cpus limits carry over (agent.memoryMb, agent.cpus)");
                 }
-            } else if (kind === "reservations" && isObj(r) && r.devices) {
-                refuse(
-                    "deploy.resources.reservations.devices",
-                    "GPU devices are not carried over yet: run the model in a container of its own that releases never touch",
-                );
-            } else refuse(`deploy.resources.${kind}`, "not carried over: only a memory limit is (agent.memoryMb)");
+            } else if (kind === "reservations" && isObj(r) && Array.isArray(r.devices) && Object.keys(r).length === 1) {
+                gpus(r.devices, set, refuse);
+            } else refuse(`deploy.resources.${kind}`, "not carried over: only limits (memory, cpus) and GPU devices are");
         }
     }
+}
+
+/** A GPU reservation as agent.gpus: all of them, a count, or named devices. */
+function gpus(devices: unknown[], set: Set, refuse: Refuse): void {
+    const [d] = devices;
+    const caps = isObj(d) && Array.isArray(d.capabilities) ? d.capabilities.map(String) : [];
+    if (devices.length !== 1 || !isObj(d) || !caps.includes("gpu")) {
+        refuse("deploy.resources.reservations.devices", "only one GPU reservation (capabilities: [gpu]) carries over, as agent.gpus");
+        return;
+    }
+    if (Array.isArray(d.device_ids)) set("agent.gpus", `device=${d.device_ids.map(String).join(",")}`);
+    else if (d.count === "all" || d.count === undefined) set("agent.gpus", "all");
+    else set("agent.gpus", String(d.count));
 }
 
 /** The settings as the nested raw config `parseConfig` reads (paths like agent.mounts[0].source). */

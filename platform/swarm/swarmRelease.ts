@@ -70,7 +70,12 @@ export function swarmServiceArgs(args: SwarmReleaseArgs): docker.ServiceArgs {
                 stopGracePeriod: `${plan.drainTimeoutSeconds + TASK_EXIT_SLACK_SECONDS}s`,
             },
             networksAdvanceds: [{ name: plan.networkName }],
-            resources: { limits: { memoryBytes: plan.memoryMb * 1024 * 1024 } },
+            resources: {
+                limits: {
+                    memoryBytes: plan.memoryMb * 1024 * 1024,
+                    ...(plan.cpus ? { nanoCpus: Math.round(Number(plan.cpus) * 1e9) } : {}),
+                },
+            },
             restartPolicy: { condition: "any", delay: "1s" },
         },
         mode: { replicated: { replicas: args.replicas } },

@@ -32,7 +32,7 @@ describe("npm run import-compose (a real stack's config)", function () {
         const r = await importCompose(path.join(FIXTURES, "gpu-and-more.yml"), "--service", "agent");
         expect(r.code).to.equal(1);
         expect(r.stderr).to.include('service "agent" has what a release cannot carry over (nothing was written)');
-        expect(r.stderr).to.include("deploy.resources.reservations.devices: GPU devices are not carried over yet");
+        expect(r.stderr).to.include("environment.OPENAI_API_KEY: a secret: set it with pulumi config set --secret");
         expect(Object.keys(await config())).to.deep.equal(["zdt:app"]);
     });
 

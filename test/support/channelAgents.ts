@@ -112,6 +112,7 @@ export function whatsappApp(): WhatsAppApp {
                     "agent.buildContext": path.relative(ROOT, dir),
                     // Its port, its health endpoint, its image's own health check (no curl in it).
                     "agent.port": "3000",
+                    "agent.cpus": "1", // as its compose service limited it
                     "agent.health.path": "/",
                     "agent.health.docker": "image",
                     "agent.env.GRAPH_API_URL": `http://${host}:${graphPort}/${GRAPH_API_VERSION}`,

@@ -35,7 +35,7 @@ describe("importing a docker-compose service", () => {
         expect(cfg.agent.health).to.deep.include({ path: "/health", intervalSeconds: 10, timeoutSeconds: 5, retries: 3, docker: "curl" });
     });
 
-    it("refuses, naming each, what a release cannot carry over: a command, two ports, a named volume, an env file, a secret in plain text, a GPU", () => {
+    it("refuses, naming each, what a release cannot carry over: a command, two ports, a named volume, an env file, a secret in plain text", () => {
         const imported = importService(compose("gpu-and-more.yml"), "agent");
         expect(imported.refused.map((r) => r.split(":")[0])).to.deep.equal([
             "command",
@@ -43,17 +43,17 @@ describe("importing a docker-compose service", () => {
             "volumes",
             "env_file",
             "environment.OPENAI_API_KEY",
-            "deploy.resources.reservations.devices",
         ]);
         expect(imported.refused.join("\n"))
             .to.include("pulumi config set --secret --path 'agent.secrets.OPENAI_API_KEY'")
             .and.not.include("sk-not-a-real-key");
-        // What does carry over is still read: the read-only mount, the plain variable and the memory limit.
+        // What does carry over is still read: the read-only mount, the plain variable, the memory limit, the GPU.
         expect(imported.settings).to.deep.include.members([
             ["agent.mounts[0].source", "./prompts"],
             ["agent.mounts[0].target", "/app/prompts"],
             ["agent.env.LOG_LEVEL", "info"],
             ["agent.memoryMb", "2048"],
+            ["agent.gpus", "1"],
         ]);
     });
 

@@ -187,6 +187,13 @@ describe("config error messages", () => {
         );
     });
 
+    it("CPUs and GPUs: the forms Docker takes; GPUs not on Swarm", () => {
+        const agent = (more: object) => ({ agent: { version: "1.0.0", ...more } });
+        expect(parseConfig(agent({ cpus: "2.5", gpus: "all" })).agent).to.deep.include({ cpus: "2.5", gpus: "all" });
+        expect(() => parseConfig(agent({ cpus: "0" }))).to.throw("agent.cpus: a number of CPUs such as 0.5, 1 or 2.5");
+        expect(() => parseConfig(agent({ gpus: "nvidia" }))).to.throw("agent.gpus: all, a count such as 1, or device= and GPU ids");
+    });
+
     it("secrets set without --secret (the agent key not among the engine's secret keys) fail the update, naming how to set them", () => {
         const cfg = parseConfig({ agent: { version: "1.0.0", secrets: { APP_SECRET: "s" } } });
         expect(plainSecretsProblem(cfg, "shop", ["shop:agent"])).to.equal(undefined);

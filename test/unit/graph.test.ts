@@ -397,6 +397,17 @@ describe("resource graph (mocks)", function () {
         expect(agent.inputs.name).to.not.equal(plain.inputs.name);
     });
 
+    it("CPU and GPU limits (agent.cpus, agent.gpus) reach the container and are part of the release", async () => {
+        const p = await program({ ...base, agent: { ...base.agent, cpus: "1.5", gpus: "device=0" } });
+        const agent = byType(p.resources, "docker:index/container:Container").find((r) => r.inputs.name.includes("-agent-"))!;
+        expect(agent.inputs).to.deep.include({ cpus: "1.5", gpus: "device=0" });
+        const plain = byType((await program(base)).resources, "docker:index/container:Container").find((r) =>
+            r.inputs.name.includes("-agent-"),
+        )!;
+        expect(plain.inputs.cpus).to.equal(undefined);
+        expect(agent.inputs.name).to.not.equal(plain.inputs.name);
+    });
+
     it("an agent without a reindex endpoint (agent.reindex.mode release): no reindex command, a knowledge change is a new release", async () => {
         const kb = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-kb-"));
         fs.writeFileSync(path.join(kb, "faq.md"), "Refunds take 10 days.\n");

@@ -33,6 +33,8 @@ const CONTAINER_INPUTS = new Set([
     "memorySwap",
     "memoryReservation",
     "cpuShares",
+    "cpus",
+    "gpus",
     "restart",
     "maxRetryCount",
     "destroyGraceSeconds",
@@ -60,6 +62,8 @@ function resourceArgs(i) {
     if (i.memorySwap) a.push("--memory-swap", i.memorySwap > 0 ? `${i.memorySwap}m` : String(i.memorySwap));
     if (i.memoryReservation) a.push("--memory-reservation", `${i.memoryReservation}m`);
     if (i.cpuShares) a.push("--cpu-shares", String(i.cpuShares));
+    if (i.cpus) a.push("--cpus", i.cpus);
+    if (i.gpus) a.push("--gpus", i.gpus);
     const restart = i.restart || "no";
     a.push("--restart", restart === "on-failure" && i.maxRetryCount ? `on-failure:${i.maxRetryCount}` : restart);
     return a;
