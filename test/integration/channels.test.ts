@@ -79,8 +79,8 @@ describe("third-party agents released unchanged, side by side: a grammY Telegram
             }
             // The WhatsApp app: its image's own HEALTHCHECK (no curl in it), Meta's verification request answered.
             const [container] = await agentContainers(whatsapp.app);
-            const status = await mustRun("docker", ["inspect", "--format", "{{.State.Health.Status}}", container]);
-            expect(status.stdout.trim()).to.equal("healthy");
+            const status = await mustRun("docker", ["inspect", "--format", "{{.State.Health.Status}} {{.HostConfig.NanoCpus}}", container]);
+            expect(status.stdout.trim(), "healthy, limited to one CPU (agent.cpus)").to.equal("healthy 1000000000");
             expect((await run("docker", ["exec", container, "sh", "-c", "command -v curl"])).code, "the image has no curl").to.not.equal(0);
             expect(await whatsapp.whatsapp().verify(whatsapp.secrets.VERIFY_TOKEN)).to.equal(true);
             expect(await whatsapp.whatsapp().verify("not-the-token")).to.equal(false);
