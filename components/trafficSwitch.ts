@@ -9,7 +9,7 @@ import { swarmSwitchContract } from "../contracts/swarmSwitchContract";
 import { decodeSwitchResult, SwitchResult, switchContract } from "../contracts/switchContract";
 import { ReleaseConfig, SwarmConfig } from "../config/schema";
 import { PROXY_INTERNAL_PORT } from "../core/proxyNames";
-import type { AgentHealth } from "../core/health";
+import { type AgentHealth, expectedCode } from "../core/health";
 
 export interface TrafficSwitchArgs {
     proxyContainer: pulumi.Input<string>;
@@ -56,7 +56,7 @@ export class TrafficSwitch extends pulumi.ComponentResource {
             targetRelease: args.targetRelease,
             targetVersion: args.targetVersion,
             healthPath: args.health.path,
-            healthStatus: args.health.expectStatus,
+            healthStatus: expectedCode(args.health.expectStatus),
             scrapeMetrics: args.metrics.path !== "",
             metricsPath: args.metrics.path || "/metrics",
             llmHistogram: args.metrics.llmHistogram,

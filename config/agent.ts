@@ -6,6 +6,8 @@ import { num, bool } from "../core/values";
 import { DOCKER_CHECKS, HEALTH_DEFAULTS } from "../core/health";
 import { KEY_SOURCES, NAME_FORMS, PRESETS, type Preset } from "../core/conversationKey";
 
+const STATUS_FORM = "a status from 200 to 399 such as 200 or 204, or any (any answer below 500)";
+
 export const HealthSchema = z
     .object({
         intervalSeconds: seconds(1, 60).default(1).describe("Docker healthcheck interval."),
@@ -22,10 +24,14 @@ export const HealthSchema = z
             .describe(
                 "The agent's health endpoint: the proxy's check, the release gate, the verification's probes and Docker's health check all request it. Any body will do: the proxy, not the agent, says which release answered.",
             ),
-        expectStatus: num()
-            .pipe(z.number().int().min(200).max(399))
+        expectStatus: z
+            .union([z.literal("any"), num().pipe(z.number().int(STATUS_FORM).min(200, STATUS_FORM).max(399, STATUS_FORM))], {
+                error: STATUS_FORM,
+            })
             .default(HEALTH_DEFAULTS.expectStatus)
-            .describe("The status the health endpoint answers when the agent can serve (any other is a failed check)."),
+            .describe(
+                "The status the health endpoint answers when the agent can serve (any other is a failed check); any: any answer below 500, for an agent without a health endpoint of its own (then agent.health.path is any path it answers, such as /).",
+            ),
         docker: z
             .enum(DOCKER_CHECKS)
             .default("curl")

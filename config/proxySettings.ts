@@ -4,7 +4,7 @@
 // delivers, so a change is a seamless reload. Swarm: the proxy service's environment.
 import { z } from "zod";
 import { type ConversationKey, keyRules, PRESETS } from "../core/conversationKey";
-import { type AgentHealth, HEALTH_DEFAULTS } from "../core/health";
+import { type AgentHealth, haproxyExpect, HEALTH_DEFAULTS } from "../core/health";
 import { bool, num } from "../core/values";
 
 /** Measured on HAProxy 2.6 (README, "Conversations"): bytes per entry of a table keyed by a conversation id of up to 64 characters. */
@@ -66,7 +66,7 @@ export function proxyEnvironment(s: TemplateSettings): Record<string, string> {
             .map((line) => `  ${line}`)
             .join("\n"),
         HEALTH_PATH: health.path,
-        HEALTH_STATUS: String(health.expectStatus),
+        HEALTH_EXPECT: haproxyExpect(health.expectStatus),
     };
 }
 

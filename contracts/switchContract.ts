@@ -8,6 +8,7 @@ import { EnvContract } from "./envContract";
 import { METRICS, STATUSES } from "../core/verdict";
 
 import { SLOTS } from "../core/slots";
+import { ANY_STATUS } from "../core/health";
 
 export { SLOTS, type Slot } from "../core/slots";
 
@@ -32,7 +33,11 @@ export const SwitchInputSchema = z.object({
     targetVersion: z.string().min(1),
     /** The agent's health endpoint and the status it answers when it can serve (agent.health). */
     healthPath: z.string().startsWith("/").default("/health"),
-    healthStatus: z.coerce.number().int().min(200).max(399).default(200),
+    healthStatus: z.coerce
+        .number()
+        .int()
+        .refine((c) => c === ANY_STATUS || (c >= 200 && c <= 399), "a status from 200 to 399, or 0 for any answer below 500")
+        .default(200),
     /** Whether the agent has Prometheus metrics, where, and its LLM latency histogram (agent.metrics; an empty variable reads as unset, so "none" is said by scrapeMetrics). */
     scrapeMetrics: bool().default(true),
     metricsPath: z.string().default("/metrics"),

@@ -1,10 +1,33 @@
 // The agent's health endpoint (agent.health.path and expectStatus), and its answer read for
 // people (pure): the names of its failing checks.
 
-/** Where the agent says it can serve, and with which status. */
+/** Where the agent says it can serve, and with which status ("any": any answer below 500). */
 export interface AgentHealth {
     path: string;
-    expectStatus: number;
+    expectStatus: number | "any";
+}
+
+/** How the command programs' contracts carry expectStatus "any" (a status no answer has). */
+export const ANY_STATUS = 0;
+
+/** expectStatus as the contracts carry it (pure). */
+export function expectedCode(s: AgentHealth["expectStatus"]): number {
+    return s === "any" ? ANY_STATUS : s;
+}
+
+/** A contract's status back as expectStatus (pure). */
+export function expectStatusOf(code: number): AgentHealth["expectStatus"] {
+    return code === ANY_STATUS ? "any" : code;
+}
+
+/** Whether a health answer's status is a good one (pure): the expected status, or with ANY_STATUS any answer below 500. */
+export function healthOk(code: number, expected: number = HEALTH_DEFAULTS.expectStatus as number): boolean {
+    return expected === ANY_STATUS ? code > 0 && code < 500 : code === expected;
+}
+
+/** HAProxy's http-check expectation for it (pure). */
+export function haproxyExpect(s: AgentHealth["expectStatus"]): string {
+    return s === "any" ? "rstatus ^[1-4]" : `status ${s}`;
 }
 
 export const HEALTH_DEFAULTS: AgentHealth = { path: "/health", expectStatus: 200 };

@@ -7,6 +7,7 @@
 // blueprint's acceptable range (thresholds.acceptable) a metric passes with a warning;
 // a metric whose data is missing (an agent without the histogram) says so.
 import type { Thresholds } from "./thresholds";
+import { healthOk } from "./health";
 
 /** Consecutive bad /health probes before the health metrics count as breached. */
 export const HEALTH_BREACH_STREAK = 3;
@@ -64,7 +65,7 @@ export type Verdict = { ok: true; results: MetricResult[] } | { ok: false; breac
 
 /** Whether a /health probe counts as bad: no 200, or slower than the threshold. */
 export function badHealth(probe: { code: number; ms: number; expected?: number }, t: Thresholds): boolean {
-    return probe.code !== (probe.expected ?? 200) || probe.ms > t.maxHealthResponseMs;
+    return !healthOk(probe.code, probe.expected) || probe.ms > t.maxHealthResponseMs;
 }
 
 /** Whether one reading of active conversations is a drop over the threshold (judged only from `minConversations` on). */

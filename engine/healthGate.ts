@@ -4,7 +4,7 @@
 // proxy's own check sees it UP. A container that exits or is restarted fails at once; one
 // that stays unhealthy fails at healthGateTimeoutSeconds. A failed gate stops the
 // container (it never had traffic) and quotes its last log lines.
-import { failedChecks } from "../core/health";
+import { failedChecks, healthOk } from "../core/health";
 import { slotOfServer } from "../core/slots";
 import { crashOf } from "./crash";
 import type { HealthAnswer } from "./ports";
@@ -46,7 +46,7 @@ export async function healthGate(run: SwitchRun, restartsAtStart: number): Promi
         // The answer's identity is the proxy's (the slot's server answered); an agent that names
         // its release must name this one.
         const fromTarget = slotOfServer(last.server) === slot && (last.release === undefined || last.release === input.targetRelease);
-        streak = last.code === input.healthStatus && fromTarget && s.up ? streak + 1 : 0;
+        streak = healthOk(last.code, input.healthStatus) && fromTarget && s.up ? streak + 1 : 0;
         if (streak >= GATE_STREAK) break;
         if (clock.now() - gateStart > input.healthGateTimeoutSeconds * 1000) {
             const from =

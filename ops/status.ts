@@ -23,7 +23,7 @@ import { activeConversationTotal, renderStatus, statusRows, tableStatus, type Re
 import { type ServerStats, type ProxyProbes } from "../engine/ports";
 import { CurlProbes } from "../haproxy/probes";
 import { PROXY_INTERNAL_PORT } from "../core/proxyNames";
-import { type AgentHealth, HEALTH_DEFAULTS } from "../core/health";
+import { type AgentHealth, expectedCode, HEALTH_DEFAULTS } from "../core/health";
 
 export class StatusError extends Error {}
 
@@ -126,7 +126,13 @@ async function statuses(
                     requests: now.stats.req - (before?.stats.req ?? now.stats.req),
                     errors5xx: now.stats.err5xx - (before?.stats.err5xx ?? now.stats.err5xx),
                     avgResponseMs: now.stats.rtimeMs,
-                    health: { code: health.code, ms: health.ms, failedChecks: "", badStreak: 0, expected: agentHealth.expectStatus },
+                    health: {
+                        code: health.code,
+                        ms: health.ms,
+                        failedChecks: "",
+                        badStreak: 0,
+                        expected: expectedCode(agentHealth.expectStatus),
+                    },
                     llm: now.hasMetrics ? { p95Ms: q === undefined ? undefined : q * 1000, answers: window?.count ?? 0 } : null,
                     memory: memory ?? null,
                 },

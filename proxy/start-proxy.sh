@@ -61,8 +61,8 @@ peer_lines() {
 # probes of a slot go through it (balance first: one task, the next if it fails).
 probe_backends() {
   while read -r slot address weight state _port; do
-    printf 'backend probe_%s\n  balance first\n  http-response set-header x-zdt-server %%[srv_name]\n  option httpchk GET %s\n  http-check expect status %s\n' \
-      "$slot" "${HEALTH_PATH:-/health}" "${HEALTH_STATUS:-200}"
+    printf 'backend probe_%s\n  balance first\n  http-response set-header x-zdt-server %%[srv_name]\n  option httpchk GET %s\n  http-check expect %s\n' \
+      "$slot" "${HEALTH_PATH:-/health}" "${HEALTH_EXPECT:-status 200}"
     printf '  server-template %s 1-%s %s:%s check inter 1s fall 2 rise 1 resolvers docker init-addr last,none resolve-prefer ipv4\n' \
       "$slot" "$SLOT_SERVERS" "$address" "$AGENT_PORT"
   done < "$SLOTS"

@@ -3,6 +3,7 @@
 // with no container replaced and no client connection reset. Run by a command resource
 // the proxy container depends on, so a new proxy starts with the current template.
 import * as crypto from "crypto";
+import { expectStatusOf } from "../../core/health";
 import * as fs from "fs";
 import { docker } from "../../docker/cli";
 import { SLOT_DIR } from "../../haproxy/admin";
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
     const template = withSettings(fs.readFileSync(input.templatePath, "utf8").replace(/\r\n/g, "\n"), {
         conversations: input.conversations,
         conversationKey: { paths: input.keyPaths, from: input.keyFrom, names: input.keyNames },
-        agentHealth: { path: input.healthPath, expectStatus: input.healthStatus },
+        agentHealth: { path: input.healthPath, expectStatus: expectStatusOf(input.healthStatus) },
     });
     const digest = crypto.createHash("sha256").update(template).digest("hex");
     const running =

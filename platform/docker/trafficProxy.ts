@@ -30,7 +30,7 @@ import { SLOT_DIR } from "../../haproxy/admin";
 import { type ConversationSettings, proxyMemoryMb } from "../../config/proxySettings";
 import { folderDigest } from "../../components/releaseId";
 import { proxyHealthCheck } from "../../components/healthChecks";
-import type { AgentHealth } from "../../core/health";
+import { type AgentHealth, expectedCode } from "../../core/health";
 import type { ConversationKey } from "../../core/conversationKey";
 
 export interface TrafficProxyArgs {
@@ -136,7 +136,7 @@ export class TrafficProxy extends pulumi.ComponentResource {
                     proxyImage: image.imageName,
                     conversations: args.conversations,
                     healthPath: args.agentHealth.path,
-                    healthStatus: args.agentHealth.expectStatus,
+                    healthStatus: expectedCode(args.agentHealth.expectStatus),
                     keyPaths: args.conversationKey.paths,
                     keyFrom: args.conversationKey.from,
                     keyNames: args.conversationKey.names,

@@ -77,6 +77,8 @@ describe("third-party agents released unchanged, side by side: a grammY Telegram
                 expect(ups[i].code, `${a.name}: ${ups[i].stdout}${ups[i].stderr}`).to.equal(0);
                 expect((await a.stack.outputs()).liveVersion, a.name).to.equal("1.0.0");
             }
+            // The Telegram bot, gated on / where it answers 404 (agent.health.expectStatus any).
+            expect(await agentLogs(telegram.app)).to.include("404 GET /\n");
             // The WhatsApp app: its image's own HEALTHCHECK (no curl in it), Meta's verification request answered.
             const [container] = await agentContainers(whatsapp.app);
             const status = await mustRun("docker", ["inspect", "--format", "{{.State.Health.Status}} {{.HostConfig.NanoCpus}}", container]);

@@ -51,6 +51,10 @@ export function telegramBot(): ChannelAgent {
                 // Where Telegram puts the chat, on the bot's webhook path.
                 "agent.conversation.preset": "telegram",
                 "agent.conversation.paths[0]": "/telegram",
+                // Checked as an agent without a health endpoint would be: any answer below 500 on /
+                // (the bot answers 404 there) is a good one.
+                "agent.health.path": "/",
+                "agent.health.expectStatus": "any",
                 ...channelAgentSettings(port),
             });
         },

@@ -7,6 +7,7 @@ import { leafPaths } from "../../core/schemaPaths";
 import { folderDigest, releaseId, stableJson } from "../../components/releaseId";
 import { configTable, readmeSection } from "../../ops/config-docs";
 import { plainSecretsProblem } from "../../components/preflight";
+import { expectedCode, healthOk } from "../../core/health";
 
 describe("config schema", () => {
     it("applies the documented defaults", () => {
@@ -185,6 +186,19 @@ describe("config error messages", () => {
         expect(() => parseConfig(agent([{ source: "m", target: "models" }]))).to.throw(
             "agent.mounts.0.target: an absolute path inside the container, such as /models",
         );
+    });
+
+    it("a health endpoint's status: 200 to 399, or any (an agent without a health endpoint: any answer below 500)", () => {
+        const health = (expectStatus: unknown) =>
+            parseConfig({ agent: { version: "1.0.0", health: { expectStatus } } }).agent.health.expectStatus;
+        expect([health("204"), health("any"), health(undefined)]).to.deep.equal([204, "any", 200]);
+        expect(() => health("500")).to.throw("agent.health.expectStatus: a status from 200 to 399 such as 200 or 204, or any");
+        expect([healthOk(404, expectedCode("any")), healthOk(503, expectedCode("any")), healthOk(0, expectedCode("any"))]).to.deep.equal([
+            true,
+            false,
+            false,
+        ]);
+        expect([healthOk(204, 204), healthOk(200, 204), healthOk(200)]).to.deep.equal([true, false, true]);
     });
 
     it("CPUs and GPUs: the forms Docker takes; GPUs not on Swarm", () => {

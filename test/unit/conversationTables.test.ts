@@ -96,7 +96,7 @@ describe("the proxy's conversation settings (config/proxySettings.ts)", () => {
         expect(out).to.include(
             "  http-request set-header X-Conversation-Id %[uuid] if conversation_path !{ req.hdr(x-conversation-id) -m reg ^[A-Za-z0-9._:-]{1,64}\\$ }",
         );
-        expect(out).not.to.match(/\$\{(CONVERSATION_TABLE_SIZE|CONVERSATION_IDLE_TIMEOUT|CONVERSATION_RULES|HEALTH_PATH|HEALTH_STATUS)\}/);
+        expect(out).not.to.match(/\$\{(CONVERSATION_TABLE_SIZE|CONVERSATION_IDLE_TIMEOUT|CONVERSATION_RULES|HEALTH_PATH|HEALTH_EXPECT)\}/);
         // The agent's health endpoint, as the proxy checks it.
         expect(out).to.match(/^ {2}option httpchk GET \/healthz$/m);
         expect(out).to.match(/^ {2}http-check expect status 204$/m);
@@ -107,8 +107,14 @@ describe("the proxy's conversation settings (config/proxySettings.ts)", () => {
             CONVERSATION_IDLE_TIMEOUT: "600s",
             PIN_KEYLESS: "no",
             HEALTH_PATH: "/health",
-            HEALTH_STATUS: "200",
+            HEALTH_EXPECT: "status 200",
         });
+        // No health endpoint of its own: any answer below 500 is a good one.
+        const any = withSettings(template, {
+            conversations: { tableSize: 2000, idleTimeoutSeconds: 20, pinKeyless: false },
+            agentHealth: { path: "/", expectStatus: "any" },
+        });
+        expect(any).to.match(/^ {2}http-check expect rstatus \^\[1-4\]$/m);
         expect(env.CONVERSATION_RULES.split("\n")).to.deep.equal([
             "  acl conversation_path path_beg /v1/chat",
             "  http-request set-var(txn.conversation) req.hdr(x-conversation-id) if conversation_path !{ var(txn.conversation) -m found }",
