@@ -20,6 +20,8 @@ export interface TrafficSwitchArgs {
     release: ReleaseConfig;
     /** Synthetic requests per probe interval (config/schema.ts probesPerTick: none unless the agent asked). */
     probeRequestsPerTick: number;
+    /** agent.health.docker image on one host: the gate waits for Docker's healthy too. */
+    gateOnDockerHealth?: boolean;
     /** The port the agent listens on (agent.port): the slot the new release takes is pointed there. */
     agentPort: number;
     /** The agent's health endpoint (agent.health): what the gate and the verification request. */
@@ -63,6 +65,7 @@ export class TrafficSwitch extends pulumi.ComponentResource {
             // Every release setting the contract carries (it takes its own from the stack's).
             ...r,
             probeRequestsPerTick: args.probeRequestsPerTick,
+            gateOnDockerHealth: args.gateOnDockerHealth ?? false,
             ...(r.probe
                 ? { probeMethod: r.probe.method, probePath: r.probe.path, probeBody: r.probe.body, probeContentType: r.probe.contentType }
                 : {}),

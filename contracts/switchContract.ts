@@ -38,6 +38,8 @@ export const SwitchInputSchema = z.object({
         .int()
         .refine((c) => c === ANY_STATUS || (c >= 200 && c <= 399), "a status from 200 to 399, or 0 for any answer below 500")
         .default(200),
+    /** agent.health.docker image (one host): the image's own HEALTHCHECK must say healthy too before the release gets traffic. */
+    gateOnDockerHealth: bool().default(false),
     /** Whether the agent has Prometheus metrics, where, and its LLM latency histogram (agent.metrics; an empty variable reads as unset, so "none" is said by scrapeMetrics). */
     scrapeMetrics: bool().default(true),
     metricsPath: z.string().default("/metrics"),

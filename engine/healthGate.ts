@@ -46,7 +46,9 @@ export async function healthGate(run: SwitchRun, restartsAtStart: number): Promi
         // The answer's identity is the proxy's (the slot's server answered); an agent that names
         // its release must name this one.
         const fromTarget = slotOfServer(last.server) === slot && (last.release === undefined || last.release === input.targetRelease);
-        streak = healthOk(last.code, input.healthStatus) && fromTarget && s.up ? streak + 1 : 0;
+        // With the image's own HEALTHCHECK (agent.health.docker image), Docker must say healthy too.
+        const dockerOk = !input.gateOnDockerHealth || state?.health?.status === "healthy";
+        streak = healthOk(last.code, input.healthStatus) && fromTarget && s.up && dockerOk ? streak + 1 : 0;
         if (streak >= GATE_STREAK) break;
         if (clock.now() - gateStart > input.healthGateTimeoutSeconds * 1000) {
             const from =

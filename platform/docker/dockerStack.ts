@@ -51,6 +51,7 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
         targetVersion: release.version,
         release: cfg.release,
         probeRequestsPerTick: probesPerTick(cfg),
+        gateOnDockerHealth: cfg.agent.health.docker === "image",
         agentPort: cfg.agent.port,
         health: cfg.agent.health,
         metrics: cfg.agent.metrics,

@@ -136,6 +136,26 @@ describe("traffic switch (fake proxy)", () => {
         expect(err.message).to.match(/did not pass \/health through the proxy within 5s \(last answer 404/);
     });
 
+    it("the image's own HEALTHCHECK (agent.health.docker image) gates the release too: no traffic while Docker says starting, then on", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, V2);
+        const d = deps(proxy);
+        const containers = d.containers as FakeContainers;
+        // Docker's check says starting for the first reads of the new release, then healthy.
+        containers.onRead = (c, n) => (c === C2 ? { health: { status: n <= 4 ? "starting" : "healthy", lastOutput: "" } } : undefined);
+        const result = await runSwitch({ ...toV2, gateOnDockerHealth: true }, d);
+        expect(result.liveColor).to.equal("green");
+        // Docker never says healthy: the gate fails, naming Docker's health, and traffic stays.
+        const proxy2 = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy2.agents.set(C1, V1).set(C2, V2);
+        const d2 = deps(proxy2);
+        (d2.containers as FakeContainers).onRead = (c) =>
+            c === C2 ? { health: { status: "unhealthy", lastOutput: "exit 1" } } : undefined;
+        const err = await failure(runSwitch({ ...toV2, gateOnDockerHealth: true, healthGateTimeoutSeconds: 5 }, d2));
+        expect(err.message).to.match(/Docker's health check: unhealthy, last output exit 1/);
+        expect(proxy2.setCommands().filter((c) => c.includes("weight") && !c.endsWith("weight 0"))).to.deep.equal([], "no weight given");
+    });
+
     it("an agent without metrics (agent.metrics.path empty) gets no /metrics request; latency is judged on the proxy's figures", async () => {
         const proxy = new FakeProxy({ slot: "blue", agent: C1 });
         proxy.agents.set(C1, { ...V1, plainHealth: true }).set(C2, { ...V2, plainHealth: true });
