@@ -319,6 +319,8 @@ describe("resource graph (mocks)", function () {
         const label = (p: typeof a) => agentOf(p).inputs.labels.find((l: { label: string }) => l.label === "zdt.health")?.value;
         expect([label(a), label(image), label(none)]).to.deep.equal([undefined, "image", "none"]);
         expect(switchOf(curl.resources.find((r) => r.name === "traffic-switch")!)).to.deep.include({ agentPort: 3000 });
+        expect(switchOf(image.resources.find((r) => r.name === "traffic-switch")!)).to.deep.include({ gateOnDockerHealth: true });
+        expect(switchOf(curl.resources.find((r) => r.name === "traffic-switch")!)).to.deep.include({ gateOnDockerHealth: false });
         expect(switchOf(a.resources.find((r) => r.name === "traffic-switch")!)).to.deep.include({ agentPort: 8080 });
         expect(agentOf(curl).inputs.name, "another port is another release").to.not.equal(agentOf(a).inputs.name);
         const c = await program({ ...base, agent: { ...base.agent, port: 8080, health: { docker: "curl" } } });
