@@ -281,8 +281,9 @@ export class HaproxyAdmin implements ProxyAdmin {
 
     /** Persists the slots, with the ports the proxy has for them, so a proxy restart comes back with the same live release. */
     async persist(state: Record<Slot, PersistedSlot>): Promise<void> {
-        const now = await this.slots();
-        const ports = Object.fromEntries(SLOTS.filter((s) => now[s].fqdn === state[s].fqdn).map((s) => [s, now[s].port]));
+        // The ports of the slots the proxy has as plain servers (Swarm's templates have none: their port is AGENT_PORT).
+        const now = parseServersState(await this.send(`show servers state ${BACKEND}`));
+        const ports = Object.fromEntries(SLOTS.filter((s) => now[s]?.fqdn === state[s].fqdn).map((s) => [s, now[s]?.port]));
         await this.exec(["sh", "-c", `cat > ${SLOT_FILE}.new && mv ${SLOT_FILE}.new ${SLOT_FILE}`], slotFile(state, ports));
     }
 }

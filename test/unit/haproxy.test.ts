@@ -126,6 +126,27 @@ describe("re-pointing a slot never leaves a pooled connection to its previous ta
         expect(proxy.sessions).to.have.length(2); // the read of the slots and the re-pointing
     });
 
+    it("persisting on a Swarm proxy (server templates blue1.., no plain slot server) writes the slot file without ports", async () => {
+        const written: string[] = [];
+        const exec = async (cmd: string[], input?: string): Promise<string> => {
+            if (cmd[0] === "sh") {
+                written.push(input ?? "");
+                return "";
+            }
+            return [
+                "1",
+                "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord",
+                "3 agents 1 blue1 10.0.1.2 2 0 100 100 4 6 3 4 6 0 0 0 tasks.app-agent-2 8080 -",
+                "3 agents 5 green1 - 0 1 0 0 4 6 3 4 6 0 0 0 unassigned.invalid 8080 -",
+            ].join("\n");
+        };
+        await new HaproxyAdmin(exec, "node-1").persist({
+            blue: { fqdn: "tasks.app-agent-2", weight: 100, maint: false },
+            green: { fqdn: "unassigned.invalid", weight: 0, maint: true },
+        });
+        expect(written).to.deep.equal(["blue tasks.app-agent-2 100 ready\ngreen unassigned.invalid 0 maint\n"]);
+    });
+
     const maintAndBack = (...between: string[]) => [
         "set server agents/green state maint",
         ...between,
