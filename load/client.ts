@@ -23,11 +23,9 @@ export interface LoadOptions {
      * when it ends. Every message carries the conversation's X-Conversation-Id: one the
      * client names from the first message on (as a channel's chat id), or with
      * `keylessFirst` the one the answer to a keyless first message carried
-     * (proxy.conversations.pinKeyless). With `keyInBody` the id also goes in the message's
-     * body, as a channel's webhook carries its chat (`{"chat": {"id": ...}}`), for a proxy
-     * that reads the key from there (agent.conversation from json).
+     * (proxy.conversations.pinKeyless).
      */
-    conversations?: { concurrent: number; turns: number; pauseMs: number; keylessFirst?: boolean; keyInBody?: boolean };
+    conversations?: { concurrent: number; turns: number; pauseMs: number; keylessFirst?: boolean };
     requestTimeoutMs?: number;
 }
 
@@ -235,7 +233,6 @@ export class LoadGenerator {
         const body = JSON.stringify({
             message,
             stream,
-            ...(conversationId && this.opts.conversations?.keyInBody ? { chat: { id: conversationId } } : {}),
         });
         const sentAt = Date.now();
         return new Promise((resolve) => {

@@ -57,7 +57,7 @@ describe("drill: Docker daemon restart during a release", function () {
         await stack.init(
             agentStack(app, port, {
                 "agent.env.STREAM_TOKEN_DELAY_MS": "120",
-                "release.verifyWindowSeconds": "25",
+                "release.verifyWindowSeconds": "20",
                 "release.drainTimeoutSeconds": "10",
             }),
         );

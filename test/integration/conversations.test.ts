@@ -212,41 +212,4 @@ describe("the conversation table at scale and under a flood (real engine)", func
             print("keyless pinning under the flood", await gen.stop(), "");
         }
     });
-
-    step(
-        "a key read from the message's JSON body (agent.conversation from json, as a channel's webhook carries its chat): pinned by it across a release, 0 broken",
-        async () => {
-            await stack.rmConfig("proxy.conversations.pinKeyless");
-            await stack.setConfig("agent.conversation.from", "json");
-            await stack.setConfig("agent.conversation.names[0]", "$.chat.id");
-            await stack.setConfig("agent.conversation.paths[0]", "/v1/chat");
-            await stack.setConfig("proxy.conversations.idleTimeoutSeconds", "3");
-            // The key's rules reach the proxy by a reload; the last flood's pins go idle before the release.
-            const reload = await stack.up();
-            expect(reload.code, reload.stdout + reload.stderr).to.equal(0);
-            const deadline = Date.now() + 90_000;
-            while ((await tables()).get("agents")!.used > 10 && Date.now() < deadline) await sleep(500);
-            await stack.setConfig("agent.version", "4.0.0");
-            // The agent keeps its memory by the header it always gets; the proxy now pins by the
-            // body alone: a conversation that lost its pin would hop to the new release and break.
-            const { up, report } = await upUnderLoad({
-                url,
-                shortRps: 60,
-                shortLoops: 4,
-                streams: 0,
-                conversations: { concurrent: 20, turns: 4, pauseMs: 1000, keyInBody: true },
-            });
-            expect(up.code, up.stdout + up.stderr).to.equal(0);
-            expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
-            expect(report.conversationsCompleted).to.be.greaterThan(10);
-            expect(report.conversationsBroken, JSON.stringify(report.conversationHops)).to.equal(0);
-            // Both releases answered later turns: conversations begun on 3.0.0 finished there after the flip.
-            expect(Object.keys(report.lastLaterTurnMs)).to.have.length(2);
-            // The keys in the table are the conversations' own ids, read from the bodies.
-            const proxy = await servingProxy(app);
-            const entries = await new HaproxyAdmin(containerExec(proxy), proxy).send("show table agents");
-            expect(entries).to.match(/key=[A-Za-z0-9._:-]+ /);
-            print("json key", report, "");
-        },
-    );
 });
