@@ -6,6 +6,9 @@ import { num, bool } from "../core/values";
 import { DOCKER_CHECKS, HEALTH_DEFAULTS } from "../core/health";
 import { KEY_SOURCES, NAME_FORMS, PRESETS, type Preset } from "../core/conversationKey";
 
+/** A value `pulumi config set --path` may store as a number (1) or a string (1.5, all), read as text of a form. */
+const numberText = (form: RegExp, says: string) =>
+    z.preprocess((v) => (typeof v === "number" ? String(v) : v), z.string(says).regex(form, says));
 const STATUS_FORM = "a status from 200 to 399 such as 200 or 204, or any (any answer below 500)";
 
 export const HealthSchema = z
@@ -216,17 +219,13 @@ export const AgentSchema = z
                 "The port the agent listens on inside its container (also given to it as PORT). Changing it is a release like any other: the proxy reaches each release on its own port.",
             ),
         memoryMb: num().pipe(z.number().int().min(64).max(65536)).default(512).describe("Memory limit of each agent container (MB)."),
-        cpus: z
-            .string()
-            .regex(/^(0\.\d{1,3}|[1-9]\d{0,2}(\.\d{1,3})?)$/, "a number of CPUs such as 0.5, 1 or 2.5")
+        cpus: numberText(/^(0\.\d{1,3}|[1-9]\d{0,2}(\.\d{1,3})?)$/, "a number of CPUs such as 0.5, 1 or 2.5")
             .optional()
             .describe("CPUs each agent container may use at most (Docker's --cpus); unset: no limit."),
-        gpus: z
-            .string()
-            .regex(
-                /^(all|[1-9]\d?|device=[A-Za-z0-9-]+(,[A-Za-z0-9-]+)*)$/,
-                "all, a count such as 1, or device= and GPU ids such as device=0,1",
-            )
+        gpus: numberText(
+            /^(all|[1-9]\d?|device=[A-Za-z0-9-]+(,[A-Za-z0-9-]+)*)$/,
+            "all, a count such as 1, or device= and GPU ids such as device=0,1",
+        )
             .optional()
             .describe(
                 "GPUs each agent container gets (Docker's --gpus; the engine needs the NVIDIA runtime). A release runs beside the live one: with device=, both share those GPUs' memory, which is not checked before a release.",

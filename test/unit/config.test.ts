@@ -204,6 +204,8 @@ describe("config error messages", () => {
     it("CPUs and GPUs: the forms Docker takes; GPUs not on Swarm", () => {
         const agent = (more: object) => ({ agent: { version: "1.0.0", ...more } });
         expect(parseConfig(agent({ cpus: "2.5", gpus: "all" })).agent).to.deep.include({ cpus: "2.5", gpus: "all" });
+        // As `pulumi config set --path agent.cpus 1` stores it: a number.
+        expect(parseConfig(agent({ cpus: 1, gpus: 2 })).agent).to.deep.include({ cpus: "1", gpus: "2" });
         expect(() => parseConfig(agent({ cpus: "0" }))).to.throw("agent.cpus: a number of CPUs such as 0.5, 1 or 2.5");
         expect(() => parseConfig(agent({ gpus: "nvidia" }))).to.throw("agent.gpus: all, a count such as 1, or device= and GPU ids");
     });
