@@ -265,7 +265,11 @@ export const AgentSchema = z
             .default({})
             .describe("Extra environment variables."),
         secrets: z
-            .record(envName, z.string().min(1, "a secret's value is not empty"))
+            .record(
+                envName,
+                // A value of digits alone may come as a number, as `pulumi config set --path` stores one.
+                z.preprocess((v) => (typeof v === "number" ? String(v) : v), z.string().min(1, "a secret's value is not empty")),
+            )
             .default({})
             .describe(
                 "Secrets the agent gets, by name (API tokens, an app secret). Set each one with `pulumi config set --secret --path 'agent.secrets.NAME'` (it asks for the value, or reads it from stdin: never on a command line): encrypted in the stack's config and state, never printed, never in the release id. Delivered as agent.secretsAs says.",

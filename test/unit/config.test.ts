@@ -173,6 +173,7 @@ describe("config error messages", () => {
             "agent.secretsAs: env only with platform: swarm",
         );
         expect(parseConfig(agent({ secrets: { TOKEN: "t" } })).agent).to.deep.include({ secretsAs: "env", secretsRevision: 0 });
+        expect(parseConfig(agent({ secrets: { PIN: 123456 } })).agent.secrets).to.deep.equal({ PIN: "123456" });
     });
 
     it("mounts: a target once (not the knowledge base's or the config's), read-only unless said", () => {
