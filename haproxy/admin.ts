@@ -153,18 +153,14 @@ export class HaproxyAdmin implements ProxyAdmin {
         if (this.agentPort === undefined || (await this.slots())[slot].port === this.agentPort)
             return this.send(...repoint, `set server ${s} state ready`);
         const out = [await this.send(...repoint)];
-        {
-            let state = (await this.slots())[slot];
-            for (let waited = 0; !state.address || !/^[0-9a-f.:]+$/i.test(state.address) || state.address === "0.0.0.0"; waited += 200) {
-                if (waited >= RESOLVE_TIMEOUT_MS)
-                    throw new ProxyError(
-                        `${s}: ${fqdn} did not resolve within ${RESOLVE_TIMEOUT_MS / 1000} s, so its port could not be set`,
-                    );
-                await this.sleep(200);
-                state = (await this.slots())[slot];
-            }
-            out.push(await this.send(`set server ${s} addr ${state.address} port ${this.agentPort}`));
+        let state = (await this.slots())[slot];
+        for (let waited = 0; !state.address || !/^[0-9a-f.:]+$/i.test(state.address) || state.address === "0.0.0.0"; waited += 200) {
+            if (waited >= RESOLVE_TIMEOUT_MS)
+                throw new ProxyError(`${s}: ${fqdn} did not resolve within ${RESOLVE_TIMEOUT_MS / 1000} s, so its port could not be set`);
+            await this.sleep(200);
+            state = (await this.slots())[slot];
         }
+        out.push(await this.send(`set server ${s} addr ${state.address} port ${this.agentPort}`));
         out.push(await this.send(`set server ${s} state ready`));
         return out.join("");
     }
