@@ -32,4 +32,5 @@ export const weights = traffic.result.weights;
 export const releaseReport = traffic.result;
 export const knowledgeDigest = stack.knowledgeDigest;
 export const lastReindex = stack.lastReindex;
+export const proxyCertificate = stack.certificate ?? null;
 export const adminTokenValue = stack.adminToken ? pulumi.secret(stack.adminToken) : null;

@@ -15,4 +15,6 @@ export interface Deployed {
     lastReindex: pulumi.Input<string | null>;
     /** The agents' admin token (the reindex); none on Swarm. */
     adminToken: pulumi.Output<string> | null;
+    /** The certificate the proxy serves (proxy.tls, one host): its public facts; absent or null without TLS. */
+    certificate?: pulumi.Output<{ serial: string; notAfter: string; fingerprint256: string } | null>;
 }

@@ -8,11 +8,13 @@ import * as path from "path";
 import { agentImageRef } from "./agentImage";
 import { stackReleasePlan } from "./agentRelease";
 import type { StackConfig } from "../config/schema";
+import { certificateProblems } from "../core/certificates";
 
 /** Where a check looks: the file system and the Docker engine. */
 export interface PreflightProbe {
     isDirectory(p: string): boolean;
     isFile(p: string): boolean;
+    readFile(p: string): string;
     /** Whether the engine has the image or can pull it; undefined if yes, else why not. */
     imageProblem(image: string): string | undefined;
     /** The engine's memory and the memory limits of the containers it runs (MB; containers without a limit are left out). */
@@ -32,6 +34,7 @@ const docker = (args: string[], timeout: number) =>
 export const hostProbe: PreflightProbe = {
     isDirectory: (p) => fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false,
     isFile: (p) => fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false,
+    readFile: (p) => fs.readFileSync(p, "utf8"),
     memory: () => {
         const totalMb = Math.floor(Number(docker(["info", "--format", "{{.MemTotal}}"], 30_000).trim()) / 2 ** 20);
         const ids = docker(["ps", "-q"], 30_000).split("\n").filter(Boolean);
@@ -69,11 +72,17 @@ export const hostProbe: PreflightProbe = {
  */
 export function plainSecretsProblem(cfg: StackConfig, project: string, secretKeys: string[]): string | undefined {
     const names = Object.keys(cfg.agent.secrets);
-    if (names.length === 0 || secretKeys.includes(`${project}:agent`)) return undefined;
-    return (
-        `agent.secrets: ${names.join(", ")} stored in plain text in the stack's config file; set each value again with ` +
-        `--secret (pulumi config set --secret --path 'agent.secrets.${names[0]}', which asks for the value), so it is encrypted there and in state`
-    );
+    if (names.length > 0 && !secretKeys.includes(`${project}:agent`))
+        return (
+            `agent.secrets: ${names.join(", ")} stored in plain text in the stack's config file; set each value again with ` +
+            `--secret (pulumi config set --secret --path 'agent.secrets.${names[0]}', which asks for the value), so it is encrypted there and in state`
+        );
+    if (cfg.proxy.tls.key !== undefined && !secretKeys.includes(`${project}:proxy`))
+        return (
+            `proxy.tls.key: stored in plain text in the stack's config file; set it again with --secret ` +
+            `(pulumi config set --secret --path proxy.tls.key < privkey.pem), so it is encrypted there and in state`
+        );
+    return undefined;
 }
 
 /**
@@ -100,7 +109,13 @@ export function capacityProblem(memoryMb: number, containerName: () => string, e
 }
 
 /** Every problem with the paths and images the config names, as "setting: what is wrong" lines. */
-export function preflightProblems(cfg: StackConfig, projectDir: string, probe: PreflightProbe, checkImages: boolean): string[] {
+export function preflightProblems(
+    cfg: StackConfig,
+    projectDir: string,
+    probe: PreflightProbe,
+    checkImages: boolean,
+    now = new Date(),
+): string[] {
     const problems: string[] = [];
     const dir = (setting: string, value: string | undefined, what: string) => {
         if (value === undefined) return undefined;
@@ -117,6 +132,14 @@ export function preflightProblems(cfg: StackConfig, projectDir: string, probe: P
     const template = path.resolve(projectDir, cfg.proxy.configTemplate);
     if (!probe.isFile(template))
         problems.push(`proxy.configTemplate: the file ${template} does not exist (relative paths start at the project folder)`);
+    const tls = cfg.proxy.tls;
+    if (tls.mode === "certificate" && tls.certificate && tls.key) {
+        problems.push(...certificateProblems("proxy.tls", tls.certificate, tls.key, tls.hosts, now));
+        if (probe.isFile(template) && !/\$\{TLS_BIND\}[\s\S]*\$\{TLS_RULES\}/.test(probe.readFile(template)))
+            problems.push(
+                `proxy.configTemplate: ${template} has no \${TLS_BIND} and \${TLS_RULES} lines in its frontend, where HTTPS goes (proxy/haproxy.cfg.tmpl shows them); add them or set proxy.tls.mode off`,
+            );
+    }
     dir("agent.configDir", cfg.agent.configDir, "the agent config");
     cfg.agent.mounts.forEach((m, i) => {
         const abs = path.resolve(projectDir, m.source);

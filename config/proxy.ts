@@ -1,9 +1,10 @@
 // The stack config's proxy section: the port, the image and config template, the
-// conversation table, the maintenance switch for a new port.
+// conversation table, HTTPS, the maintenance switch for a new port.
 import { z } from "zod";
 import { imageRef } from "./forms";
 import { num, bool } from "../core/values";
 import { ConversationSettingsSchema } from "./proxySettings";
+import { TlsSchema } from "./tls";
 
 export const ProxySchema = z
     .object({
@@ -26,10 +27,19 @@ export const ProxySchema = z
         conversations: ConversationSettingsSchema.prefault({}).describe(
             "Conversation pinning: the stick table's size and idle timeout, and whether keyless messages start pinned conversations.",
         ),
+        tls: TlsSchema.prefault({}).describe("HTTPS in the proxy (docs/edge.md)."),
         allowRestart: bool()
             .default(false)
             .describe(
                 "Maintenance: allow an update that replaces the container publishing the proxy's port (proxy.port or proxy.listenAddress changed, or the first update after the version that added the port holder), which refuses and closes client connections for a moment. Without it such an update fails before anything changes.",
             ),
     })
-    .strict();
+    .strict()
+    .superRefine((p, ctx) => {
+        if (p.tls.mode !== "off" && p.tls.port === p.port)
+            ctx.addIssue({
+                code: "custom",
+                path: ["tls", "port"],
+                message: `not proxy.port (${p.port}): HTTPS and plain HTTP listen on ports of their own`,
+            });
+    });

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { type ConversationKey, keyRules, PRESETS } from "../core/conversationKey";
 import { type AgentHealth, haproxyExpect, HEALTH_DEFAULTS } from "../core/health";
 import { bool, num } from "../core/values";
+import { PROXY_TLS_INTERNAL_PORT, TLS_DIR } from "../core/proxyNames";
 
 /** Measured on HAProxy 2.6 (README, "Conversations"): bytes per entry of a table keyed by a conversation id of up to 64 characters. */
 export const TABLE_ENTRY_BYTES = 260;
@@ -48,6 +49,36 @@ export interface TemplateSettings {
     conversations: ConversationSettings;
     conversationKey?: ConversationKey;
     agentHealth?: AgentHealth;
+    /** HTTPS (proxy.tls): the host port clients reach it on, and whether plain HTTP redirects there. Absent: off. */
+    tls?: TemplateTls;
+}
+
+export interface TemplateTls {
+    hostPort: number;
+    redirectHttp: boolean;
+}
+
+/** The path HTTP-01 challenges of ACME arrive on: never redirected to HTTPS. */
+export const ACME_CHALLENGE_PATH = "/.well-known/acme-challenge/";
+
+/**
+ * The frontend's HTTPS lines (pure): the TLS listener over the certificate folder, and the
+ * rules that say so to the agent (X-Forwarded-Proto) and send plain HTTP from outside to
+ * HTTPS (a 308 keeps a webhook's method and body). The proxy's own probes (from inside its
+ * container) and ACME challenges stay on plain HTTP.
+ */
+export function tlsLines(tls: TemplateTls | undefined): { bind: string; rules: string } {
+    if (!tls) return { bind: "", rules: "" };
+    const port = tls.hostPort === 443 ? "" : `:${tls.hostPort}`;
+    const rules = [
+        "  http-request set-header X-Forwarded-Proto https if { ssl_fc }",
+        ...(tls.redirectHttp
+            ? [
+                  `  http-request redirect location https://%[req.hdr(host),field(1,:)]${port}%[capture.req.uri] code 308 if !{ ssl_fc } !{ src 127.0.0.1 } { req.hdr(host) -m found } !{ path_beg ${ACME_CHALLENGE_PATH} }`,
+              ]
+            : []),
+    ];
+    return { bind: `  bind :${PROXY_TLS_INTERNAL_PORT} ssl crt ${TLS_DIR}/ alpn http/1.1`, rules: rules.join("\n") };
 }
 
 /**
@@ -67,6 +98,8 @@ export function proxyEnvironment(s: TemplateSettings): Record<string, string> {
             .join("\n"),
         HEALTH_PATH: health.path,
         HEALTH_EXPECT: haproxyExpect(health.expectStatus),
+        TLS_BIND: tlsLines(s.tls).bind,
+        TLS_RULES: tlsLines(s.tls).rules,
     };
 }
 
@@ -76,7 +109,8 @@ export function proxyEnvironment(s: TemplateSettings): Record<string, string> {
  * they go base64-encoded, and start-proxy decodes them.
  */
 export function serviceEnvironment(s: TemplateSettings): Record<string, string> {
-    const { CONVERSATION_RULES: rules, ...rest } = proxyEnvironment(s);
+    // HTTPS is one host's only (config/schema.ts, platformProblems): its variables stay out of the service's spec.
+    const { CONVERSATION_RULES: rules, TLS_BIND: _bind, TLS_RULES: _rules, ...rest } = proxyEnvironment(s);
     return { ...rest, CONVERSATION_RULES_B64: Buffer.from(rules, "utf8").toString("base64") };
 }
 

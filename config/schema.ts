@@ -50,6 +50,7 @@ export function platformProblems(c: {
     platform: "docker" | "swarm";
     swarm?: unknown;
     agent: { image?: string; digest?: string; buildContext?: string; secretsAs?: "env" | "file"; gpus?: string };
+    proxy?: { tls?: { mode: string } };
 }): { path: string[]; message: string }[] {
     if (c.platform === "docker")
         return c.swarm ? [{ path: ["swarm"], message: "only with platform: swarm (set platform: swarm, or remove swarm)" }] : [];
@@ -68,6 +69,11 @@ export function platformProblems(c: {
         out.push({
             path: ["agent", "gpus"],
             message: "not with platform: swarm yet (Swarm reserves GPUs as generic resources each node must declare)",
+        });
+    if (c.proxy?.tls && c.proxy.tls.mode !== "off")
+        out.push({
+            path: ["proxy", "tls", "mode"],
+            message: "off with platform: swarm (HTTPS in the proxy is one host's for now; terminate TLS in front of the cluster)",
         });
     if (c.agent.secretsAs === "file")
         out.push({ path: ["agent", "secretsAs"], message: "env only with platform: swarm (files need Docker secrets, not supported yet)" });

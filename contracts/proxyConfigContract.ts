@@ -4,6 +4,7 @@ import { z } from "zod";
 import { EnvContract } from "./envContract";
 import { ConversationSettingsSchema } from "../config/proxySettings";
 import { KEY_SOURCES } from "../core/conversationKey";
+import { bool } from "../core/values";
 
 export const ProxyConfigInputSchema = z.object({
     /** The template, relative to the project folder (proxy/haproxy.cfg.tmpl). */
@@ -24,6 +25,9 @@ export const ProxyConfigInputSchema = z.object({
     keyPaths: z.array(z.string()).min(1),
     keyFrom: z.enum(KEY_SOURCES),
     keyNames: z.array(z.string()).min(1),
+    /** HTTPS (proxy.tls): the host port clients reach it on (absent: off), and whether plain HTTP redirects there. */
+    tlsHostPort: z.coerce.number().int().min(1).max(65535).optional(),
+    tlsRedirectHttp: bool().default(true),
 });
 export type ProxyConfigInput = z.output<typeof ProxyConfigInputSchema>;
 

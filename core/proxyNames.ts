@@ -13,6 +13,21 @@ export const AGENT_PORT = 8080;
 /** The port HAProxy listens on inside its container (both platforms). */
 export const PROXY_INTERNAL_PORT = 8080;
 
+/** The port HAProxy serves HTTPS on inside its container (proxy.tls), published as proxy.tls.port. */
+export const PROXY_TLS_INTERNAL_PORT = 8443;
+
+/**
+ * The proxy's certificates: a folder in its state volume that HAProxy loads whole (one PEM
+ * file a host's certificate with its key, mode 600), so a certificate is replaced in place
+ * through the runtime API under the same file name.
+ */
+export const TLS_DIR = "/var/lib/zdt/tls";
+export const CERTIFICATE_FILE = `${TLS_DIR}/edge.pem`;
+
+/** Labels the port holder carries for the policy pack: which published port is HTTPS, and whether plain HTTP only redirects there ("redirect") or is served too ("served"). */
+export const TLS_PORT_LABEL = "zdt.tls-port";
+export const PLAIN_HTTP_LABEL = "zdt.plain-http";
+
 /** The app's private network (an overlay network on Swarm): the agents and the proxy meet there. */
 export function appNetworkName(app: string): string {
     return `${app}-net`;

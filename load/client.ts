@@ -5,6 +5,7 @@
 import * as crypto from "crypto";
 import * as http from "http";
 import { percentile } from "./stats";
+import { keepAliveAgent, requestFor, type TlsTrust } from "./transport";
 
 export interface LoadOptions {
     url: string;
@@ -27,6 +28,8 @@ export interface LoadOptions {
      */
     conversations?: { concurrent: number; turns: number; pauseMs: number; keylessFirst?: boolean };
     requestTimeoutMs?: number;
+    /** For https URLs: the CA to trust and the test's host names (load/transport.ts). */
+    tls?: TlsTrust;
 }
 
 /** One answered message: what the agent said about it. */
@@ -117,10 +120,11 @@ export class LoadGenerator {
     private readonly shortLatencies: number[] = [];
 
     constructor(private readonly opts: LoadOptions) {
-        this.agent = new http.Agent({
-            keepAlive: true,
-            maxSockets: opts.shortLoops + opts.streams + (opts.conversations?.concurrent ?? 0) + 4,
-        });
+        this.agent = keepAliveAgent(
+            opts.urls?.[0] ?? opts.url,
+            opts.shortLoops + opts.streams + (opts.conversations?.concurrent ?? 0) + 4,
+            opts.tls,
+        );
     }
 
     start(): void {
@@ -236,7 +240,7 @@ export class LoadGenerator {
         });
         const sentAt = Date.now();
         return new Promise((resolve) => {
-            const req = http.request(
+            const req = requestFor(base)(
                 `${base}/v1/chat`,
                 {
                     method: "POST",

@@ -1,7 +1,7 @@
 // The release guard rails as CrossGuard policies. Kept apart from index.ts (which
 // constructs and serves the pack) so tests can call each policy directly.
 import { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { PORT_HOLDER_ROLE } from "../core/proxyNames";
+import { PLAIN_HTTP_LABEL, PORT_HOLDER_ROLE, TLS_PORT_LABEL } from "../core/proxyNames";
 import { switchContract } from "../contracts/switchContract";
 
 const CONTAINER = "docker:index/container:Container";
@@ -111,17 +111,22 @@ export const onlyProxyPublished = containerPolicy(
 
 export const noWorldOpenPorts: ResourceValidationPolicy = {
     name: "no-world-open-ports",
-    description: "Published ports listen on a specific address (loopback behind a TLS terminator), not on every interface.",
+    description:
+        "Published ports listen on a specific address (loopback behind a TLS terminator), not on every interface, unless they serve HTTPS: the proxy's TLS port (proxy.tls), and its plain HTTP port when that only redirects to HTTPS.",
     configSchema: { properties: { allowPublic: { type: "boolean", default: false } } },
     validateResource: (args, report) => {
         if (args.type !== CONTAINER || args.getConfig<{ allowPublic?: boolean }>().allowPublic) return;
+        const l = labels(args.props);
+        const holder = role(args.props) === PORT_HOLDER_ROLE;
+        const tlsPort = holder ? l[TLS_PORT_LABEL] : undefined;
         for (const p of args.props.ports ?? []) {
             const ip = p.ip ?? "0.0.0.0";
-            if (ip === "0.0.0.0" || ip === "::") {
-                report(
-                    `${where(args)} publishes port ${p.external ?? p.internal} on ${ip}, open to the world. Fix: set proxy.listenAddress to 127.0.0.1 and terminate TLS in front, or set this policy's allowPublic: true for the stack.`,
-                );
-            }
+            if (ip !== "0.0.0.0" && ip !== "::") continue;
+            const external = String(p.external ?? p.internal);
+            if (tlsPort !== undefined && (external === tlsPort || l[PLAIN_HTTP_LABEL] === "redirect")) continue;
+            report(
+                `${where(args)} publishes port ${external} on ${ip}, open to the world without TLS. Fix: serve HTTPS in the proxy (proxy.tls, docs/edge.md), or set proxy.listenAddress to 127.0.0.1 and terminate TLS in front, or set this policy's allowPublic: true for the stack.`,
+            );
         }
     },
 };

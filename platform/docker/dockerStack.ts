@@ -1,6 +1,7 @@
 // platform: docker - the stack on one Docker engine: the private network, the admin
 // token, the proxy (the only published port), the release named by its release id, the
 // traffic switch and the knowledge base's hot reload.
+import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import * as path from "path";
@@ -8,7 +9,8 @@ import { AgentRelease, stackReleasePlan } from "../../components/agentRelease";
 import { appNetworkName } from "../../core/proxyNames";
 import { probesPerTick, type StackConfig } from "../../config/schema";
 import { KnowledgeReload } from "./knowledgeReload";
-import { TrafficProxy } from "./trafficProxy";
+import { type ProxyTls, TrafficProxy } from "./trafficProxy";
+import type { TlsConfig } from "../../config/tls";
 import type { Deployed } from "../../components/deployed";
 import { TrafficSwitch } from "../../components/trafficSwitch";
 import { conversationKeyOf } from "../../core/conversationKey";
@@ -31,6 +33,7 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
             conversations: cfg.proxy.conversations,
             agentHealth: cfg.agent.health,
             conversationKey: conversationKeyOf(cfg.agent.conversation),
+            tls: proxyTls(cfg.proxy.tls),
         },
         { dependsOn: [network] },
     );
@@ -88,5 +91,17 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
         knowledgeDigest: knowledge?.digest ?? null,
         lastReindex: knowledge?.lastReindex ?? null,
         adminToken: adminToken.result,
+        certificate: proxy.certificate,
+    };
+}
+
+/** HTTPS as the proxy takes it: the certificate chain then its key, one PEM, a secret. */
+function proxyTls(tls: TlsConfig): ProxyTls | undefined {
+    if (tls.mode === "off" || !tls.certificate || !tls.key) return undefined;
+    return {
+        port: tls.port,
+        host: tls.hosts[0],
+        redirectHttp: tls.redirectHttp,
+        pemBundle: pulumi.secret(`${tls.certificate.trim()}\n${tls.key.trim()}\n`),
     };
 }

@@ -25,7 +25,18 @@ import * as path from "path";
 import { proxyConfigContract } from "../../contracts/proxyConfigContract";
 import { proxyGuardContract } from "../../contracts/proxyGuardContract";
 import { proxyHandoverContract } from "../../contracts/proxyHandoverContract";
-import { PORT_HOLDER_ROLE, PROXY_INTERNAL_PORT, PROXY_ROLE, portHolderName, proxyContainerName, AGENT_PORT } from "../../core/proxyNames";
+import { proxyCertificateContract, ProxyCertificateResultSchema } from "../../contracts/proxyCertificateContract";
+import {
+    PORT_HOLDER_ROLE,
+    PROXY_INTERNAL_PORT,
+    PROXY_ROLE,
+    PROXY_TLS_INTERNAL_PORT,
+    PLAIN_HTTP_LABEL,
+    TLS_PORT_LABEL,
+    portHolderName,
+    proxyContainerName,
+    AGENT_PORT,
+} from "../../core/proxyNames";
 import { SLOT_DIR } from "../../haproxy/admin";
 import { type ConversationSettings, proxyMemoryMb } from "../../config/proxySettings";
 import { folderDigest } from "../../components/releaseId";
@@ -51,12 +62,26 @@ export interface TrafficProxyArgs {
     agentHealth: AgentHealth;
     /** Where a message's conversation key is (written into the template). */
     conversationKey: ConversationKey;
+    /** HTTPS (proxy.tls): absent when off. */
+    tls?: ProxyTls;
+}
+
+export interface ProxyTls {
+    /** The host port HTTPS is published on. */
+    port: number;
+    /** The host name of the public URL (the first of proxy.tls.hosts). */
+    host: string;
+    redirectHttp: boolean;
+    /** The certificate chain then its key, PEM (a Pulumi secret). */
+    pemBundle: pulumi.Input<string>;
 }
 
 /** The command line of the proxy guard, relative to the project folder. */
 export const PROXY_GUARD_COMMAND = "node -r ts-node/register/transpile-only platform/docker/proxyGuard.ts";
 /** The command line of the config delivery and reload, relative to the project folder. */
 export const PROXY_CONFIG_COMMAND = "node -r ts-node/register/transpile-only platform/docker/proxyConfig.ts";
+/** The command line of the certificate's delivery, relative to the project folder. */
+export const PROXY_CERTIFICATE_COMMAND = "node -r ts-node/register/transpile-only platform/docker/proxyCertificate.ts";
 /** The command line of the proxy hand-over, relative to the project folder. */
 export const PROXY_HANDOVER_COMMAND = "node -r ts-node/register/transpile-only platform/docker/proxyHandover.ts";
 /** The default config template in the proxy folder; excluded from the image (proxy/.dockerignore). */
@@ -76,6 +101,8 @@ export class TrafficProxy extends pulumi.ComponentResource {
     readonly url: pulumi.Output<string>;
     /** Fails an update that would replace the port holder, before anything changes. */
     readonly guard: command.local.Command;
+    /** The certificate the proxy serves (proxy.tls): its serial, expiry and fingerprint; null when TLS is off. */
+    readonly certificate: pulumi.Output<{ serial: string; notAfter: string; fingerprint256: string } | null>;
 
     constructor(name: string, args: TrafficProxyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("zdt:agents:TrafficProxy", name, {}, opts);
@@ -119,6 +146,25 @@ export class TrafficProxy extends pulumi.ComponentResource {
             { parent: this, dependsOn: [this.guard] },
         );
 
+        // The certificate first: the config that loads it is checked (haproxy -c) when it is delivered.
+        const certificate = args.tls
+            ? new command.local.Command(
+                  `${name}-certificate`,
+                  {
+                      create: PROXY_CERTIFICATE_COMMAND,
+                      update: PROXY_CERTIFICATE_COMMAND,
+                      environment: proxyCertificateContract.encode({
+                          proxyContainer: proxyName,
+                          stateVolume: state.name,
+                          proxyImage: image.imageName,
+                          pemBundle: pulumi.secret(args.tls.pemBundle),
+                      }),
+                      logging: "stderr",
+                  },
+                  { parent: this, dependsOn: [image, state] },
+              )
+            : undefined;
+
         const template = args.configTemplate;
         const config = new command.local.Command(
             `${name}-config`,
@@ -140,10 +186,12 @@ export class TrafficProxy extends pulumi.ComponentResource {
                     keyPaths: args.conversationKey.paths,
                     keyFrom: args.conversationKey.from,
                     keyNames: args.conversationKey.names,
+                    tlsHostPort: args.tls?.port,
+                    tlsRedirectHttp: args.tls?.redirectHttp,
                 }),
                 logging: "stderr",
             },
-            { parent: this, dependsOn: [image, state] },
+            { parent: this, dependsOn: [image, state, ...(certificate ? [certificate] : [])] },
         );
 
         // The port holder: publishes the port, owns the network namespace, runs nothing but
@@ -157,9 +205,18 @@ export class TrafficProxy extends pulumi.ComponentResource {
                 labels: [
                     { label: "zdt.app", value: args.app },
                     { label: "zdt.role", value: PORT_HOLDER_ROLE },
+                    ...(args.tls
+                        ? [
+                              { label: TLS_PORT_LABEL, value: String(args.tls.port) },
+                              { label: PLAIN_HTTP_LABEL, value: args.tls.redirectHttp ? "redirect" : "served" },
+                          ]
+                        : []),
                 ],
                 networksAdvanced: [{ name: args.networkName }],
-                ports: [{ internal: PROXY_INTERNAL_PORT, external: args.port, ip: args.listenAddress }],
+                ports: [
+                    { internal: PROXY_INTERNAL_PORT, external: args.port, ip: args.listenAddress },
+                    ...(args.tls ? [{ internal: PROXY_TLS_INTERNAL_PORT, external: args.tls.port, ip: args.listenAddress }] : []),
+                ],
                 restart: "unless-stopped",
                 memory: 32,
                 memorySwap: 32, // explicit: see AgentRelease (no perpetual diff with the official provider)
@@ -222,7 +279,22 @@ export class TrafficProxy extends pulumi.ComponentResource {
                   : args.listenAddress;
         this.containerName = container.name;
         this.containerId = pulumi.all([container.id, handover.stdout]).apply(([id]) => id);
-        this.url = pulumi.output(`http://${host}:${args.port}`);
-        this.registerOutputs({ containerName: this.containerName, containerId: this.containerId, url: this.url });
+        this.url = pulumi.output(
+            args.tls ? `https://${args.tls.host}${args.tls.port === 443 ? "" : `:${args.tls.port}`}` : `http://${host}:${args.port}`,
+        );
+        // Its program prints the certificate's public facts only; the provider marks all of stdout
+        // secret because the environment is.
+        this.certificate = certificate
+            ? pulumi.unsecret(certificate.stdout).apply((out) => {
+                  const r = ProxyCertificateResultSchema.parse(JSON.parse(out.trim().split("\n").pop() ?? "{}"));
+                  return { serial: r.serial, notAfter: r.notAfter, fingerprint256: r.fingerprint256 };
+              })
+            : pulumi.output(null);
+        this.registerOutputs({
+            containerName: this.containerName,
+            containerId: this.containerId,
+            url: this.url,
+            certificate: this.certificate,
+        });
     }
 }

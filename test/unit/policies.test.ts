@@ -129,6 +129,35 @@ describe("policies", () => {
         expect(await violations(rules.noWorldOpenPorts, CONTAINER, open, { allowPublic: true })).to.deep.equal([]);
     });
 
+    it("no-world-open-ports: the proxy's HTTPS port may be public, and its plain port when it only redirects to HTTPS", async () => {
+        const edge = (plain: string, tlsPort = "443") => ({
+            ...goodProxy,
+            labels: [...goodProxy.labels, { label: "zdt.tls-port", value: tlsPort }, { label: "zdt.plain-http", value: plain }],
+            ports: [
+                { internal: 8080, external: 80, ip: "0.0.0.0" },
+                { internal: 8443, external: 443, ip: "0.0.0.0" },
+            ],
+        });
+        expect(await violations(rules.noWorldOpenPorts, CONTAINER, edge("redirect"))).to.deep.equal([]);
+        // Plain HTTP served too: that port is open without TLS.
+        const served = await violations(rules.noWorldOpenPorts, CONTAINER, edge("served"));
+        expect(served).to.have.length(1);
+        expect(served[0]).to.match(
+            /publishes port 80 on 0\.0\.0\.0, open to the world without TLS\. Fix: serve HTTPS in the proxy \(proxy\.tls/,
+        );
+        // The label names another port than the one published: both refused.
+        expect(await violations(rules.noWorldOpenPorts, CONTAINER, edge("served", "8443"))).to.have.length(2);
+        // Only the proxy's port holder's word counts.
+        const agent = {
+            ...edge("redirect"),
+            labels: [
+                { label: "zdt.role", value: "agent" },
+                { label: "zdt.tls-port", value: "443" },
+            ],
+        };
+        expect(await violations(rules.noWorldOpenPorts, CONTAINER, agent)).to.have.length(2);
+    });
+
     it("limits-and-restart: flags a missing memory limit and restart 'no'", async () => {
         expect(await violations(rules.limitsAndRestart, CONTAINER, goodAgent)).to.deep.equal([]);
         expect(await violations(rules.limitsAndRestart, CONTAINER, { ...goodAgent, memory: undefined, restart: "no" })).to.have.length(2);

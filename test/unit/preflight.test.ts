@@ -1,5 +1,6 @@
 // Config values that name a folder or an image are checked before anything is declared.
 import { expect } from "chai";
+import * as fs from "fs";
 import * as path from "path";
 import { parseConfig } from "../../config/schema";
 import { capacityProblem, hostProbe, PreflightProbe, preflightProblems } from "../../components/preflight";
@@ -8,6 +9,7 @@ const ROOT = path.join(__dirname, "..", "..");
 const fake = (dirs: string[], files: string[], images: string[]): PreflightProbe => ({
     isDirectory: (p) => dirs.includes(p),
     isFile: (p) => files.includes(p),
+    readFile: () => fs.readFileSync(path.join(ROOT, "proxy", "haproxy.cfg.tmpl"), "utf8"),
     imageProblem: (i) => (images.includes(i) ? undefined : `the Docker engine has no image "${i}" and cannot pull it (not found)`),
     memory: () => ({ totalMb: 8192, limits: [] }),
 });

@@ -1,0 +1,85 @@
+// The stack config's proxy.tls section: HTTPS in the proxy itself (HAProxy terminates it),
+// with a certificate and key the user gives as Pulumi secrets.
+import { z } from "zod";
+import { num, bool } from "../core/values";
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+const PEM_KEY = /-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
+
+/** A host name: labels of letters, digits and dashes. */
+const hostName = z
+    .string()
+    .regex(
+        /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+        "a lower-case host name such as agents.example.com (the name channels send webhooks to)",
+    );
+
+export const TLS_MODES = ["off", "certificate"] as const;
+
+export const TlsSchema = z
+    .object({
+        mode: z
+            .enum(TLS_MODES, { error: `one of ${TLS_MODES.join(", ")}` })
+            .default("off")
+            .describe(
+                "off: plain HTTP on proxy.port (behind a TLS terminator of your own, or on loopback). certificate: the proxy serves HTTPS on proxy.tls.port with proxy.tls.certificate and proxy.tls.key, and plain HTTP on proxy.port redirects to it. Turning it on or off publishes another port: the port holder is replaced, which needs proxy.allowRestart once (docs/edge.md).",
+            ),
+        hosts: z
+            .array(hostName)
+            .default([])
+            .describe(
+                "The host names the agents are reached by over HTTPS (the webhook URL's host; at least one with mode certificate). The certificate must cover each: an update with one it does not cover fails before anything changes.",
+            ),
+        port: num()
+            .pipe(z.number().int().min(1).max(65535))
+            .default(443)
+            .describe(
+                "Host port of HTTPS (published on proxy.listenAddress beside proxy.port). Telegram delivers webhooks to 443, 80, 88 or 8443 only.",
+            ),
+        certificate: z
+            .string()
+            .regex(PEM_CERTIFICATE, "a PEM certificate (-----BEGIN CERTIFICATE-----), the host's first, then its chain")
+            .optional()
+            .describe(
+                "The certificate in PEM, the host's own first, then the intermediate certificates. Set it from its file: `pulumi config set --secret --path proxy.tls.certificate < fullchain.pem`. A new one is put in place in the running proxy (HAProxy's runtime API): no reload, no connection closed.",
+            ),
+        key: z
+            .string()
+            .regex(PEM_KEY, "an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)")
+            .optional()
+            .describe(
+                "The certificate's private key in PEM, as a secret: `pulumi config set --secret --path proxy.tls.key < privkey.pem` (never on a command line). Encrypted in the stack's config and state; in the proxy a file of mode 600 in its state volume.",
+            ),
+        redirectHttp: bool()
+            .default(true)
+            .describe(
+                "With TLS on: plain HTTP on proxy.port answers 308 to the same URL over HTTPS (except /.well-known/acme-challenge/). false: plain HTTP is served too, as before.",
+            ),
+        minValidDays: num()
+            .pipe(z.number().int().min(0).max(365))
+            .default(14)
+            .describe("The status view and the release report warn when the served certificate expires within this many days."),
+    })
+    .strict()
+    .superRefine((t, ctx) => {
+        if (t.mode !== "certificate") return;
+        if (t.hosts.length === 0)
+            ctx.addIssue({
+                code: "custom",
+                path: ["hosts"],
+                message: "at least one host name with mode certificate (the webhook URL's host)",
+            });
+        if (!t.certificate)
+            ctx.addIssue({
+                code: "custom",
+                path: ["certificate"],
+                message: "required with mode certificate: pulumi config set --secret --path proxy.tls.certificate < fullchain.pem",
+            });
+        if (!t.key)
+            ctx.addIssue({
+                code: "custom",
+                path: ["key"],
+                message: "required with mode certificate: pulumi config set --secret --path proxy.tls.key < privkey.pem",
+            });
+    });
+export type TlsConfig = z.output<typeof TlsSchema>;

@@ -1,0 +1,64 @@
+// Puts the certificate and key (proxy.tls) in place: a file of mode 600 in the proxy's
+// state volume (the next start or reload loads it), and, when the running proxy already
+// serves from that file, the new one through HAProxy's runtime API: no reload, no
+// connection closed. The PEM comes in the command's environment (a Pulumi secret) and
+// leaves on a process's standard input only, never on a command line or in a log.
+import { certificateFacts } from "../../core/certificates";
+import { CERTIFICATE_FILE, TLS_DIR } from "../../core/proxyNames";
+import { containerExec, docker } from "../../docker/cli";
+import { SLOT_DIR } from "../../haproxy/admin";
+import { HaproxyCertificates, normalSerial } from "../../haproxy/certificates";
+import { proxyCertificateContract, type ProxyCertificateResult } from "../../contracts/proxyCertificateContract";
+
+// Written beside the folder, then moved in: HAProxy loads every file of the folder, a half-written one never.
+const WRITE = `umask 077 && mkdir -p ${TLS_DIR} && cat > ${SLOT_DIR}/edge.pem.new && mv ${SLOT_DIR}/edge.pem.new ${CERTIFICATE_FILE}`;
+
+async function main(log: (line: string) => void): Promise<ProxyCertificateResult> {
+    const input = proxyCertificateContract.decode(process.env);
+    const facts = certificateFacts(input.pemBundle);
+    const pem = input.pemBundle.trim() + "\n";
+    const running =
+        (await docker(["inspect", "--format", "{{.State.Running}}", input.proxyContainer]).catch(() => "false")).trim() === "true";
+    const result = (applied: ProxyCertificateResult["applied"]): ProxyCertificateResult => ({
+        serial: normalSerial(facts.serial),
+        notAfter: facts.notAfter.toISOString(),
+        fingerprint256: facts.fingerprint256,
+        applied,
+    });
+    if (!running) {
+        await docker(
+            ["run", "--rm", "-i", "-v", `${input.stateVolume}:${SLOT_DIR}`, "--entrypoint", "sh", input.proxyImage, "-c", WRITE],
+            pem,
+            60_000,
+        );
+        log(`serial ${normalSerial(facts.serial)} (until ${facts.notAfter.toISOString()}) written for the proxy's start`);
+        return result("file");
+    }
+    const exec = containerExec(input.proxyContainer);
+    await exec(["sh", "-c", WRITE], pem);
+    const certificates = new HaproxyCertificates(exec);
+    const before = await certificates.served(CERTIFICATE_FILE);
+    if (!before) {
+        log(`serial ${normalSerial(facts.serial)} written; the proxy loads it with its config`);
+        return result("file");
+    }
+    if (before.serial === normalSerial(facts.serial)) {
+        log(`serial ${before.serial} already served`);
+        return result("runtime");
+    }
+    const now = await certificates.replace(CERTIFICATE_FILE, pem);
+    if (now.serial !== normalSerial(facts.serial))
+        throw new Error(`the proxy serves serial ${now.serial} after the replacement, not ${normalSerial(facts.serial)}`);
+    log(`serial ${before.serial} -> ${now.serial} (until ${facts.notAfter.toISOString()}), replaced in the running proxy without a reload`);
+    return result("runtime");
+}
+
+if (require.main === module) {
+    main((line) => process.stderr.write(`proxy certificate: ${line}\n`)).then(
+        (r) => process.stdout.write(JSON.stringify(r) + "\n"),
+        (err: Error) => {
+            process.stderr.write(`proxy certificate: ${err.message}\n`);
+            process.exit(1);
+        },
+    );
+}
