@@ -11,6 +11,8 @@ export const PROXY_LAYOUT = "port-holder";
 export const ProxyFingerprintSchema = z.object({
     listenAddress: z.string().min(1),
     hostPort: z.coerce.number().int(),
+    /** HTTPS's host port (proxy.tls.port), 0 with TLS off (and in the records of versions before it). */
+    tlsHostPort: z.coerce.number().int().default(0),
     layout: z.literal(PROXY_LAYOUT),
 });
 export type ProxyFingerprint = z.output<typeof ProxyFingerprintSchema>;

@@ -24,10 +24,6 @@ export const PROXY_TLS_INTERNAL_PORT = 8443;
 export const TLS_DIR = "/var/lib/zdt/tls";
 export const CERTIFICATE_FILE = `${TLS_DIR}/edge.pem`;
 
-/** Labels the port holder carries for the policy pack: which published port is HTTPS, and whether plain HTTP only redirects there ("redirect") or is served too ("served"). */
-export const TLS_PORT_LABEL = "zdt.tls-port";
-export const PLAIN_HTTP_LABEL = "zdt.plain-http";
-
 /** The app's private network (an overlay network on Swarm): the agents and the proxy meet there. */
 export function appNetworkName(app: string): string {
     return `${app}-net`;

@@ -1,7 +1,8 @@
 // The release guard rails as CrossGuard policies. Kept apart from index.ts (which
 // constructs and serves the pack) so tests can call each policy directly.
 import { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { PLAIN_HTTP_LABEL, PORT_HOLDER_ROLE, TLS_PORT_LABEL } from "../core/proxyNames";
+import { PORT_HOLDER_ROLE } from "../core/proxyNames";
+import { proxyConfigContract } from "../contracts/proxyConfigContract";
 import { switchContract } from "../contracts/switchContract";
 
 const CONTAINER = "docker:index/container:Container";
@@ -109,24 +110,51 @@ export const onlyProxyPublished = containerPolicy(
     },
 );
 
-export const noWorldOpenPorts: ResourceValidationPolicy = {
+/**
+ * What the proxy serves over HTTPS, as the stack declares it to the proxy-config command
+ * (its environment carries proxy.tls): the host port of HTTPS, and whether plain HTTP only
+ * redirects there. undefined without HTTPS.
+ */
+function httpsOf(resources: PolicyResource[]): { tlsPort: string; redirect: boolean } | undefined {
+    const portVar = proxyConfigContract.variable("tlsHostPort");
+    const redirectVar = proxyConfigContract.variable("tlsRedirectHttp");
+    for (const r of resources) {
+        if (r.type !== COMMAND) continue;
+        let env: Props | undefined;
+        try {
+            env = r.props.environment;
+        } catch {
+            env = undefined; // a preview's unknown secret: not this command's business
+        }
+        // The proxy-config command's (the guard's environment has a TLS_HOST_PORT too).
+        if (env?.[proxyConfigContract.variable("templateDigest")] === undefined) continue;
+        const port = env?.[portVar];
+        if (port !== undefined && port !== "") return { tlsPort: String(port), redirect: String(env?.[redirectVar] ?? "true") !== "false" };
+    }
+    return undefined;
+}
+
+export const noWorldOpenPorts: StackValidationPolicy = {
     name: "no-world-open-ports",
     description:
-        "Published ports listen on a specific address (loopback behind a TLS terminator), not on every interface, unless they serve HTTPS: the proxy's TLS port (proxy.tls), and its plain HTTP port when that only redirects to HTTPS.",
+        "Published ports listen on a specific address (loopback behind a TLS terminator), not on every interface, unless they serve HTTPS: the proxy's HTTPS port (proxy.tls), and its plain HTTP port when that only redirects to HTTPS.",
     configSchema: { properties: { allowPublic: { type: "boolean", default: false } } },
-    validateResource: (args, report) => {
-        if (args.type !== CONTAINER || args.getConfig<{ allowPublic?: boolean }>().allowPublic) return;
-        const l = labels(args.props);
-        const holder = role(args.props) === PORT_HOLDER_ROLE;
-        const tlsPort = holder ? l[TLS_PORT_LABEL] : undefined;
-        for (const p of args.props.ports ?? []) {
-            const ip = p.ip ?? "0.0.0.0";
-            if (ip !== "0.0.0.0" && ip !== "::") continue;
-            const external = String(p.external ?? p.internal);
-            if (tlsPort !== undefined && (external === tlsPort || l[PLAIN_HTTP_LABEL] === "redirect")) continue;
-            report(
-                `${where(args)} publishes port ${external} on ${ip}, open to the world without TLS. Fix: serve HTTPS in the proxy (proxy.tls, docs/edge.md), or set proxy.listenAddress to 127.0.0.1 and terminate TLS in front, or set this policy's allowPublic: true for the stack.`,
-            );
+    validateStack: (args, report) => {
+        if (args.getConfig<{ allowPublic?: boolean }>().allowPublic) return;
+        const https = httpsOf(args.resources);
+        for (const r of args.resources) {
+            if (r.type !== CONTAINER) continue;
+            const holder = role(r.props) === PORT_HOLDER_ROLE;
+            for (const p of r.props.ports ?? []) {
+                const ip = p.ip ?? "0.0.0.0";
+                if (ip !== "0.0.0.0" && ip !== "::") continue;
+                const external = String(p.external ?? p.internal);
+                if (holder && https && (external === https.tlsPort || https.redirect)) continue;
+                report(
+                    `${where(r)} publishes port ${external} on ${ip}, open to the world without TLS. Fix: serve HTTPS in the proxy (proxy.tls, docs/edge.md), or set proxy.listenAddress to 127.0.0.1 and terminate TLS in front, or set this policy's allowPublic: true for the stack.`,
+                    r.urn,
+                );
+            }
         }
     },
 };

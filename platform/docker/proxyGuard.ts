@@ -1,6 +1,6 @@
 // The proxy guard, run by a command resource everything of the proxy depends on: when an
 // update would replace the port holder (the container that publishes the proxy's port:
-// a new port or address), which refuses and closes every client connection for a moment,
+// a new port or address, HTTPS turned on or off or moved), which refuses and closes every client connection for a moment,
 // it fails the update before anything changes, unless `proxy.allowRestart` is set for a
 // maintenance window. A new proxy image needs no window: it starts beside the old proxy and
 // takes its sockets over (platform/docker/proxyHandover.ts). It prints the fingerprint, which the
@@ -18,10 +18,12 @@ import {
 } from "../../contracts/proxyGuardContract";
 import { legacyProxyName, portHolderName } from "../../core/proxyNames";
 
-const LABELS: Record<"listenAddress" | "hostPort", string> = {
+const LABELS: Record<"listenAddress" | "hostPort" | "tlsHostPort", string> = {
     listenAddress: "proxy.listenAddress",
     hostPort: "proxy.port",
+    tlsHostPort: "proxy.tls.port",
 };
+const shown = (k: keyof typeof LABELS, v: string | number) => (k === "tlsHostPort" && Number(v) === 0 ? "off" : String(v));
 
 const HOW =
     "Nothing was changed. Run it in a maintenance window: pulumi config set proxy.allowRestart true, pulumi up, then pulumi config rm proxy.allowRestart.";
@@ -48,7 +50,7 @@ export function guardVerdict(previous: ProxyFingerprint | undefined, input: Prox
     }
     const changed = (Object.keys(LABELS) as (keyof typeof LABELS)[]).filter((k) => String(previous[k]) !== String(input[k]));
     if (changed.length === 0) return undefined;
-    const what = changed.map((k) => `${LABELS[k]} ${previous[k]} -> ${input[k]}`).join(", ");
+    const what = changed.map((k) => `${LABELS[k]} ${shown(k, previous[k])} -> ${shown(k, input[k])}`).join(", ");
     return `this update replaces the container publishing the proxy's port (${what}), which closes every client connection for a moment. ${HOW}`;
 }
 
@@ -82,7 +84,12 @@ if (require.main === module) {
             await docker(["stop", "--time", "10", legacy], undefined, 30_000);
             process.stderr.write(`proxy guard: maintenance window: stopped ${legacy} (it published the port itself) for the port holder\n`);
         }
-        const fingerprint: ProxyFingerprint = { listenAddress: input.listenAddress, hostPort: input.hostPort, layout: PROXY_LAYOUT };
+        const fingerprint: ProxyFingerprint = {
+            listenAddress: input.listenAddress,
+            hostPort: input.hostPort,
+            tlsHostPort: input.tlsHostPort,
+            layout: PROXY_LAYOUT,
+        };
         process.stdout.write(JSON.stringify(fingerprint) + "\n");
     })().catch((err: Error) => {
         process.stderr.write(`proxy guard: ${err.message}\n`);

@@ -31,8 +31,6 @@ import {
     PROXY_INTERNAL_PORT,
     PROXY_ROLE,
     PROXY_TLS_INTERNAL_PORT,
-    PLAIN_HTTP_LABEL,
-    TLS_PORT_LABEL,
     portHolderName,
     proxyContainerName,
     AGENT_PORT,
@@ -125,6 +123,7 @@ export class TrafficProxy extends pulumi.ComponentResource {
                     app: args.app,
                     listenAddress: args.listenAddress,
                     hostPort: args.port,
+                    tlsHostPort: args.tls?.port ?? 0,
                     allowRestart: args.allowRestart,
                 }),
                 logging: "stderr",
@@ -205,12 +204,6 @@ export class TrafficProxy extends pulumi.ComponentResource {
                 labels: [
                     { label: "zdt.app", value: args.app },
                     { label: "zdt.role", value: PORT_HOLDER_ROLE },
-                    ...(args.tls
-                        ? [
-                              { label: TLS_PORT_LABEL, value: String(args.tls.port) },
-                              { label: PLAIN_HTTP_LABEL, value: args.tls.redirectHttp ? "redirect" : "served" },
-                          ]
-                        : []),
                 ],
                 networksAdvanced: [{ name: args.networkName }],
                 ports: [

@@ -2,7 +2,8 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { TestStack, uniqueName } from "../support/pulumi";
+import { TestCa } from "../support/certificates";
+import { agentStack, TestStack, uniqueName } from "../support/pulumi";
 
 const ROOT = path.join(__dirname, "..", "..");
 const POLICIES = path.join(ROOT, "policies");
@@ -31,6 +32,39 @@ describe("policy pack in a real preview", function () {
             }
         });
     }
+
+    it("lets a public edge serve HTTPS (80 only redirecting, 443), and refuses the same ports without TLS", async () => {
+        const app = uniqueName("ztedge");
+        const stack = new TestStack(ROOT, app);
+        const ca = TestCa.create();
+        const cert = ca.issue(["agents.example.com"]);
+        // dev's policy config: a locally built image has no registry digest, which prod's requires.
+        const preview = () => stack.preview(["--policy-pack", POLICIES, "--policy-pack-config", path.join(POLICIES, "config", "dev.json")]);
+        try {
+            await stack.init(
+                agentStack(app, 80, {
+                    "proxy.listenAddress": "0.0.0.0",
+                    "proxy.tls.mode": "certificate",
+                    "proxy.tls.hosts[0]": "agents.example.com",
+                    "proxy.tls.port": "443",
+                }),
+                { "proxy.tls.certificate": cert.certificate, "proxy.tls.key": cert.key },
+            );
+            const https = await preview();
+            expect(https.code, https.stdout + https.stderr).to.equal(0);
+            expect(https.stdout).to.match(/zdt-release-guards@v0\.1\.0/);
+            await stack.setConfig("proxy.tls.redirectHttp", "false");
+            const served = await preview();
+            expect(served.code, served.stdout + served.stderr).to.not.equal(0);
+            expect(served.stdout + served.stderr).to.match(
+                /no-world-open-ports[\s\S]*publishes port 80 on 0\.0\.0\.0, open to the world without TLS/,
+            );
+            expect(served.stdout + served.stderr).to.not.match(/publishes port 443/);
+        } finally {
+            await stack.remove();
+            ca.remove();
+        }
+    });
 
     it("fails an unsafe stack with one readable message per violation", async () => {
         const stack = new TestStack(path.join(ROOT, "test", "fixtures", "violations"), uniqueName("ztviol"));

@@ -123,7 +123,7 @@ describe("resource graph (mocks)", function () {
         // The proxy keeps its slots in a volume, and a guard refuses to replace it unless allowed.
         expect(proxy.inputs.volumes).to.deep.equal([{ volumeName: "unit-proxy-state", containerPath: "/var/lib/zdt" }]);
         const guard = proxyGuardContract.decode(commands.find((c) => c.name === "proxy-guard")!.inputs.environment);
-        expect(guard).to.deep.equal({ app: "unit", hostPort: 18999, listenAddress: "127.0.0.1", allowRestart: false });
+        expect(guard).to.deep.equal({ app: "unit", hostPort: 18999, listenAddress: "127.0.0.1", allowRestart: false, tlsHostPort: 0 });
         const handover = proxyHandoverContract.decode(commands.find((c) => c.name === "proxy-handover")!.inputs.environment);
         expect(handover).to.deep.equal({ app: "unit", proxyContainer: proxy.inputs.name, proxyContainerId: "proxy-container-id" });
         const sw = commands.find((c) => c.name === "traffic-switch")!;

@@ -14,6 +14,7 @@ import { switchContract } from "../../contracts/switchContract";
 import { switchInput } from "../support/switchInput";
 
 const CONTAINER = "docker:index/container:Container";
+const COMMAND = "command:local:Command";
 
 function resourceArgs(type: string, props: Record<string, any>, config: Record<string, unknown> = {}): ResourceValidationArgs {
     return {
@@ -38,6 +39,27 @@ async function violations(
     const found: string[] = [];
     const validate = policy.validateResource;
     for (const v of Array.isArray(validate) ? validate : [validate!]) await v(resourceArgs(type, props, config), (m) => found.push(m));
+    return found;
+}
+
+async function stackViolations(
+    policy: StackValidationPolicy,
+    resources: [string, Record<string, any>][],
+    config: Record<string, unknown> = {},
+): Promise<string[]> {
+    const found: string[] = [];
+    const args = {
+        resources: resources.map(([type, props], i) => ({
+            type,
+            name: `r${i}`,
+            urn: `urn:r${i}`,
+            props,
+            propertyDependencies: {},
+            dependencies: [],
+        })),
+        getConfig: () => config,
+    } as unknown as StackValidationArgs;
+    await policy.validateStack!(args, (m) => found.push(m));
     return found;
 }
 
@@ -123,39 +145,64 @@ describe("policies", () => {
     });
 
     it("no-world-open-ports: loopback passes, every interface fails unless allowed", async () => {
-        expect(await violations(rules.noWorldOpenPorts, CONTAINER, goodProxy)).to.deep.equal([]);
+        expect(await stackViolations(rules.noWorldOpenPorts, [[CONTAINER, goodProxy]])).to.deep.equal([]);
         const open = { ...goodProxy, ports: [{ internal: 8080, external: 80 }] };
-        expect((await violations(rules.noWorldOpenPorts, CONTAINER, open))[0]).to.match(/on 0\.0\.0\.0, open to the world/);
-        expect(await violations(rules.noWorldOpenPorts, CONTAINER, open, { allowPublic: true })).to.deep.equal([]);
+        expect((await stackViolations(rules.noWorldOpenPorts, [[CONTAINER, open]]))[0]).to.match(/on 0\.0\.0\.0, open to the world/);
+        expect(await stackViolations(rules.noWorldOpenPorts, [[CONTAINER, open]], { allowPublic: true })).to.deep.equal([]);
     });
 
     it("no-world-open-ports: the proxy's HTTPS port may be public, and its plain port when it only redirects to HTTPS", async () => {
-        const edge = (plain: string, tlsPort = "443") => ({
+        const edge = {
             ...goodProxy,
-            labels: [...goodProxy.labels, { label: "zdt.tls-port", value: tlsPort }, { label: "zdt.plain-http", value: plain }],
             ports: [
                 { internal: 8080, external: 80, ip: "0.0.0.0" },
                 { internal: 8443, external: 443, ip: "0.0.0.0" },
             ],
+        };
+        // What the stack declares to the proxy-config command (proxy.tls).
+        const config = (port: string, redirect: string) => ({
+            environment: { TEMPLATE_DIGEST: "a".repeat(64), TLS_HOST_PORT: port, TLS_REDIRECT_HTTP: redirect },
         });
-        expect(await violations(rules.noWorldOpenPorts, CONTAINER, edge("redirect"))).to.deep.equal([]);
+        // The proxy guard's record of the HTTPS port is not what the proxy serves.
+        const guard = { environment: { HOST_PORT: "80", TLS_HOST_PORT: "443" } };
+        expect(
+            await stackViolations(rules.noWorldOpenPorts, [
+                [CONTAINER, edge],
+                [COMMAND, config("443", "true")],
+            ]),
+        ).to.deep.equal([]);
         // Plain HTTP served too: that port is open without TLS.
-        const served = await violations(rules.noWorldOpenPorts, CONTAINER, edge("served"));
+        const served = await stackViolations(rules.noWorldOpenPorts, [
+            [CONTAINER, edge],
+            [COMMAND, config("443", "false")],
+        ]);
         expect(served).to.have.length(1);
         expect(served[0]).to.match(
             /publishes port 80 on 0\.0\.0\.0, open to the world without TLS\. Fix: serve HTTPS in the proxy \(proxy\.tls/,
         );
-        // The label names another port than the one published: both refused.
-        expect(await violations(rules.noWorldOpenPorts, CONTAINER, edge("served", "8443"))).to.have.length(2);
-        // Only the proxy's port holder's word counts.
-        const agent = {
-            ...edge("redirect"),
-            labels: [
-                { label: "zdt.role", value: "agent" },
-                { label: "zdt.tls-port", value: "443" },
-            ],
-        };
-        expect(await violations(rules.noWorldOpenPorts, CONTAINER, agent)).to.have.length(2);
+        // HTTPS declared on another port than the ones published: both refused; no HTTPS at all: both refused.
+        expect(
+            await stackViolations(rules.noWorldOpenPorts, [
+                [CONTAINER, edge],
+                [COMMAND, config("8443", "false")],
+            ]),
+        ).to.have.length(2);
+        expect(await stackViolations(rules.noWorldOpenPorts, [[CONTAINER, edge]])).to.have.length(2);
+        expect(
+            await stackViolations(rules.noWorldOpenPorts, [
+                [CONTAINER, edge],
+                [COMMAND, guard],
+                [COMMAND, config("443", "false")],
+            ]),
+        ).to.have.length(1);
+        // Only the proxy's port holder serves HTTPS: an agent publishing the same ports is refused.
+        const agent = { ...edge, labels: [{ label: "zdt.role", value: "agent" }] };
+        expect(
+            await stackViolations(rules.noWorldOpenPorts, [
+                [CONTAINER, agent],
+                [COMMAND, config("443", "true")],
+            ]),
+        ).to.have.length(2);
     });
 
     it("limits-and-restart: flags a missing memory limit and restart 'no'", async () => {

@@ -5,10 +5,11 @@ import { expect } from "chai";
 import { guardVerdict, previousFingerprint } from "../../platform/docker/proxyGuard";
 import type { ProxyGuardInput } from "../../contracts/proxyGuardContract";
 
-const before = { listenAddress: "127.0.0.1", hostPort: 8080, layout: "port-holder" as const };
+const before = { listenAddress: "127.0.0.1", hostPort: 8080, tlsHostPort: 0, layout: "port-holder" as const };
 const input = (o: Partial<ProxyGuardInput> = {}): ProxyGuardInput => ({
     listenAddress: "127.0.0.1",
     hostPort: 8080,
+    tlsHostPort: 0,
     app: "app",
     allowRestart: false,
     ...o,
@@ -27,6 +28,18 @@ describe("proxy guard", () => {
         );
         expect(refusal).to.include("Nothing was changed.");
         expect(refusal).to.include("pulumi config set proxy.allowRestart true");
+    });
+
+    it("refuses HTTPS turned on, off or moved (another published port), and reads a record of before HTTPS as off", () => {
+        expect(guardVerdict(before, input({ tlsHostPort: 443 }), running)).to.match(/\(proxy\.tls\.port off -> 443\)/);
+        expect(guardVerdict({ ...before, tlsHostPort: 443 }, input(), running)).to.match(/\(proxy\.tls\.port 443 -> off\)/);
+        expect(guardVerdict({ ...before, tlsHostPort: 443 }, input({ tlsHostPort: 8443 }), running)).to.match(
+            /proxy\.tls\.port 443 -> 8443/,
+        );
+        const old = previousFingerprint(JSON.stringify({ listenAddress: "127.0.0.1", hostPort: 8080, layout: "port-holder" }));
+        expect(old).to.deep.equal(before);
+        expect(guardVerdict(old, input(), running)).to.equal(undefined);
+        expect(guardVerdict(before, input({ tlsHostPort: 443, allowRestart: true }), running)).to.equal(undefined);
     });
 
     it("allows the same change in a maintenance window", () => {
