@@ -19,10 +19,12 @@ import { SLOTS, type Slot, type Thresholds } from "../contracts/switchContract";
 import { ReleaseSchema } from "../config/schema";
 import { servingProxyExec } from "../docker/servingProxy";
 import { appOfStack } from "./findProxy";
-import { activeConversationTotal, renderStatus, statusRows, tableStatus, type ReleaseStatus } from "./statusTable";
+import { activeConversationTotal, certificateStatus, renderStatus, statusRows, tableStatus, type ReleaseStatus } from "./statusTable";
+import { HaproxyCertificates } from "../haproxy/certificates";
+import { TlsSchema } from "../config/tls";
 import { type ServerStats, type ProxyProbes } from "../engine/ports";
 import { CurlProbes } from "../haproxy/probes";
-import { PROXY_INTERNAL_PORT } from "../core/proxyNames";
+import { CERTIFICATE_FILE, PROXY_INTERNAL_PORT } from "../core/proxyNames";
 import { type AgentHealth, expectedCode, HEALTH_DEFAULTS } from "../core/health";
 
 export class StatusError extends Error {}
@@ -181,11 +183,15 @@ async function main(argv: string[]): Promise<void> {
         await new Promise((r) => setTimeout(r, args.intervalSeconds * 1000));
         const { releases, table } = await statuses(admin, probes, previous, thresholds, agentHealth);
         const title = `${proxy}: the last ${args.intervalSeconds}s, judged against ${source} (${new Date().toISOString().slice(11, 19)} UTC)`;
-        const text = renderStatus(title, releases, thresholds, table);
+        // The certificate HAProxy serves (proxy.tls), warned of at the schema's proxy.tls.minValidDays.
+        const served = await new HaproxyCertificates(exec).served(CERTIFICATE_FILE).catch(() => undefined);
+        const certificate = certificateStatus(served, new Date(), TlsSchema.parse({}).minValidDays);
+        const text = renderStatus(title, releases, thresholds, table, certificate);
         if (args.once) {
             process.stdout.write(text + "\n");
             const alert =
                 tableStatus(table).status === "ALERT" ||
+                certificate?.status === "ALERT" ||
                 releases.some((r) => statusRows(r, thresholds).some((row) => row.status === "ALERT"));
             process.exit(alert ? 2 : 0);
         }

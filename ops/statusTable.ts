@@ -6,6 +6,7 @@
 import { describeFill, fillWarning, isFull, type TableFill } from "../core/conversationTables";
 import type { Thresholds } from "../contracts/switchContract";
 import { HEALTH_BREACH_STREAK, judge, type MetricResult, type Sample } from "../core/verdict";
+import { certificateVerdict } from "../core/certificates";
 
 export interface ReleaseStatus {
     slot: string;
@@ -96,9 +97,30 @@ export function tableStatus(fill: TableFill | undefined): { line: string; status
     return { line: `conversation table: ${describeFill(fill)}  ${status}`, status };
 }
 
+/**
+ * The served certificate's line (proxy.tls): ALERT once expired, WARN under `minValidDays`,
+ * nothing without HTTPS (pure).
+ */
+export function certificateStatus(
+    served: { serial: string; notAfter: Date } | undefined,
+    now: Date,
+    minValidDays: number,
+): { line: string; status: "OK" | "WARN" | "ALERT" } | undefined {
+    if (!served) return undefined;
+    const verdict = certificateVerdict(served.notAfter, now, minValidDays);
+    const status = verdict.ok ? "OK" : served.notAfter.getTime() <= now.getTime() ? "ALERT" : "WARN";
+    return { line: `certificate: serial ${served.serial}, ${verdict.text}  ${status}`, status };
+}
+
 /** The whole view as text: a heading per release and an aligned table, then the proxy's pinning table. */
-export function renderStatus(title: string, releases: ReleaseStatus[], t: Thresholds, table?: TableFill): string {
-    const lines = [title, "", tableStatus(table).line, ""];
+export function renderStatus(
+    title: string,
+    releases: ReleaseStatus[],
+    t: Thresholds,
+    table?: TableFill,
+    certificate?: { line: string },
+): string {
+    const lines = [title, "", tableStatus(table).line, ...(certificate ? [certificate.line] : []), ""];
     if (releases.length === 0) lines.push("no release takes traffic");
     for (const r of releases) {
         lines.push(`${r.role}: ${r.release} on ${r.slot}, weight ${r.weight}`);

@@ -144,7 +144,7 @@ describe("HTTPS in the proxy (real engine, proxy.tls certificate)", function () 
     });
 
     step("a new certificate is put in place in the running proxy under load: no reload, nothing lost, served at once", async () => {
-        const second = ca.issue([HOST]);
+        const second = ca.issue([HOST], 90); // beyond proxy.tls.minValidDays: the status view says OK
         await setCertificate(second);
         const pid = await workerPid();
         const { result: up, report } = await underLoad(load(), () => stack.up(), { beforeSeconds: 1, afterSeconds: 1 });
@@ -155,6 +155,14 @@ describe("HTTPS in the proxy (real engine, proxy.tls certificate)", function () 
         expect(await servedSerial()).to.equal(serialOf(second));
         expect(await workerPid(), "HAProxy's worker").to.equal(pid);
         expect((await stack.outputs()).proxyCertificate.serial).to.equal(serialOf(second));
+        // The status view reads the served certificate from the proxy itself.
+        const status = await run("npm", ["run", "--silent", "status", "--", "--stack", app, "--once", "--interval", "1"], {
+            cwd: ROOT,
+            env: stack.env,
+        });
+        expect(status.stdout, status.stderr).to.match(
+            new RegExp(`^certificate: serial ${serialOf(second)}, valid until \\S+ \\(\\d+ days\\)  OK$`, "m"),
+        );
     });
 
     step("a certificate that is not its key's, expired, or without the host is refused naming the field; nothing changes", async () => {

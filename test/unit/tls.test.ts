@@ -8,6 +8,7 @@ import { certificateFacts, certificateProblems, certificateVerdict } from "../..
 import { normalSerial, parseSslCert } from "../../haproxy/certificates";
 import { plainSecretsProblem, preflightProblems, type PreflightProbe } from "../../components/preflight";
 import { TestCa, type Issued } from "../support/certificates";
+import { certificateStatus } from "../../ops/statusTable";
 import * as fs from "fs";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -115,6 +116,18 @@ describe("proxy.tls", () => {
         );
         expect(certificateVerdict(new Date("2026-12-01T00:00:00Z"), now, 14)).to.deep.include({ ok: false });
         expect(certificateVerdict(new Date("2026-12-01T00:00:00Z"), now, 14).text).to.match(/^EXPIRED/);
+    });
+
+    it("puts the served certificate in the status view: OK, WARN near its end, ALERT once expired, nothing without HTTPS", () => {
+        const now = new Date("2026-12-05T00:00:00Z");
+        const at = (iso: string) => certificateStatus({ serial: "AB12", notAfter: new Date(iso) }, now, 14);
+        expect(at("2027-03-01T00:00:00Z")).to.deep.equal({
+            line: "certificate: serial AB12, valid until 2027-03-01T00:00:00.000Z (86 days)  OK",
+            status: "OK",
+        });
+        expect(at("2026-12-10T00:00:00Z")?.status).to.equal("WARN");
+        expect(at("2026-12-01T00:00:00Z")?.status).to.equal("ALERT");
+        expect(certificateStatus(undefined, now, 14)).to.equal(undefined);
     });
 
     it("writes the TLS listener and the redirect into the template, and nothing when off", () => {
