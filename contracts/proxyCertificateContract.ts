@@ -3,12 +3,9 @@
 // in the command's environment only), and where they go.
 import { z } from "zod";
 import { EnvContract } from "./envContract";
+import { ProxyStateTargetSchema } from "./proxyStateTarget";
 
-export const ProxyCertificateInputSchema = z.object({
-    /** The proxy container (the certificate is replaced in it at run time when it runs) and its state volume and image (to write it before it first starts). */
-    proxyContainer: z.string().min(1),
-    stateVolume: z.string().min(1),
-    proxyImage: z.string().min(1),
+export const ProxyCertificateInputSchema = ProxyStateTargetSchema.extend({
     /** The certificate chain then its key, PEM: a secret. */
     pemBundle: z.string().includes("-----BEGIN CERTIFICATE-----").includes("PRIVATE KEY-----"),
 });

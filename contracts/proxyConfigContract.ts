@@ -2,19 +2,16 @@
 // where the HAProxy config template is and what it must contain, and where it goes.
 import { z } from "zod";
 import { EnvContract } from "./envContract";
+import { ProxyStateTargetSchema } from "./proxyStateTarget";
 import { ConversationSettingsSchema } from "../config/proxySettings";
 import { KEY_SOURCES } from "../core/conversationKey";
 import { bool } from "../core/values";
 
-export const ProxyConfigInputSchema = z.object({
+export const ProxyConfigInputSchema = ProxyStateTargetSchema.extend({
     /** The template, relative to the project folder (proxy/haproxy.cfg.tmpl). */
     templatePath: z.string().min(1),
     /** Its content digest: a change is a reload of the running proxy. */
     templateDigest: z.string().regex(/^[0-9a-f]{64}$/),
-    /** The proxy container (reloaded when it runs) and its state volume and image (to write the template before it first starts). */
-    proxyContainer: z.string().min(1),
-    stateVolume: z.string().min(1),
-    proxyImage: z.string().min(1),
     /** Written into the template (config/proxySettings.ts). */
     conversations: ConversationSettingsSchema,
     /** The agent's health endpoint the proxy checks (agent.health.path, expectStatus). */

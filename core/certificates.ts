@@ -6,10 +6,6 @@ import * as crypto from "crypto";
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 export interface CertificateFacts {
-    subject: string;
-    /** Subject alternative names as given ("DNS:agents.example.com, DNS:www..."). */
-    altNames: string;
-    notBefore: Date;
     notAfter: Date;
     serial: string;
     fingerprint256: string;
@@ -25,9 +21,6 @@ export function leafCertificate(pem: string): crypto.X509Certificate {
 export function certificateFacts(pem: string): CertificateFacts {
     const cert = leafCertificate(pem);
     return {
-        subject: cert.subject.replace(/\n/g, ", "),
-        altNames: cert.subjectAltName ?? "",
-        notBefore: new Date(cert.validFrom),
         notAfter: new Date(cert.validTo),
         serial: cert.serialNumber,
         fingerprint256: cert.fingerprint256,

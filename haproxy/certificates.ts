@@ -48,8 +48,7 @@ export class HaproxyCertificates {
 
     /** The certificate HAProxy serves from `file`, or undefined when it has none loaded from there. */
     async served(file: string): Promise<ServedCertificate | undefined> {
-        const listed = await this.session("show ssl cert\n");
-        if (!listed.split("\n").some((line) => line.trim() === file)) return undefined;
+        // HAProxy answers a file it has not loaded with an error line, which parses to nothing.
         return parseSslCert(await this.session(`show ssl cert ${file}\n`));
     }
 

@@ -5,7 +5,8 @@
 // leaves on a process's standard input only, never on a command line or in a log.
 import { certificateFacts } from "../../core/certificates";
 import { CERTIFICATE_FILE, TLS_DIR } from "../../core/proxyNames";
-import { containerExec, docker } from "../../docker/cli";
+import { containerExec } from "../../docker/cli";
+import { writeProxyState } from "./proxyState";
 import { SLOT_DIR } from "../../haproxy/admin";
 import { HaproxyCertificates, normalSerial } from "../../haproxy/certificates";
 import { proxyCertificateContract, type ProxyCertificateResult } from "../../contracts/proxyCertificateContract";
@@ -17,39 +18,30 @@ async function main(log: (line: string) => void): Promise<ProxyCertificateResult
     const input = proxyCertificateContract.decode(process.env);
     const facts = certificateFacts(input.pemBundle);
     const pem = input.pemBundle.trim() + "\n";
-    const running =
-        (await docker(["inspect", "--format", "{{.State.Running}}", input.proxyContainer]).catch(() => "false")).trim() === "true";
+    const serial = normalSerial(facts.serial);
     const result = (applied: ProxyCertificateResult["applied"]): ProxyCertificateResult => ({
-        serial: normalSerial(facts.serial),
+        serial,
         notAfter: facts.notAfter.toISOString(),
         fingerprint256: facts.fingerprint256,
         applied,
     });
-    if (!running) {
-        await docker(
-            ["run", "--rm", "-i", "-v", `${input.stateVolume}:${SLOT_DIR}`, "--entrypoint", "sh", input.proxyImage, "-c", WRITE],
-            pem,
-            60_000,
-        );
-        log(`serial ${normalSerial(facts.serial)} (until ${facts.notAfter.toISOString()}) written for the proxy's start`);
+    if (!(await writeProxyState(input, WRITE, pem))) {
+        log(`serial ${serial} (until ${facts.notAfter.toISOString()}) written for the proxy's start`);
         return result("file");
     }
-    const exec = containerExec(input.proxyContainer);
-    await exec(["sh", "-c", WRITE], pem);
-    const certificates = new HaproxyCertificates(exec);
+    const certificates = new HaproxyCertificates(containerExec(input.proxyContainer));
     const before = await certificates.served(CERTIFICATE_FILE);
     if (!before) {
-        log(`serial ${normalSerial(facts.serial)} written; the proxy loads it with its config`);
+        log(`serial ${serial} written; the proxy loads it with its config`);
         return result("file");
     }
-    if (before.serial === normalSerial(facts.serial)) {
-        log(`serial ${before.serial} already served`);
+    if (before.serial === serial) {
+        log(`serial ${serial} already served`);
         return result("runtime");
     }
     const now = await certificates.replace(CERTIFICATE_FILE, pem);
-    if (now.serial !== normalSerial(facts.serial))
-        throw new Error(`the proxy serves serial ${now.serial} after the replacement, not ${normalSerial(facts.serial)}`);
-    log(`serial ${before.serial} -> ${now.serial} (until ${facts.notAfter.toISOString()}), replaced in the running proxy without a reload`);
+    if (now.serial !== serial) throw new Error(`the proxy serves serial ${now.serial} after the replacement, not ${serial}`);
+    log(`serial ${before.serial} -> ${serial} (until ${facts.notAfter.toISOString()}), replaced in the running proxy without a reload`);
     return result("runtime");
 }
 

@@ -9,6 +9,7 @@ import { docker } from "../../docker/cli";
 import { SLOT_DIR } from "../../haproxy/admin";
 import { proxyConfigContract } from "../../contracts/proxyConfigContract";
 import { withSettings } from "../../config/proxySettings";
+import { writeProxyState } from "./proxyState";
 
 const TEMPLATE = `${SLOT_DIR}/haproxy.cfg.tmpl`;
 const WRITE = `cat > ${TEMPLATE}.new && mv ${TEMPLATE}.new ${TEMPLATE}`;
@@ -22,20 +23,11 @@ async function main(): Promise<void> {
         tls: input.tlsHostPort !== undefined ? { hostPort: input.tlsHostPort, redirectHttp: input.tlsRedirectHttp } : undefined,
     });
     const digest = crypto.createHash("sha256").update(template).digest("hex");
-    const running =
-        (await docker(["inspect", "--format", "{{.State.Running}}", input.proxyContainer]).catch(() => "false")).trim() === "true";
-    let reloaded = "";
+    const running = await writeProxyState(input, WRITE, template);
     if (running) {
-        await docker(["exec", "-i", input.proxyContainer, "sh", "-c", WRITE], template);
-        reloaded = (await docker(["exec", input.proxyContainer, "start-proxy", "reload"], undefined, 30_000)).trim();
+        const reloaded = (await docker(["exec", input.proxyContainer, "start-proxy", "reload"], undefined, 30_000)).trim();
         process.stderr.write(`proxy config ${digest.slice(0, 12)}: ${reloaded}\n`);
     } else {
-        // Before the proxy's first start: write it into the volume with a throwaway container.
-        await docker(
-            ["run", "--rm", "-i", "-v", `${input.stateVolume}:${SLOT_DIR}`, "--entrypoint", "sh", input.proxyImage, "-c", WRITE],
-            template,
-            60_000,
-        );
         process.stderr.write(`proxy config ${digest.slice(0, 12)}: written for the proxy's start\n`);
     }
     process.stdout.write(JSON.stringify({ templateDigest: digest, reloaded: running }) + "\n");

@@ -279,8 +279,8 @@ export class TrafficProxy extends pulumi.ComponentResource {
         // secret because the environment is.
         this.certificate = certificate
             ? pulumi.unsecret(certificate.stdout).apply((out) => {
-                  const r = ProxyCertificateResultSchema.parse(JSON.parse(out.trim().split("\n").pop() ?? "{}"));
-                  return { serial: r.serial, notAfter: r.notAfter, fingerprint256: r.fingerprint256 };
+                  const { applied: _applied, ...facts } = ProxyCertificateResultSchema.parse(JSON.parse(out));
+                  return facts;
               })
             : pulumi.output(null);
         this.registerOutputs({
