@@ -4,7 +4,7 @@
 import { expect } from "chai";
 import type { ChannelReport } from "../../load/channel";
 import type { TestStack } from "./pulumi";
-import { agentLogs } from "./containers";
+import { agentLogs, proxyLogTail } from "./containers";
 
 /**
  * What a channel agent's test stack sets besides the agent itself: no reindex endpoint (a
@@ -56,7 +56,9 @@ export async function expectNoChatLost(
 ): Promise<void> {
     printChannel(what, report);
     expect(up.code, up.stdout + up.stderr).to.equal(0);
-    expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
+    // A failed delivery: what the proxy logged (a server's state changes, and why) says where.
+    const proxyLog = report.failed > 0 ? `\n${await proxyLogTail(app)}` : "";
+    expect(report.failed, JSON.stringify(report.failures) + proxyLog).to.equal(0);
     expect(report.chatsRestarted).to.equal(0);
     expect(report.chatsFailed).to.equal(0);
     const logs = await agentLogs(app);
