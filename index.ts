@@ -5,18 +5,25 @@
 // traffic through the proxy's runtime API, is verified against thresholds, and
 // only then does Pulumi delete the old release (it is no longer declared).
 import * as pulumi from "@pulumi/pulumi";
-import { dockerStack } from "./platform/docker/dockerStack";
-import { loadConfig } from "./components/stackConfig";
-import { swarmStack } from "./platform/swarm/swarmStack";
+import { compiledModule } from "./components/compiledPrograms";
+import type * as DockerStack from "./platform/docker/dockerStack";
+import type * as StackConfig from "./components/stackConfig";
+import type * as SwarmStack from "./platform/swarm/swarmStack";
+
+// The program's modules run as JavaScript, transpiled when their source changed
+// (components/compiledPrograms.ts): ts-node compiles only this file.
 
 // 1. Configuration, validated as a whole before anything is declared.
-const cfg = loadConfig(__dirname);
+const cfg = compiledModule<typeof StackConfig>("components/stackConfig.ts").loadConfig(__dirname);
 
 // 2. The stack on its platform: one Docker engine (platform/docker/dockerStack.ts) or a Docker
 //    Swarm cluster (platform/swarm/swarmStack.ts). Each declares the network, the proxy, the
 //    release named by its release id, and the traffic switch (health gate, flip or canary,
 //    verification, flip-back on a breach, retirement).
-const stack = cfg.platform === "swarm" ? swarmStack(cfg, __dirname) : dockerStack(cfg, __dirname);
+const stack =
+    cfg.platform === "swarm"
+        ? compiledModule<typeof SwarmStack>("platform/swarm/swarmStack.ts").swarmStack(cfg, __dirname)
+        : compiledModule<typeof DockerStack>("platform/docker/dockerStack.ts").dockerStack(cfg, __dirname);
 const traffic = stack.traffic;
 
 export const platform = cfg.platform;

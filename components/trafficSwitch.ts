@@ -10,6 +10,7 @@ import { decodeSwitchResult, SwitchResult, switchContract } from "../contracts/s
 import { ReleaseConfig, SwarmConfig } from "../config/schema";
 import { PROXY_INTERNAL_PORT } from "../core/proxyNames";
 import { type AgentHealth, expectedCode } from "../core/health";
+import { programCommand } from "./compiledPrograms";
 
 export interface TrafficSwitchArgs {
     proxyContainer: pulumi.Input<string>;
@@ -35,10 +36,10 @@ export interface TrafficSwitchArgs {
     swarm?: { nodes: SwarmConfig["nodes"]; slotServers: number; replicas: number };
 }
 
-/** The command line, relative to the project folder, so state does not depend on where the project is checked out. */
-export const SWITCH_COMMAND = "node -r ts-node/register/transpile-only platform/docker/oneHostSwitch.ts";
+/** The switch's program, relative to the project folder (so state does not depend on where the project is checked out). */
+export const SWITCH_PROGRAM = "platform/docker/oneHostSwitch.ts";
 /** The switch on Docker Swarm. */
-export const SWARM_SWITCH_COMMAND = "node -r ts-node/register/transpile-only platform/swarm/swarmSwitch.ts";
+export const SWARM_SWITCH_PROGRAM = "platform/swarm/swarmSwitch.ts";
 
 export class TrafficSwitch extends pulumi.ComponentResource {
     readonly result: pulumi.Output<SwitchResult>;
@@ -70,7 +71,7 @@ export class TrafficSwitch extends pulumi.ComponentResource {
                 ? { probeMethod: r.probe.method, probePath: r.probe.path, probeBody: r.probe.body, probeContentType: r.probe.contentType }
                 : {}),
         };
-        const cmd = args.swarm ? SWARM_SWITCH_COMMAND : SWITCH_COMMAND;
+        const cmd = programCommand(args.swarm ? SWARM_SWITCH_PROGRAM : SWITCH_PROGRAM);
         const run = new command.local.Command(
             `${name}-switch`,
             {

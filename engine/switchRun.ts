@@ -40,7 +40,7 @@ export interface SwitchDeps {
 export const GATE_STREAK = 3;
 export const CONFIRM_STREAK = 5;
 export const CONFIRM_TIMEOUT_MS = 30_000;
-export const GATE_POLL_MS = 300;
+export const GATE_POLL_MS = 150;
 /** Log lines of a failed release quoted in the error. */
 export const FAILED_LOG_LINES = 15;
 export const PROGRESS_EVERY_MS = 15_000;

@@ -67,10 +67,15 @@ export async function runSwitchProgram<I extends SwitchInput, A extends Platform
             },
         });
         program.after?.(adapters, result, log);
-        process.stdout.write(encodeSwitchResult(result) + "\n");
+        await new Promise<void>((resolve) => process.stdout.write(encodeSwitchResult(result) + "\n", () => resolve()));
     } finally {
         clearTimeout(deadline);
     }
+}
+
+/** The entry point's end after a result: at once, not when the last handle of a child process or socket closes. */
+export function exitOnSuccess(): never {
+    process.exit(0);
 }
 
 /** The entry point's last word: a known failure's message as it is, anything else named, exit 1. */

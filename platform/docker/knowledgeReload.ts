@@ -11,6 +11,7 @@ import * as command from "@pulumi/command";
 import { reindexContract } from "../../contracts/reindexContract";
 import { folderDigest } from "../../components/releaseId";
 import type { AgentConfig } from "../../config/schema";
+import { programCommand } from "../../components/compiledPrograms";
 
 type ReloadHook = AgentConfig["reindex"]["hook"];
 
@@ -28,7 +29,7 @@ export interface KnowledgeReloadArgs {
     hook: ReloadHook;
 }
 
-export const REINDEX_COMMAND = "node -r ts-node/register/transpile-only platform/docker/reindex.ts";
+export const REINDEX_PROGRAM = "platform/docker/reindex.ts";
 
 export class KnowledgeReload extends pulumi.ComponentResource {
     readonly digest: string;
@@ -42,7 +43,7 @@ export class KnowledgeReload extends pulumi.ComponentResource {
             {
                 // The agent indexes the folder when it starts; only later changes need a reindex.
                 create: "echo '{}'",
-                update: REINDEX_COMMAND,
+                update: programCommand(REINDEX_PROGRAM),
                 environment: reindexContract.encode({
                     knowledgeDigest: this.digest,
                     app: args.app,

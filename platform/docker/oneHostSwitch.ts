@@ -6,7 +6,7 @@ import { containerExec, releaseLabels } from "../../docker/cli";
 import { removeImage } from "../../docker/images";
 import { dockerContainers } from "../../docker/releaseContainer";
 import { retireContainer } from "../../docker/retire";
-import { exitOnFailure, runSwitchProgram, type SwitchProgram } from "../../engine/switchRunner";
+import { exitOnFailure, exitOnSuccess, runSwitchProgram, type SwitchProgram } from "../../engine/switchRunner";
 import { HaproxyAdmin } from "../../haproxy/admin";
 import { ProxyCanaryControl } from "../../haproxy/canaryControl";
 import { CurlProbes } from "../../haproxy/probes";
@@ -28,4 +28,4 @@ export const oneHostSwitch: SwitchProgram<SwitchInput> = {
     },
 };
 
-if (require.main === module) runSwitchProgram(oneHostSwitch, process.env).catch(exitOnFailure);
+if (require.main === module) runSwitchProgram(oneHostSwitch, process.env).then(exitOnSuccess, exitOnFailure);

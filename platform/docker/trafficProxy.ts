@@ -41,6 +41,7 @@ import { folderDigest } from "../../components/releaseId";
 import { proxyHealthCheck } from "../../components/healthChecks";
 import { type AgentHealth, expectedCode } from "../../core/health";
 import type { ConversationKey } from "../../core/conversationKey";
+import { programCommand } from "../../components/compiledPrograms";
 
 export interface TrafficProxyArgs {
     app: string;
@@ -74,14 +75,14 @@ export interface ProxyTls {
     pemBundle: pulumi.Input<string>;
 }
 
-/** The command line of the proxy guard, relative to the project folder. */
-export const PROXY_GUARD_COMMAND = "node -r ts-node/register/transpile-only platform/docker/proxyGuard.ts";
-/** The command line of the config delivery and reload, relative to the project folder. */
-export const PROXY_CONFIG_COMMAND = "node -r ts-node/register/transpile-only platform/docker/proxyConfig.ts";
-/** The command line of the certificate's delivery, relative to the project folder. */
-export const PROXY_CERTIFICATE_COMMAND = "node -r ts-node/register/transpile-only platform/docker/proxyCertificate.ts";
-/** The command line of the proxy hand-over, relative to the project folder. */
-export const PROXY_HANDOVER_COMMAND = "node -r ts-node/register/transpile-only platform/docker/proxyHandover.ts";
+/** The programs of the proxy's command resources, relative to the project folder: the proxy guard, */
+export const PROXY_GUARD_PROGRAM = "platform/docker/proxyGuard.ts";
+/** the config delivery and reload, */
+export const PROXY_CONFIG_PROGRAM = "platform/docker/proxyConfig.ts";
+/** the certificate's delivery, */
+export const PROXY_CERTIFICATE_PROGRAM = "platform/docker/proxyCertificate.ts";
+/** and the proxy hand-over. */
+export const PROXY_HANDOVER_PROGRAM = "platform/docker/proxyHandover.ts";
 /** The default config template in the proxy folder; excluded from the image (proxy/.dockerignore). */
 export const CONFIG_TEMPLATE = "haproxy.cfg.tmpl";
 
@@ -117,8 +118,8 @@ export class TrafficProxy extends pulumi.ComponentResource {
         this.guard = new command.local.Command(
             `${name}-guard`,
             {
-                create: PROXY_GUARD_COMMAND,
-                update: PROXY_GUARD_COMMAND,
+                create: programCommand(PROXY_GUARD_PROGRAM),
+                update: programCommand(PROXY_GUARD_PROGRAM),
                 environment: proxyGuardContract.encode({
                     app: args.app,
                     listenAddress: args.listenAddress,
@@ -150,8 +151,8 @@ export class TrafficProxy extends pulumi.ComponentResource {
             ? new command.local.Command(
                   `${name}-certificate`,
                   {
-                      create: PROXY_CERTIFICATE_COMMAND,
-                      update: PROXY_CERTIFICATE_COMMAND,
+                      create: programCommand(PROXY_CERTIFICATE_PROGRAM),
+                      update: programCommand(PROXY_CERTIFICATE_PROGRAM),
                       environment: proxyCertificateContract.encode({
                           proxyContainer: proxyName,
                           stateVolume: state.name,
@@ -168,8 +169,8 @@ export class TrafficProxy extends pulumi.ComponentResource {
         const config = new command.local.Command(
             `${name}-config`,
             {
-                create: PROXY_CONFIG_COMMAND,
-                update: PROXY_CONFIG_COMMAND,
+                create: programCommand(PROXY_CONFIG_PROGRAM),
+                update: programCommand(PROXY_CONFIG_PROGRAM),
                 environment: proxyConfigContract.encode({
                     templatePath: path.relative(process.cwd(), template) || template,
                     templateDigest: crypto
@@ -252,8 +253,8 @@ export class TrafficProxy extends pulumi.ComponentResource {
         const handover = new command.local.Command(
             `${name}-handover`,
             {
-                create: PROXY_HANDOVER_COMMAND,
-                update: PROXY_HANDOVER_COMMAND,
+                create: programCommand(PROXY_HANDOVER_PROGRAM),
+                update: programCommand(PROXY_HANDOVER_PROGRAM),
                 environment: proxyHandoverContract.encode({
                     app: args.app,
                     proxyContainer: container.name,

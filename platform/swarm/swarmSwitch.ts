@@ -4,7 +4,7 @@
 // node's proxy at once (swarmProxies.ts) and a release that is a service (swarmServices.ts).
 import { ProxyCanaryControl } from "../../haproxy/canaryControl";
 import { type ContainerExec, docker, dockerAt, engineUnreachable } from "../../docker/cli";
-import { exitOnFailure, type PlatformAdapters, runSwitchProgram, type SwitchProgram } from "../../engine/switchRunner";
+import { exitOnFailure, exitOnSuccess, type PlatformAdapters, runSwitchProgram, type SwitchProgram } from "../../engine/switchRunner";
 import { SwarmProxies } from "./swarmProxies";
 import { NodeProxy } from "./nodeProxy";
 import { serviceLabels, SwarmServices } from "./swarmServices";
@@ -103,4 +103,4 @@ export const swarmSwitch: SwitchProgram<SwarmSwitchInput, PlatformAdapters & { a
     },
 };
 
-if (require.main === module) runSwitchProgram(swarmSwitch, process.env).catch(exitOnFailure);
+if (require.main === module) runSwitchProgram(swarmSwitch, process.env).then(exitOnSuccess, exitOnFailure);

@@ -181,7 +181,9 @@ describe("resource graph (mocks)", function () {
         expect(agent.inputs.convergeConfig).to.deep.equal({ delay: "1s", timeout: "120s" });
         const commands = byType(resources, "command:local:Command");
         expect(commands.map((c) => c.name)).to.deep.equal(["traffic-switch"]);
-        expect(commands[0].inputs.create).to.match(/platform\/swarm\/swarmSwitch\.ts$/);
+        // The switch's program runs as JavaScript, transpiled from its source when the program ran.
+        expect(commands[0].inputs.create).to.equal("node dist/run/platform/swarm/swarmSwitch.js");
+        expect(fs.existsSync(path.join(__dirname, "..", "..", "dist", "run", "platform", "swarm", "swarmSwitch.js"))).to.equal(true);
         const input = swarmSwitchContract.decode(commands[0].inputs.environment);
         expect(input).to.deep.include({
             proxyContainer: "unit-proxy",
