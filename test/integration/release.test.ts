@@ -8,6 +8,8 @@ import { LoadGenerator, LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
 import { release, ReleaseReport } from "../../ops/release";
 import { servingProxy } from "../../docker/servingProxy";
+import { compiledPath } from "../../components/compiledPrograms";
+import { SWITCH_PROGRAM } from "../../components/trafficSwitch";
 import { getOnce } from "../support/http";
 import { agentStack, TestStack, freePort, mustRun, run, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
@@ -85,9 +87,7 @@ describe("blue/green release under load (real engine)", function () {
                 try {
                     const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
                     const env = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-                    return (
-                        cmd.includes("platform/docker/oneHostSwitch.ts") && env.some((e) => e.startsWith(`PROXY_CONTAINER=${app}-proxy-`))
-                    );
+                    return cmd.includes(compiledPath(SWITCH_PROGRAM)) && env.some((e) => e.startsWith(`PROXY_CONTAINER=${app}-proxy-`));
                 } catch {
                     return false; // gone meanwhile
                 }
