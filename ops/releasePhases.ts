@@ -38,6 +38,8 @@ export interface PhaseTimings {
     /** From the start of `pulumi up` to its first resource step: the program, the engine, the plugins, the policy pack. */
     startup?: number;
     bringUp?: number;
+    /** The switch's command: from its step's start to the program's first line (node and its modules starting). */
+    switchStart?: number;
     healthGate?: number;
     emptyPool?: number;
     canary?: number;
@@ -45,13 +47,18 @@ export interface PhaseTimings {
     confirm?: number;
     verification?: number;
     retirement?: number;
+    /** The switch's command: from the program's last line to its step's end (the program exiting, the provider answering). */
+    switchExit?: number;
     deletion?: number;
     reindex?: number;
+    /** From the engine's summary to the end of `pulumi up` (the last checkpoint, the plugins' shutdown). */
+    engineExit?: number;
 }
 
 const PHASE_NAMES: [keyof PhaseTimings, string][] = [
     ["startup", "start-up"],
     ["bringUp", "bring-up"],
+    ["switchStart", "switch program start"],
     ["healthGate", "health gate"],
     ["emptyPool", "pool emptied"],
     ["canary", "canary steps"],
@@ -59,8 +66,10 @@ const PHASE_NAMES: [keyof PhaseTimings, string][] = [
     ["confirm", "confirm"],
     ["verification", "verification window"],
     ["retirement", "retirement (drain)"],
+    ["switchExit", "switch program exit"],
     ["deletion", "deletion"],
     ["reindex", "reindex"],
+    ["engineExit", "engine exit"],
 ];
 
 /** One line for the release log: each phase that happened, in seconds, in order. */

@@ -8,9 +8,17 @@ import { type Phase, phaseOf, type StepMetadata } from "./releasePhases";
 export interface EngineEvent {
     resourcePreEvent?: { metadata: StepMetadata };
     resOutputsEvent?: { metadata: StepMetadata };
-    diagnosticEvent?: { severity: string; message: string };
+    diagnosticEvent?: { severity: string; message: string; urn?: string };
     policyEvent?: { policyName: string; enforcementLevel: string; resourceUrn?: string; message: string };
     summaryEvent?: { resourceChanges?: Record<string, number> };
+}
+
+/** When the switch's command step started and ended, and when its program printed its first and last line (ms since the start). */
+export interface SwitchCommandTimes {
+    stepStart?: number;
+    firstLine?: number;
+    lastLine?: number;
+    stepEnd?: number;
 }
 
 export type PhaseMarks = Partial<Record<`${Phase}${"Start" | "End"}`, number>>;
@@ -21,6 +29,9 @@ export class UpProgress {
     changes: Record<string, number> = {};
     /** When the engine began its first resource step (ms since the start). */
     firstStepAt: number | undefined;
+    /** When the engine's summary came (ms since the start). */
+    summaryAt: number | undefined;
+    readonly switchCommand: SwitchCommandTimes = {};
     private stepsDone = 0;
 
     constructor(
@@ -44,6 +55,7 @@ export class UpProgress {
             const phase = phaseOf(m);
             if (!phase) return;
             const name = m.urn.split("::").pop();
+            if (phase === "switch") this.switchCommand[e.resourcePreEvent ? "stepStart" : "stepEnd"] = now;
             if (e.resourcePreEvent) {
                 this.firstStepAt ??= now;
                 if (this.marks[`${phase}Start`] === undefined) this.mark(phase);
@@ -58,6 +70,11 @@ export class UpProgress {
             const msg = String(e.diagnosticEvent.message).trim();
             if (/^using pulumi-/.test(msg)) return;
             if (e.diagnosticEvent.severity === "error") this.errors.push(msg);
+            // A line of the switch's program (the TrafficSwitch's command).
+            if ((e.diagnosticEvent.urn?.split("::")[2] ?? "").endsWith("zdt:agents:TrafficSwitch$command:local:Command")) {
+                this.switchCommand.firstLine ??= now;
+                this.switchCommand.lastLine = now;
+            }
             // The switch's milestones, on the plot.
             const milestone = /\] (flipped .*|breach after .*|canary step \d+ of \d+: \d+%|canary aborted at step \d+|verifying \S+)/.exec(
                 msg,
@@ -72,8 +89,18 @@ export class UpProgress {
             if (p.enforcementLevel === "mandatory") this.errors.push(msg);
             this.log(`[${at}] ${msg}`);
         } else if (e.summaryEvent) {
+            this.summaryAt = now;
             this.changes = e.summaryEvent.resourceChanges ?? {};
         }
+    }
+
+    /** The switch command's start-up (step start to first line) and exit (last line to step end), if it ran. */
+    switchCommandMs(): { start?: number; exit?: number } {
+        const t = this.switchCommand;
+        return {
+            start: t.stepStart !== undefined && t.firstLine !== undefined ? t.firstLine - t.stepStart : undefined,
+            exit: t.lastLine !== undefined && t.stepEnd !== undefined ? t.stepEnd - t.lastLine : undefined,
+        };
     }
 
     /** How long a phase of engine steps took, if it ran. */

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { formatPhases, phaseOf, urnType } from "../../ops/releasePhases";
+import { UpProgress } from "../../ops/upEvents";
 
 const STACK = "urn:pulumi:dev::zdt";
 const release = `${STACK}::zdt:agents:AgentRelease::agent-2-0-0-abcd1234`;
@@ -47,5 +48,39 @@ describe("release phases of engine steps", () => {
             "start-up 9.1 s, bring-up 1.5 s, health gate 2.0 s, pool emptied 0.1 s, canary steps 30.0 s",
         );
         expect(formatPhases({})).to.equal("no phase recorded");
+    });
+
+    it("profiles the switch's command from `pulumi up --json`: its program's start-up and exit, and the engine's summary", () => {
+        const progress = new UpProgress(
+            () => undefined,
+            () => undefined,
+        );
+        const cmd = step("update", "command:local:Command", "traffic-switch", sw);
+        const lines: [number, object][] = [
+            [500, { preludeEvent: {} }],
+            [5000, { resourcePreEvent: { metadata: cmd } }],
+            // Another resource's line does not count as the switch's.
+            [
+                5100,
+                {
+                    diagnosticEvent: {
+                        severity: "info",
+                        message: "proxy config: reloaded",
+                        urn: `${STACK}::zdt:agents:TrafficProxy$command:local:Command::proxy-config`,
+                    },
+                },
+            ],
+            [5400, { diagnosticEvent: { severity: "info#err", message: "[switch +0.2s] live: blue", urn: cmd.urn } }],
+            [12_000, { diagnosticEvent: { severity: "info#err", message: "[switch +6.8s] kept image", urn: cmd.urn } }],
+            [12_150, { resOutputsEvent: { metadata: cmd } }],
+            [12_400, { summaryEvent: { resourceChanges: { update: 1 } } }],
+        ];
+        for (const [at, e] of lines) progress.handle(JSON.stringify(e), at);
+        expect(progress.switchCommandMs()).to.deep.equal({ start: 400, exit: 150 });
+        expect(progress.summaryAt).to.equal(12_400);
+        expect(progress.changes).to.deep.equal({ update: 1 });
+        expect(formatPhases({ switchStart: 400, switchExit: 150, engineExit: 300 })).to.equal(
+            "switch program start 0.4 s, switch program exit 0.1 s, engine exit 0.3 s",
+        );
     });
 });
