@@ -84,8 +84,12 @@ export interface ProxyProbes {
     slotHealth(slot: Slot): Promise<HealthAnswer>;
     /** GET /metrics of one slot's release; undefined unless it answers 200. */
     slotMetrics(slot: Slot): Promise<string | undefined>;
-    /** Which slot (and, if the agent says it, which release) answers through the proxy, the weights deciding. */
-    served(): Promise<Served>;
+    /**
+     * n requests in a row through the proxy, the weights deciding: which slot (and, if the
+     * agent says it, which release) answered each, in order. A request that got no answer
+     * is one with no slot.
+     */
+    served(n: number): Promise<Served[]>;
     /** n synthetic requests (release.probe; the reference agent's chat by default), so thresholds are judged even without traffic. */
     synthetic(n: number): Promise<void>;
 }

@@ -129,7 +129,7 @@ async function confirm(run: SwitchRun): Promise<void> {
     let streak = 0;
     while (streak < CONFIRM_STREAK) {
         checkpoint(run, "the confirmation");
-        streak = servedByTarget(run, await deps.probes.served()) ? streak + 1 : 0;
+        for (const served of await deps.probes.served(CONFIRM_STREAK - streak)) streak = servedByTarget(run, served) ? streak + 1 : 0;
         if (deps.clock.now() - confirmStart > CONFIRM_TIMEOUT_MS) {
             await flipBack(run, `answers through the proxy did not come from the new release within ${CONFIRM_TIMEOUT_MS / 1000}s`);
         }

@@ -133,8 +133,9 @@ export class HaproxyAdmin implements ProxyAdmin {
         return out;
     }
 
-    async slots(): Promise<Record<Slot, SlotState>> {
-        const found = parseServersState(await this.send(`show servers state ${BACKEND}`));
+    /** Both slots as the proxy has them, read after `before` (commands of the same admin session, whose answers are empty). */
+    async slots(...before: string[]): Promise<Record<Slot, SlotState>> {
+        const found = parseServersState(await this.send(...before, `show servers state ${BACKEND}`));
         for (const s of SLOTS)
             if (!found[s])
                 throw new ProxyError(`proxy ${this.proxyName} has no server ${BACKEND}/${s}; is it the zero-downtime proxy image?`);
@@ -181,8 +182,8 @@ export class HaproxyAdmin implements ProxyAdmin {
     async emptyPool(slot: Slot, drainMs: number, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<string> {
         const s = `${BACKEND}/${slot}`;
         const done: string[] = [];
-        await this.send(`set server ${s} state maint`);
-        let conns = await this.connectionsOf(slot);
+        // Each step and the reading that follows it in one admin session (one `docker exec` each).
+        let conns = await this.connectionsOf(slot, `set server ${s} state maint`);
         const inUse = conns.used;
         let shut = false;
         for (let waited = 0; conns.used > 0; waited += 200) {
@@ -203,17 +204,19 @@ export class HaproxyAdmin implements ProxyAdmin {
             if ((conns = await this.connectionsOf(slot)).idle > 0)
                 throw new ProxyError(`${s} still pools ${conns.idle} connections to ${conns.address} after a purge; not giving it traffic`);
         }
-        await this.send(`set server ${s} state ready`);
-        for (let waited = 0; !(await this.slots())[slot].up; waited += 200) {
+        let up = (await this.slots(`set server ${s} state ready`))[slot].up;
+        for (let waited = 0; !up; waited += 200) {
             if (waited >= 10_000)
                 throw new ProxyError(`${s} did not come back up within 10 s of leaving maintenance; not giving it traffic`);
             await sleep(200);
+            up = (await this.slots())[slot].up;
         }
         return done.join(", ");
     }
 
-    private async connectionsOf(slot: Slot): Promise<SlotConnections> {
-        const found = parseServersConn(await this.send(`show servers conn ${BACKEND}`))[slot];
+    /** A slot's connections, read after `before` (commands of the same admin session). */
+    private async connectionsOf(slot: Slot, ...before: string[]): Promise<SlotConnections> {
+        const found = parseServersConn(await this.send(...before, `show servers conn ${BACKEND}`))[slot];
         if (!found) throw new ProxyError(`proxy ${this.proxyName}: no connection counts for ${BACKEND}/${slot} in show servers conn`);
         return found;
     }

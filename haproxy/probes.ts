@@ -19,6 +19,8 @@ function releaseIdOf(body: string): string | undefined {
  */
 export const SERVER_HEADER = "x-zdt-server";
 const WRITE_OUT = "%{http_code} %{time_total}";
+/** Ends each answer's write-out when one curl makes several requests. */
+export const ANSWER_END = "@@zdt-answer-end@@";
 
 export interface CurlAnswer {
     /** HTTP status, 0 for no answer. */
@@ -46,6 +48,14 @@ export function parseCurlAnswer(out: string): CurlAnswer {
         rest = end < 0 ? "" : rest.slice(end).replace(/^\r?\n\r?\n/, "");
     }
     return { code: Number(code) || 0, ms: Math.round(Number(secs || 0) * 1000), headers, body: rest };
+}
+
+/** The answers of one curl that made several requests (each write-out ended by ANSWER_END), in order (pure). */
+export function splitAnswers(out: string): CurlAnswer[] {
+    return out
+        .split(`\n${ANSWER_END}\n`)
+        .slice(0, -1)
+        .map((chunk) => parseCurlAnswer(chunk));
 }
 
 export class CurlProbes implements ProxyProbes {
@@ -89,10 +99,18 @@ export class CurlProbes implements ProxyProbes {
         return a.code === 200 ? a.body : undefined;
     }
 
-    /** Which slot answers the health path through the proxy (the weights decide), as the proxy says, and the release if the agent says it. */
-    async served(): Promise<Served> {
-        const a = await this.get(this.healthPath);
-        return { slot: slotOfServer(a.headers[SERVER_HEADER]), release: releaseIdOf(a.body) };
+    /**
+     * n GETs of the health path through the proxy (the weights decide) in one curl, one after
+     * the other: the slot that answered each, as the proxy says, and the release if the agent
+     * says it. No answer at all (curl failed) is one answer from no slot.
+     */
+    async served(n: number): Promise<Served[]> {
+        const urls = Array.from({ length: n }, () => this.url(this.healthPath));
+        const out = await this.exec(["curl", "-sS", "-D", "-", "--max-time", "5", "-w", `\n${WRITE_OUT}\n${ANSWER_END}\n`, ...urls]).catch(
+            () => undefined,
+        );
+        if (out === undefined) return [{ slot: undefined }];
+        return splitAnswers(out).map((a) => ({ slot: slotOfServer(a.headers[SERVER_HEADER]), release: releaseIdOf(a.body) }));
     }
 
     /** n synthetic requests (release.probe), in one curl: their answers count in the proxy's statistics like any request's. */

@@ -4,6 +4,7 @@
 // virtual: sleeping advances the clock at once, so a 900 s window runs in milliseconds.
 import type { ContainerExec } from "../../docker/cli";
 import { ADMIN_SOCKET } from "../../haproxy/admin";
+import { ANSWER_END } from "../../haproxy/probes";
 import type { Slot } from "../../contracts/switchContract";
 import { type Clock } from "../../engine/ports";
 
@@ -86,9 +87,9 @@ export class FakeProxy {
         if (live) this.servers[live.slot] = { fqdn: live.agent, weight: 100, maint: false, req: 0, err5xx: 0 };
     }
 
-    /** The admin commands of every session that changed something (`set ...`). */
+    /** Every admin command that changed something (`set ...`), in order, whatever else its session read. */
     setCommands(): string[] {
-        return this.sessions.filter((s) => s.startsWith("set ")).flatMap((s) => s.split(";"));
+        return this.sessions.flatMap((s) => s.split(";")).filter((c) => c.startsWith("set "));
     }
 
     serving(): Slot | undefined {
@@ -234,6 +235,14 @@ export class FakeProxy {
     }
 
     private curl(args: string[]): string {
+        // Several requests in one curl (haproxy/probes.ts, served): each answer, then its end marker.
+        if ((args[args.indexOf("-w") + 1] ?? "").includes(ANSWER_END)) {
+            const pin = args.filter((a) => a.startsWith("x-zdt-slot: "));
+            return args
+                .filter((a) => /^https?:\/\//.test(a))
+                .map((u) => `${this.curl([...pin, u])}\n${ANSWER_END}\n`)
+                .join("");
+        }
         const pinned = args.find((a) => a.startsWith("x-zdt-slot: "))?.slice("x-zdt-slot: ".length) as Slot | undefined;
         const url = args[args.length - 1];
         const path = new URL(url).pathname;

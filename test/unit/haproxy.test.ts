@@ -1,5 +1,7 @@
 import { expect } from "chai";
+import { execFile } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as path from "path";
 import {
     HaproxyAdmin,
@@ -13,7 +15,7 @@ import {
 } from "../../haproxy/admin";
 import { FakeProxy } from "../support/fakeProxy";
 import { liveSlot, slotOfServer, type SlotState } from "../../core/slots";
-import { parseCurlAnswer, syntheticCurl } from "../../haproxy/probes";
+import { ANSWER_END, CurlProbes, parseCurlAnswer, splitAnswers, syntheticCurl } from "../../haproxy/probes";
 import { REFERENCE_PROBE } from "../../config/release";
 import { ProxyError } from "../../engine/ports";
 
@@ -263,6 +265,41 @@ describe("probes through the proxy: whose answer it was", () => {
             headers: {},
             body: "curl: (7) Failed to connect",
         });
+    });
+
+    it("splits the answers of one curl that made several requests, in order, bodies with or without a last newline", async () => {
+        // Real curl (as in the proxy's image) against a local server that answers as blue, then green, then blue.
+        const servers = ["blue", "green", "blue"];
+        let i = 0;
+        const srv = http.createServer((_req, res) => {
+            const name = servers[i++ % servers.length];
+            res.writeHead(200, { "x-zdt-server": name });
+            res.end(i === 2 ? `{"releaseId":"r-${name}"}\n` : `{"releaseId":"r-${name}"}`);
+        });
+        await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+        try {
+            const calls: string[][] = [];
+            const exec = (args: string[]) => {
+                calls.push(args);
+                return new Promise<string>((resolve, reject) =>
+                    execFile(args[0], args.slice(1), (err, stdout) => (err ? reject(err) : resolve(stdout))),
+                );
+            };
+            const probes = new CurlProbes(exec, (srv.address() as { port: number }).port);
+            const served = await probes.served(3);
+            expect(calls).to.have.length(1);
+            expect(served).to.deep.equal([
+                { slot: "blue", release: "r-blue" },
+                { slot: "green", release: "r-green" },
+                { slot: "blue", release: "r-blue" },
+            ]);
+            expect(splitAnswers(`x\n200 0.001\n${ANSWER_END}\n`)).to.have.length(1);
+        } finally {
+            srv.close();
+        }
+        // No answer at all (curl could not run): one answer from no slot, never a pass.
+        const failing = new CurlProbes(() => Promise.reject(new Error("no such container")), 1);
+        expect(await failing.served(5)).to.deep.equal([{ slot: undefined }]);
     });
 
     it("names the slot of a server: one host's blue and green, a Swarm template's blue1..N; nothing else", () => {

@@ -192,8 +192,9 @@ describe("traffic switch (fake proxy)", () => {
         const sets = proxy.sessions.filter((s) => s.startsWith("set "));
         expect(sets).to.deep.equal([
             `set server agents/green state maint;set server agents/green fqdn ${C2};set server agents/green weight 0;set server agents/green state ready`,
-            "set server agents/green state maint",
-            "set server agents/green state ready",
+            // The pool emptied: in maintenance and back, each with the reading that follows it.
+            "set server agents/green state maint;show servers conn agents",
+            "set server agents/green state ready;show servers state agents",
             "set server agents/green weight 100;set server agents/blue weight 0",
         ]);
         expect(proxy.persisted).to.deep.equal([`blue ${C1} 0 ready 8080\ngreen ${C2} 100 ready 8080\n`]);
