@@ -52,6 +52,13 @@ export class EnvContract<S extends AnyObject> {
         readonly schema: S,
     ) {}
 
+    /** The variable of a top-level setting (for a shell line that reads it); throws for a setting the schema lacks. */
+    variableOf(key: string): string {
+        const found = this.variables().find(([p]) => p.length === 1 && p[0] === key);
+        if (!found) throw new Error(`${this.reader} contract: no setting ${key}`);
+        return found[1];
+    }
+
     /** Leaf settings as [path, variable name]; names are unique across nesting levels. */
     variables(): [string[], string][] {
         const out = leafPaths(this.schema).map((p): [string[], string] => [p, upperSnake(p[p.length - 1])]);

@@ -12,6 +12,8 @@ export interface StackOutputs {
     previousVersion?: string | null;
     proxyUrl?: string;
     releaseReport?: unknown;
+    /** The certificate the proxy serves (proxy.tls), null without HTTPS. */
+    proxyCertificate?: { serial: string; notAfter: string; fingerprint256: string } | null;
 }
 
 export function pulumi(args: string[], stack: string): string {

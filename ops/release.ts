@@ -15,7 +15,8 @@ import { CurlProbes } from "../haproxy/probes";
 import { endLeftoverPlugins, updateCommand } from "./leftoverPlugins";
 import { configValue, pulumi, ROOT, type StackOutputs, stackOutputs } from "./pulumiCli";
 import { clearStaleLock, proxyAdmin, removeOrphanReleases } from "./releaseRepair";
-import { type ReleaseReport, writeReports } from "./releaseReport";
+import { type ReleaseReport, reportCertificate, writeReports } from "./releaseReport";
+import { TlsSchema } from "../config/tls";
 import { TimelineRecorder } from "./releaseTimeline";
 import { UpProgress } from "./upEvents";
 
@@ -154,6 +155,11 @@ export async function release(
         { requests: proxyAfter.requests - proxyBefore.requests, errors5xx: proxyAfter.errors5xx - proxyBefore.errors5xx },
         rr,
     );
+    // The certificate the proxy serves now (proxy.tls), judged as the status view judges it.
+    if (code === 0 && after.proxyCertificate) {
+        const minValidDays = Number(configValue(stack, "proxy.tls.minValidDays") ?? TlsSchema.parse({}).minValidDays);
+        report.certificate = reportCertificate(after.proxyCertificate, minValidDays, new Date());
+    }
     writeReports(report, rr, timeline, log);
     return report;
 }

@@ -7,6 +7,7 @@ import type { SwitchResult } from "../contracts/switchContract";
 import { ROOT } from "./pulumiCli";
 import { formatPhases, type PhaseTimings } from "./releasePhases";
 import { renderReportHtml } from "./reportHtml";
+import { certificateStatus } from "./statusTable";
 import type { Timeline } from "./reportHtml";
 
 export interface ReleaseReport {
@@ -28,7 +29,19 @@ export interface ReleaseReport {
     retirement?: SwitchResult["retirement"];
     /** The proxy's pinning table at its fullest during the release, with a warning from 90 %. */
     conversationTable?: SwitchResult["conversationTable"];
+    /** The certificate the proxy serves after the release (proxy.tls): its serial, expiry and verdict. */
+    certificate?: { serial: string; notAfter: string; line: string; status: "OK" | "WARN" | "ALERT" };
     changes: Record<string, number>;
+}
+
+/** The report's certificate line from the stack's output (pure): OK, WARN under minValidDays, ALERT once expired. */
+export function reportCertificate(
+    served: { serial: string; notAfter: string },
+    minValidDays: number,
+    now: Date,
+): ReleaseReport["certificate"] {
+    const status = certificateStatus({ serial: served.serial, notAfter: new Date(served.notAfter) }, now, minValidDays)!;
+    return { serial: served.serial, notAfter: served.notAfter, ...status };
 }
 
 /** Writes the JSON report and its HTML page to reports/, and says where. */
@@ -37,6 +50,7 @@ export function writeReports(report: ReleaseReport, rr: SwitchResult | undefined
     const file = path.join(ROOT, "reports", `release-${report.stack}-${report.startedAt.replace(/[:.]/g, "-")}.json`);
     fs.writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
     log(`phases: ${formatPhases({ ...report.phasesMs, retirement: rr?.retirement?.tookMs })}`);
+    if (report.certificate) log(report.certificate.line);
     log(`report: ${path.relative(process.cwd(), file)}`);
     const html = file.replace(/\.json$/, ".html");
     fs.writeFileSync(
@@ -48,6 +62,7 @@ export function writeReports(report: ReleaseReport, rr: SwitchResult | undefined
                 `${report.proxy.requests} requests through the proxy during the release, ${report.proxy.errors5xx} answered 5xx`,
                 `took ${(report.wallMs / 1000).toFixed(1)} s` + (report.error ? `; ${report.error.split("\n")[0]}` : ""),
                 ...(rr?.conversationTable?.warning ? [`warning: ${rr.conversationTable.warning}`] : []),
+                ...(report.certificate ? [report.certificate.line] : []),
             ],
             gates: rr?.verification.gates ?? [],
             timeline,

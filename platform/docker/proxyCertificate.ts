@@ -14,6 +14,20 @@ import { proxyCertificateContract, type ProxyCertificateResult } from "../../con
 // Written beside the folder, then moved in: HAProxy loads every file of the folder, a half-written one never.
 const WRITE = `umask 077 && mkdir -p ${TLS_DIR} && cat > ${SLOT_DIR}/edge.pem.new && mv ${SLOT_DIR}/edge.pem.new ${CERTIFICATE_FILE}`;
 
+/**
+ * The command's `delete` (HTTPS turned off, or the stack destroyed): the key leaves the
+ * proxy's state volume, through the proxy if it runs, else through a throwaway container
+ * of its image. A shell line, not this program: a destroy runs it without the Pulumi
+ * program, so nothing may depend on dist/run/ being there. It never fails the update.
+ */
+export function removeCertificateScript(): string {
+    const v = (key: "proxyContainer" | "stateVolume" | "proxyImage") => `"$${proxyCertificateContract.variableOf(key)}"`;
+    return (
+        `docker exec ${v("proxyContainer")} rm -f ${CERTIFICATE_FILE} 2>/dev/null || ` +
+        `docker run --rm -v ${v("stateVolume")}:${SLOT_DIR} --entrypoint rm ${v("proxyImage")} -f ${CERTIFICATE_FILE} 2>/dev/null || true`
+    );
+}
+
 async function main(log: (line: string) => void): Promise<ProxyCertificateResult> {
     const input = proxyCertificateContract.decode(process.env);
     const facts = certificateFacts(input.pemBundle);

@@ -42,6 +42,7 @@ import { proxyHealthCheck } from "../../components/healthChecks";
 import { type AgentHealth, expectedCode } from "../../core/health";
 import type { ConversationKey } from "../../core/conversationKey";
 import { programCommand } from "../../components/compiledPrograms";
+import { removeCertificateScript } from "./proxyCertificate";
 
 export interface TrafficProxyArgs {
     app: string;
@@ -153,6 +154,7 @@ export class TrafficProxy extends pulumi.ComponentResource {
                   {
                       create: programCommand(PROXY_CERTIFICATE_PROGRAM),
                       update: programCommand(PROXY_CERTIFICATE_PROGRAM),
+                      delete: removeCertificateScript(),
                       environment: proxyCertificateContract.encode({
                           proxyContainer: proxyName,
                           stateVolume: state.name,

@@ -9,6 +9,7 @@ import * as path from "path";
 import * as tls from "tls";
 import type { LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
+import { release } from "../../ops/release";
 import { TestCa, type Issued } from "../support/certificates";
 import { agentStack, freePort, mustRun, run, TestStack, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
@@ -131,17 +132,24 @@ describe("HTTPS in the proxy (real engine, proxy.tls certificate)", function () 
         expect(acme.stdout).to.not.equal("308");
     });
 
-    step("a release under HTTPS load: nothing lost, every request over a checked TLS connection", async () => {
-        await stack.setConfig("agent.version", "2.0.0");
-        const { result: up, report } = await underLoad(load(), () => stack.up(), { beforeSeconds: 1, afterSeconds: 1 });
-        expect(up.code, up.stdout + up.stderr).to.equal(0);
-        console.log(
-            `      release over HTTPS: ${report.requests} requests, ${report.failed} failed, ${report.streamsCompleted} streams, ${report.conversationsCompleted} conversations`,
-        );
-        expectNothingLost(report);
-        expect(Object.keys(report.releases).length).to.be.greaterThan(1);
-        expect((await stack.outputs()).liveVersion).to.equal("2.0.0");
-    });
+    step(
+        "a release under HTTPS load (the release helper): nothing lost, every request over a checked TLS connection; its report names the served certificate",
+        async () => {
+            const { result: rel, report } = await underLoad(load(), () => release(app, "2.0.0", () => undefined), {
+                beforeSeconds: 1,
+                afterSeconds: 1,
+            });
+            expect(rel.ok, rel.error).to.equal(true);
+            expect(rel.certificate?.serial).to.equal(await servedSerial());
+            expect(rel.certificate?.line).to.match(/^certificate: serial \S+, valid until \S+ \(\d+ days\)  OK$/);
+            console.log(
+                `      release over HTTPS: ${report.requests} requests, ${report.failed} failed, ${report.streamsCompleted} streams, ${report.conversationsCompleted} conversations`,
+            );
+            expectNothingLost(report);
+            expect(Object.keys(report.releases).length).to.be.greaterThan(1);
+            expect((await stack.outputs()).liveVersion).to.equal("2.0.0");
+        },
+    );
 
     step("a new certificate is put in place in the running proxy under load: no reload, nothing lost, served at once", async () => {
         const second = ca.issue([HOST], 90); // beyond proxy.tls.minValidDays: the status view says OK
@@ -179,5 +187,19 @@ describe("HTTPS in the proxy (real engine, proxy.tls certificate)", function () 
         await refused({ certificate: other.certificate, key: first.key }, /proxy\.tls\.key: not the key of proxy\.tls\.certificate/);
         await refused(ca.issue([HOST], 0), /proxy\.tls\.certificate: expired on /);
         await refused(ca.issue(["other.test"]), /proxy\.tls\.hosts: agents\.test is not covered by proxy\.tls\.certificate/);
+    });
+
+    step("HTTPS turned off in a maintenance window: plain HTTP is served again, and the key leaves the proxy's state volume", async () => {
+        await stack.setConfig("proxy.tls.mode", "off");
+        await stack.setConfig("proxy.allowRestart", "true");
+        const up = await stack.up();
+        expect(up.code, up.stdout + up.stderr).to.equal(0);
+        const out = await stack.outputs();
+        expect(out.proxyUrl).to.equal(`http://127.0.0.1:${plainPort}`);
+        expect(out.proxyCertificate).to.equal(null);
+        const plain = await mustRun("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", `http://127.0.0.1:${plainPort}/health`]);
+        expect(plain.stdout).to.equal("200");
+        const left = await mustRun("docker", ["exec", out.proxyContainer, "sh", "-c", "ls -A /var/lib/zdt/tls 2>/dev/null; true"]);
+        expect(left.stdout.trim(), "files left in the proxy's certificate folder").to.equal("");
     });
 });

@@ -9,6 +9,7 @@ import { normalSerial, parseSslCert } from "../../haproxy/certificates";
 import { plainSecretsProblem, preflightProblems, type PreflightProbe } from "../../components/preflight";
 import { TestCa, type Issued } from "../support/certificates";
 import { certificateStatus } from "../../ops/statusTable";
+import { reportCertificate } from "../../ops/releaseReport";
 import * as fs from "fs";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -128,6 +129,19 @@ describe("proxy.tls", () => {
         expect(at("2026-12-10T00:00:00Z")?.status).to.equal("WARN");
         expect(at("2026-12-01T00:00:00Z")?.status).to.equal("ALERT");
         expect(certificateStatus(undefined, now, 14)).to.equal(undefined);
+    });
+
+    it("puts the served certificate in the release report, judged with the stack's proxy.tls.minValidDays", () => {
+        const now = new Date("2026-12-05T00:00:00Z");
+        const served = { serial: "AB12", notAfter: "2026-12-25T00:00:00.000Z" };
+        expect(reportCertificate(served, 14, now)).to.deep.equal({
+            serial: "AB12",
+            notAfter: "2026-12-25T00:00:00.000Z",
+            line: "certificate: serial AB12, valid until 2026-12-25T00:00:00.000Z (20 days)  OK",
+            status: "OK",
+        });
+        expect(reportCertificate(served, 30, now)?.status).to.equal("WARN");
+        expect(reportCertificate({ ...served, notAfter: "2026-12-04T00:00:00.000Z" }, 14, now)?.status).to.equal("ALERT");
     });
 
     it("writes the TLS listener and the redirect into the template, and nothing when off", () => {
