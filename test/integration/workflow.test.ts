@@ -237,7 +237,7 @@ describe("the release workflow, run by nektos/act (host mode, real engine and re
         // The prod release's own phases, as the release helper prints them.
         const prodPhases = /\[release\/deploy-prod\s*\]\s+\|\s+phases: (.+)/.exec(r.out)?.[1];
         expect(prodPhases, "the release helper's phase line for prod").to.match(
-            /start-up [\d.]+ s, bring-up [\d.]+ s, health gate [\d.]+ s, pool emptied [\d.]+ s, switch [\d.]+ s/,
+            /start-up [\d.]+ s, bring-up [\d.]+ s, switch program start [\d.]+ s, health gate [\d.]+ s, pool emptied [\d.]+ s, switch [\d.]+ s, .*switch program exit [\d.]+ s/,
         );
         const served = seen.prod;
         console.log(
