@@ -147,6 +147,36 @@ export class TrafficProxy extends pulumi.ComponentResource {
             { parent: this, dependsOn: [this.guard] },
         );
 
+        // The port holder: publishes the port, owns the network namespace, runs nothing but
+        // `sleep`. Created from the first proxy image; later images do not replace it.
+        const portHolder = new docker.Container(
+            `${name}-port`,
+            {
+                name: portHolderName(args.app),
+                image: image.imageName,
+                command: ["sleep", "infinity"],
+                labels: [
+                    { label: "zdt.app", value: args.app },
+                    { label: "zdt.role", value: PORT_HOLDER_ROLE },
+                ],
+                networksAdvanced: [{ name: args.networkName }],
+                ports: [
+                    { internal: PROXY_INTERNAL_PORT, external: args.port, ip: args.listenAddress },
+                    ...(args.tls ? [{ internal: PROXY_TLS_INTERNAL_PORT, external: args.tls.port, ip: args.listenAddress }] : []),
+                ],
+                restart: "unless-stopped",
+                memory: 32,
+                memorySwap: 32, // explicit: see AgentRelease (no perpetual diff with the official provider)
+                stopSignal: "SIGKILL", // `sleep` as PID 1 ignores the image's stop signal
+            },
+            // One name, one published port: a replaced holder (new port or address) goes first.
+            // The certificate and the config wait for it: when it is replaced (a maintenance
+            // window), the proxy in its namespace is stopped first, and neither may write into
+            // it or reload it meanwhile (a reload during `docker stop` loses the stop signal in
+            // HAProxy's master, and the stop then waits out its whole grace: 100 s).
+            { parent: this, dependsOn: [this.guard], ignoreChanges: ["image"], deleteBeforeReplace: true },
+        );
+
         // The certificate first: the config that loads it is checked (haproxy -c) when it is delivered.
         const certificate = args.tls
             ? new command.local.Command(
@@ -163,7 +193,7 @@ export class TrafficProxy extends pulumi.ComponentResource {
                       }),
                       logging: "stderr",
                   },
-                  { parent: this, dependsOn: [image, state] },
+                  { parent: this, dependsOn: [image, state, portHolder] },
               )
             : undefined;
 
@@ -193,33 +223,7 @@ export class TrafficProxy extends pulumi.ComponentResource {
                 }),
                 logging: "stderr",
             },
-            { parent: this, dependsOn: [image, state, ...(certificate ? [certificate] : [])] },
-        );
-
-        // The port holder: publishes the port, owns the network namespace, runs nothing but
-        // `sleep`. Created from the first proxy image; later images do not replace it.
-        const portHolder = new docker.Container(
-            `${name}-port`,
-            {
-                name: portHolderName(args.app),
-                image: image.imageName,
-                command: ["sleep", "infinity"],
-                labels: [
-                    { label: "zdt.app", value: args.app },
-                    { label: "zdt.role", value: PORT_HOLDER_ROLE },
-                ],
-                networksAdvanced: [{ name: args.networkName }],
-                ports: [
-                    { internal: PROXY_INTERNAL_PORT, external: args.port, ip: args.listenAddress },
-                    ...(args.tls ? [{ internal: PROXY_TLS_INTERNAL_PORT, external: args.tls.port, ip: args.listenAddress }] : []),
-                ],
-                restart: "unless-stopped",
-                memory: 32,
-                memorySwap: 32, // explicit: see AgentRelease (no perpetual diff with the official provider)
-                stopSignal: "SIGKILL", // `sleep` as PID 1 ignores the image's stop signal
-            },
-            // One name, one published port: a replaced holder (new port or address) goes first.
-            { parent: this, dependsOn: [this.guard], ignoreChanges: ["image"], deleteBeforeReplace: true },
+            { parent: this, dependsOn: [image, state, portHolder, ...(certificate ? [certificate] : [])] },
         );
 
         const container = new docker.Container(
