@@ -104,8 +104,12 @@ describe("release id", () => {
             ["x/a.md", "one!\n"],
             ["b.md", "two\n"],
         ]);
-        expect(folderDigest(a)).to.equal(folderDigest(b));
-        expect(folderDigest(a)).to.not.equal(folderDigest(c));
+        try {
+            expect(folderDigest(a)).to.equal(folderDigest(b));
+            expect(folderDigest(a)).to.not.equal(folderDigest(c));
+        } finally {
+            for (const dir of [a, b, c]) fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
 
