@@ -79,10 +79,16 @@ export function compileTree(root: string, entries: string[], t: Transpiler = tra
         const out = path.join(root, compiledPath(file));
         if (firstLine(out) === HEADER + hash) continue;
         const js = t.ts.transpileModule(source, { compilerOptions: t.options, fileName: file }).outputText;
-        fs.mkdirSync(path.dirname(out), { recursive: true });
         const tmp = `${out}.${process.pid}.tmp`;
-        fs.writeFileSync(tmp, `${HEADER}${hash}\n${js}`);
-        fs.renameSync(tmp, out);
+        try {
+            fs.mkdirSync(path.dirname(out), { recursive: true });
+            fs.writeFileSync(tmp, `${HEADER}${hash}\n${js}`);
+            fs.renameSync(tmp, out);
+        } catch (err) {
+            throw new Error(
+                `cannot write ${path.relative(root, out)} (${(err as Error).message}): the program runs its modules from ${COMPILED_DIR}/ in the project folder, which must be writable`,
+            );
+        }
         written.push(file);
     }
     return written;

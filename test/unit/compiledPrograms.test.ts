@@ -60,6 +60,17 @@ describe("compiled programs (dist/run)", () => {
         expect(() => compileTree(dir, ["main.ts"])).to.throw(/main\.ts: cannot find the module "\.\/lib\/gone"/);
     });
 
+    it("a project folder it cannot write to fails naming the file and what it needs", function () {
+        if (process.getuid?.() === 0) {
+            // root writes anywhere: a file where the folder should be stands in for a read-only one.
+            fs.writeFileSync(path.join(dir, "dist"), "not a folder");
+        } else fs.chmodSync(dir, 0o555);
+        expect(() => compileTree(dir, ["main.ts"])).to.throw(
+            /cannot write dist\/run\/main\.js .*dist\/run\/ in the project folder, which must be writable/,
+        );
+        fs.chmodSync(dir, 0o755);
+    });
+
     it("a command resource runs its program from the project's dist/run/, by a path relative to the project", () => {
         expect(projectRoot()).to.equal(ROOT);
         expect(programCommand("platform/docker/proxyGuard.ts")).to.equal("node dist/run/platform/docker/proxyGuard.js");
