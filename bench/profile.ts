@@ -2,8 +2,8 @@
 // the reference agent is deployed and released once (so images and dist/run/ are warm),
 // then released again under `pulumi up --json -v=9 --logtostderr`: each engine event and
 // each plugin launch is stamped when it arrives, and printed as a timeline with the gap
-// since the line before; then the same release's phases (ops/releasePhases.ts). Verbose
-// logging costs the engine a little; the bench:compare table measures without it.
+// since the line before, and the wall time besides the window. Verbose logging costs the
+// engine a little; the release report's phases and bench:compare measure without it.
 import { spawn } from "child_process";
 import * as readline from "readline";
 import * as path from "path";
@@ -18,7 +18,7 @@ interface Mark {
 }
 
 /** What a line of `pulumi up --json` says for the timeline, if anything (steps that change nothing are left out). */
-export function eventMark(line: string, commandLines: Map<string, number>): string | undefined {
+function eventMark(line: string, commandLines: Map<string, number>): string | undefined {
     let e: Record<string, { metadata?: { op: string; urn: string }; message?: string; urn?: string }>;
     try {
         e = JSON.parse(line);
@@ -42,7 +42,7 @@ export function eventMark(line: string, commandLines: Map<string, number>): stri
 }
 
 /** What a line of the engine's verbose log says for the timeline: plugin launches and the program's run. */
-export function logMark(line: string): string | undefined {
+function logMark(line: string): string | undefined {
     let msg: string;
     try {
         msg = (JSON.parse(line) as { msg?: string }).msg ?? "";

@@ -17,7 +17,7 @@ export const COMPILED_DIR = path.join("dist", "run");
 
 const HEADER = "// zdt: transpiled, sha256 ";
 
-/** The project folder: the nearest one up from this file with a Pulumi.yaml (from components/ or dist/run/components/). */
+/** The project folder: the nearest one up from `from` with a Pulumi.yaml (this file's folder by default: components/ or dist/run/components/). */
 export function projectRoot(from: string = __dirname): string {
     for (let dir = from; ; dir = path.dirname(dir)) {
         if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
@@ -64,9 +64,9 @@ function resolveImport(root: string, from: string, spec: string): string {
 /**
  * Brings dist/run/ up to date for `entries` (TypeScript files relative to `root`) and every
  * module they reach; returns the files it transpiled (none when everything was current).
+ * Files in `seen` are taken as checked already (and those checked now are added to it).
  */
-export function compileTree(root: string, entries: string[], t: Transpiler = transpiler(root)): string[] {
-    const seen = new Set<string>();
+export function compileTree(root: string, entries: string[], t: Transpiler = transpiler(root), seen = new Set<string>()): string[] {
     const queue = [...entries];
     const written: string[] = [];
     while (queue.length > 0) {
@@ -110,16 +110,17 @@ function firstLine(file: string): string | undefined {
     }
 }
 
-const current = new Set<string>();
+/** This process's project folder, transpiler and the files it has checked: each file is checked once per process. */
+let session: { root: string; transpiler: Transpiler; checked: Set<string> } | undefined;
 
-/** `entry` and what it imports, transpiled if needed once per process; the JavaScript file's absolute path. */
+/** `entry` and what it imports, transpiled if needed; the JavaScript file's absolute path. */
 function ensureCompiled(entry: string): string {
-    const root = projectRoot();
-    if (!current.has(entry)) {
-        compileTree(root, [entry]);
-        current.add(entry);
+    if (!session) {
+        const root = projectRoot();
+        session = { root, transpiler: transpiler(root), checked: new Set() };
     }
-    return path.join(root, compiledPath(entry));
+    compileTree(session.root, [entry], session.transpiler, session.checked);
+    return path.join(session.root, compiledPath(entry));
 }
 
 /** The command line that runs a program of a command resource (a .ts file relative to the project folder), compiled. */

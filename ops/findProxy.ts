@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { DEFAULT_APP } from "../core/proxyNames";
+import { projectRoot } from "../components/compiledPrograms";
 
 /** The app a stack file names (`<project>:app: <name>`), or undefined when it names none. */
 export function appOfStackFile(yaml: string, project: string): string | undefined {
@@ -20,12 +21,7 @@ export function projectName(pulumiYaml: string): string | undefined {
 }
 
 /** The project folder: the nearest one up from `from` with a Pulumi.yaml (from ops/ or from dist/ops/ once compiled). */
-export function projectDir(from: string): string {
-    for (let dir = from; ; dir = path.dirname(dir)) {
-        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
-        if (path.dirname(dir) === dir) throw new Error(`no Pulumi.yaml in ${from} or above it`);
-    }
-}
+export const projectDir = (from: string): string => projectRoot(from);
 
 /**
  * The app of a stack (`stack`, else PULUMI_STACK), read from its stack file in the project

@@ -77,6 +77,7 @@ function reportOf(
     rr: SwitchResult | undefined,
 ): ReleaseReport {
     const { code, progress } = run;
+    const switchCommand = progress.switchCommandMs();
     return {
         stack: run.stack,
         ok: code === 0,
@@ -96,14 +97,14 @@ function reportOf(
         phasesMs: {
             startup: progress.firstStepAt,
             bringUp: progress.span("bringUp"),
-            switchStart: progress.switchCommandMs().start,
+            switchStart: switchCommand.start,
             healthGate: rr?.phases.healthGateMs,
             emptyPool: rr?.phases.emptyPoolMs,
             canary: rr?.phases.canaryMs,
             flip: rr?.phases.flipMs,
             confirm: rr?.phases.confirmMs,
             verification: rr?.phases.verifyMs,
-            switchExit: progress.switchCommandMs().exit,
+            switchExit: switchCommand.exit,
             deletion: progress.span("deletion"),
             reindex: progress.span("reindex"),
             engineExit: progress.summaryAt !== undefined ? run.wallMs - progress.summaryAt : undefined,
