@@ -103,6 +103,8 @@ async function main(): Promise<void> {
         await stack.init(
             agentStack(stack.name, await freePort(), {
                 "release.verifyWindowSeconds": String(window),
+                // The load's customers answer within about a second: an exchange has ended after 5 s of quiet.
+                "proxy.conversations.quietSeconds": "5",
                 "release.drainTimeoutSeconds": "10",
             }),
         );

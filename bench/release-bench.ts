@@ -33,6 +33,8 @@ async function main(): Promise<void> {
         "agent.env.STREAM_TOKEN_DELAY_MS": "120",
         "proxy.port": String(port),
         "release.verifyWindowSeconds": String(windowSeconds),
+        // The load's customers answer within about a second: an exchange has ended after 5 s of quiet.
+        "proxy.conversations.quietSeconds": "5",
         "release.drainTimeoutSeconds": "10",
     });
     const quiet = () => undefined;

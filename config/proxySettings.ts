@@ -8,6 +8,9 @@ import { type AgentHealth, haproxyExpect, HEALTH_DEFAULTS } from "../core/health
 import { bool, num } from "../core/values";
 import { PROXY_TLS_INTERNAL_PORT, TLS_DIR } from "../core/proxyNames";
 
+/** A conversation's entries at most: its pin and its four counts (core/conversationTables.ts). */
+export const ENTRIES_PER_CONVERSATION = 5;
+
 /** Measured on HAProxy 2.6 (README, "Conversations"): bytes per entry of a table keyed by a conversation id of up to 64 characters. */
 export const TABLE_ENTRY_BYTES = 260;
 
@@ -17,13 +20,19 @@ export const ConversationSettingsSchema = z
             .pipe(z.number().int().min(1_000).max(2_000_000))
             .default(100_000)
             .describe(
-                `Pinned conversations the proxy can hold (entries of its stick table). A conversation costs up to four entries of about ${TABLE_ENTRY_BYTES} bytes (its pin and three counts): about 100 MB at the default when full. The proxy's memory limit follows (384 MB at the default; a change of it starts a new proxy, which takes the table over). A full table evicts the oldest pins; the status view and the release report warn from 90 %.`,
+                `Pinned conversations the proxy can hold (entries of its stick table). A conversation costs up to five entries of about ${TABLE_ENTRY_BYTES} bytes (its pin and four counts): about 125 MB at the default when full. The proxy's memory limit follows (384 MB at the default; a change of it starts a new proxy, which takes the table over). A full table evicts the oldest pins; the status view and the release report warn from 90 %.`,
             ),
         idleTimeoutSeconds: num()
             .pipe(z.number().int().min(1).max(86_400))
             .default(600)
             .describe(
                 "A conversation silent for longer loses its pin (its next message starts over on the live release) and stops counting as active. The table must hold every conversation that starts within this time.",
+            ),
+        quietSeconds: num()
+            .pipe(z.number().int().min(1).max(86_400))
+            .default(30)
+            .describe(
+                "A conversation whose last answer is older than this is between exchanges (on a messaging channel: the customer read the answer and did not write back within this time): a retiring release whose pinned conversations are all between exchanges has none under way, and the drain before its retirement stops waiting; the conversations still pinned to it move to the new release at their next message. Above the longest pause of a customer mid-exchange; at most idleTimeoutSeconds (a larger value acts as idleTimeoutSeconds: the drain then waits for every pin to expire, up to release.drainTimeoutSeconds).",
             ),
         pinKeyless: bool()
             .default(false)
@@ -40,7 +49,7 @@ export type ConversationSettings = z.output<typeof ConversationSettingsSchema>;
  * its copy of the tables, until its last connection ends), in steps of 64 MB.
  */
 export function proxyMemoryMb(tableSize: number): number {
-    const tablesMb = (2 * tableSize * 4 * TABLE_ENTRY_BYTES) / (1024 * 1024);
+    const tablesMb = (2 * tableSize * ENTRIES_PER_CONVERSATION * TABLE_ENTRY_BYTES) / (1024 * 1024);
     return Math.ceil((128 + tablesMb) / 64) * 64;
 }
 
@@ -81,6 +90,11 @@ export function tlsLines(tls: TemplateTls | undefined): { bind: string; rules: s
     return { bind: `  bind :${PROXY_TLS_INTERNAL_PORT} ssl crt ${TLS_DIR}/ alpn http/1.1`, rules: rules.join("\n") };
 }
 
+/** How long after its last answer a conversation is between exchanges: quietSeconds, at most the idle timeout (a pin lasts no longer). */
+export function quietSecondsOf(c: Pick<ConversationSettings, "quietSeconds" | "idleTimeoutSeconds">): number {
+    return Math.min(c.quietSeconds, c.idleTimeoutSeconds);
+}
+
 /**
  * The variables the config templates read (proxy/haproxy.cfg.tmpl, proxy/haproxy-swarm.cfg.tmpl).
  * CONVERSATION_RULES is several lines (core/conversationKey.ts); PIN_KEYLESS stays for
@@ -92,6 +106,7 @@ export function proxyEnvironment(s: TemplateSettings): Record<string, string> {
     return {
         CONVERSATION_TABLE_SIZE: String(c.tableSize),
         CONVERSATION_IDLE_TIMEOUT: `${c.idleTimeoutSeconds}s`,
+        CONVERSATION_QUIET_TIMEOUT: `${quietSecondsOf(c)}s`,
         PIN_KEYLESS: c.pinKeyless ? "yes" : "no",
         CONVERSATION_RULES: keyRules(s.conversationKey ?? PRESETS["x-conversation-id"], c.pinKeyless)
             .map((line) => `  ${line}`)

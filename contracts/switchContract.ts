@@ -130,14 +130,20 @@ export const SwitchResultSchema = z.object({
             tookMs: z.number(),
             streamsCut: z.number(),
             /**
-             * The conversation drain before it: how long the switch waited for conversations
-             * pinned to the old release to go idle, how many were still pinned (and so moved
-             * to the new release) when it stopped waiting, and how many of those had had more
-             * than one message (not single messages).
+             * The conversation drain before it (engine/conversationDrain.ts): how long the
+             * switch waited for the conversations pinned to the old release to end their
+             * exchange, how many were still pinned (and so moved to the new release) when it
+             * stopped waiting, how many of those had had more than one message, and how many
+             * were still talking (moved mid-exchange: the drain's limit cut them).
              */
             conversations: z
-                .object({ waitedMs: z.number(), moved: z.number(), movedUnderWay: z.number().default(0) })
-                .default({ waitedMs: 0, moved: 0, movedUnderWay: 0 }),
+                .object({
+                    waitedMs: z.number(),
+                    moved: z.number(),
+                    movedUnderWay: z.number().default(0),
+                    movedTalking: z.number().default(0),
+                })
+                .default({ waitedMs: 0, moved: 0, movedUnderWay: 0, movedTalking: 0 }),
         })
         .nullable()
         .default(null),

@@ -1,15 +1,21 @@
 // Conversation counts the proxy keeps as aggregates, so that no reading streams the
 // stick table. The pinning table (the agents backend's) holds one entry per pinned
-// conversation; beside it, per slot, three count tables that the proxy fills as it
+// conversation; beside it, per slot, four count tables that the proxy fills as it
 // answers (proxy/haproxy.cfg.tmpl): a conversation answered by the slot (pinned), one
-// answered 200 (active), and one answered more than once (under way). HAProxy prints
+// answered 200 (active), one answered more than once (under way), and one answered
+// within proxy.conversations.quietSeconds (talking: its entry expires sooner). HAProxy prints
 // each table's size and entry count in the header line of `show table` (with no table
 // named: one line per table), so a count is one short line whatever the traffic.
 import { SLOTS, type Slot } from "./slots";
 
 /** The count tables of a slot, as the config templates name them. */
-export function countTables(slot: Slot): { pinned: string; active: string; underWay: string } {
-    return { pinned: `zdt_pinned_${slot}`, active: `zdt_active_${slot}`, underWay: `zdt_underway_${slot}` };
+export function countTables(slot: Slot): { pinned: string; active: string; underWay: string; talking: string } {
+    return {
+        pinned: `zdt_pinned_${slot}`,
+        active: `zdt_active_${slot}`,
+        underWay: `zdt_underway_${slot}`,
+        talking: `zdt_talking_${slot}`,
+    };
 }
 
 /** A table's header in `show table`: "# table: agents, type: string, size:204800, used:12". */
@@ -28,16 +34,23 @@ export function parseTableSummaries(out: string): Map<string, TableSummary> {
     return tables;
 }
 
-/** Conversations pinned to a slot, and how many of them have had more than one message. */
+/** Conversations pinned to a slot, how many of them have had more than one message, and how many are talking. */
 export interface Pinned {
     count: number;
     underWay: number;
+    /** Answered within proxy.conversations.quietSeconds; undefined for a template of an earlier version (no such table). */
+    talking?: number;
 }
 
 /** A slot's pinned conversations from the count tables (none when a template has no count tables: it counts nothing). */
 export function pinnedOf(tables: Map<string, TableSummary>, slot: Slot): Pinned {
     const t = countTables(slot);
-    return { count: tables.get(t.pinned)?.used ?? 0, underWay: tables.get(t.underWay)?.used ?? 0 };
+    const talking = tables.get(t.talking)?.used;
+    return {
+        count: tables.get(t.pinned)?.used ?? 0,
+        underWay: tables.get(t.underWay)?.used ?? 0,
+        ...(talking === undefined ? {} : { talking }),
+    };
 }
 
 /** Active conversations of a slot, or of both together; undefined when the template does not count them. */

@@ -13,6 +13,7 @@ import { LoadGenerator } from "../load/client";
 import { standardLoad } from "../load/profile";
 import { parseDemoArgs, writeStackFile } from "./demoStack";
 import { release } from "./release";
+import { drainLine } from "./releaseReport";
 
 const ROOT = path.join(__dirname, "..");
 const VERSIONS = ["1.0.0", "2.0.0"];
@@ -59,7 +60,7 @@ pulumi up        ${s(report.wallMs)} (of which verification window ${s(p.verific
 phases           start-up ${s(p.startup)}, bring-up ${s(p.bringUp)}, health gate ${s(p.healthGate)}, pool emptied ${s(p.emptyPool)}, flip ${s(p.flip)}, confirm ${s(p.confirm)}, deletion of the old release ${s(p.deletion)}
 load             ${traffic.requests} requests (${traffic.achievedRps}/s), ${traffic.streamsCompleted} streams and ${traffic.conversationsCompleted} multi-turn conversations completed
 failed           ${traffic.failed} requests ${JSON.stringify(traffic.failures)}, ${traffic.streamsTruncated} truncated streams, ${traffic.conversationsBroken} broken conversations (a turn answered by another release, or out of turn)
-conversations    ${report.retirement ? `waited ${s(report.retirement.conversations.waitedMs)} for the old release's pinned conversations to go idle; ${report.retirement.conversations.moved} still pinned moved to the new release at the deadline (${report.retirement.conversations.movedUnderWay} of them had more than one message)` : "-"}
+conversations    ${report.retirement ? drainLine(report.retirement.conversations) : "-"}
 retirement       ${report.retirement ? `took ${s(report.retirement.tookMs)} (drain limit ${s(report.retirement.drainMs)}), ${report.retirement.streamsCut} streams outlived the drain (ended with a 'retired' event; the client saw ${traffic.streamsRetired})` : "-"}
 answers          ${Object.entries(traffic.releases)
         .map(([id, r]) => `${id}: ${r.answers}`)

@@ -44,12 +44,21 @@ export function reportCertificate(
     return { serial: served.serial, notAfter: served.notAfter, ...status };
 }
 
+/** The conversation drain before the retirement, in words (pure; engine/conversationDrain.ts). */
+export function drainLine(c: NonNullable<SwitchResult["retirement"]>["conversations"]): string {
+    const waited = `waited ${(c.waitedMs / 1000).toFixed(1)} s for the old release's conversations to end their exchange`;
+    if (c.moved === 0) return `${waited}; none was left pinned to it`;
+    const cut = c.movedTalking > 0 ? `, ${c.movedTalking} of them mid-exchange (the drain's limit cut them)` : ", all between exchanges";
+    return `${waited}; ${c.moved} still pinned moved to the new release${cut}; ${c.movedUnderWay} had had more than one message`;
+}
+
 /** Writes the JSON report and its HTML page to reports/, and says where. */
 export function writeReports(report: ReleaseReport, rr: SwitchResult | undefined, timeline: Timeline, log: (line: string) => void): void {
     fs.mkdirSync(path.join(ROOT, "reports"), { recursive: true });
     const file = path.join(ROOT, "reports", `release-${report.stack}-${report.startedAt.replace(/[:.]/g, "-")}.json`);
     fs.writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
     log(`phases: ${formatPhases({ ...report.phasesMs, retirement: rr?.retirement?.tookMs })}`);
+    if (rr?.retirement) log(`conversations: ${drainLine(rr.retirement.conversations)}`);
     if (report.certificate) log(report.certificate.line);
     log(`report: ${path.relative(process.cwd(), file)}`);
     const html = file.replace(/\.json$/, ".html");
@@ -61,6 +70,7 @@ export function writeReports(report: ReleaseReport, rr: SwitchResult | undefined
             summary: [
                 `${report.proxy.requests} requests through the proxy during the release, ${report.proxy.errors5xx} answered 5xx`,
                 `took ${(report.wallMs / 1000).toFixed(1)} s` + (report.error ? `; ${report.error.split("\n")[0]}` : ""),
+                ...(rr?.retirement ? [`conversations: ${drainLine(rr.retirement.conversations)}`] : []),
                 ...(rr?.conversationTable?.warning ? [`warning: ${rr.conversationTable.warning}`] : []),
                 ...(report.certificate ? [report.certificate.line] : []),
             ],

@@ -44,6 +44,8 @@ export class OurRelease implements ReleaseMethod {
             "agent.env.STREAM_TOKEN_DELAY_MS": "120",
             "proxy.port": String(this.port),
             "release.verifyWindowSeconds": String(this.windowSeconds),
+            // The load's customers answer within about a second: an exchange has ended after 5 s of quiet.
+            "proxy.conversations.quietSeconds": "5",
             "release.drainTimeoutSeconds": "10",
             ...canary,
             ...this.variant?.config,

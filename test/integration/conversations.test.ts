@@ -86,7 +86,9 @@ describe("the conversation table at scale and under a flood (real engine)", func
                 "proxy.conversations.tableSize": "400000",
                 "release.verifyWindowSeconds": "6",
                 "release.healthGateTimeoutSeconds": "30",
-                "release.drainTimeoutSeconds": "5",
+                // The load's customers answer within 1 s: an exchange ends after 3 s of quiet.
+                "proxy.conversations.quietSeconds": "3",
+                "release.drainTimeoutSeconds": "20",
             }),
         );
     });
@@ -146,8 +148,13 @@ describe("the conversation table at scale and under a flood (real engine)", func
             expect(during.code, during.stdout + during.stderr).to.equal(0);
             expect(during.stdout).to.match(/conversation table: \d+ of 400000 entries \([\d.]+ %\) {2}OK/);
             const result = (await stack.outputs()).releaseReport;
-            // The old release's conversations never went idle: the drain ended at its limit and unpinned them.
-            expect(result.retirement.conversations.moved).to.be.at.least(BIG);
+            // The written conversations never talked (no answer within quietSeconds), and the
+            // load's ended their exchange: the drain ended on its rule, well before its limit,
+            // unpinned them all, and moved none mid-exchange (nor broke one: above).
+            const drain = result.retirement.conversations;
+            expect(drain.moved).to.be.at.least(BIG);
+            expect(drain.movedTalking).to.equal(0);
+            expect(drain.waitedMs).to.be.below(20_000);
             expect(result.conversationTable.used).to.be.at.least(BIG);
             expect(result.conversationTable.warning).to.equal(null);
             expect((await tables()).get("agents")!.used).to.be.below(1000);
@@ -155,7 +162,7 @@ describe("the conversation table at scale and under a flood (real engine)", func
                 `${BIG} pinned`,
                 report,
                 `; filled in ${(filledMs / 1000).toFixed(1)} s, counts read in ${readMs} ms (${reading.length} bytes), ` +
-                    `status view ${(during.ms / 1000).toFixed(1)} s, ${result.retirement.conversations.moved} unpinned at the drain's end, ` +
+                    `status view ${(during.ms / 1000).toFixed(1)} s, drain ${(drain.waitedMs / 1000).toFixed(1)} s of 20, ${drain.moved} unpinned at its end, ` +
                     `switch phases ${JSON.stringify(result.phases)}`,
             );
         },

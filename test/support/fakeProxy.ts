@@ -42,6 +42,11 @@ export class FakeProxy {
     /** Conversations pinned to each slot (stick-table entries); a test sets and ages them. */
     readonly pinned: Record<Slot, number> = { blue: 0, green: 0 };
     /**
+     * Of those, the conversations answered within quietSeconds (the talking tables); a test
+     * sets and ages them. Undefined: a config template of an earlier version, without them.
+     */
+    talking: Record<Slot, number> | undefined = undefined;
+    /**
      * Each slot's server connections, as HAProxy 2.6 keeps them: in use (they end one per
      * `show servers conn`, unless stuck, and go back to the pool even in maintenance) and
      * idle in the pool (emptied by entering maintenance and by a new port or address set
@@ -173,6 +178,7 @@ export class FakeProxy {
                         header(`zdt_pinned_${slot}`, this.pinned[slot]),
                         header(`zdt_underway_${slot}`, Math.floor(this.pinned[slot] / 2)),
                     );
+                    if (this.talking) out.push(header(`zdt_talking_${slot}`, this.talking[slot]));
                     // A template that does not count active conversations has no active tables.
                     if (this.activeConversations) out.push(header(`zdt_active_${slot}`, slot === "blue" ? this.activeConversations() : 0));
                 }
@@ -180,8 +186,9 @@ export class FakeProxy {
                 throw new Error(`a reading streamed a stick table: "${cmd}" (its size grows with traffic)`);
             } else if ((m = cmd.match(/^clear table agents data\.server_id eq (\d)$/))) {
                 this.pinned[Number(m[1]) === 1 ? "blue" : "green"] = 0;
-            } else if ((m = cmd.match(/^clear table zdt_(pinned|underway|active)_(blue|green)$/))) {
+            } else if ((m = cmd.match(/^clear table zdt_(pinned|underway|active|talking)_(blue|green)$/))) {
                 // The count tables of the slot whose entries were cleared just before.
+                if (m[1] === "talking" && this.talking) this.talking[m[2] as Slot] = 0;
             } else if (cmd === "show stat") {
                 const cols =
                     "pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime".split(

@@ -58,9 +58,12 @@ describe("config schema", () => {
         expect(message).to.include("  - release.colour: not a known setting");
     });
 
-    it("the proxy's conversation table: size, idle timeout and keyless pinning, with their limits", () => {
+    it("the proxy's conversation table: size, idle timeout, quiet time and keyless pinning, with their limits", () => {
         const c = parseConfig({ agent: { version: "1.0.0" } });
-        expect(c.proxy.conversations).to.deep.equal({ tableSize: 100_000, idleTimeoutSeconds: 600, pinKeyless: false });
+        expect(c.proxy.conversations).to.deep.equal({ tableSize: 100_000, idleTimeoutSeconds: 600, quietSeconds: 30, pinKeyless: false });
+        expect(() => parseConfig({ agent: { version: "1.0.0" }, proxy: { conversations: { quietSeconds: 0 } } })).to.throw(
+            /proxy\.conversations\.quietSeconds: Too small: expected number to be >=1/,
+        );
         const set = parseConfig({ agent: { version: "1.0.0" }, proxy: { conversations: { tableSize: "2000", pinKeyless: "true" } } });
         expect(set.proxy.conversations).to.deep.include({ tableSize: 2000, pinKeyless: true });
         expect(() => parseConfig({ agent: { version: "1.0.0" }, proxy: { conversations: { tableSize: 10 } } })).to.throw(

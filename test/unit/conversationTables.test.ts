@@ -14,21 +14,30 @@ const SHOW_TABLE = [
     "# table: zdt_active_blue, type: string, size:1000, used:1",
     "# table: zdt_pinned_green, type: string, size:1000, used:2",
     "# table: zdt_pinned_blue, type: string, size:1000, used:1",
+    "# table: zdt_talking_green, type: string, size:1000, used:1",
+    "# table: zdt_talking_blue, type: string, size:1000, used:0",
     "",
 ].join("\n");
 
 describe("conversation counts from the tables' headers (no table streamed)", () => {
     it("reads each table's size and entry count", () => {
         const t = parseTableSummaries(SHOW_TABLE);
-        expect(t.size).to.equal(7);
+        expect(t.size).to.equal(9);
         expect(t.get("agents")).to.deep.equal({ size: 1000, used: 3 });
         expect(t.get("zdt_underway_green")).to.deep.equal({ size: 1000, used: 2 });
     });
 
-    it("counts a slot's pinned, under-way and active conversations, and both slots' active ones", () => {
+    it("counts a slot's pinned, under-way, talking and active conversations, and both slots' active ones", () => {
         const t = parseTableSummaries(SHOW_TABLE);
-        expect(pinnedOf(t, "blue")).to.deep.equal({ count: 1, underWay: 1 });
-        expect(pinnedOf(t, "green")).to.deep.equal({ count: 2, underWay: 2 });
+        expect(pinnedOf(t, "blue")).to.deep.equal({ count: 1, underWay: 1, talking: 0 });
+        expect(pinnedOf(t, "green")).to.deep.equal({ count: 2, underWay: 2, talking: 1 });
+        // A template of an earlier version has no talking table: not counted (the drain then waits for every pin).
+        const earlier = parseTableSummaries(
+            SHOW_TABLE.split("\n")
+                .filter((l) => !l.includes("talking"))
+                .join("\n"),
+        );
+        expect(pinnedOf(earlier, "green")).to.deep.equal({ count: 2, underWay: 2 });
         expect(activeOf(t, "green")).to.equal(2);
         expect(activeOf(t)).to.equal(3);
     });
@@ -65,6 +74,7 @@ describe("conversation counts from the tables' headers (no table streamed)", () 
             "clear table zdt_pinned_green",
             "clear table zdt_active_green",
             "clear table zdt_underway_green",
+            "clear table zdt_talking_green",
         ]);
     });
 
@@ -74,8 +84,12 @@ describe("conversation counts from the tables' headers (no table streamed)", () 
             for (const slot of ["blue", "green"] as const)
                 for (const table of Object.values(countTables(slot))) {
                     expect(text).to.match(new RegExp(`^backend ${table}\\n  stick-table `, "m"));
+                    // Talking is a store rule (HAProxy 2.6 tracks three counters per request, all taken).
                     expect(text).to.match(
-                        new RegExp(`^  http-response track-sc\\d var\\(txn.conversation\\) table ${table} .*srv_name -m beg ${slot}`, "m"),
+                        new RegExp(
+                            `^  (http-response track-sc\\d|stick store-response) var\\(txn.conversation\\) table ${table} .*srv_name -m beg ${slot}`,
+                            "m",
+                        ),
                     );
                 }
             // Nothing tracks or pins a message that carries no key.
@@ -88,7 +102,7 @@ describe("the proxy's conversation settings (config/proxySettings.ts)", () => {
     it("writes the settings into the one-host template, leaving the container's own variables to start-proxy", () => {
         const template = fs.readFileSync(path.join(__dirname, "..", "..", "proxy", "haproxy.cfg.tmpl"), "utf8");
         const out = withSettings(template, {
-            conversations: { tableSize: 2000, idleTimeoutSeconds: 20, pinKeyless: true },
+            conversations: { tableSize: 2000, idleTimeoutSeconds: 20, quietSeconds: 30, pinKeyless: true },
             agentHealth: { path: "/healthz", expectStatus: 204 },
         });
         expect(out).to.match(/^ {2}stick-table type string len 64 size 2000 expire 20s peers zdt_conversations$/m);
@@ -96,22 +110,27 @@ describe("the proxy's conversation settings (config/proxySettings.ts)", () => {
         expect(out).to.include(
             "  http-request set-header X-Conversation-Id %[uuid] if conversation_path !{ req.hdr(x-conversation-id) -m reg ^[A-Za-z0-9._:-]{1,64}\\$ }",
         );
-        expect(out).not.to.match(/\$\{(CONVERSATION_TABLE_SIZE|CONVERSATION_IDLE_TIMEOUT|CONVERSATION_RULES|HEALTH_PATH|HEALTH_EXPECT)\}/);
+        expect(out).not.to.match(
+            /\$\{(CONVERSATION_TABLE_SIZE|CONVERSATION_IDLE_TIMEOUT|CONVERSATION_QUIET_TIMEOUT|CONVERSATION_RULES|HEALTH_PATH|HEALTH_EXPECT)\}/,
+        );
+        // Talking lasts quietSeconds, at most the idle timeout (a pin lasts no longer): 30 s asked, 20 s idle.
+        expect(out).to.match(/^backend zdt_talking_blue\n {2}stick-table type string len 64 size 2000 expire 20s /m);
         // The agent's health endpoint, as the proxy checks it.
         expect(out).to.match(/^ {2}option httpchk GET \/healthz$/m);
         expect(out).to.match(/^ {2}http-check expect status 204$/m);
         expect(out).to.include("bind :${LISTEN_PORT}");
-        const env = proxyEnvironment({ conversations: { tableSize: 1000, idleTimeoutSeconds: 600, pinKeyless: false } });
+        const env = proxyEnvironment({ conversations: { tableSize: 1000, idleTimeoutSeconds: 600, quietSeconds: 30, pinKeyless: false } });
         expect(env).to.deep.include({
             CONVERSATION_TABLE_SIZE: "1000",
             CONVERSATION_IDLE_TIMEOUT: "600s",
+            CONVERSATION_QUIET_TIMEOUT: "30s",
             PIN_KEYLESS: "no",
             HEALTH_PATH: "/health",
             HEALTH_EXPECT: "status 200",
         });
         // No health endpoint of its own: any answer below 500 is a good one.
         const any = withSettings(template, {
-            conversations: { tableSize: 2000, idleTimeoutSeconds: 20, pinKeyless: false },
+            conversations: { tableSize: 2000, idleTimeoutSeconds: 20, quietSeconds: 30, pinKeyless: false },
             agentHealth: { path: "/", expectStatus: "any" },
         });
         expect(any).to.match(/^ {2}http-check expect rstatus \^\[1-4\]$/m);
@@ -125,7 +144,7 @@ describe("the proxy's conversation settings (config/proxySettings.ts)", () => {
 
     it("gives a Swarm proxy service one line a variable: the key's rules base64-encoded, decoded by start-proxy", () => {
         const settings = {
-            conversations: { tableSize: 1000, idleTimeoutSeconds: 600, pinKeyless: false },
+            conversations: { tableSize: 1000, idleTimeoutSeconds: 600, quietSeconds: 30, pinKeyless: false },
             conversationKey: conversationKeyOf({ preset: "telegram" }),
         };
         const env = serviceEnvironment(settings);
@@ -139,7 +158,7 @@ describe("the proxy's conversation settings (config/proxySettings.ts)", () => {
     it("gives the proxy memory for its tables full in two workers (a reload), in steps of 64 MB", () => {
         expect(proxyMemoryMb(1_000)).to.equal(192);
         expect(proxyMemoryMb(100_000)).to.equal(384);
-        expect(proxyMemoryMb(500_000)).to.equal(1152);
+        expect(proxyMemoryMb(500_000)).to.equal(1408);
         expect(proxyMemoryMb(2_000_000) % 64).to.equal(0);
     });
 });

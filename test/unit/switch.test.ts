@@ -12,6 +12,8 @@ import { FakeContainers } from "../support/fakeContainers";
 import { FakeAgent, FakeProxy } from "../support/fakeProxy";
 import { switchInput, switchResult } from "../support/switchInput";
 import { CurlProbes } from "../../haproxy/probes";
+import { CONVERSATION_POLL_MS } from "../../engine/conversationDrain";
+import { drainLine } from "../../ops/releaseReport";
 
 const V1: FakeAgent = { release: "1-0-0-aaaaaaaa", version: "1.0.0" };
 const V2: FakeAgent = { release: "2-0-0-bbbbbbbb", version: "2.0.0" };
@@ -211,11 +213,73 @@ describe("traffic switch (fake proxy)", () => {
             drainMs: 5000,
             tookMs: 0,
             streamsCut: 2,
-            conversations: { waitedMs: 0, moved: 0, movedUnderWay: 0 },
+            conversations: { waitedMs: 0, moved: 0, movedUnderWay: 0, movedTalking: 0 },
         });
     });
 
-    it("conversations pinned to the old release finish there: retirement waits until they go idle", async () => {
+    it("pinned conversations all between exchanges (none answered within quietSeconds): the old release retires at once, they move", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, V2);
+        proxy.pinned.blue = 40;
+        proxy.talking = { blue: 0, green: 0 };
+        const d = deps(proxy);
+        const result = await runSwitch({ ...toV2, drainTimeoutSeconds: 60 }, d);
+        expect(result.retirement!.conversations).to.deep.equal({ waitedMs: 0, moved: 40, movedUnderWay: 20, movedTalking: 0 });
+        expect(d.lines.join("\n")).not.to.match(/waiting for/);
+        expect(proxy.pinned.blue).to.equal(0);
+    });
+
+    it("conversations talking on the old release hold its retirement until their exchange ends, not until their pins expire", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, V2);
+        proxy.pinned.blue = 40;
+        proxy.talking = { blue: 3, green: 0 };
+        let shows = 0;
+        const d = deps(proxy);
+        proxy.onShowTable = () => {
+            // One exchange ends every few looks once the drain waits; the pins stay (10 minutes).
+            const draining = d.lines.some((l) => l.includes("to end their exchange"));
+            if (draining && ++shows % 3 === 0 && proxy.talking!.blue > 0) proxy.talking!.blue--;
+        };
+        const result = await runSwitch({ ...toV2, drainTimeoutSeconds: 60 }, d);
+        const c = result.retirement!.conversations;
+        expect(c).to.deep.include({ moved: 40, movedTalking: 0 });
+        expect(c.waitedMs)
+            .to.be.at.least(2 * CONVERSATION_POLL_MS)
+            .and.below(60_000);
+        expect(d.lines.join("\n")).to.match(/waiting for 3 of the 40 conversations pinned to blue to end their exchange/);
+        expect(d.lines.join("\n")).to.match(
+            /40 still pinned \(they move to green; 20 of them had more than one message, 0 were still talking\)/,
+        );
+        expect(d.retired).to.deep.equal([[C1, 60_000]]);
+    });
+
+    it("conversations still talking at the drain's limit move mid-exchange, and are counted as such", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, V1).set(C2, V2);
+        proxy.pinned.blue = 6;
+        proxy.talking = { blue: 2, green: 0 }; // never quiet
+        const d = deps(proxy);
+        const result = await runSwitch({ ...toV2, drainTimeoutSeconds: 5 }, d);
+        expect(result.retirement!.conversations).to.deep.include({ moved: 6, movedUnderWay: 3, movedTalking: 2 });
+        expect(result.retirement!.conversations.waitedMs).to.be.at.least(5000);
+        expect(proxy.talking.blue).to.equal(0);
+        expect(proxy.sessions.some((x) => x.split(";").includes("clear table zdt_talking_blue"))).to.equal(true);
+    });
+
+    it("says the drain in the release report's words: none left, all moved between exchanges, or some cut mid-exchange", () => {
+        expect(drainLine({ waitedMs: 2400, moved: 0, movedUnderWay: 0, movedTalking: 0 })).to.equal(
+            "waited 2.4 s for the old release's conversations to end their exchange; none was left pinned to it",
+        );
+        expect(drainLine({ waitedMs: 0, moved: 40, movedUnderWay: 20, movedTalking: 0 })).to.match(
+            /40 still pinned moved to the new release, all between exchanges; 20 had had more than one message$/,
+        );
+        expect(drainLine({ waitedMs: 5000, moved: 6, movedUnderWay: 3, movedTalking: 2 })).to.match(
+            /6 still pinned .*, 2 of them mid-exchange \(the drain's limit cut them\)/,
+        );
+    });
+
+    it("a proxy config of an earlier version (no talking table): retirement waits until the pinned conversations go idle", async () => {
         const proxy = new FakeProxy({ slot: "blue", agent: C1 });
         proxy.agents.set(C1, V1).set(C2, V2);
         proxy.pinned.blue = 3;
@@ -243,7 +307,9 @@ describe("traffic switch (fake proxy)", () => {
         const result = await runSwitch({ ...toV2, drainTimeoutSeconds: 5 }, d);
         expect(result.retirement!.conversations).to.deep.include({ moved: 2, movedUnderWay: 1 });
         expect(result.retirement!.conversations.waitedMs).to.be.at.least(5000);
-        expect(d.lines.join("\n")).to.match(/2 still pinned \(they move to green; 1 of them had more than one message\)/);
+        expect(d.lines.join("\n")).to.match(
+            /2 still pinned \(they move to green; 1 of them had more than one message, 2 were still talking\)/,
+        );
         // Unpinned at the deadline: the slot's next release starts with no one else's conversations.
         expect(proxy.pinned.blue).to.equal(0);
         expect(proxy.sessions.some((x) => x.split(";").includes("clear table zdt_pinned_blue"))).to.equal(true);

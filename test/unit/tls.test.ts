@@ -147,7 +147,7 @@ describe("proxy.tls", () => {
     it("writes the TLS listener and the redirect into the template, and nothing when off", () => {
         expect(tlsLines(undefined)).to.deep.equal({ bind: "", rules: "" });
         const on = withSettings(TEMPLATE, {
-            conversations: { tableSize: 2000, idleTimeoutSeconds: 20, pinKeyless: false },
+            conversations: { tableSize: 2000, idleTimeoutSeconds: 20, quietSeconds: 30, pinKeyless: false },
             tls: { hostPort: 8443, redirectHttp: true },
         });
         expect(on).to.match(/^ {2}bind :8443 ssl crt \/var\/lib\/zdt\/tls\/ alpn http\/1\.1$/m);
@@ -158,7 +158,9 @@ describe("proxy.tls", () => {
         expect(on.indexOf("http-request redirect")).to.be.lessThan(on.indexOf("acl conversation_path"));
         expect(tlsLines({ hostPort: 443, redirectHttp: true }).rules).to.include("https://%[req.hdr(host),field(1,:)]%[capture.req.uri]");
         expect(tlsLines({ hostPort: 443, redirectHttp: false }).rules).not.to.include("redirect");
-        const off = withSettings(TEMPLATE, { conversations: { tableSize: 2000, idleTimeoutSeconds: 20, pinKeyless: false } });
+        const off = withSettings(TEMPLATE, {
+            conversations: { tableSize: 2000, idleTimeoutSeconds: 20, quietSeconds: 30, pinKeyless: false },
+        });
         expect(off).not.to.match(/^ {2}bind .*ssl|http-request redirect|set-header X-Forwarded-Proto|\$\{TLS_/m);
     });
 
