@@ -39,7 +39,19 @@ async function main(): Promise<number> {
     const declared = allTests(mocha.suite);
     const selected = grep ? declared.filter((t) => new RegExp(grep).test(t.fullTitle())) : declared;
 
-    const failures: number = await new Promise((resolve) => mocha.run(resolve));
+    const fileMs = new Map<string, number>();
+    const failures: number = await new Promise((resolve) => {
+        const runner = mocha.run(resolve);
+        // Each file's wall time (its top-level suites, hooks included), printed at the end.
+        const started = new Map<Mocha.Suite, number>();
+        runner.on("suite", (s: Mocha.Suite) => {
+            if (s.parent?.root && s.file) started.set(s, Date.now());
+        });
+        runner.on("suite end", (s: Mocha.Suite) => {
+            const t0 = started.get(s);
+            if (t0 !== undefined && s.file) fileMs.set(s.file, (fileMs.get(s.file) ?? 0) + Date.now() - t0);
+        });
+    });
     const executed = selected.filter((t) => t.state === "passed" || t.state === "failed");
     const notRun = selected.filter((t) => !executed.includes(t));
     console.log(
@@ -47,6 +59,9 @@ async function main(): Promise<number> {
             (grep ? ` (selected by --grep ${JSON.stringify(grep)} from ${declared.length})` : "") +
             `, ${failures} failed, from ${files.length} files`,
     );
+    const slow = [...fileMs].filter(([, ms]) => ms >= 10_000).sort((a, b) => b[1] - a[1]);
+    if (slow.length > 0)
+        console.log(`files of 10 s or more: ${slow.map(([f, ms]) => `${path.relative(ROOT, f)} ${Math.round(ms / 1000)} s`).join(", ")}`);
     if (notRun.length > 0) {
         console.log(`NOT RUN (${notRun.length}): a skipped test is a failed run`);
         for (const t of notRun)

@@ -135,12 +135,14 @@ describe("the conversation table at scale and under a flood (real engine)", func
             const readMs = Date.now() - t1;
 
             await stack.setConfig("agent.version", "2.0.0");
+            // Conversations of 12 turns a second apart outlast the 6 s window: at the drain some
+            // are still talking on the old release, and it waits for their last answer.
             const { up, report, during } = await upUnderLoad({
                 url,
                 shortRps: 60,
                 shortLoops: 4,
                 streams: 2,
-                conversations: { concurrent: 6, turns: 4, pauseMs: 1000 },
+                conversations: { concurrent: 6, turns: 12, pauseMs: 1000 },
             });
             expect(up.code, up.stdout + up.stderr).to.equal(0);
             expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
@@ -148,13 +150,14 @@ describe("the conversation table at scale and under a flood (real engine)", func
             expect(during.code, during.stdout + during.stderr).to.equal(0);
             expect(during.stdout).to.match(/conversation table: \d+ of 400000 entries \([\d.]+ %\) {2}OK/);
             const result = (await stack.outputs()).releaseReport;
-            // The written conversations never talked (no answer within quietSeconds), and the
-            // load's ended their exchange: the drain ended on its rule, well before its limit,
-            // unpinned them all, and moved none mid-exchange (nor broke one: above).
+            // The written conversations never talked (no answer within quietSeconds): they do
+            // not hold the drain. The load's still talking did, until their exchange ended; then
+            // the drain ended on its rule, before its limit, unpinned them all and moved none
+            // mid-exchange (nor broke one: above).
             const drain = result.retirement.conversations;
             expect(drain.moved).to.be.at.least(BIG);
             expect(drain.movedTalking).to.equal(0);
-            expect(drain.waitedMs).to.be.below(20_000);
+            expect(drain.waitedMs).to.be.above(0).and.below(20_000);
             expect(result.conversationTable.used).to.be.at.least(BIG);
             expect(result.conversationTable.warning).to.equal(null);
             expect((await tables()).get("agents")!.used).to.be.below(1000);
