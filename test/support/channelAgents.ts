@@ -11,6 +11,7 @@ import type { ChannelSimulator } from "../../load/channel";
 import { TelegramSimulator } from "../../load/telegram";
 import { GRAPH_API_VERSION, GraphApi, WhatsAppSimulator } from "../../load/whatsapp";
 import { freePort, mustRun, TestStack, uniqueName } from "./pulumi";
+import { bridgeGateway } from "./containers";
 import { channelAgentSettings } from "./thirdParty";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -102,9 +103,7 @@ export function whatsappApp(): WhatsAppApp {
         async init() {
             await mustRun("npm", ["ci", "--no-audit", "--no-fund"], { cwd: dir, timeoutMs: 240_000 });
             // The Graph API where the app's containers reach this machine: the default bridge's gateway.
-            const host = (
-                await mustRun("docker", ["network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}"])
-            ).stdout.trim();
+            const host = await bridgeGateway();
             const graphPort = await graph.listen(host);
             const port = await freePort();
             webhook = `http://127.0.0.1:${port}/webhook`;

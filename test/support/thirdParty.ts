@@ -56,11 +56,13 @@ export async function expectNoChatLost(
 ): Promise<void> {
     printChannel(what, report);
     expect(up.code, up.stdout + up.stderr).to.equal(0);
-    // A failed delivery: what the proxy logged (a server's state changes, and why) says where.
-    const proxyLog = report.failed > 0 ? `\n${await proxyLogTail(app)}` : "";
-    expect(report.failed, JSON.stringify(report.failures) + proxyLog).to.equal(0);
+    // A failed delivery: what the proxy logged (a server's state changes, and why) and the
+    // agent's last lines (a reply it could not send) say where.
+    const logs = await agentLogs(app);
+    const where =
+        report.failed > 0 ? `\n${await proxyLogTail(app)}\n--- the agents' last lines\n${logs.split("\n").slice(-30).join("\n")}` : "";
+    expect(report.failed, JSON.stringify(report.failures) + where).to.equal(0);
     expect(report.chatsRestarted).to.equal(0);
     expect(report.chatsFailed).to.equal(0);
-    const logs = await agentLogs(app);
     for (const ours of ["/v1/chat", "/version", "/metrics", "/admin/reindex"]) expect(logs).to.not.match(unknownPath(ours));
 }

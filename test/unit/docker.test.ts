@@ -1,6 +1,7 @@
 // The rollout programs ride out a short Docker daemon outage (a restart or upgrade).
 import { expect } from "chai";
 import { ridingOutDaemonOutage } from "../../docker/cli";
+import { gatewayOf } from "../support/containers";
 
 describe("Docker daemon outages", () => {
     const clock = () => {
@@ -54,5 +55,15 @@ describe("Docker daemon outages", () => {
             10_000,
         ).catch(() => undefined);
         expect(calls).to.equal(1);
+    });
+});
+
+describe("the tests' address on Docker's default bridge", () => {
+    it("is the bridge's gateway, or, where the engine records none, its subnet's first address", () => {
+        expect(gatewayOf([{ Subnet: "172.17.0.0/16", Gateway: "172.17.0.1" }])).to.equal("172.17.0.1");
+        // As this project's CI engine reports its default bridge.
+        expect(gatewayOf([{ Subnet: "172.17.0.0/16" }])).to.equal("172.17.0.1");
+        expect(gatewayOf([{ Subnet: "fd00::/64" }, { Subnet: "10.200.8.0/22" }])).to.equal("10.200.8.1");
+        expect(() => gatewayOf([])).to.throw(/no IPv4 subnet/);
     });
 });
