@@ -32,4 +32,16 @@ describe("test runner", function () {
         expect(r.code, r.stdout + r.stderr).to.equal(0);
         expect(r.stdout).to.include('tests: 1 of 1 executed (selected by --grep "still runs" from 5), 0 failed');
     });
+
+    it("runs files in lanes side by side, each line marked with its lane, and adds up their accounts", async () => {
+        const r = await run("node", ["-r", "ts-node/register/transpile-only", "test/run.ts", "test/fixtures/lanes", "--lanes", "2"], {
+            cwd: ROOT,
+        });
+        const out = r.stdout + r.stderr;
+        expect(r.code, out).to.equal(1);
+        expect(out).to.match(/^\[\d\] +✔ passes here$/m);
+        expect(out).to.match(/^\[\d\] +\d+\) fails in its own lane$/m);
+        expect(new Set(out.match(/^\[(\d)\]/gm))).to.deep.equal(new Set(["[1]", "[2]"]));
+        expect(out).to.include("tests: 3 of 3 executed, 1 failed, from 2 files");
+    });
 });
