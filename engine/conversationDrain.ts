@@ -1,5 +1,5 @@
 // Before a release retires, the conversations under way on it finish there. The rule
-// (docs/conversations.md): on a messaging channel a conversation is a series of exchanges,
+// (docs/agent-contract.md, the drain's rule): on a messaging channel a conversation is a series of exchanges,
 // each a customer's message and the agent's answer; the customer's next message comes after
 // they read the answer and type. A conversation not answered within
 // proxy.conversations.quietSeconds is between exchanges: its customer put the phone down,

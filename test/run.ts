@@ -50,6 +50,11 @@ function option(args: string[], ...names: string[]): string | undefined {
     return i >= 0 ? args.splice(i, 2)[1] : undefined;
 }
 
+/** A run fails when a test failed or a declared one did not run. */
+function exitCode(s: Summary): number {
+    return s.failed > 0 || s.notRun.length > 0 ? 1 : 0;
+}
+
 function report(s: Summary, grep: string | undefined): number {
     console.log(
         `\ntests: ${s.executed} of ${s.selected} executed` +
@@ -64,7 +69,7 @@ function report(s: Summary, grep: string | undefined): number {
         console.log(`NOT RUN (${s.notRun.length}): a skipped test is a failed run`);
         for (const t of s.notRun) console.log(`  - ${t}`);
     }
-    return s.failed > 0 || s.notRun.length > 0 ? 1 : 0;
+    return exitCode(s);
 }
 
 /** Runs the files in this process with mocha's spec reporter. */
@@ -115,11 +120,9 @@ async function runLanes(lanes: string[][], grep: string | undefined): Promise<Su
                         for (const stream of [child.stdout, child.stderr])
                             readline.createInterface({ input: stream }).on("line", (line) => console.log(`[${i + 1}] ${line}`));
                         child.on("close", (code) => {
-                            const lost = { declared: 0, selected: 0, executed: 0, failed: 1, files: files.length, notRun: [], fileMs: {} };
-                            const s = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Summary) : lost;
-                            if (!fs.existsSync(file))
-                                console.log(`[${i + 1}] lane ended (exit ${code}) without a summary: counted as failed`);
-                            resolve(s);
+                            if (fs.existsSync(file)) return resolve(JSON.parse(fs.readFileSync(file, "utf8")) as Summary);
+                            console.log(`[${i + 1}] lane ended (exit ${code}) without a summary: counted as failed`);
+                            resolve({ declared: 0, selected: 0, executed: 0, failed: 1, files: files.length, notRun: [], fileMs: {} });
                         });
                     }),
             ),
@@ -154,7 +157,7 @@ async function main(): Promise<number> {
     const summary = await runHere(files, grep);
     if (summaryFile) {
         fs.writeFileSync(summaryFile, JSON.stringify(summary));
-        return summary.failed > 0 || summary.notRun.length > 0 ? 1 : 0;
+        return exitCode(summary);
     }
     return report(summary, grep);
 }
