@@ -9,6 +9,7 @@ import { agentImageRef } from "./agentImage";
 import { stackReleasePlan } from "./agentRelease";
 import type { StackConfig } from "../config/schema";
 import { certificateProblems } from "../core/certificates";
+import { ACME_BACKEND } from "../core/proxyNames";
 
 /** Where a check looks: the file system and the Docker engine. */
 export interface PreflightProbe {
@@ -133,11 +134,17 @@ export function preflightProblems(
     if (!probe.isFile(template))
         problems.push(`proxy.configTemplate: the file ${template} does not exist (relative paths start at the project folder)`);
     const tls = cfg.proxy.tls;
-    if (tls.mode === "certificate" && tls.certificate && tls.key) {
+    if (tls.mode === "certificate" && tls.certificate && tls.key)
         problems.push(...certificateProblems("proxy.tls", tls.certificate, tls.key, tls.hosts, now));
-        if (probe.isFile(template) && !/\$\{TLS_BIND\}[\s\S]*\$\{TLS_RULES\}/.test(probe.readFile(template)))
+    if (tls.mode !== "off" && probe.isFile(template)) {
+        const text = probe.readFile(template);
+        if (!/\$\{TLS_BIND\}[\s\S]*\$\{TLS_RULES\}/.test(text))
             problems.push(
                 `proxy.configTemplate: ${template} has no \${TLS_BIND} and \${TLS_RULES} lines in its frontend, where HTTPS goes (proxy/haproxy.cfg.tmpl shows them); add them or set proxy.tls.mode off`,
+            );
+        if (tls.mode === "acme" && !new RegExp(`^backend ${ACME_BACKEND}$`, "m").test(text))
+            problems.push(
+                `proxy.configTemplate: ${template} has no backend ${ACME_BACKEND}, where ACME's challenges go (proxy/haproxy.cfg.tmpl shows it); add it or set proxy.tls.mode certificate`,
             );
     }
     dir("agent.configDir", cfg.agent.configDir, "the agent config");

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { type ConversationKey, keyRules, PRESETS } from "../core/conversationKey";
 import { type AgentHealth, haproxyExpect, HEALTH_DEFAULTS } from "../core/health";
 import { bool, num } from "../core/values";
-import { PROXY_TLS_INTERNAL_PORT, TLS_DIR } from "../core/proxyNames";
+import { ACME_BACKEND, PROXY_TLS_INTERNAL_PORT, TLS_DIR } from "../core/proxyNames";
 
 /** A conversation's entries at most: its pin and its four counts (core/conversationTables.ts). */
 export const ENTRIES_PER_CONVERSATION = 5;
@@ -65,6 +65,8 @@ export interface TemplateSettings {
 export interface TemplateTls {
     hostPort: number;
     redirectHttp: boolean;
+    /** proxy.tls.mode acme: ACME's HTTP-01 challenges go to the certificate keeper (backend zdt_acme). */
+    acme?: boolean;
 }
 
 /** The path HTTP-01 challenges of ACME arrive on: never redirected to HTTPS. */
@@ -86,6 +88,7 @@ export function tlsLines(tls: TemplateTls | undefined): { bind: string; rules: s
                   `  http-request redirect location https://%[req.hdr(host),field(1,:)]${port}%[capture.req.uri] code 308 if !{ ssl_fc } !{ src 127.0.0.1 } { req.hdr(host) -m found } !{ path_beg ${ACME_CHALLENGE_PATH} }`,
               ]
             : []),
+        ...(tls.acme ? [`  use_backend ${ACME_BACKEND} if { path_beg ${ACME_CHALLENGE_PATH} } !{ ssl_fc }`] : []),
     ];
     return { bind: `  bind :${PROXY_TLS_INTERNAL_PORT} ssl crt ${TLS_DIR}/ alpn http/1.1`, rules: rules.join("\n") };
 }

@@ -25,6 +25,8 @@ export const ProxyConfigInputSchema = ProxyStateTargetSchema.extend({
     /** HTTPS (proxy.tls): the host port clients reach it on (absent: off), and whether plain HTTP redirects there. */
     tlsHostPort: z.coerce.number().int().min(1).max(65535).optional(),
     tlsRedirectHttp: bool().default(true),
+    /** proxy.tls.mode acme: ACME's challenges go to the certificate keeper. */
+    tlsAcme: bool().default(false),
 });
 export type ProxyConfigInput = z.output<typeof ProxyConfigInputSchema>;
 

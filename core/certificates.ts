@@ -79,3 +79,18 @@ export function certificateVerdict(notAfter: Date, now: Date, minValidDays: numb
         return { ok: false, text: `expires in ${days} day(s) (${notAfter.toISOString()}), under proxy.tls.minValidDays ${minValidDays}` };
     return { ok: true, text: `valid until ${notAfter.toISOString()} (${days} days)` };
 }
+
+/**
+ * The hosts a certificate does not cover (pure), from its Subject Alternative Name as
+ * HAProxy and OpenSSL print it ("DNS:a.example, DNS:*.b.example"): a wildcard covers one label.
+ */
+export function uncoveredHosts(altNames: string, hosts: string[]): string[] {
+    const names = altNames
+        .split(",")
+        .map((n) => n.trim())
+        .filter((n) => n.startsWith("DNS:"))
+        .map((n) => n.slice(4).toLowerCase());
+    const covers = (host: string) =>
+        names.some((n) => n === host || (n.startsWith("*.") && host.includes(".") && host.slice(host.indexOf(".") + 1) === n.slice(2)));
+    return hosts.filter((h) => !covers(h));
+}

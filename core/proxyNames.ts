@@ -24,6 +24,24 @@ export const PROXY_TLS_INTERNAL_PORT = 8443;
 export const TLS_DIR = "/var/lib/zdt/tls";
 export const CERTIFICATE_FILE = `${TLS_DIR}/edge.pem`;
 
+/**
+ * The certificate keeper of proxy.tls.mode acme (proxy/acme-keeper.sh, the proxy's image):
+ * a container in the port holder's network namespace with the proxy's state volume. It
+ * answers ACME's HTTP-01 challenges on ACME_CHALLENGE_ADDRESS, which the proxy's backend
+ * ACME_BACKEND forwards /.well-known/acme-challenge/ to; it keeps lego's files, the
+ * account key and its status file in ACME_DIR.
+ */
+export const ACME_BACKEND = "zdt_acme";
+export const ACME_CHALLENGE_ADDRESS = "127.0.0.1:8402";
+export const ACME_DIR = "/var/lib/zdt/acme";
+export const ACME_STATUS_FILE = `${ACME_DIR}/status`;
+export const ACME_ACCOUNT_KEY_FILE = `${ACME_DIR}/account.key`;
+export const ACME_KEEPER_ROLE = "acme-keeper";
+
+export function acmeKeeperName(app: string): string {
+    return `${app}-acme-keeper`;
+}
+
 /** The app's private network (an overlay network on Swarm): the agents and the proxy meet there. */
 export function appNetworkName(app: string): string {
     return `${app}-net`;

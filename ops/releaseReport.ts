@@ -31,6 +31,8 @@ export interface ReleaseReport {
     conversationTable?: SwitchResult["conversationTable"];
     /** The certificate the proxy serves after the release (proxy.tls): its serial, expiry and verdict. */
     certificate?: { serial: string; notAfter: string; line: string; status: "OK" | "WARN" | "ALERT" };
+    /** The certificate keeper's last attempt (proxy.tls.mode acme): ALERT when it failed. */
+    certificateKeeper?: { line: string; status: "OK" | "ALERT" };
     changes: Record<string, number>;
 }
 
@@ -60,6 +62,7 @@ export function writeReports(report: ReleaseReport, rr: SwitchResult | undefined
     log(`phases: ${formatPhases({ ...report.phasesMs, retirement: rr?.retirement?.tookMs })}`);
     if (rr?.retirement) log(`conversations: ${drainLine(rr.retirement.conversations)}`);
     if (report.certificate) log(report.certificate.line);
+    if (report.certificateKeeper) log(report.certificateKeeper.line);
     log(`report: ${path.relative(process.cwd(), file)}`);
     const html = file.replace(/\.json$/, ".html");
     fs.writeFileSync(
@@ -73,6 +76,7 @@ export function writeReports(report: ReleaseReport, rr: SwitchResult | undefined
                 ...(rr?.retirement ? [`conversations: ${drainLine(rr.retirement.conversations)}`] : []),
                 ...(rr?.conversationTable?.warning ? [`warning: ${rr.conversationTable.warning}`] : []),
                 ...(report.certificate ? [report.certificate.line] : []),
+                ...(report.certificateKeeper ? [report.certificateKeeper.line] : []),
             ],
             gates: rr?.verification.gates ?? [],
             timeline,

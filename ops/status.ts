@@ -24,7 +24,8 @@ import { HaproxyCertificates } from "../haproxy/certificates";
 import { TlsSchema } from "../config/tls";
 import { type ServerStats, type ProxyProbes } from "../engine/ports";
 import { CurlProbes } from "../haproxy/probes";
-import { CERTIFICATE_FILE, PROXY_INTERNAL_PORT } from "../core/proxyNames";
+import { ACME_STATUS_FILE, CERTIFICATE_FILE, PROXY_INTERNAL_PORT } from "../core/proxyNames";
+import { acmeStatusLine, parseAcmeStatus } from "../core/acmeStatus";
 import { type AgentHealth, expectedCode, HEALTH_DEFAULTS } from "../core/health";
 
 export class StatusError extends Error {}
@@ -186,12 +187,16 @@ async function main(argv: string[]): Promise<void> {
         // The certificate HAProxy serves (proxy.tls), warned of at the schema's proxy.tls.minValidDays.
         const served = await new HaproxyCertificates(exec).served(CERTIFICATE_FILE).catch(() => undefined);
         const certificate = certificateStatus(served, new Date(), TlsSchema.parse({}).minValidDays);
-        const text = renderStatus(title, releases, thresholds, table, certificate);
+        // The certificate keeper (proxy.tls.mode acme): its last attempt, from its status file in the proxy's state volume.
+        const keeperFile = await exec(["sh", "-c", `head -c 4096 ${ACME_STATUS_FILE} 2>/dev/null || true`]).catch(() => "");
+        const keeper = keeperFile.trim() ? acmeStatusLine(parseAcmeStatus(keeperFile), new Date()) : undefined;
+        const text = renderStatus(title, releases, thresholds, table, certificate, keeper);
         if (args.once) {
             process.stdout.write(text + "\n");
             const alert =
                 tableStatus(table).status === "ALERT" ||
                 certificate?.status === "ALERT" ||
+                keeper?.status === "ALERT" ||
                 releases.some((r) => statusRows(r, thresholds).some((row) => row.status === "ALERT"));
             process.exit(alert ? 2 : 0);
         }

@@ -119,8 +119,9 @@ export function renderStatus(
     t: Thresholds,
     table?: TableFill,
     certificate?: { line: string },
+    keeper?: { line: string },
 ): string {
-    const lines = [title, "", tableStatus(table).line, ...(certificate ? [certificate.line] : []), ""];
+    const lines = [title, "", tableStatus(table).line, ...[certificate, keeper].flatMap((l) => (l ? [l.line] : [])), ""];
     if (releases.length === 0) lines.push("no release takes traffic");
     for (const r of releases) {
         lines.push(`${r.role}: ${r.release} on ${r.slot}, weight ${r.weight}`);

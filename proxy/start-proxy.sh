@@ -87,9 +87,28 @@ ZDT_CFG"
     :
   } | sed -e "s#$SOCKET#/run/haproxy/admin-$id.sock#g" \
       -e "/^global/a\\  stats socket $STATE/handover-$id.sock mode 600 level admin expose-fd listeners" > "$CFG.new"
+  placeholder_certificate
   haproxy -c -q -f "$CFG.new"
   mv "$CFG.new" "$CFG"
   ln -sfn "admin-$id.sock" "$SOCKET"
+}
+
+# A TLS listener needs a certificate to start. Until the first one is issued (proxy.tls.mode
+# acme) it is a self-signed placeholder (written beside the folder, then moved in: HAProxy
+# loads every file of the folder) of a day, which the certificate keeper replaces in
+# place (acme-keeper); the issuance gate holds the update until then.
+placeholder_certificate() {
+  grep -q "ssl crt $STATE/tls/" "$CFG.new" || return 0
+  ls "$STATE"/tls/*.pem >/dev/null 2>&1 && return 0
+  mkdir -p "$STATE/tls"
+  (
+    umask 077
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+      -subj "/CN=zdt-placeholder" -keyout "$STATE/placeholder.key" -out "$STATE/placeholder.crt" 2>/dev/null &&
+      cat "$STATE/placeholder.crt" "$STATE/placeholder.key" > "$STATE/edge.pem.new" &&
+      mv "$STATE/edge.pem.new" "$STATE/tls/edge.pem"
+    rm -f "$STATE/placeholder.key" "$STATE/placeholder.crt"
+  )
 }
 
 answers() { echo "show info" | socat -t 2 stdio "UNIX-CONNECT:$1" 2>/dev/null | sed -n 's/^Pid: //p'; }

@@ -13,6 +13,7 @@ ZDT_CACHE="${ZDT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zero-downtime-agents}"
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PULUMI_VERSION="3.248.0"
 ACT_VERSION="0.2.89" # nektos/act, which runs .github/workflows/release.yml in the tests
+PEBBLE_VERSION="2.10.3" # Let's Encrypt's test ACME server, which the ACME suite issues certificates from
 ZDT_START=${ZDT_START:-$(date +%s)}
 
 elapsed() { local s=$(( $(date +%s) - ZDT_START )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }

@@ -95,13 +95,10 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
     };
 }
 
-/** HTTPS as the proxy takes it: the certificate chain then its key, one PEM, a secret. */
+/** HTTPS as the proxy takes it: the certificate chain then its key, one PEM, a secret; or the ACME settings. */
 function proxyTls(tls: TlsConfig): ProxyTls | undefined {
-    if (tls.mode === "off" || !tls.certificate || !tls.key) return undefined;
-    return {
-        port: tls.port,
-        host: tls.hosts[0],
-        redirectHttp: tls.redirectHttp,
-        pemBundle: pulumi.secret(`${tls.certificate.trim()}\n${tls.key.trim()}\n`),
-    };
+    const common = { port: tls.port, hosts: tls.hosts, redirectHttp: tls.redirectHttp };
+    if (tls.mode === "acme" && tls.acme.email) return { ...common, acme: { ...tls.acme, email: tls.acme.email } };
+    if (tls.mode !== "certificate" || !tls.certificate || !tls.key) return undefined;
+    return { ...common, pemBundle: pulumi.secret(`${tls.certificate.trim()}\n${tls.key.trim()}\n`) };
 }

@@ -20,7 +20,10 @@ async function main(): Promise<void> {
         conversations: input.conversations,
         conversationKey: { paths: input.keyPaths, from: input.keyFrom, names: input.keyNames },
         agentHealth: { path: input.healthPath, expectStatus: expectStatusOf(input.healthStatus) },
-        tls: input.tlsHostPort !== undefined ? { hostPort: input.tlsHostPort, redirectHttp: input.tlsRedirectHttp } : undefined,
+        tls:
+            input.tlsHostPort !== undefined
+                ? { hostPort: input.tlsHostPort, redirectHttp: input.tlsRedirectHttp, acme: input.tlsAcme }
+                : undefined,
     });
     const digest = crypto.createHash("sha256").update(template).digest("hex");
     const running = await writeProxyState(input, WRITE, template);

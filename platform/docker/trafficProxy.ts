@@ -43,6 +43,8 @@ import { type AgentHealth, expectedCode } from "../../core/health";
 import type { ConversationKey } from "../../core/conversationKey";
 import { programCommand } from "../../components/compiledPrograms";
 import { removeCertificateScript } from "./proxyCertificate";
+import { AcmeCertificates } from "./acmeCertificates";
+import type { AcmeConfig } from "../../config/tls";
 
 export interface TrafficProxyArgs {
     app: string;
@@ -69,11 +71,13 @@ export interface TrafficProxyArgs {
 export interface ProxyTls {
     /** The host port HTTPS is published on. */
     port: number;
-    /** The host name of the public URL (the first of proxy.tls.hosts). */
-    host: string;
+    /** The host names (proxy.tls.hosts); the first is the public URL's. */
+    hosts: string[];
     redirectHttp: boolean;
-    /** The certificate chain then its key, PEM (a Pulumi secret). */
-    pemBundle: pulumi.Input<string>;
+    /** Mode certificate: the certificate chain then its key, PEM (a Pulumi secret). */
+    pemBundle?: pulumi.Input<string>;
+    /** Mode acme: the ACME settings (the certificate keeper gets and renews the certificate). */
+    acme?: AcmeConfig & { email: string };
 }
 
 /** The programs of the proxy's command resources, relative to the project folder: the proxy guard, */
@@ -178,7 +182,7 @@ export class TrafficProxy extends pulumi.ComponentResource {
         );
 
         // The certificate first: the config that loads it is checked (haproxy -c) when it is delivered.
-        const certificate = args.tls
+        const certificate = args.tls?.pemBundle
             ? new command.local.Command(
                   `${name}-certificate`,
                   {
@@ -220,6 +224,7 @@ export class TrafficProxy extends pulumi.ComponentResource {
                     keyNames: args.conversationKey.names,
                     tlsHostPort: args.tls?.port,
                     tlsRedirectHttp: args.tls?.redirectHttp,
+                    tlsAcme: args.tls?.acme !== undefined,
                 }),
                 logging: "stderr",
             },
@@ -271,6 +276,23 @@ export class TrafficProxy extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // Mode acme: the keeper starts once the proxy serves (it answers the CA's challenges through it).
+        const acme = args.tls?.acme
+            ? new AcmeCertificates(
+                  `${name}-acme`,
+                  {
+                      app: args.app,
+                      hosts: args.tls.hosts,
+                      acme: args.tls.acme,
+                      proxyImage: image.imageName,
+                      stateVolume: state.name,
+                      portHolderId: portHolder.id,
+                      proxyContainer: container.name,
+                  },
+                  { parent: this, dependsOn: [handover] },
+              )
+            : undefined;
+
         const host =
             args.listenAddress === "0.0.0.0"
                 ? "127.0.0.1"
@@ -280,7 +302,7 @@ export class TrafficProxy extends pulumi.ComponentResource {
         this.containerName = container.name;
         this.containerId = pulumi.all([container.id, handover.stdout]).apply(([id]) => id);
         this.url = pulumi.output(
-            args.tls ? `https://${args.tls.host}${args.tls.port === 443 ? "" : `:${args.tls.port}`}` : `http://${host}:${args.port}`,
+            args.tls ? `https://${args.tls.hosts[0]}${args.tls.port === 443 ? "" : `:${args.tls.port}`}` : `http://${host}:${args.port}`,
         );
         // Its program prints the certificate's public facts only; the provider marks all of stdout
         // secret because the environment is.
@@ -289,7 +311,9 @@ export class TrafficProxy extends pulumi.ComponentResource {
                   const { applied: _applied, ...facts } = ProxyCertificateResultSchema.parse(JSON.parse(out));
                   return facts;
               })
-            : pulumi.output(null);
+            : acme
+              ? acme.certificate
+              : pulumi.output(null);
         this.registerOutputs({
             containerName: this.containerName,
             containerId: this.containerId,

@@ -7,13 +7,13 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as tls from "tls";
-import type { LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
 import { release } from "../../ops/release";
 import { TestCa, type Issued } from "../support/certificates";
 import { agentStack, freePort, mustRun, run, TestStack, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
 import { underLoad } from "../support/underLoad";
+import { expectNothingLost } from "../support/nothingLost";
 
 const ROOT = path.join(__dirname, "..", "..");
 const HOST = "agents.test";
@@ -49,12 +49,6 @@ describe("HTTPS in the proxy (real engine, proxy.tls certificate)", function () 
     const admin = async (command: string) =>
         (await mustRun("docker", ["exec", "-i", proxy, "socat", "stdio", "/run/haproxy/admin.sock"], { input: `${command}\n` })).stdout;
     const workerPid = async () => /^Pid: (\d+)$/m.exec(await admin("show info"))?.[1];
-    function expectNothingLost(report: LoadReport): void {
-        expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
-        expect(report.streamsTruncated).to.equal(0);
-        expect(report.conversationsBroken).to.equal(0);
-        expect(report.conversationsFailed).to.equal(0);
-    }
 
     before(async () => {
         plainPort = await freePort();
