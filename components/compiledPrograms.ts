@@ -10,7 +10,21 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import type * as TypeScript from "typescript";
+
+/**
+ * The part of the TypeScript compiler API used here, declared here: importing typescript's
+ * own types would make type-checking this file load all of them (2.5 s), and the policy
+ * runtime type-checks whatever TypeScript it loads (policies/index.ts).
+ */
+export interface TypeScriptApi {
+    version: string;
+    preProcessFile(source: string, readImportFiles?: boolean, detectJavaScriptImports?: boolean): { importedFiles: { fileName: string }[] };
+    readConfigFile(file: string, read: (f: string) => string): { config?: { compilerOptions?: unknown }; error?: { messageText: unknown } };
+    flattenDiagnosticMessageText(text: unknown, newLine: string): string;
+    convertCompilerOptionsFromJson(json: unknown, basePath: string): { options: CompilerOptions };
+    transpileModule(source: string, opts: { compilerOptions: CompilerOptions; fileName: string }): { outputText: string };
+}
+type CompilerOptions = Record<string, unknown>;
 
 /** Where the transpiled tree lives, relative to the project folder. */
 export const COMPILED_DIR = path.join("dist", "run");
@@ -26,7 +40,7 @@ export function projectRoot(from: string = __dirname): string {
 }
 
 /** The relative imports of a module's source (import, export ... from, import(), require()). */
-export function relativeImports(source: string, ts: typeof TypeScript): string[] {
+export function relativeImports(source: string, ts: Pick<TypeScriptApi, "preProcessFile">): string[] {
     return ts
         .preProcessFile(source, true, true)
         .importedFiles.map((f) => f.fileName)
@@ -39,18 +53,18 @@ export function compiledPath(tsFile: string): string {
 }
 
 interface Transpiler {
-    ts: typeof TypeScript;
-    options: TypeScript.CompilerOptions;
+    ts: TypeScriptApi;
+    options: CompilerOptions;
     recipe: string;
 }
 
 function transpiler(root: string): Transpiler {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const ts = require("typescript") as typeof TypeScript;
+    const ts = require("typescript") as TypeScriptApi;
     const read = ts.readConfigFile(path.join(root, "tsconfig.json"), (f) => fs.readFileSync(f, "utf8"));
     if (read.error) throw new Error(`tsconfig.json: ${ts.flattenDiagnosticMessageText(read.error.messageText, "\n")}`);
-    const { options } = ts.convertCompilerOptionsFromJson(read.config.compilerOptions, root);
-    const settled: TypeScript.CompilerOptions = { ...options, sourceMap: false, inlineSourceMap: false, declaration: false, noEmit: false };
+    const { options } = ts.convertCompilerOptionsFromJson(read.config?.compilerOptions, root);
+    const settled: CompilerOptions = { ...options, sourceMap: false, inlineSourceMap: false, declaration: false, noEmit: false };
     return { ts, options: settled, recipe: `${ts.version} ${JSON.stringify(settled)}` };
 }
 
