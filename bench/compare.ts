@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LoadGenerator } from "../load/client";
+import type { TlsTrust } from "../load/transport";
 import { standardLoad } from "../load/profile";
 import { buildAgent, removeAgent, startAgent, waitHealthy } from "./compare/agents";
 import type { ReleaseMethod } from "./compare/method";
@@ -18,6 +19,7 @@ import { type CompareReport, markdownTable, renderCompareHtml } from "./compare/
 import { orderFor, rowOf, summarize, type ReleaseRow } from "./compare/summary";
 import { freePort } from "../test/support/pulumi";
 import { underLoad } from "../test/support/underLoad";
+import { TestCa } from "../test/support/certificates";
 
 const ROOT = path.join(__dirname, "..");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -36,8 +38,8 @@ function args(argv: string[]): { reps: number; window: number; canary: boolean }
 }
 
 /** Short requests only, at a fixed rate, for `ms`: p50 and p99 of the answered ones. */
-async function latency(url: string, ms: number): Promise<{ p50?: number; p99?: number; samples: number; failed: number }> {
-    const load = new LoadGenerator({ url, shortRps: 100, shortLoops: 4, streams: 0 });
+async function latency(url: string, ms: number, tls?: TlsTrust): Promise<{ p50?: number; p99?: number; samples: number; failed: number }> {
+    const load = new LoadGenerator({ url, shortRps: 100, shortLoops: 4, streams: 0, tls });
     load.start();
     await sleep(ms);
     const r = await load.stop();
@@ -46,12 +48,15 @@ async function latency(url: string, ms: number): Promise<{ p50?: number; p99?: n
 
 /** Our proxy as shipped before it pooled server connections; measured for the latency only. */
 const PER_REQUEST_VARIANT = "ours before pooling (a server connection per request)";
+/** Our proxy terminating TLS (proxy.tls, a test CA's certificate): the latency over HTTPS, keep-alive connections. */
+const TLS_VARIANT = "ours over HTTPS (TLS in the proxy)";
+const TLS_HOST = "agents.test";
 
 async function main(): Promise<void> {
     const opts = args(process.argv.slice(2));
     const t0 = Date.now();
     const log = (msg: string) => process.stderr.write(`[compare ${((Date.now() - t0) / 1000).toFixed(0)}s] ${msg}\n`);
-    const ports = await Promise.all(Array.from({ length: 8 }, () => freePort()));
+    const ports = await Promise.all(Array.from({ length: 10 }, () => freePort()));
     // The methods released under load; our proxy as it was before pooling joins for the latency only.
     const methods: ReleaseMethod[] = [
         new NginxRecipe(ports[0], [ports[1], ports[2]], opts.window * 1000),
@@ -62,6 +67,7 @@ async function main(): Promise<void> {
     const versions = Array.from({ length: opts.reps + 1 }, (_, i) => `${i + 1}.0.0`);
     const rows: ReleaseRow[] = [];
     let overhead: Record<string, Awaited<ReturnType<typeof latency>>> = {};
+    let ca: TestCa | undefined;
     try {
         log(`building the agent image for ${versions.length} versions`);
         for (const v of versions) await buildAgent(v);
@@ -100,10 +106,24 @@ async function main(): Promise<void> {
         log(`${before.name}: deploy, then the same latency measurement`);
         await before.setup(versions[versions.length - 1]);
         overhead[before.name] = await latency(before.url, 15_000);
+        // HTTPS beside plain HTTP: the same proxy and agent, TLS terminated in HAProxy.
+        ca = TestCa.create("zdt bench CA");
+        const issued = ca.issue([TLS_HOST], 30);
+        const overTls = new OurRelease(ports[8], opts.window, "blue-green", {
+            name: TLS_VARIANT,
+            config: { "proxy.tls.mode": "certificate", "proxy.tls.hosts[0]": TLS_HOST, "proxy.tls.port": String(ports[9]) },
+            secrets: { "proxy.tls.certificate": issued.certificate, "proxy.tls.key": issued.key },
+            url: `https://${TLS_HOST}:${ports[9]}`,
+        });
+        methods.push(overTls);
+        log(`${overTls.name}: deploy, then the same latency measurement over HTTPS`);
+        await overTls.setup(versions[versions.length - 1]);
+        overhead[overTls.name] = await latency(overTls.url, 15_000, { ca: ca.certificate, hosts: { [TLS_HOST]: "127.0.0.1" } });
     } finally {
         log("tearing down");
         await removeAgent("zdt-compare-direct");
         for (const m of methods) await m.teardown().catch((err: Error) => log(`teardown of ${m.name}: ${err.message}`));
+        ca?.remove();
     }
     const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 1e9)} GB, load average ${os.loadavg()[0].toFixed(2)}`;
     const report: CompareReport = {

@@ -5,6 +5,7 @@
 // chat. Every delivery that fails (the channel would retry it) is counted by reason.
 // load/telegram.ts and load/whatsapp.ts say how a message travels.
 import * as http from "http";
+import { requestFor, type TlsTrust } from "./transport";
 
 export interface ChatLoadOptions {
     /** Chats sending at once; each starts over with a new chat when it has sent its messages. */
@@ -12,6 +13,8 @@ export interface ChatLoadOptions {
     messages: number;
     pauseMs: number;
     requestTimeoutMs?: number;
+    /** For an https webhook (as Telegram and WhatsApp require): the CA to trust and the test's host names (load/transport.ts). */
+    tls?: TlsTrust;
 }
 
 export interface ChannelReport {
@@ -100,15 +103,20 @@ export function postJson(
     body: string,
     opts: { agent: http.Agent; timeoutMs: number; headers?: Record<string, string> },
 ): Promise<{ status: number; text: string }> {
+    const headers = { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...opts.headers };
+    return requestText(url, { ...opts, method: "POST", headers }, body);
+}
+
+/** One request (HTTP or HTTPS, as the URL says); resolves to the status and the answer's text, or rejects on a network error or timeout. */
+export function requestText(
+    url: string,
+    opts: { method: string; agent: http.Agent; timeoutMs: number; headers?: Record<string, string> },
+    body?: string,
+): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
-        const req = http.request(
+        const req = requestFor(url)(
             url,
-            {
-                method: "POST",
-                agent: opts.agent,
-                headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...opts.headers },
-                timeout: opts.timeoutMs,
-            },
+            { method: opts.method, agent: opts.agent, headers: opts.headers, timeout: opts.timeoutMs },
             (res) => {
                 let text = "";
                 res.setEncoding("utf8");

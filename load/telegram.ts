@@ -3,24 +3,25 @@
 // chat, from, text) posted to the bot's webhook path through the proxy; the bot's reply is
 // its webhook answer (a sendMessage call).
 // https://core.telegram.org/bots/api#update, https://core.telegram.org/bots/api#making-requests-when-getting-updates
-import * as http from "http";
+import { keepAliveAgent } from "./transport";
 import { ChannelSimulator, type ChatLoadOptions, type ChatReply, postJson } from "./channel";
 
 export type { ChannelReport } from "./channel";
 
 export interface TelegramLoadOptions extends ChatLoadOptions {
-    /** The webhook's URL through the proxy, e.g. http://127.0.0.1:8080/telegram. */
+    /** The webhook's URL through the proxy, e.g. https://agents.test:8443/telegram. */
     webhook: string;
 }
 
 export class TelegramSimulator extends ChannelSimulator {
-    private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+    private readonly agent;
     private updateId = 1;
     /** Chat ids: a supergroup's form (-100 and ten digits), too long for a double's 6 significant digits to keep apart. */
     private nextChat = -1_001_000_000_000 - Math.floor(Math.random() * 1_000_000) * 1000;
 
     constructor(private readonly opts: TelegramLoadOptions) {
         super(opts);
+        this.agent = keepAliveAgent(opts.webhook, 64, opts.tls);
     }
 
     protected newChat(): string {

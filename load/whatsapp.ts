@@ -13,7 +13,8 @@
 import * as crypto from "crypto";
 import * as http from "http";
 import type { AddressInfo } from "net";
-import { ChannelSimulator, type ChatLoadOptions, type ChatReply, postJson } from "./channel";
+import { ChannelSimulator, type ChatLoadOptions, type ChatReply, postJson, requestText } from "./channel";
+import { keepAliveAgent } from "./transport";
 
 export interface WhatsAppLoadOptions extends ChatLoadOptions {
     /** The webhook's URL through the proxy, e.g. http://127.0.0.1:8080/webhook. */
@@ -101,7 +102,7 @@ export class GraphApi {
 }
 
 export class WhatsAppSimulator extends ChannelSimulator {
-    private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+    private readonly agent: http.Agent;
     /** Senders' wa_ids: a country code and a mobile number, a new one per chat. */
     private nextSender = 4915100000000 + Math.floor(Math.random() * 1_000_000) * 100;
 
@@ -110,6 +111,7 @@ export class WhatsAppSimulator extends ChannelSimulator {
         private readonly graph: GraphApi,
     ) {
         super(opts);
+        this.agent = keepAliveAgent(opts.webhook, 64, opts.tls);
     }
 
     protected newChat(): string {
@@ -124,8 +126,8 @@ export class WhatsAppSimulator extends ChannelSimulator {
     async verify(verifyToken: string): Promise<boolean> {
         const challenge = String(crypto.randomInt(1e9));
         const url = `${this.opts.webhook}?hub.mode=subscribe&hub.verify_token=${encodeURIComponent(verifyToken)}&hub.challenge=${challenge}`;
-        const res = await fetch(url);
-        return res.status === 200 && (await res.text()) === challenge;
+        const res = await requestText(url, { method: "GET", agent: this.agent, timeoutMs: this.opts.requestTimeoutMs ?? 30_000 });
+        return res.status === 200 && res.text === challenge;
     }
 
     protected async deliver(from: string, n: number): Promise<ChatReply | undefined> {

@@ -15,15 +15,15 @@ export class OurRelease implements ReleaseMethod {
         private readonly port: number,
         private readonly windowSeconds: number,
         private readonly strategy: "blue-green" | "canary" = "blue-green",
-        /** Extra stack config, and the name it goes by (e.g. an older proxy template). */
-        private readonly variant?: { name: string; config: Record<string, string> },
+        /** Extra stack config and secrets, the name it goes by (e.g. an older proxy template), and its URL when not plain HTTP on the port. */
+        private readonly variant?: { name: string; config: Record<string, string>; secrets?: Record<string, string>; url?: string },
     ) {
         this.name = variant?.name ?? `ours (pulumi up, ${strategy})`;
         this.stack = new TestStack(ROOT, uniqueName("zcmp"));
     }
 
     get url(): string {
-        return `http://127.0.0.1:${this.port}`;
+        return this.variant?.url ?? `http://127.0.0.1:${this.port}`;
     }
 
     async setup(version: string): Promise<void> {
@@ -37,19 +37,22 @@ export class OurRelease implements ReleaseMethod {
                       "release.canary.steps[1].pauseSeconds": "0",
                   }
                 : {};
-        await this.stack.init({
-            app: this.stack.name,
-            "agent.version": version,
-            "agent.buildContext": "agent",
-            "agent.env.STREAM_TOKEN_DELAY_MS": "120",
-            "proxy.port": String(this.port),
-            "release.verifyWindowSeconds": String(this.windowSeconds),
-            // The load's customers answer within about a second: an exchange has ended after 5 s of quiet.
-            "proxy.conversations.quietSeconds": "5",
-            "release.drainTimeoutSeconds": "10",
-            ...canary,
-            ...this.variant?.config,
-        });
+        await this.stack.init(
+            {
+                app: this.stack.name,
+                "agent.version": version,
+                "agent.buildContext": "agent",
+                "agent.env.STREAM_TOKEN_DELAY_MS": "120",
+                "proxy.port": String(this.port),
+                "release.verifyWindowSeconds": String(this.windowSeconds),
+                // The load's customers answer within about a second: an exchange has ended after 5 s of quiet.
+                "proxy.conversations.quietSeconds": "5",
+                "release.drainTimeoutSeconds": "10",
+                ...canary,
+                ...this.variant?.config,
+            },
+            this.variant?.secrets,
+        );
         const first = await release(this.stack.name, undefined, () => undefined);
         if (!first.ok) throw new Error(`${this.name}: first deploy failed: ${first.error}`);
     }

@@ -1,6 +1,7 @@
 // Any agent, not only ours: two third-party agents released unchanged, side by side on one
 // engine, while their channels' simulators send many customers' messages through each
-// proxy (load/telegram.ts, load/whatsapp.ts):
+// proxy over HTTPS, as the channels deliver, checking each proxy's certificate against the
+// test's CA (load/telegram.ts, load/whatsapp.ts):
 // - a Telegram bot on grammY (test/fixtures/telegram-bot): webhook replies, in-memory
 //   sessions by chat, a plain-text /health, port 8080, curl in its image, no SIGTERM handler;
 // - a WhatsApp Cloud API app on Express (test/fixtures/whatsapp-bot): verification, signed

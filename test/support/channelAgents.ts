@@ -13,6 +13,8 @@ import { GRAPH_API_VERSION, GraphApi, WhatsAppSimulator } from "../../load/whats
 import { freePort, mustRun, TestStack, uniqueName } from "./pulumi";
 import { bridgeGateway } from "./containers";
 import { channelAgentSettings } from "./thirdParty";
+import { TestCa } from "./certificates";
+import type { TlsTrust } from "../../load/transport";
 
 const ROOT = path.join(__dirname, "..", "..");
 const FIXTURES = path.join(ROOT, "test", "fixtures");
@@ -31,36 +33,63 @@ export interface ChannelAgent {
 
 const CHATS = { chats: 30, messages: 4, pauseMs: 1000 };
 
+/**
+ * The channels deliver over HTTPS only: each agent's proxy serves a certificate of a test CA
+ * for the agent's host name (proxy.tls, mode certificate), and its simulator checks it
+ * against that CA, reaching the host name at 127.0.0.1.
+ */
+async function httpsEdge(
+    host: string,
+): Promise<{ config: Record<string, string>; secrets: Record<string, string>; url: string; trust: TlsTrust; ca: TestCa }> {
+    const ca = TestCa.create(`zdt channel test CA ${host}`);
+    const issued = ca.issue([host], 30);
+    const port = await freePort();
+    return {
+        config: { "proxy.tls.mode": "certificate", "proxy.tls.hosts[0]": host, "proxy.tls.port": String(port) },
+        secrets: { "proxy.tls.certificate": issued.certificate, "proxy.tls.key": issued.key },
+        url: `https://${host}:${port}`,
+        trust: { ca: ca.certificate, hosts: { [host]: "127.0.0.1" } },
+        ca,
+    };
+}
+
 export function telegramBot(): ChannelAgent {
     const dir = path.join(FIXTURES, "telegram-bot");
     const app = uniqueName("ztg");
     const stack = new TestStack(ROOT, app);
     let webhook = "";
+    let edge: Awaited<ReturnType<typeof httpsEdge>> | undefined;
     return {
         name: "the Telegram bot",
         app,
         stack,
-        simulator: () => new TelegramSimulator({ webhook, ...CHATS }),
+        simulator: () => new TelegramSimulator({ webhook, ...CHATS, tls: edge?.trust }),
         async init() {
             await mustRun("npm", ["ci", "--no-audit", "--no-fund"], { cwd: dir, timeoutMs: 240_000 });
             const port = await freePort();
-            webhook = `http://127.0.0.1:${port}/telegram`;
-            await stack.init({
-                app,
-                "agent.version": "1.0.0",
-                "agent.buildContext": path.relative(ROOT, dir),
-                // Where Telegram puts the chat, on the bot's webhook path.
-                "agent.conversation.preset": "telegram",
-                "agent.conversation.paths[0]": "/telegram",
-                // Checked as an agent without a health endpoint would be: any answer below 500 on /
-                // (the bot answers 404 there) is a good one.
-                "agent.health.path": "/",
-                "agent.health.expectStatus": "any",
-                ...channelAgentSettings(port),
-            });
+            edge = await httpsEdge(`${app}.agents.test`);
+            webhook = `${edge.url}/telegram`;
+            await stack.init(
+                {
+                    app,
+                    "agent.version": "1.0.0",
+                    "agent.buildContext": path.relative(ROOT, dir),
+                    // Where Telegram puts the chat, on the bot's webhook path.
+                    "agent.conversation.preset": "telegram",
+                    "agent.conversation.paths[0]": "/telegram",
+                    // Checked as an agent without a health endpoint would be: any answer below 500 on /
+                    // (the bot answers 404 there) is a good one.
+                    "agent.health.path": "/",
+                    "agent.health.expectStatus": "any",
+                    ...channelAgentSettings(port),
+                    ...edge.config,
+                },
+                edge.secrets,
+            );
         },
         async close() {
             await stack.remove();
+            edge?.ca.remove();
         },
     };
 }
@@ -88,8 +117,12 @@ export function whatsappApp(): WhatsAppApp {
     const faqDir = fs.mkdtempSync(path.join(os.tmpdir(), "zwa-faq-"));
     fs.chmodSync(faqDir, 0o755); // the app runs as nobody
     let webhook = "";
+    let edge: Awaited<ReturnType<typeof httpsEdge>> | undefined;
     const whatsapp = () =>
-        new WhatsAppSimulator({ webhook, ...CHATS, appSecret: secrets.APP_SECRET, accessToken: secrets.WHATSAPP_TOKEN }, graph);
+        new WhatsAppSimulator(
+            { webhook, ...CHATS, tls: edge?.trust, appSecret: secrets.APP_SECRET, accessToken: secrets.WHATSAPP_TOKEN },
+            graph,
+        );
     const writeFaq = (headline: string) => fs.writeFileSync(path.join(faqDir, "faq.md"), `${headline}\nOpening hours: 9 to 18.\n`);
     return {
         name: "the WhatsApp app",
@@ -106,7 +139,8 @@ export function whatsappApp(): WhatsAppApp {
             const host = await bridgeGateway();
             const graphPort = await graph.listen(host);
             const port = await freePort();
-            webhook = `http://127.0.0.1:${port}/webhook`;
+            edge = await httpsEdge(`${app}.agents.test`);
+            webhook = `${edge.url}/webhook`;
             writeFaq("v1: refunds take 10 days");
             await stack.init(
                 {
@@ -128,15 +162,17 @@ export function whatsappApp(): WhatsAppApp {
                     "agent.knowledgePath": "/app/faq",
                     "agent.reindex.mode": "hook",
                     "agent.reindex.hook.path": "/admin/reload-faq",
+                    ...edge.config,
                 },
                 // Its token and secrets travel as stack secrets (on pulumi's stdin, never a command line).
-                Object.fromEntries(Object.entries(secrets).map(([k, v]) => [`agent.secrets.${k}`, v])),
+                { ...Object.fromEntries(Object.entries(secrets).map(([k, v]) => [`agent.secrets.${k}`, v])), ...edge.secrets },
             );
         },
         async close() {
             await stack.remove();
             await graph.close();
             fs.rmSync(faqDir, { recursive: true, force: true });
+            edge?.ca.remove();
         },
     };
 }
