@@ -3,6 +3,7 @@
 // certificate at once, connections already open keep theirs, no worker is reloaded.
 import type { ContainerExec } from "../docker/cli";
 import { ADMIN_SOCKET } from "./admin";
+import { ACME_STATUS_FILE } from "../core/proxyNames";
 
 export interface ServedCertificate {
     file: string;
@@ -72,4 +73,12 @@ export class HaproxyCertificates {
         if (!now) throw new Error(`the proxy serves no certificate from ${file} after the commit`);
         return now;
     }
+}
+
+/**
+ * The certificate keeper's status file (proxy.tls.mode acme), read through the proxy, which
+ * shares its state volume: bounded, "" when there is none (another mode, or no attempt yet).
+ */
+export function keeperStatusText(exec: ContainerExec): Promise<string> {
+    return exec(["sh", "-c", `head -c 4096 ${ACME_STATUS_FILE} 2>/dev/null || true`]).catch(() => "");
 }

@@ -9,8 +9,9 @@ import * as path from "path";
 import * as readline from "readline";
 import { ContentDigest } from "../config/schema";
 import { lastSwitchResult, type SwitchResult } from "../contracts/switchContract";
-import { ACME_STATUS_FILE, PROXY_INTERNAL_PORT } from "../core/proxyNames";
+import { PROXY_INTERNAL_PORT } from "../core/proxyNames";
 import { servingProxyExec } from "../docker/servingProxy";
+import { keeperStatusText } from "../haproxy/certificates";
 import { acmeStatusLine, parseAcmeStatus } from "../core/acmeStatus";
 import { CurlProbes } from "../haproxy/probes";
 import { endLeftoverPlugins, updateCommand } from "./leftoverPlugins";
@@ -163,7 +164,7 @@ export async function release(
         report.certificate = reportCertificate(after.proxyCertificate, minValidDays, new Date());
     }
     // The certificate keeper (proxy.tls.mode acme): a failed renewal is said here too.
-    const keeperFile = await servingProxyExec(app)(["sh", "-c", `head -c 4096 ${ACME_STATUS_FILE} 2>/dev/null || true`]).catch(() => "");
+    const keeperFile = await keeperStatusText(servingProxyExec(app));
     if (keeperFile.trim()) report.certificateKeeper = acmeStatusLine(parseAcmeStatus(keeperFile), new Date());
     writeReports(report, rr, timeline, log);
     return report;

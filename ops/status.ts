@@ -20,11 +20,11 @@ import { ReleaseSchema } from "../config/schema";
 import { servingProxyExec } from "../docker/servingProxy";
 import { appOfStack } from "./findProxy";
 import { activeConversationTotal, certificateStatus, renderStatus, statusRows, tableStatus, type ReleaseStatus } from "./statusTable";
-import { HaproxyCertificates } from "../haproxy/certificates";
+import { HaproxyCertificates, keeperStatusText } from "../haproxy/certificates";
 import { TlsSchema } from "../config/tls";
 import { type ServerStats, type ProxyProbes } from "../engine/ports";
 import { CurlProbes } from "../haproxy/probes";
-import { ACME_STATUS_FILE, CERTIFICATE_FILE, PROXY_INTERNAL_PORT } from "../core/proxyNames";
+import { CERTIFICATE_FILE, PROXY_INTERNAL_PORT } from "../core/proxyNames";
 import { acmeStatusLine, parseAcmeStatus } from "../core/acmeStatus";
 import { type AgentHealth, expectedCode, HEALTH_DEFAULTS } from "../core/health";
 
@@ -188,7 +188,7 @@ async function main(argv: string[]): Promise<void> {
         const served = await new HaproxyCertificates(exec).served(CERTIFICATE_FILE).catch(() => undefined);
         const certificate = certificateStatus(served, new Date(), TlsSchema.parse({}).minValidDays);
         // The certificate keeper (proxy.tls.mode acme): its last attempt, from its status file in the proxy's state volume.
-        const keeperFile = await exec(["sh", "-c", `head -c 4096 ${ACME_STATUS_FILE} 2>/dev/null || true`]).catch(() => "");
+        const keeperFile = await keeperStatusText(exec);
         const keeper = keeperFile.trim() ? acmeStatusLine(parseAcmeStatus(keeperFile), new Date()) : undefined;
         const text = renderStatus(title, releases, thresholds, table, certificate, keeper);
         if (args.once) {

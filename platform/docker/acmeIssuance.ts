@@ -4,9 +4,9 @@
 // began, or at its timeout, quoting the CA's answer; nothing it does touches what the proxy
 // serves, so the certificate in place stays.
 import { parseAcmeStatus, type AcmeStatus } from "../../core/acmeStatus";
-import { ACME_STATUS_FILE, CERTIFICATE_FILE } from "../../core/proxyNames";
+import { CERTIFICATE_FILE } from "../../core/proxyNames";
 import { containerExec } from "../../docker/cli";
-import { HaproxyCertificates } from "../../haproxy/certificates";
+import { HaproxyCertificates, keeperStatusText } from "../../haproxy/certificates";
 import { uncoveredHosts } from "../../core/certificates";
 import { acmeIssuanceContract, type AcmeIssuanceResult } from "../../contracts/acmeIssuanceContract";
 
@@ -41,7 +41,7 @@ async function main(log: (line: string) => void): Promise<AcmeIssuanceResult> {
             log(`waiting for a certificate for ${missing.join(", ")} from ${input.directory} (at most ${input.timeoutSeconds} s)`);
             said = true;
         }
-        const status = parseAcmeStatus(await exec(["sh", "-c", `head -c 4096 ${ACME_STATUS_FILE} 2>/dev/null || true`]).catch(() => ""));
+        const status = parseAcmeStatus(await keeperStatusText(exec));
         // Attempts that ended since the gate began (the file has whole seconds).
         if (status && status.attempt.getTime() >= Math.floor(began / 1000) * 1000 && status.attempt.getTime() !== seen) {
             seen = status.attempt.getTime();
