@@ -9,6 +9,7 @@ import { compiledModule } from "./components/compiledPrograms";
 import type * as DockerStack from "./platform/docker/dockerStack";
 import type * as StackConfig from "./components/stackConfig";
 import type * as SwarmStack from "./platform/swarm/swarmStack";
+import type * as EdgeStack from "./platform/docker/edgeStack";
 
 // The program's modules run as JavaScript, transpiled when their source changed
 // (components/compiledPrograms.ts): ts-node compiles only this file.
@@ -19,25 +20,33 @@ const cfg = compiledModule<typeof StackConfig>("components/stackConfig.ts").load
 // 2. The stack on its platform: one Docker engine (platform/docker/dockerStack.ts) or a Docker
 //    Swarm cluster (platform/swarm/swarmStack.ts). Each declares the network, the proxy, the
 //    release named by its release id, and the traffic switch (health gate, flip or canary,
-//    verification, flip-back on a breach, retirement).
+//    verification, flip-back on a breach, retirement). An edge stack (an edge section, no
+//    agent) declares one public port in front of several agent stacks instead
+//    (platform/docker/edgeStack.ts).
+const edge = "edge" in cfg ? compiledModule<typeof EdgeStack>("platform/docker/edgeStack.ts").edgeStack(cfg, __dirname) : undefined;
 const stack =
-    cfg.platform === "swarm"
-        ? compiledModule<typeof SwarmStack>("platform/swarm/swarmStack.ts").swarmStack(cfg, __dirname)
-        : compiledModule<typeof DockerStack>("platform/docker/dockerStack.ts").dockerStack(cfg, __dirname);
-const traffic = stack.traffic;
+    "edge" in cfg
+        ? undefined
+        : cfg.platform === "swarm"
+          ? compiledModule<typeof SwarmStack>("platform/swarm/swarmStack.ts").swarmStack(cfg, __dirname)
+          : compiledModule<typeof DockerStack>("platform/docker/dockerStack.ts").dockerStack(cfg, __dirname);
+const traffic = stack?.traffic;
 
-export const platform = cfg.platform;
-export const liveColor = traffic.liveColor;
-export const liveVersion = traffic.liveVersion;
-export const liveRelease = stack.releaseId;
-export const previousVersion = traffic.previousVersion;
-export const proxyUrl = stack.proxyUrl;
-export const proxyUrls = stack.proxyUrls;
-export const proxyContainer = stack.proxyContainer;
-export const releaseStrategy = traffic.result.strategy;
-export const weights = traffic.result.weights;
-export const releaseReport = traffic.result;
-export const knowledgeDigest = stack.knowledgeDigest;
-export const lastReindex = stack.lastReindex;
-export const proxyCertificate = stack.certificate ?? null;
-export const adminTokenValue = stack.adminToken ? pulumi.secret(stack.adminToken) : null;
+// 3. The outputs (an edge stack has the proxy's and the edge's; an agent stack's are null there).
+export const platform = "edge" in cfg ? "edge" : cfg.platform;
+export const liveColor = traffic?.liveColor ?? null;
+export const liveVersion = traffic?.liveVersion ?? null;
+export const liveRelease = stack?.releaseId ?? null;
+export const previousVersion = traffic?.previousVersion ?? null;
+export const proxyUrl = stack?.proxyUrl ?? edge?.url;
+export const proxyUrls = stack?.proxyUrls ?? edge?.url.apply((u) => [u]);
+export const proxyContainer = stack?.proxyContainer ?? edge?.proxyContainer;
+export const releaseStrategy = traffic?.result.strategy ?? null;
+export const weights = traffic?.result.weights ?? null;
+export const releaseReport = traffic?.result ?? null;
+export const knowledgeDigest = stack?.knowledgeDigest ?? null;
+export const lastReindex = stack?.lastReindex ?? null;
+export const proxyCertificate = stack?.certificate ?? edge?.certificate ?? null;
+export const adminTokenValue = stack?.adminToken ? pulumi.secret(stack.adminToken) : null;
+export const edgeNetwork = edge?.network ?? stack?.edgeNetwork ?? null;
+export const edgeRoutes = edge?.routes ?? null;

@@ -17,4 +17,6 @@ export interface Deployed {
     adminToken: pulumi.Output<string> | null;
     /** The certificate the proxy serves (proxy.tls, one host): its public facts; absent or null without TLS. */
     certificate?: pulumi.Output<{ serial: string; notAfter: string; fingerprint256: string } | null>;
+    /** The edge stack's network the proxy joined (proxy.edgeNetwork, one host); absent or null when none. */
+    edgeNetwork?: pulumi.Output<string | null>;
 }

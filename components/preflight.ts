@@ -8,6 +8,7 @@ import * as path from "path";
 import { agentImageRef } from "./agentImage";
 import { stackReleasePlan } from "./agentRelease";
 import type { StackConfig } from "../config/schema";
+import type { EdgeStackConfig } from "../config/edge";
 import { certificateProblems } from "../core/certificates";
 import { ACME_BACKEND } from "../core/proxyNames";
 
@@ -71,8 +72,12 @@ export const hostProbe: PreflightProbe = {
  * in it is encrypted, so a project's agent key missing from them means every secret in it
  * is plain text in Pulumi.<stack>.yaml (pure).
  */
-export function plainSecretsProblem(cfg: StackConfig, project: string, secretKeys: string[]): string | undefined {
-    const names = Object.keys(cfg.agent.secrets);
+export function plainSecretsProblem(
+    cfg: { agent?: Pick<StackConfig["agent"], "secrets">; proxy: Pick<StackConfig["proxy"], "tls"> },
+    project: string,
+    secretKeys: string[],
+): string | undefined {
+    const names = Object.keys(cfg.agent?.secrets ?? {});
     if (names.length > 0 && !secretKeys.includes(`${project}:agent`))
         return (
             `agent.secrets: ${names.join(", ")} stored in plain text in the stack's config file; set each value again with ` +
@@ -109,6 +114,44 @@ export function capacityProblem(memoryMb: number, containerName: () => string, e
     );
 }
 
+/**
+ * The proxy section's problems (an agent stack's and an edge stack's): its config template,
+ * which must have the lines HTTPS (and, in an edge stack, the routes) go into, and the
+ * certificate, which must match its key, be valid and cover the hosts.
+ */
+export function proxyProblems(
+    proxy: Pick<StackConfig["proxy"], "configTemplate" | "tls">,
+    projectDir: string,
+    probe: Pick<PreflightProbe, "isFile" | "readFile">,
+    now: Date,
+    edge = false,
+): string[] {
+    const problems: string[] = [];
+    const template = path.resolve(projectDir, proxy.configTemplate);
+    const shown = edge ? "proxy/haproxy-edge.cfg.tmpl" : "proxy/haproxy.cfg.tmpl";
+    if (!probe.isFile(template))
+        problems.push(`proxy.configTemplate: the file ${template} does not exist (relative paths start at the project folder)`);
+    const tls = proxy.tls;
+    if (tls.mode === "certificate" && tls.certificate && tls.key)
+        problems.push(...certificateProblems("proxy.tls", tls.certificate, tls.key, tls.hosts, now));
+    const text = probe.isFile(template) ? probe.readFile(template) : undefined;
+    if (text !== undefined && edge && !/\$\{EDGE_BACKENDS\}[\s\S]*\$\{EDGE_RULES\}/.test(text))
+        problems.push(
+            `proxy.configTemplate: ${template} has no \${EDGE_BACKENDS} and \${EDGE_RULES} lines (the routes' backends, then their rules in the frontend; ${shown} shows them)`,
+        );
+    if (tls.mode !== "off" && text !== undefined) {
+        if (!/\$\{TLS_BIND\}[\s\S]*\$\{TLS_RULES\}/.test(text))
+            problems.push(
+                `proxy.configTemplate: ${template} has no \${TLS_BIND} and \${TLS_RULES} lines in its frontend, where HTTPS goes (${shown} shows them); add them or set proxy.tls.mode off`,
+            );
+        if (tls.mode === "acme" && !new RegExp(`^backend ${ACME_BACKEND}$`, "m").test(text))
+            problems.push(
+                `proxy.configTemplate: ${template} has no backend ${ACME_BACKEND}, where ACME's challenges go (${shown} shows it); add it or set proxy.tls.mode certificate`,
+            );
+    }
+    return problems;
+}
+
 /** Every problem with the paths and images the config names, as "setting: what is wrong" lines. */
 export function preflightProblems(
     cfg: StackConfig,
@@ -130,23 +173,7 @@ export function preflightProblems(
         problems.push(`agent.buildContext: ${context} has no Dockerfile`);
     }
     dir("agent.knowledgeDir", cfg.agent.knowledgeDir, "the knowledge base");
-    const template = path.resolve(projectDir, cfg.proxy.configTemplate);
-    if (!probe.isFile(template))
-        problems.push(`proxy.configTemplate: the file ${template} does not exist (relative paths start at the project folder)`);
-    const tls = cfg.proxy.tls;
-    if (tls.mode === "certificate" && tls.certificate && tls.key)
-        problems.push(...certificateProblems("proxy.tls", tls.certificate, tls.key, tls.hosts, now));
-    if (tls.mode !== "off" && probe.isFile(template)) {
-        const text = probe.readFile(template);
-        if (!/\$\{TLS_BIND\}[\s\S]*\$\{TLS_RULES\}/.test(text))
-            problems.push(
-                `proxy.configTemplate: ${template} has no \${TLS_BIND} and \${TLS_RULES} lines in its frontend, where HTTPS goes (proxy/haproxy.cfg.tmpl shows them); add them or set proxy.tls.mode off`,
-            );
-        if (tls.mode === "acme" && !new RegExp(`^backend ${ACME_BACKEND}$`, "m").test(text))
-            problems.push(
-                `proxy.configTemplate: ${template} has no backend ${ACME_BACKEND}, where ACME's challenges go (proxy/haproxy.cfg.tmpl shows it); add it or set proxy.tls.mode certificate`,
-            );
-    }
+    problems.push(...proxyProblems(cfg.proxy, projectDir, probe, now));
     dir("agent.configDir", cfg.agent.configDir, "the agent config");
     cfg.agent.mounts.forEach((m, i) => {
         const abs = path.resolve(projectDir, m.source);
@@ -175,5 +202,19 @@ export function preflightProblems(
             if (capacity) problems.push(capacity);
         }
     }
+    return problems;
+}
+
+/** An edge stack's problems (config/edge.ts): its proxy section's, and its base image. */
+export function edgePreflightProblems(
+    cfg: EdgeStackConfig,
+    projectDir: string,
+    probe: PreflightProbe,
+    checkImages: boolean,
+    now = new Date(),
+): string[] {
+    const problems = proxyProblems(cfg.proxy, projectDir, probe, now, true);
+    const image = checkImages ? probe.imageProblem(cfg.proxy.baseImage) : undefined;
+    if (image) problems.push(`proxy.baseImage: ${image}`);
     return problems;
 }

@@ -1,7 +1,7 @@
 // The stack config's proxy section: the port, the image and config template, the
 // conversation table, HTTPS, the maintenance switch for a new port.
 import { z } from "zod";
-import { imageRef } from "./forms";
+import { dockerName, imageRef } from "./forms";
 import { num, bool } from "../core/values";
 import { ConversationSettingsSchema } from "./proxySettings";
 import { TlsSchema } from "./tls";
@@ -28,6 +28,11 @@ export const ProxySchema = z
             "Conversation pinning: the stick table's size and idle timeout, and whether keyless messages start pinned conversations.",
         ),
         tls: TlsSchema.prefault({}).describe("HTTPS in the proxy (docs/edge.md)."),
+        edgeNetwork: dockerName
+            .optional()
+            .describe(
+                "Behind an edge stack (several agents on one public port, docs/edge.md): the edge's Docker network (the edge stack's output edgeNetwork). The proxy's port holder joins it at run time (no restart), so the edge reaches this stack's proxy by the name <app>-proxy-port; the edge's routes name this stack's app.",
+            ),
         allowRestart: bool()
             .default(false)
             .describe(

@@ -7,6 +7,7 @@ import { type ConversationKey, keyRules, PRESETS } from "../core/conversationKey
 import { type AgentHealth, haproxyExpect, HEALTH_DEFAULTS } from "../core/health";
 import { bool, num } from "../core/values";
 import { ACME_BACKEND, PROXY_TLS_INTERNAL_PORT, TLS_DIR } from "../core/proxyNames";
+import { type EdgeRoute, edgeLines } from "../core/edgeRoutes";
 
 /** A conversation's entries at most: its pin and its four counts (core/conversationTables.ts). */
 export const ENTRIES_PER_CONVERSATION = 5;
@@ -60,6 +61,8 @@ export interface TemplateSettings {
     agentHealth?: AgentHealth;
     /** HTTPS (proxy.tls): the host port clients reach it on, and whether plain HTTP redirects there. Absent: off. */
     tls?: TemplateTls;
+    /** An edge stack's routes (proxy/haproxy-edge.cfg.tmpl); none in an agent stack. */
+    routes?: readonly EdgeRoute[];
 }
 
 export interface TemplateTls {
@@ -118,6 +121,8 @@ export function proxyEnvironment(s: TemplateSettings): Record<string, string> {
         HEALTH_EXPECT: haproxyExpect(health.expectStatus),
         TLS_BIND: tlsLines(s.tls).bind,
         TLS_RULES: tlsLines(s.tls).rules,
+        EDGE_RULES: edgeLines(s.routes ?? []).rules,
+        EDGE_BACKENDS: edgeLines(s.routes ?? []).backends,
     };
 }
 
@@ -128,7 +133,15 @@ export function proxyEnvironment(s: TemplateSettings): Record<string, string> {
  */
 export function serviceEnvironment(s: TemplateSettings): Record<string, string> {
     // HTTPS is one host's only (config/schema.ts, platformProblems): its variables stay out of the service's spec.
-    const { CONVERSATION_RULES: rules, TLS_BIND: _bind, TLS_RULES: _rules, ...rest } = proxyEnvironment(s);
+    // So is an edge (one host's too): its routes are not the service's either.
+    const {
+        CONVERSATION_RULES: rules,
+        TLS_BIND: _bind,
+        TLS_RULES: _rules,
+        EDGE_RULES: _routes,
+        EDGE_BACKENDS: _backends,
+        ...rest
+    } = proxyEnvironment(s);
     return { ...rest, CONVERSATION_RULES_B64: Buffer.from(rules, "utf8").toString("base64") };
 }
 

@@ -4,12 +4,13 @@
 // One file per section (agent.ts, proxy.ts, release.ts, swarm.ts); this one puts them together.
 import { z } from "zod";
 import { dockerName } from "./forms";
-import { leafPaths } from "../core/schemaPaths";
+import { type AnyObject, leafPaths } from "../core/schemaPaths";
 import { DEFAULT_APP } from "../core/proxyNames";
 import { AgentSchema } from "./agent";
 import { ProxySchema } from "./proxy";
 import { PROBES_PER_TICK, ReleaseSchema } from "./release";
 import { SwarmSchema } from "./swarm";
+import { EdgeStackSchema, type EdgeStackConfig } from "./edge";
 export { AgentSchema, ContentDigest, HealthSchema, ReindexSchema, ReloadHookSchema } from "./agent";
 export { ProxySchema } from "./proxy";
 export { BLUEPRINT_CANARY_STEPS, CanarySchema, CanaryStepSchema, ProbeSchema, ReleaseSchema } from "./release";
@@ -50,7 +51,7 @@ export function platformProblems(c: {
     platform: "docker" | "swarm";
     swarm?: unknown;
     agent: { image?: string; digest?: string; buildContext?: string; secretsAs?: "env" | "file"; gpus?: string };
-    proxy?: { tls?: { mode: string } };
+    proxy?: { tls?: { mode: string }; edgeNetwork?: string };
 }): { path: string[]; message: string }[] {
     if (c.platform === "docker")
         return c.swarm ? [{ path: ["swarm"], message: "only with platform: swarm (set platform: swarm, or remove swarm)" }] : [];
@@ -75,6 +76,11 @@ export function platformProblems(c: {
             path: ["proxy", "tls", "mode"],
             message: "off with platform: swarm (HTTPS in the proxy is one host's for now; terminate TLS in front of the cluster)",
         });
+    if (c.proxy?.edgeNetwork)
+        out.push({
+            path: ["proxy", "edgeNetwork"],
+            message: "not with platform: swarm (an edge stack serves agent stacks of one host; terminate TLS in front of the cluster)",
+        });
     if (c.agent.secretsAs === "file")
         out.push({ path: ["agent", "secretsAs"], message: "env only with platform: swarm (files need Docker secrets, not supported yet)" });
     return out;
@@ -93,13 +99,31 @@ export class ConfigError extends Error {}
  * ConfigError listing every bad field with its path and what is allowed.
  */
 export function parseConfig(raw: Record<string, unknown>): StackConfig {
-    const result = ConfigSchema.safeParse(raw);
+    return parseWith(ConfigSchema, raw, ConfigSchema as unknown as AnyObject);
+}
+
+/** The same for an edge stack's config (config/edge.ts): its own schema, the same messages. */
+export function parseEdgeConfig(raw: Record<string, unknown>): EdgeStackConfig {
+    return parseWith(EdgeStackSchema, raw, EdgeStackSchema as unknown as AnyObject, (key) =>
+        key === "agent" ? "an edge stack declares no agent (it routes to agent stacks: edge.routes)" : undefined,
+    );
+}
+
+function parseWith<S extends z.ZodType>(
+    schema: S,
+    raw: Record<string, unknown>,
+    leaves: AnyObject,
+    hint: (key: string) => string | undefined = () => undefined,
+): z.output<S> {
+    const result = schema.safeParse(raw);
     if (result.success) return result.data;
     const lines = result.error.issues.map((issue) => {
         const where = issue.path.length ? issue.path.join(".") : "(top level)";
         if (issue.code === "unrecognized_keys") {
             const keys = issue.keys.map((k) => (issue.path.length ? `${where}.${k}` : k));
-            return keys.map((k) => `  - ${k}: ${flatKeyHint(k) ?? "not a known setting"}`).join("\n");
+            // A flat key with dots is a top-level key; below it, a dot only joins the path.
+            const flat = (k: string) => (issue.path.length === 0 ? flatKeyHint(k, leaves) : undefined);
+            return keys.map((k) => `  - ${k}: ${hint(k) ?? flat(k) ?? "not a known setting"}`).join("\n");
         }
         // A bad key of a record (agent.env): zod nests the key's own message.
         const message = issue.code === "invalid_key" && issue.issues[0] ? issue.issues[0].message : issue.message;
@@ -116,10 +140,10 @@ export function parseConfig(raw: Record<string, unknown>): StackConfig {
  * A top-level key with dots that names a nested setting ("release.strategy") was set
  * without --path, so Pulumi stored it flat: say how to set it (pure).
  */
-export function flatKeyHint(key: string): string | undefined {
+export function flatKeyHint(key: string, schema: AnyObject = ConfigSchema as unknown as AnyObject): string | undefined {
     if (!key.includes(".")) return undefined;
     const path = key.split(".");
-    const known = leafPaths(ConfigSchema).some((leaf) => leaf.length <= path.length && leaf.every((k, i) => k === path[i]));
+    const known = leafPaths(schema).some((leaf) => leaf.length <= path.length && leaf.every((k, i) => k === path[i]));
     if (!known) return undefined;
     return `a nested setting stored as one flat key, because it was set without --path; remove it (pulumi config rm '${key}') and set it with: pulumi config set --path '${key}' <value>`;
 }

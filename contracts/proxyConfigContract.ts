@@ -6,6 +6,7 @@ import { ProxyStateTargetSchema } from "./proxyStateTarget";
 import { ConversationSettingsSchema } from "../config/proxySettings";
 import { KEY_SOURCES } from "../core/conversationKey";
 import { bool } from "../core/values";
+import { RouteSchema } from "../config/edge";
 
 export const ProxyConfigInputSchema = ProxyStateTargetSchema.extend({
     /** The template, relative to the project folder (proxy/haproxy.cfg.tmpl). */
@@ -27,6 +28,8 @@ export const ProxyConfigInputSchema = ProxyStateTargetSchema.extend({
     tlsRedirectHttp: bool().default(true),
     /** proxy.tls.mode acme: ACME's challenges go to the certificate keeper. */
     tlsAcme: bool().default(false),
+    /** An edge stack's routes (edge.routes, written into proxy/haproxy-edge.cfg.tmpl); none in an agent stack. */
+    routes: z.array(RouteSchema).default([]),
 });
 export type ProxyConfigInput = z.output<typeof ProxyConfigInputSchema>;
 

@@ -1,7 +1,6 @@
 // platform: docker - the stack on one Docker engine: the private network, the admin
 // token, the proxy (the only published port), the release named by its release id, the
 // traffic switch and the knowledge base's hot reload.
-import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import * as path from "path";
@@ -9,8 +8,7 @@ import { AgentRelease, stackReleasePlan } from "../../components/agentRelease";
 import { appNetworkName } from "../../core/proxyNames";
 import { probesPerTick, type StackConfig } from "../../config/schema";
 import { KnowledgeReload } from "./knowledgeReload";
-import { type ProxyTls, TrafficProxy } from "./trafficProxy";
-import type { TlsConfig } from "../../config/tls";
+import { proxySectionArgs, TrafficProxy } from "./trafficProxy";
 import type { Deployed } from "../../components/deployed";
 import { TrafficSwitch } from "../../components/trafficSwitch";
 import { conversationKeyOf } from "../../core/conversationKey";
@@ -24,16 +22,11 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
         {
             app: cfg.app,
             networkName: appNetworkName(cfg.app),
-            listenAddress: cfg.proxy.listenAddress,
-            port: cfg.proxy.port,
-            baseImage: cfg.proxy.baseImage,
-            buildContext: `${projectDir}/proxy`,
-            configTemplate: path.resolve(projectDir, cfg.proxy.configTemplate),
-            allowRestart: cfg.proxy.allowRestart,
+            ...proxySectionArgs(cfg.proxy, projectDir),
             conversations: cfg.proxy.conversations,
             agentHealth: cfg.agent.health,
             conversationKey: conversationKeyOf(cfg.agent.conversation),
-            tls: proxyTls(cfg.proxy.tls),
+            edgeNetwork: cfg.proxy.edgeNetwork,
         },
         { dependsOn: [network] },
     );
@@ -92,13 +85,6 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
         lastReindex: knowledge?.lastReindex ?? null,
         adminToken: adminToken.result,
         certificate: proxy.certificate,
+        edgeNetwork: proxy.edgeNetwork,
     };
-}
-
-/** HTTPS as the proxy takes it: the certificate chain then its key, one PEM, a secret; or the ACME settings. */
-function proxyTls(tls: TlsConfig): ProxyTls | undefined {
-    const common = { port: tls.port, hosts: tls.hosts, redirectHttp: tls.redirectHttp };
-    if (tls.mode === "acme" && tls.acme.email) return { ...common, acme: { ...tls.acme, email: tls.acme.email } };
-    if (tls.mode !== "certificate" || !tls.certificate || !tls.key) return undefined;
-    return { ...common, pemBundle: pulumi.secret(`${tls.certificate.trim()}\n${tls.key.trim()}\n`) };
 }

@@ -24,6 +24,7 @@ async function main(): Promise<void> {
             input.tlsHostPort !== undefined
                 ? { hostPort: input.tlsHostPort, redirectHttp: input.tlsRedirectHttp, acme: input.tlsAcme }
                 : undefined,
+        routes: input.routes,
     });
     const digest = crypto.createHash("sha256").update(template).digest("hex");
     const running = await writeProxyState(input, WRITE, template);

@@ -44,7 +44,9 @@ import type { ConversationKey } from "../../core/conversationKey";
 import { programCommand } from "../../components/compiledPrograms";
 import { removeCertificateScript } from "./proxyCertificate";
 import { AcmeCertificates } from "./acmeCertificates";
-import type { AcmeConfig } from "../../config/tls";
+import type { AcmeConfig, TlsConfig } from "../../config/tls";
+import type { EdgeRoute } from "../../core/edgeRoutes";
+import { edgeLinkContract } from "../../contracts/edgeLinkContract";
 
 export interface TrafficProxyArgs {
     app: string;
@@ -66,6 +68,10 @@ export interface TrafficProxyArgs {
     conversationKey: ConversationKey;
     /** HTTPS (proxy.tls): absent when off. */
     tls?: ProxyTls;
+    /** An edge stack's proxy: its routes (proxy/haproxy-edge.cfg.tmpl). */
+    routes?: EdgeRoute[];
+    /** An agent stack behind an edge (proxy.edgeNetwork): the port holder joins the edge's network. */
+    edgeNetwork?: string;
 }
 
 export interface ProxyTls {
@@ -86,10 +92,14 @@ export const PROXY_GUARD_PROGRAM = "platform/docker/proxyGuard.ts";
 export const PROXY_CONFIG_PROGRAM = "platform/docker/proxyConfig.ts";
 /** the certificate's delivery, */
 export const PROXY_CERTIFICATE_PROGRAM = "platform/docker/proxyCertificate.ts";
-/** and the proxy hand-over. */
+/** the proxy hand-over, */
 export const PROXY_HANDOVER_PROGRAM = "platform/docker/proxyHandover.ts";
-/** The default config template in the proxy folder; excluded from the image (proxy/.dockerignore). */
+/** and the link to an edge stack's network (proxy.edgeNetwork). */
+export const EDGE_LINK_PROGRAM = "platform/docker/edgeLink.ts";
+/** The default config template in the proxy folder; excluded from the image (proxy/.dockerignore), */
 export const CONFIG_TEMPLATE = "haproxy.cfg.tmpl";
+/** as is an edge stack's (config/edge.ts). */
+export const EDGE_CONFIG_TEMPLATE = "haproxy-edge.cfg.tmpl";
 
 /**
  * How long Pulumi waits for a replaced proxy to finish its requests and streams before it
@@ -105,6 +115,8 @@ export class TrafficProxy extends pulumi.ComponentResource {
     readonly url: pulumi.Output<string>;
     /** Fails an update that would replace the port holder, before anything changes. */
     readonly guard: command.local.Command;
+    /** The edge network this proxy joined (proxy.edgeNetwork), once joined; null when none. */
+    readonly edgeNetwork: pulumi.Output<string | null>;
     /** The certificate the proxy serves (proxy.tls): its serial, expiry and fingerprint; null when TLS is off. */
     readonly certificate: pulumi.Output<{ serial: string; notAfter: string; fingerprint256: string } | null>;
 
@@ -113,7 +125,7 @@ export class TrafficProxy extends pulumi.ComponentResource {
         // Tagged by content (the proxy/ folder and the base image): a changed proxy image
         // is a new proxy container, which takes over from the old one.
         const context = path.resolve(args.buildContext);
-        const runtime = folderDigest(context, (rel) => rel === CONFIG_TEMPLATE);
+        const runtime = folderDigest(context, (rel) => rel === CONFIG_TEMPLATE || rel === EDGE_CONFIG_TEMPLATE);
         // The memory limit follows the table size; a new limit is a new proxy container too
         // (the hand-over keeps the table), never a container changed in place.
         const memoryMb = proxyMemoryMb(args.conversations.tableSize);
@@ -225,6 +237,7 @@ export class TrafficProxy extends pulumi.ComponentResource {
                     tlsHostPort: args.tls?.port,
                     tlsRedirectHttp: args.tls?.redirectHttp,
                     tlsAcme: args.tls?.acme !== undefined,
+                    routes: args.routes,
                 }),
                 logging: "stderr",
             },
@@ -276,6 +289,26 @@ export class TrafficProxy extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // Behind an edge: the port holder joins the edge's network at run time (no restart); a
+        // new holder or another network is a new link (the old one leaves).
+        const edgeLink = args.edgeNetwork
+            ? new command.local.Command(
+                  `${name}-edge-link`,
+                  {
+                      create: programCommand(EDGE_LINK_PROGRAM),
+                      delete: `${programCommand(EDGE_LINK_PROGRAM)} leave`,
+                      environment: edgeLinkContract.encode({
+                          edgeNetwork: args.edgeNetwork,
+                          portHolder: portHolder.id,
+                          alias: portHolderName(args.app),
+                      }),
+                      triggers: [args.edgeNetwork, portHolder.id],
+                      logging: "stderr",
+                  },
+                  { parent: this, dependsOn: [handover] },
+              )
+            : undefined;
+
         // Mode acme: the keeper starts once the proxy serves (it answers the CA's challenges through it).
         const acme = args.tls?.acme
             ? new AcmeCertificates(
@@ -300,6 +333,7 @@ export class TrafficProxy extends pulumi.ComponentResource {
                   ? `[${args.listenAddress}]`
                   : args.listenAddress;
         this.containerName = container.name;
+        this.edgeNetwork = edgeLink ? edgeLink.stdout.apply(() => args.edgeNetwork ?? null) : pulumi.output(null);
         this.containerId = pulumi.all([container.id, handover.stdout]).apply(([id]) => id);
         this.url = pulumi.output(
             args.tls ? `https://${args.tls.hosts[0]}${args.tls.port === 443 ? "" : `:${args.tls.port}`}` : `http://${host}:${args.port}`,
@@ -318,7 +352,32 @@ export class TrafficProxy extends pulumi.ComponentResource {
             containerName: this.containerName,
             containerId: this.containerId,
             url: this.url,
+            edgeNetwork: this.edgeNetwork,
             certificate: this.certificate,
         });
     }
+}
+
+/** HTTPS as the proxy takes it: the certificate chain then its key, one PEM, a secret; or the ACME settings. */
+export function proxyTlsOf(tls: TlsConfig): ProxyTls | undefined {
+    const common = { port: tls.port, hosts: tls.hosts, redirectHttp: tls.redirectHttp };
+    if (tls.mode === "acme" && tls.acme.email) return { ...common, acme: { ...tls.acme, email: tls.acme.email } };
+    if (tls.mode !== "certificate" || !tls.certificate || !tls.key) return undefined;
+    return { ...common, pemBundle: pulumi.secret(`${tls.certificate.trim()}\n${tls.key.trim()}\n`) };
+}
+
+/** The TrafficProxy's settings that come from a stack's proxy section as they are (an agent stack's or an edge's). */
+export function proxySectionArgs(
+    proxy: { listenAddress: string; port: number; baseImage: string; configTemplate: string; allowRestart: boolean; tls: TlsConfig },
+    projectDir: string,
+): Pick<TrafficProxyArgs, "listenAddress" | "port" | "baseImage" | "buildContext" | "configTemplate" | "allowRestart" | "tls"> {
+    return {
+        listenAddress: proxy.listenAddress,
+        port: proxy.port,
+        baseImage: proxy.baseImage,
+        buildContext: `${projectDir}/proxy`,
+        configTemplate: path.resolve(projectDir, proxy.configTemplate),
+        allowRestart: proxy.allowRestart,
+        tls: proxyTlsOf(proxy.tls),
+    };
 }

@@ -5,7 +5,7 @@ import * as path from "path";
 import { ConfigSchema, parseConfig, probesPerTick, rawConfig } from "../../config/schema";
 import { leafPaths } from "../../core/schemaPaths";
 import { folderDigest, releaseId, stableJson } from "../../components/releaseId";
-import { configTable, readmeSection } from "../../ops/config-docs";
+import { configTable, edgeConfigTable, readmeSection } from "../../ops/config-docs";
 import { plainSecretsProblem } from "../../components/preflight";
 import { expectedCode, healthOk } from "../../core/health";
 
@@ -120,6 +120,7 @@ describe("configuration reference in docs/configuration.md", () => {
     it("is the one generated from the schema (run `npm run docs:config` after changing it)", () => {
         const reference = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "configuration.md"), "utf8");
         expect(readmeSection(reference)).to.equal(configTable());
+        expect(readmeSection(reference, true)).to.equal(edgeConfigTable());
     });
 });
 
