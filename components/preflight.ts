@@ -21,6 +21,8 @@ export interface PreflightProbe {
     imageProblem(image: string): string | undefined;
     /** The engine's memory and the memory limits of the containers it runs (MB; containers without a limit are left out). */
     memory(): EngineMemory;
+    /** Whether the engine has a network of this name (proxy.edgeNetwork); absent: not asked. */
+    hasNetwork?(name: string): boolean;
 }
 
 export interface EngineMemory {
@@ -46,6 +48,14 @@ export const hostProbe: PreflightProbe = {
             .filter(([, bytes]) => Number(bytes) > 0)
             .map(([name, bytes]) => ({ name: name.replace(/^\//, ""), mb: Math.round(Number(bytes) / 2 ** 20) }));
         return { totalMb, limits };
+    },
+    hasNetwork: (name) => {
+        try {
+            docker(["network", "inspect", "--format", "{{.Name}}", name], 30_000);
+            return true;
+        } catch {
+            return false;
+        }
     },
     imageProblem: (image) => {
         try {
@@ -195,6 +205,12 @@ export function preflightProblems(
             const problem = image === undefined ? undefined : probe.imageProblem(image);
             if (problem) problems.push(`${setting}: ${problem}`);
         }
+        // Behind an edge: its network must be there (the edge stack is deployed first).
+        const edge = cfg.proxy.edgeNetwork;
+        if (edge && probe.hasNetwork && !probe.hasNetwork(edge))
+            problems.push(
+                `proxy.edgeNetwork: the Docker engine has no network ${edge}; deploy the edge stack first (its output edgeNetwork names it), or remove proxy.edgeNetwork`,
+            );
         // One host: the new release must fit beside the live one (on Swarm the tasks run on
         // other nodes than the engine this program asks).
         if (cfg.platform === "docker" && problems.length === 0) {

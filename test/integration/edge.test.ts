@@ -105,12 +105,15 @@ describe("several agents behind one port: an edge stack routing by host name (re
         ca.remove();
     });
 
-    step("an agent stack behind an edge that does not exist yet fails, naming proxy.edgeNetwork", async () => {
+    step("an agent stack behind an edge that does not exist yet fails before anything changes, naming proxy.edgeNetwork", async () => {
         const up = await support.up();
         expect(up.code).to.not.equal(0);
         expect(up.stdout + up.stderr).to.match(
             new RegExp(`proxy\\.edgeNetwork: the Docker engine has no network ${edgeApp}-edge; deploy the edge stack first`),
         );
+        const containers = await mustRun("docker", ["ps", "-aq", "--filter", `label=zdt.app=${supportApp}`]);
+        expect(containers.stdout.trim()).to.equal("");
+        expect((await run("docker", ["network", "inspect", `${supportApp}-net`])).code).to.not.equal(0);
     });
 
     step("the edge, then both agents: each host name reaches its own agent over HTTPS through the one port", async () => {
