@@ -35,6 +35,28 @@ const PULL_TIMEOUT_MS = 180_000;
 const docker = (args: string[], timeout: number) =>
     execFileSync("docker", args, { stdio: ["ignore", "pipe", "pipe"], timeout, encoding: "utf8" });
 
+/**
+ * Each running container's name and memory limit. A container that is gone between `docker ps`
+ * and this (another stack's release retiring one) is left out: `docker inspect` still prints
+ * the others, and exits 1 naming it ("No such object"), which is not a problem of this stack.
+ */
+function inspectRunning(ids: string[]): string {
+    try {
+        return docker(["inspect", "--format", "{{.Name}} {{.HostConfig.Memory}}", ...ids], 30_000);
+    } catch (err) {
+        const e = err as { stdout?: string; stderr?: string };
+        const stderr = String(e.stderr ?? "");
+        const onlyGone =
+            stderr.trim() !== "" &&
+            stderr
+                .trim()
+                .split("\n")
+                .every((l) => /No such object/i.test(l));
+        if (onlyGone) return String(e.stdout ?? "");
+        throw err;
+    }
+}
+
 export const hostProbe: PreflightProbe = {
     isDirectory: (p) => fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false,
     isFile: (p) => fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false,
@@ -42,7 +64,7 @@ export const hostProbe: PreflightProbe = {
     memory: () => {
         const totalMb = Math.floor(Number(docker(["info", "--format", "{{.MemTotal}}"], 30_000).trim()) / 2 ** 20);
         const ids = docker(["ps", "-q"], 30_000).split("\n").filter(Boolean);
-        const lines = ids.length ? docker(["inspect", "--format", "{{.Name}} {{.HostConfig.Memory}}", ...ids], 30_000).split("\n") : [];
+        const lines = ids.length ? inspectRunning(ids).split("\n") : [];
         const limits = lines
             .map((l) => l.trim().split(" "))
             .filter(([, bytes]) => Number(bytes) > 0)
