@@ -19,6 +19,7 @@ export const MEASURED_SECONDS: Record<string, number> = {
     "test/integration/conversations.test.ts": 146,
     "test/integration/knowledge.test.ts": 136,
     "test/integration/tls.test.ts": 129,
+    "test/integration/edge.test.ts": 156,
     "test/integration/acme.test.ts": 81,
     "test/integration/policy.test.ts": 66,
     "test/integration/smoke.test.ts": 23,
