@@ -186,11 +186,14 @@ export class TrafficProxy extends pulumi.ComponentResource {
                 stopSignal: "SIGKILL", // `sleep` as PID 1 ignores the image's stop signal
             },
             // One name, one published port: a replaced holder (new port or address) goes first.
+            // Its networks are ignored after creation: behind an edge it joins the edge's network at
+            // run time (the edge link), which the official provider reads back on a refresh and
+            // would otherwise plan as a replacement.
             // The certificate and the config wait for it: when it is replaced (a maintenance
             // window), the proxy in its namespace is stopped first, and neither may write into
             // it or reload it meanwhile (a reload during `docker stop` loses the stop signal in
             // HAProxy's master, and the stop then waits out its whole grace: 100 s).
-            { parent: this, dependsOn: [this.guard], ignoreChanges: ["image"], deleteBeforeReplace: true },
+            { parent: this, dependsOn: [this.guard], ignoreChanges: ["image", "networksAdvanced"], deleteBeforeReplace: true },
         );
 
         // The certificate first: the config that loads it is checked (haproxy -c) when it is delivered.
