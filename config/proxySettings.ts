@@ -109,6 +109,8 @@ export function quietSecondsOf(c: Pick<ConversationSettings, "quietSeconds" | "i
 export function proxyEnvironment(s: TemplateSettings): Record<string, string> {
     const c = s.conversations;
     const health = s.agentHealth ?? HEALTH_DEFAULTS;
+    const tls = tlsLines(s.tls);
+    const edge = edgeLines(s.routes ?? []);
     return {
         CONVERSATION_TABLE_SIZE: String(c.tableSize),
         CONVERSATION_IDLE_TIMEOUT: `${c.idleTimeoutSeconds}s`,
@@ -119,10 +121,10 @@ export function proxyEnvironment(s: TemplateSettings): Record<string, string> {
             .join("\n"),
         HEALTH_PATH: health.path,
         HEALTH_EXPECT: haproxyExpect(health.expectStatus),
-        TLS_BIND: tlsLines(s.tls).bind,
-        TLS_RULES: tlsLines(s.tls).rules,
-        EDGE_RULES: edgeLines(s.routes ?? []).rules,
-        EDGE_BACKENDS: edgeLines(s.routes ?? []).backends,
+        TLS_BIND: tls.bind,
+        TLS_RULES: tls.rules,
+        EDGE_RULES: edge.rules,
+        EDGE_BACKENDS: edge.backends,
     };
 }
 

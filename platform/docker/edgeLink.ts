@@ -12,17 +12,16 @@ const ALREADY = /already exists|is not connected|no such container|no such netwo
 
 export async function join(input: EdgeLinkInput): Promise<string> {
     try {
-        await docker(["network", "inspect", "--format", "{{.Name}}", input.edgeNetwork]);
-    } catch {
-        throw new Error(
-            `proxy.edgeNetwork: the Docker engine has no network ${input.edgeNetwork}; deploy the edge stack first (its output edgeNetwork names it), or remove proxy.edgeNetwork`,
-        );
-    }
-    try {
         await docker(["network", "connect", "--alias", input.alias, input.edgeNetwork, input.portHolder]);
         return `${input.alias} joined ${input.edgeNetwork}`;
     } catch (err) {
-        if (/already exists/i.test((err as Error).message)) return `${input.alias} is on ${input.edgeNetwork}`;
+        const said = (err as Error).message;
+        if (/already exists/i.test(said)) return `${input.alias} is on ${input.edgeNetwork}`;
+        // Preflight says so before anything changes; this is for an edge removed since.
+        if (new RegExp(`network ${input.edgeNetwork} not found`, "i").test(said))
+            throw new Error(
+                `proxy.edgeNetwork: the Docker engine has no network ${input.edgeNetwork}; deploy the edge stack first (its output edgeNetwork names it), or remove proxy.edgeNetwork`,
+            );
         throw err;
     }
 }

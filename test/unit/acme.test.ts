@@ -20,7 +20,8 @@ import {
     CERTIFICATE_FILE,
 } from "../../core/proxyNames";
 import { acmeKeeperContract } from "../../contracts/acmeKeeperContract";
-import { preflightProblems, type PreflightProbe } from "../../components/preflight";
+import { preflightProblems } from "../../components/preflight";
+import { templateProbe } from "../support/preflightProbe";
 
 const ROOT = path.join(__dirname, "..", "..");
 const KEEPER = fs.readFileSync(path.join(ROOT, "proxy", "acme-keeper.sh"), "utf8");
@@ -66,15 +67,8 @@ describe("proxy.tls acme", () => {
 
     it("is checked against the config template: the challenge's backend must be there", () => {
         const cfg = acmeConfig({ hosts: ["a.example.com"], acme: { email: "ops@example.com" } });
-        const probe = (template: string): PreflightProbe => ({
-            isDirectory: () => true,
-            isFile: () => true,
-            readFile: () => template,
-            imageProblem: () => undefined,
-            memory: () => ({ totalMb: 8192, limits: [] }),
-        });
         const without = TEMPLATE.replace(new RegExp(`^backend ${ACME_BACKEND}$`, "m"), "backend elsewhere");
-        const problems = (t: string) => preflightProblems(cfg, ROOT, probe(t), false).filter((p) => p.startsWith("proxy."));
+        const problems = (t: string) => preflightProblems(cfg, ROOT, templateProbe(t), false).filter((p) => p.startsWith("proxy."));
         expect(problems(TEMPLATE)).to.deep.equal([]);
         expect(problems(without).join("\n")).to.match(/proxy\.configTemplate: .* has no backend zdt_acme/);
     });

@@ -7,7 +7,8 @@ import { parseConfig, parseEdgeConfig, platformProblems } from "../../config/sch
 import { isEdgeConfig } from "../../config/edge";
 import { withSettings, ConversationSettingsSchema } from "../../config/proxySettings";
 import { edgeLines, edgeNetworkName, orderedRoutes, type EdgeRoute } from "../../core/edgeRoutes";
-import { edgePreflightProblems, preflightProblems, type PreflightProbe } from "../../components/preflight";
+import { edgePreflightProblems, preflightProblems } from "../../components/preflight";
+import { templateProbe } from "../support/preflightProbe";
 
 const ROOT = path.join(__dirname, "..", "..");
 const EDGE_TEMPLATE = fs.readFileSync(path.join(ROOT, "proxy", "haproxy-edge.cfg.tmpl"), "utf8");
@@ -138,33 +139,20 @@ describe("edge stack: routes as HAProxy lines", () => {
     });
 
     it("a config template of one's own without the routes' lines fails before anything changes", () => {
-        const probe = (text: string): PreflightProbe => ({
-            isDirectory: () => true,
-            isFile: () => true,
-            readFile: () => text,
-            imageProblem: () => undefined,
-            memory: () => ({ totalMb: 1e6, limits: [] }),
-        });
         const cfg = parseEdgeConfig({ edge: { routes: [{ host: "a.example.com", app: "support" }] } });
-        expect(edgePreflightProblems(cfg, ROOT, probe(EDGE_TEMPLATE), false)).to.deep.equal([]);
+        expect(edgePreflightProblems(cfg, ROOT, templateProbe(EDGE_TEMPLATE), false)).to.deep.equal([]);
         const without = EDGE_TEMPLATE.replace("${EDGE_RULES}", "");
-        expect(edgePreflightProblems(cfg, ROOT, probe(without), false).join("\n")).to.match(
+        expect(edgePreflightProblems(cfg, ROOT, templateProbe(without), false).join("\n")).to.match(
             /proxy\.configTemplate: .* has no \$\{EDGE_BACKENDS\} and \$\{EDGE_RULES\} lines/,
         );
     });
 
     it("an agent stack whose edge network the engine lacks fails before anything changes, naming proxy.edgeNetwork", () => {
-        const probe = (networks: string[]): PreflightProbe => ({
-            isDirectory: () => true,
-            isFile: () => true,
-            readFile: () => "",
-            imageProblem: () => undefined,
-            memory: () => ({ totalMb: 1e6, limits: [] }),
-            hasNetwork: (name) => networks.includes(name),
-        });
         const cfg = parseConfig({ agent: { version: "1.0.0", image: "r/a" }, proxy: { edgeNetwork: "edge-edge" } });
         const edgeProblems = (networks: string[]) =>
-            preflightProblems(cfg, ROOT, probe(networks), true).filter((p) => p.includes("edgeNetwork"));
+            preflightProblems(cfg, ROOT, templateProbe("", { hasNetwork: (name) => networks.includes(name) }), true).filter((p) =>
+                p.includes("edgeNetwork"),
+            );
         expect(edgeProblems(["edge-edge"])).to.deep.equal([]);
         expect(edgeProblems([]).join("\n")).to.match(
             /^proxy\.edgeNetwork: the Docker engine has no network edge-edge; deploy the edge stack first/,
