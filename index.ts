@@ -5,17 +5,18 @@
 // traffic through the proxy's runtime API, is verified against thresholds, and
 // only then does Pulumi delete the old release (it is no longer declared).
 import * as pulumi from "@pulumi/pulumi";
-import { compiledModule } from "./components/compiledPrograms";
-import type * as DockerStack from "./platform/docker/dockerStack";
-import type * as StackConfig from "./components/stackConfig";
-import type * as SwarmStack from "./platform/swarm/swarmStack";
-import type * as EdgeStack from "./platform/docker/edgeStack";
+import { projectRoot } from "./components/compiledPrograms";
+import { loadConfig } from "./components/stackConfig";
+import { dockerStack } from "./platform/docker/dockerStack";
+import { edgeStack } from "./platform/docker/edgeStack";
+import { swarmStack } from "./platform/swarm/swarmStack";
 
-// The program's modules run as JavaScript, transpiled when their source changed
-// (components/compiledPrograms.ts): ts-node compiles only this file.
+// Pulumi runs this file as JavaScript from dist/run/, through program.js (Pulumi.yaml's main);
+// paths are relative to the project folder.
+const root = projectRoot(__dirname);
 
 // 1. Configuration, validated as a whole before anything is declared.
-const cfg = compiledModule<typeof StackConfig>("components/stackConfig.ts").loadConfig(__dirname);
+const cfg = loadConfig(root);
 
 // 2. The stack on its platform: one Docker engine (platform/docker/dockerStack.ts) or a Docker
 //    Swarm cluster (platform/swarm/swarmStack.ts). Each declares the network, the proxy, the
@@ -23,13 +24,8 @@ const cfg = compiledModule<typeof StackConfig>("components/stackConfig.ts").load
 //    verification, flip-back on a breach, retirement). An edge stack (an edge section, no
 //    agent) declares one public port in front of several agent stacks instead
 //    (platform/docker/edgeStack.ts).
-const edge = "edge" in cfg ? compiledModule<typeof EdgeStack>("platform/docker/edgeStack.ts").edgeStack(cfg, __dirname) : undefined;
-const stack =
-    "edge" in cfg
-        ? undefined
-        : cfg.platform === "swarm"
-          ? compiledModule<typeof SwarmStack>("platform/swarm/swarmStack.ts").swarmStack(cfg, __dirname)
-          : compiledModule<typeof DockerStack>("platform/docker/dockerStack.ts").dockerStack(cfg, __dirname);
+const edge = "edge" in cfg ? edgeStack(cfg, root) : undefined;
+const stack = "edge" in cfg ? undefined : cfg.platform === "swarm" ? swarmStack(cfg, root) : dockerStack(cfg, root);
 const traffic = stack?.traffic;
 
 // 3. The outputs (an edge stack has the proxy's and the edge's; an agent stack's are null there).

@@ -3,10 +3,12 @@
 // for the program and 0.9 s for a command's program, on a 2-core machine; the profile is in
 // docs/measurements.md). Each TypeScript file reached from an entry point by relative
 // imports is transpiled (no type check: `npm run lint` checks the whole project) into
-// dist/run/ beside the same path, only when its source, the compiler options or the
-// TypeScript version changed; each output names the hash it was made from. A file is
+// dist/run/ beside the same path, only when its source, tsconfig.json or the TypeScript
+// version changed. Each output's first line names the hash it was made from and the files
+// it imports, so a run that finds everything current never loads TypeScript. A file is
 // written beside its place and then moved there, so two updates of this checkout at once,
-// or a command reading it, never see half a file. dist/ is ignored by git.
+// or a command reading it, never see half a file. dist/ is ignored by git. The program
+// itself starts here: program.js, the entry Pulumi.yaml names, runs index.ts through it.
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -17,7 +19,6 @@ import * as path from "path";
  * runtime type-checks whatever TypeScript it loads (policies/index.ts).
  */
 export interface TypeScriptApi {
-    version: string;
     preProcessFile(source: string, readImportFiles?: boolean, detectJavaScriptImports?: boolean): { importedFiles: { fileName: string }[] };
     readConfigFile(file: string, read: (f: string) => string): { config?: { compilerOptions?: unknown }; error?: { messageText: unknown } };
     flattenDiagnosticMessageText(text: unknown, newLine: string): string;
@@ -55,17 +56,35 @@ export function compiledPath(tsFile: string): string {
 interface Transpiler {
     ts: TypeScriptApi;
     options: CompilerOptions;
-    recipe: string;
 }
 
-function transpiler(root: string): Transpiler {
+/** What an output depends on besides its source: the TypeScript version and tsconfig.json, read as text (without loading TypeScript). */
+function recipeOf(root: string): string {
+    const tsPackage = require.resolve("typescript/package.json", { paths: [root, __dirname] });
+    const tsVersion = (JSON.parse(fs.readFileSync(tsPackage, "utf8")) as { version: string }).version;
+    return `${tsVersion}\0${fs.readFileSync(path.join(root, "tsconfig.json"), "utf8")}`;
+}
+
+/** TypeScript and the project's compiler options: loaded only when a file has to be transpiled. */
+function loadTranspiler(root: string): Transpiler {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const ts = require("typescript") as TypeScriptApi;
+    const ts = require(require.resolve("typescript", { paths: [root, __dirname] })) as TypeScriptApi;
     const read = ts.readConfigFile(path.join(root, "tsconfig.json"), (f) => fs.readFileSync(f, "utf8"));
     if (read.error) throw new Error(`tsconfig.json: ${ts.flattenDiagnosticMessageText(read.error.messageText, "\n")}`);
     const { options } = ts.convertCompilerOptionsFromJson(read.config?.compilerOptions, root);
-    const settled: CompilerOptions = { ...options, sourceMap: false, inlineSourceMap: false, declaration: false, noEmit: false };
-    return { ts, options: settled, recipe: `${ts.version} ${JSON.stringify(settled)}` };
+    return { ts, options: { ...options, sourceMap: false, inlineSourceMap: false, declaration: false, noEmit: false } };
+}
+
+/** One project's compile state in a process: its recipe, TypeScript once loaded, the files checked. */
+export interface CompileSession {
+    root: string;
+    recipe: string;
+    transpiler?: Transpiler;
+    checked: Set<string>;
+}
+
+export function compileSession(root: string): CompileSession {
+    return { root, recipe: recipeOf(root), checked: new Set() };
 }
 
 /** Resolves a relative import of `from` (a .ts file relative to root) to the .ts file it names. */
@@ -75,28 +94,75 @@ function resolveImport(root: string, from: string, spec: string): string {
     throw new Error(`${from}: cannot find the module "${spec}" (${base}.ts)`);
 }
 
+/** The hash an output of `source` carries while it is current. */
+function hashOf(recipe: string, source: string): string {
+    return crypto.createHash("sha256").update(recipe).update("\0").update(source).digest("hex");
+}
+
+/** The first line of an output: the hash it was made from and the project files it imports. */
+function headerOf(hash: string, imports: string[]): string {
+    return `${HEADER}${hash} imports ${JSON.stringify(imports)}`;
+}
+
+function firstLine(file: string): string | undefined {
+    let text: string;
+    try {
+        const fd = fs.openSync(file, "r");
+        try {
+            const buf = Buffer.alloc(16384);
+            text = buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0)).toString("utf8");
+        } finally {
+            fs.closeSync(fd);
+        }
+    } catch {
+        return undefined;
+    }
+    const nl = text.indexOf("\n");
+    return nl >= 0 ? text.slice(0, nl) : undefined;
+}
+
+/** The imports an output's first line names when it was made from `hash`; undefined when it was not, or there is none. */
+function currentImports(out: string, hash: string): string[] | undefined {
+    const prefix = `${HEADER}${hash} imports `;
+    const line = firstLine(out);
+    if (line === undefined || !line.startsWith(prefix)) return undefined;
+    try {
+        const imports: unknown = JSON.parse(line.slice(prefix.length));
+        return Array.isArray(imports) && imports.every((f) => typeof f === "string") ? imports : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
 /**
  * Brings dist/run/ up to date for `entries` (TypeScript files relative to `root`) and every
  * module they reach; returns the files it transpiled (none when everything was current).
- * Files in `seen` are taken as checked already (and those checked now are added to it).
+ * Files the session has checked already are taken as current.
  */
-export function compileTree(root: string, entries: string[], t: Transpiler = transpiler(root), seen = new Set<string>()): string[] {
+export function compileTree(root: string, entries: string[], session: CompileSession = compileSession(root)): string[] {
     const queue = [...entries];
     const written: string[] = [];
     while (queue.length > 0) {
         const file = path.normalize(queue.shift()!);
-        if (seen.has(file)) continue;
-        seen.add(file);
+        if (session.checked.has(file)) continue;
+        session.checked.add(file);
         const source = fs.readFileSync(path.join(root, file), "utf8");
-        for (const spec of relativeImports(source, t.ts)) queue.push(resolveImport(root, file, spec));
-        const hash = crypto.createHash("sha256").update(t.recipe).update("\0").update(source).digest("hex");
+        const hash = hashOf(session.recipe, source);
         const out = path.join(root, compiledPath(file));
-        if (firstLine(out) === HEADER + hash) continue;
-        const js = t.ts.transpileModule(source, { compilerOptions: t.options, fileName: file }).outputText;
+        const current = currentImports(out, hash);
+        if (current) {
+            queue.push(...current);
+            continue;
+        }
+        session.transpiler ??= loadTranspiler(root);
+        const { ts, options } = session.transpiler;
+        const imports = relativeImports(source, ts).map((spec) => resolveImport(root, file, spec));
+        queue.push(...imports);
+        const js = ts.transpileModule(source, { compilerOptions: options, fileName: file }).outputText;
         const tmp = `${out}.${process.pid}.tmp`;
         try {
             fs.mkdirSync(path.dirname(out), { recursive: true });
-            fs.writeFileSync(tmp, `${HEADER}${hash}\n${js}`);
+            fs.writeFileSync(tmp, `${headerOf(hash, imports)}\n${js}`);
             fs.renameSync(tmp, out);
         } catch (err) {
             throw new Error(
@@ -108,32 +174,19 @@ export function compileTree(root: string, entries: string[], t: Transpiler = tra
     return written;
 }
 
-function firstLine(file: string): string | undefined {
-    let fd: number;
-    try {
-        fd = fs.openSync(file, "r");
-    } catch {
-        return undefined;
-    }
-    try {
-        const buf = Buffer.alloc(HEADER.length + 64);
-        const n = fs.readSync(fd, buf, 0, buf.length, 0);
-        return buf.subarray(0, n).toString("utf8");
-    } finally {
-        fs.closeSync(fd);
-    }
+/** Whether `file`'s output in dist/run/ is current (program.js asks it of this module before running it as JavaScript). */
+export function isCurrent(root: string, file: string): boolean {
+    const source = fs.readFileSync(path.join(root, file), "utf8");
+    return currentImports(path.join(root, compiledPath(file)), hashOf(recipeOf(root), source)) !== undefined;
 }
 
-/** This process's project folder, transpiler and the files it has checked: each file is checked once per process. */
-let session: { root: string; transpiler: Transpiler; checked: Set<string> } | undefined;
+/** This process's compile session (its checkout): each file is checked once per process. */
+let session: CompileSession | undefined;
 
 /** `entry` and what it imports, transpiled if needed; the JavaScript file's absolute path. */
 function ensureCompiled(entry: string): string {
-    if (!session) {
-        const root = projectRoot();
-        session = { root, transpiler: transpiler(root), checked: new Set() };
-    }
-    compileTree(session.root, [entry], session.transpiler, session.checked);
+    session ??= compileSession(projectRoot());
+    compileTree(session.root, [entry], session);
     return path.join(session.root, compiledPath(entry));
 }
 

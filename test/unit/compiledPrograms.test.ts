@@ -6,7 +6,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { compiledPath, compileTree, programCommand, projectRoot } from "../../components/compiledPrograms";
+import { compiledPath, compileSession, compileTree, isCurrent, programCommand, projectRoot } from "../../components/compiledPrograms";
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -38,6 +38,33 @@ describe("compiled programs (dist/run)", () => {
         fs.writeFileSync(path.join(dir, "lib", "twice.ts"), "export const twice = (n: number): number => n * 2 + 1;\n");
         expect(compileTree(dir, ["main.ts"])).to.deep.equal(["lib/twice.ts"]);
         expect(runCompiled()).to.equal("43");
+    });
+
+    it("a run that finds everything current does not load TypeScript; a changed file does", () => {
+        compileTree(dir, ["main.ts"]);
+        const warm = compileSession(dir);
+        expect(compileTree(dir, ["main.ts"], warm)).to.deep.equal([]);
+        expect(warm.transpiler, "TypeScript loaded for current files").to.equal(undefined);
+        expect([...warm.checked].sort()).to.deep.equal(["lib/twice.ts", "main.ts"]); // the imports come from the outputs' first lines
+        fs.appendFileSync(path.join(dir, "main.ts"), "export {};\n");
+        const changed = compileSession(dir);
+        expect(compileTree(dir, ["main.ts"], changed)).to.deep.equal(["main.ts"]);
+        expect(changed.transpiler).to.not.equal(undefined);
+    });
+
+    it("says whether a file's output is current (program.js asks it of the transpiler itself)", () => {
+        expect(isCurrent(dir, "main.ts")).to.equal(false);
+        compileTree(dir, ["main.ts"]);
+        expect(isCurrent(dir, "main.ts")).to.equal(true);
+        fs.writeFileSync(path.join(dir, "lib", "twice.ts"), "export const twice = (n: number): number => n + n;\n");
+        expect(isCurrent(dir, "lib/twice.ts")).to.equal(false);
+    });
+
+    it("an import added to a file is followed", () => {
+        compileTree(dir, ["main.ts"]);
+        fs.writeFileSync(path.join(dir, "main.ts"), 'import { x } from "./unused";\nconsole.log(x);\n');
+        expect(compileTree(dir, ["main.ts"]).sort()).to.deep.equal(["main.ts", "unused.ts"]);
+        expect(runCompiled()).to.equal("1");
     });
 
     it("transpiles again when the compiler options change", () => {

@@ -61,9 +61,10 @@ async function program(
     for (const key of Object.keys(require.cache)) {
         if (key.startsWith(ROOT) && !key.includes("node_modules") && !key.includes(`${path.sep}test${path.sep}`)) delete require.cache[key];
     }
-    // A fresh load of the program with this config: require, not import (which caches once).
+    // A fresh load of the program with this config, by the entry Pulumi runs (program.js: index.ts
+    // as JavaScript from dist/run/): require, not import (which caches once).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(path.join(ROOT, "index"));
+    const mod = require(path.join(ROOT, "program.js"));
     const outputs: Record<string, any> = {};
     for (const [k, v] of Object.entries(mod)) {
         outputs[k] = await new Promise((resolve) => (pulumi.output(v as any) as pulumi.Output<unknown>).apply(resolve));
