@@ -5,10 +5,11 @@
 // imports is transpiled (no type check: `npm run lint` checks the whole project) into
 // dist/run/ beside the same path, only when its source, tsconfig.json or the TypeScript
 // version changed. Each output's first line names the hash it was made from and the files
-// it imports, so a run that finds everything current never loads TypeScript. A file is
-// written beside its place and then moved there, so two updates of this checkout at once,
-// or a command reading it, never see half a file. dist/ is ignored by git. The program
-// itself starts here: program.js, the entry Pulumi.yaml names, runs index.ts through it.
+// it imports, so a run that finds everything current does not load TypeScript for it. A
+// file is written beside its place and then moved there, so two updates of this checkout
+// at once, or a command reading it, never see half a file. dist/ is ignored by git. The
+// program itself starts here: program.js, the entry Pulumi.yaml names, runs index.ts
+// through it.
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -174,20 +175,26 @@ export function compileTree(root: string, entries: string[], session: CompileSes
     return written;
 }
 
-/** Whether `file`'s output in dist/run/ is current (program.js asks it of this module before running it as JavaScript). */
-export function isCurrent(root: string, file: string): boolean {
-    const source = fs.readFileSync(path.join(root, file), "utf8");
-    return currentImports(path.join(root, compiledPath(file)), hashOf(recipeOf(root), source)) !== undefined;
-}
-
 /** This process's compile session (its checkout): each file is checked once per process. */
 let session: CompileSession | undefined;
 
+/** The process's session for `root` (another folder, as in the unit tests, gets one of its own). */
+function sessionFor(root: string): CompileSession {
+    session ??= compileSession(root);
+    return session.root === root ? session : compileSession(root);
+}
+
+/** Whether `file`'s output in dist/run/ is current (program.js asks it of this module before running it as JavaScript). */
+export function isCurrent(root: string, file: string): boolean {
+    const source = fs.readFileSync(path.join(root, file), "utf8");
+    return currentImports(path.join(root, compiledPath(file)), hashOf(sessionFor(root).recipe, source)) !== undefined;
+}
+
 /** `entry` and what it imports, transpiled if needed; the JavaScript file's absolute path. */
 function ensureCompiled(entry: string): string {
-    session ??= compileSession(projectRoot());
-    compileTree(session.root, [entry], session);
-    return path.join(session.root, compiledPath(entry));
+    const s = sessionFor(projectRoot());
+    compileTree(s.root, [entry], s);
+    return path.join(s.root, compiledPath(entry));
 }
 
 /** The command line that runs a program of a command resource (a .ts file relative to the project folder), compiled. */
