@@ -20,6 +20,15 @@ export type { Pinned } from "../core/conversationTables";
 
 export const BACKEND = "agents";
 export const ADMIN_SOCKET = "/run/haproxy/admin.sock";
+/**
+ * How long an admin session waits for HAProxy's answer once its commands are sent. socat's
+ * own default is 0.5 s, after which it exits 0 with whatever arrived: a proxy slow to answer
+ * (a loaded machine, a reload under a flood) would read as an empty answer. HAProxy closes
+ * the session as soon as it has answered, so a longer wait costs nothing when it is quick.
+ */
+export const ADMIN_ANSWER_SECONDS = 10;
+/** The command that runs one admin-socket session in the proxy container (commands on stdin). */
+export const ADMIN_SESSION = ["socat", "-t", String(ADMIN_ANSWER_SECONDS), "stdio", ADMIN_SOCKET];
 /** The proxy's state folder (a volume, so a replaced proxy keeps it) and the slot file in it. */
 export const SLOT_DIR = "/var/lib/zdt";
 export const SLOT_FILE = `${SLOT_DIR}/slots`;
@@ -126,7 +135,7 @@ export class HaproxyAdmin implements ProxyAdmin {
 
     /** Sends commands in one admin-socket session; HAProxy runs them in order, with no gap for traffic in between. */
     async send(...commands: string[]): Promise<string> {
-        const out = await this.exec(["socat", "stdio", ADMIN_SOCKET], commands.join(";") + "\n");
+        const out = await this.exec(ADMIN_SESSION, commands.join(";") + "\n");
         if (/^(Unknown command|No such|Require|Invalid|Can't|Cannot|Filter entry|'[^']*' expects)/im.test(out)) {
             throw new ProxyError(`proxy refused "${commands.join("; ")}": ${out.trim()}`);
         }
@@ -135,7 +144,10 @@ export class HaproxyAdmin implements ProxyAdmin {
 
     /** Both slots as the proxy has them, read after `before` (commands of the same admin session, whose answers are empty). */
     async slots(...before: string[]): Promise<Record<Slot, SlotState>> {
-        const found = parseServersState(await this.send(...before, `show servers state ${BACKEND}`));
+        const out = await this.send(...before, `show servers state ${BACKEND}`);
+        if (!out.trim())
+            throw new ProxyError(`proxy ${this.proxyName} did not answer "show servers state" within ${ADMIN_ANSWER_SECONDS} s`);
+        const found = parseServersState(out);
         for (const s of SLOTS)
             if (!found[s])
                 throw new ProxyError(`proxy ${this.proxyName} has no server ${BACKEND}/${s}; is it the zero-downtime proxy image?`);

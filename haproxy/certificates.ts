@@ -2,7 +2,7 @@
 // one in place (`set ssl cert` then `commit ssl cert`): new TLS handshakes get the new
 // certificate at once, connections already open keep theirs, no worker is reloaded.
 import type { ContainerExec } from "../docker/cli";
-import { ADMIN_SOCKET } from "./admin";
+import { ADMIN_SESSION } from "./admin";
 import { ACME_STATUS_FILE } from "../core/proxyNames";
 
 export interface ServedCertificate {
@@ -44,7 +44,7 @@ export class HaproxyCertificates {
     ) {}
 
     private session(input: string): Promise<string> {
-        return this.exec(["socat", "-t", "5", "stdio", ADMIN_SOCKET], input);
+        return this.exec(ADMIN_SESSION, input);
     }
 
     /** The certificate HAProxy serves from `file`, or undefined when it has none loaded from there. */

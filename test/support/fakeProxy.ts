@@ -3,7 +3,7 @@
 // curl through the proxy to agent "containers" whose behaviour a test sets. Time is
 // virtual: sleeping advances the clock at once, so a 900 s window runs in milliseconds.
 import type { ContainerExec } from "../../docker/cli";
-import { ADMIN_SOCKET } from "../../haproxy/admin";
+import { ADMIN_SESSION } from "../../haproxy/admin";
 import { ANSWER_END } from "../../haproxy/probes";
 import type { Slot } from "../../contracts/switchContract";
 import { type Clock } from "../../engine/ports";
@@ -105,7 +105,7 @@ export class FakeProxy {
 
     readonly exec: ContainerExec = async (args, input = "") => {
         this.t += 5; // every docker exec takes a little time
-        if (args[0] === "socat" && args[2] === ADMIN_SOCKET) return this.admin(input.trim());
+        if (args.join(" ") === ADMIN_SESSION.join(" ")) return this.admin(input.trim());
         if (args[0] === "sh") {
             this.persisted.push(input);
             return "";

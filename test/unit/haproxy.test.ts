@@ -4,6 +4,8 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import {
+    ADMIN_ANSWER_SECONDS,
+    ADMIN_SESSION,
     HaproxyAdmin,
     parseServersConn,
     parseServersState,
@@ -126,6 +128,22 @@ describe("re-pointing a slot never leaves a pooled connection to its previous ta
         proxy.sessions.length = 0;
         await new HaproxyAdmin(proxy.exec, "p", 3000).assign("green", "app-agent-2");
         expect(proxy.sessions).to.have.length(2); // the read of the slots and the re-pointing
+    });
+
+    it("an admin session waits for a slow answer, and an empty one is an error naming the proxy, not a proxy without slots", async () => {
+        // socat's default is to give up 0.5 s after sending, exiting 0 with nothing read.
+        const wait = ADMIN_SESSION.indexOf("-t");
+        expect(ADMIN_SESSION[0]).to.equal("socat");
+        expect(Number(ADMIN_SESSION[wait + 1]))
+            .to.equal(ADMIN_ANSWER_SECONDS)
+            .and.be.at.least(5);
+        const silent = new HaproxyAdmin(async () => "", "the proxy on node-2");
+        const err = await silent.slots().then(
+            () => undefined,
+            (e: Error) => e,
+        );
+        expect(err).to.be.instanceOf(ProxyError);
+        expect(err!.message).to.equal(`proxy the proxy on node-2 did not answer "show servers state" within ${ADMIN_ANSWER_SECONDS} s`);
     });
 
     it("persisting on a Swarm proxy (server templates blue1.., no plain slot server) writes the slot file without ports", async () => {
