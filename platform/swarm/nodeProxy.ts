@@ -10,6 +10,9 @@ import { parseTemplateServers, type TemplateSlotState, slotBackends, templateCon
 import type { Slot } from "../../contracts/switchContract";
 import { type PersistedSlot, ProxyError, type ProxyAdmin, type ServerStats } from "../../engine/ports";
 
+/** No task of the proxy's service runs on a node whose engine answers (stopped, or not yet started there). */
+export class ProxyTaskGone extends ProxyError {}
+
 export class NodeProxy implements ProxyAdmin {
     private readonly admin: HaproxyAdmin;
 

@@ -4,31 +4,32 @@
 //   fails the change, and the proxies that took it get their previous weights back.
 // - Every other change (re-pointing a slot, maintenance, the slot file) goes to every
 //   proxy; one that refuses fails it, naming the proxy.
-// - A lost node is left out: when a node's engine does not answer and the manager reports
-//   the node down, its proxy task is gone with it (Swarm mode runs without live restore:
-//   an engine that stops stops its tasks), so it serves nothing and needs no switch. While
-//   the manager still reports it ready, the change waits for it (LOST_NODE_WAIT_MS), then
-//   fails. Its last statistics stay in the sums, so the switch's differences stay true.
+// - A lost node is left out: when a node's proxy cannot be reached (its engine does not
+//   answer, or is stopping and its proxy task is gone) and the manager reports the node
+//   down, its proxy task is gone with it (Swarm mode runs without live restore: an engine
+//   that stops stops its tasks), so it serves nothing and needs no switch. While the
+//   manager still reports it ready, the change waits (LOST_NODE_WAIT_MS) for the node to
+//   be reported down or for its proxy to answer again (a task Swarm restarted: the change
+//   is sent to it once more), then fails. Its last statistics stay in the sums, so the
+//   switch's differences stay true.
 // - Conversations: the proxies share one stick table (HAProxy peers), so the pinned and
 //   active conversations are read from one proxy that answers.
 import { engineUnreachable } from "../../docker/cli";
 import type { Pinned } from "../../haproxy/admin";
 import { ProxyGroup } from "../../engine/proxyGroup";
-import type { NodeProxy } from "./nodeProxy";
+import { type NodeProxy, ProxyTaskGone } from "./nodeProxy";
 import type { TableFill } from "../../core/conversationTables";
 import type { TemplateSlotState } from "./swarmSlots";
 import { SLOTS, type Slot } from "../../contracts/switchContract";
 import { type PersistedSlot, type ProxyAdmin, type ServerStats, ProxyError } from "../../engine/ports";
 import { type SlotState } from "../../core/slots";
 
-/** How long a change waits for a node whose engine does not answer before the manager reports it down. */
+/** How long a change waits for a node whose proxy cannot be reached to be reported down, or to answer again. */
 export const LOST_NODE_WAIT_MS = 45_000;
 
 export interface SwarmProxiesDeps {
     /** The node's state as the manager sees it (ready, down, unknown, disconnected). */
     nodeState(node: string): Promise<string>;
-    /** Whether the node's engine answers. */
-    engineAnswers(node: string): Promise<boolean>;
     sleep(ms: number): Promise<void>;
     log(message: string): void;
 }
@@ -42,6 +43,15 @@ interface Outcome<T> {
 interface Member {
     node: string;
     proxy: NodeProxy;
+}
+
+/**
+ * Whether a proxy's failure may mean its node is going away, rather than HAProxy refusing
+ * the command: its engine does not answer, its proxy task is gone, or a docker command
+ * failed (any error that is not HAProxy's own, such as a task stopped by a stopping engine).
+ */
+export function nodeMayBeGone(err: Error): boolean {
+    return engineUnreachable(err) || err instanceof ProxyTaskGone || !(err instanceof ProxyError);
 }
 
 /**
@@ -91,32 +101,39 @@ export class SwarmProxies implements ProxyAdmin {
         return this.members.filter((m) => !this.lost.has(m.node));
     }
 
-    /** Whether a node whose engine failed a command is lost (the manager reports it down), waiting for the manager to decide. */
-    private async isLost(node: string): Promise<boolean> {
+    /**
+     * After a proxy could not be reached: "lost" once the manager reports its node down,
+     * "back" once its proxy answers again, "silent" when neither happened within LOST_NODE_WAIT_MS.
+     */
+    private async settle(m: Member): Promise<"lost" | "back" | "silent"> {
         for (let waited = 0; waited <= LOST_NODE_WAIT_MS; waited += 1000) {
-            const state = await this.deps.nodeState(node).catch(() => "unknown");
+            const state = await this.deps.nodeState(m.node).catch(() => "unknown");
             if (state !== "ready") {
-                if (!this.lost.has(node))
-                    this.deps.log(`node ${node} is ${state}: its proxy is left out (its tasks stopped with its engine)`);
-                this.lost.add(node);
-                return true;
+                if (!this.lost.has(m.node))
+                    this.deps.log(`node ${m.node} is ${state}: its proxy is left out (its tasks stopped with its engine)`);
+                this.lost.add(m.node);
+                return "lost";
             }
-            if (await this.deps.engineAnswers(node)) return false;
+            if (await m.proxy.answers()) return "back";
             await this.deps.sleep(1000);
         }
-        return false;
+        return "silent";
     }
 
     /** `fn` on every live proxy at once; a lost node's proxy is left out; resolves to each outcome. */
     private async onEach<T>(fn: (p: NodeProxy) => Promise<T>): Promise<Outcome<T>[]> {
         const results = await Promise.all(
             this.live().map(async (m): Promise<Outcome<T> | undefined> => {
-                try {
-                    return { m, value: await fn(m.proxy) };
-                } catch (err) {
-                    const e = err as Error;
-                    if (engineUnreachable(e) && (await this.isLost(m.node))) return undefined;
-                    return { m, error: e };
+                for (let attempt = 1; ; attempt++) {
+                    try {
+                        return { m, value: await fn(m.proxy) };
+                    } catch (err) {
+                        const e = err as Error;
+                        if (attempt > 1 || !nodeMayBeGone(e)) return { m, error: e };
+                        const now = await this.settle(m);
+                        if (now === "lost") return undefined;
+                        if (now === "silent") return { m, error: e };
+                    }
                 }
             }),
         );

@@ -3,10 +3,10 @@
 // canary, confirm, verify, flip back, retire; run by engine/switchRunner.ts) against every
 // node's proxy at once (swarmProxies.ts) and a release that is a service (swarmServices.ts).
 import { ProxyCanaryControl } from "../../haproxy/canaryControl";
-import { type ContainerExec, docker, dockerAt, engineUnreachable } from "../../docker/cli";
+import { type ContainerExec, docker, dockerAt } from "../../docker/cli";
 import { exitOnFailure, exitOnSuccess, type PlatformAdapters, runSwitchProgram, type SwitchProgram } from "../../engine/switchRunner";
-import { SwarmProxies } from "./swarmProxies";
-import { NodeProxy } from "./nodeProxy";
+import { nodeMayBeGone, SwarmProxies } from "./swarmProxies";
+import { NodeProxy, ProxyTaskGone } from "./nodeProxy";
 import { serviceLabels, SwarmServices } from "./swarmServices";
 import { swarmSwitchContract, type SwarmSwitchInput } from "../../contracts/swarmSwitchContract";
 import { probeOf } from "../../contracts/switchContract";
@@ -20,7 +20,7 @@ export function proxyTaskExec(engine: string, service: string): ContainerExec {
         const ids = (await dockerAt(engine, ["ps", "-q", "--filter", `label=com.docker.swarm.service.name=${service}`]))
             .split("\n")
             .filter(Boolean);
-        if (ids.length === 0) throw new ProxyError(`no task of ${service} runs on the node of ${engine}`);
+        if (ids.length === 0) throw new ProxyTaskGone(`no task of ${service} runs on the node of ${engine}`);
         return ids[0];
     };
     return async (args, input, timeoutMs) => {
@@ -35,7 +35,7 @@ export function proxyTaskExec(engine: string, service: string): ContainerExec {
     };
 }
 
-/** The first of several execs whose engine answers (probes go through any node's proxy). */
+/** The first of several execs whose proxy answers (probes go through any node's proxy; HAProxy's own refusal is final). */
 export function firstAnswering(execs: ContainerExec[]): ContainerExec {
     return async (args, input, timeoutMs) => {
         let last: Error | undefined;
@@ -44,7 +44,7 @@ export function firstAnswering(execs: ContainerExec[]): ContainerExec {
                 return await exec(args, input, timeoutMs);
             } catch (err) {
                 last = err as Error;
-                if (!engineUnreachable(last)) throw last;
+                if (!nodeMayBeGone(last)) throw last;
             }
         }
         throw last ?? new ProxyError("no proxy");
@@ -62,16 +62,6 @@ export const swarmSwitch: SwitchProgram<SwarmSwitchInput, PlatformAdapters & { a
             })),
             {
                 nodeState: async (name) => (await docker(["node", "inspect", "--format", "{{.Status.State}}", name])).trim(),
-                engineAnswers: (name) =>
-                    dockerAt(
-                        input.nodes.find((n) => n.name === name)!.engine,
-                        ["version", "--format", "{{.Server.Version}}"],
-                        undefined,
-                        5_000,
-                    ).then(
-                        () => true,
-                        () => false,
-                    ),
                 sleep: (ms) => clock.sleep(ms),
                 log,
             },

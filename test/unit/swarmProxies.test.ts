@@ -3,9 +3,9 @@
 import { expect } from "chai";
 import type { TemplateSlotState } from "../../platform/swarm/swarmSlots";
 import { combineSlots, sumStats, SwarmProxies, type SwarmProxiesDeps } from "../../platform/swarm/swarmProxies";
-import type { NodeProxy } from "../../platform/swarm/nodeProxy";
+import { type NodeProxy, ProxyTaskGone } from "../../platform/swarm/nodeProxy";
 import type { Slot } from "../../contracts/switchContract";
-import { type ServerStats } from "../../engine/ports";
+import { ProxyError, type ServerStats } from "../../engine/ports";
 
 const slot = (s: Slot, weight: number, up = true, maint = false, addresses = ["10.0.1.2", "10.0.1.3"]): TemplateSlotState => ({
     slot: s,
@@ -20,22 +20,37 @@ const slot = (s: Slot, weight: number, up = true, maint = false, addresses = ["1
 
 class FakeProxy {
     weights: Record<Slot, number> = { blue: 100, green: 0 };
-    /** What this proxy does when asked: answer, refuse, or be on a node whose engine is gone. */
-    mode: "ok" | "refuse" | "gone" = "ok";
+    /**
+     * What this proxy does when asked: answer, refuse (HAProxy's own error), be on a node
+     * whose engine is gone, or be a task its stopping engine has stopped (the engine answers).
+     */
+    mode: "ok" | "refuse" | "gone" | "taskGone" = "ok";
     req = 0;
+    /** Checks of whether it answers (after a failure); `onCheck` may change the mode, as time passing would. */
+    checks = 0;
+    onCheck: (n: number) => void = () => undefined;
     constructor(readonly proxyName: string) {}
     private check(): void {
         if (this.mode === "gone")
             throw new Error("docker exec: Cannot connect to the Docker daemon at unix:///x.sock. Is the docker daemon running?");
-        if (this.mode === "refuse") throw new Error(`proxy refused "set server": No such server.`);
+        if (this.mode === "taskGone") throw new ProxyTaskGone(`no task of app-proxy runs on the node of ${this.proxyName}`);
+        if (this.mode === "refuse") throw new ProxyError(`proxy refused "set server": No such server.`);
+    }
+    async answers(): Promise<boolean> {
+        this.onCheck(++this.checks);
+        return this.mode === "ok" || this.mode === "refuse";
     }
     async slots(): Promise<Record<Slot, TemplateSlotState>> {
-        if (this.mode === "gone") this.check();
+        if (this.mode === "gone" || this.mode === "taskGone") this.check();
         return { blue: slot("blue", this.weights.blue), green: slot("green", this.weights.green) };
     }
     async setWeights(...w: [Slot, number][]): Promise<string> {
         this.check();
         for (const [s, n] of w) this.weights[s] = n;
+        return "";
+    }
+    async maint(): Promise<string> {
+        this.check();
         return "";
     }
     async stats(): Promise<ServerStats> {
@@ -48,7 +63,6 @@ function group(proxies: FakeProxy[], states: Record<string, string> = {}) {
     const logs: string[] = [];
     const deps: SwarmProxiesDeps = {
         nodeState: async (n) => states[n] ?? "ready",
-        engineAnswers: async (n) => proxies.find((p) => p.proxyName === n)!.mode !== "gone",
         sleep: async () => undefined,
         log: (m) => logs.push(m),
     };
@@ -124,6 +138,48 @@ describe("Swarm proxies: every node's proxy as one", () => {
                 (e: Error) => e,
             );
         expect(err?.message).to.match(/reading the slots refused by the proxy on n2 \(.*Cannot connect/);
+    });
+
+    it("a stopping engine's node (engine answers, proxy task gone) is left out once the manager reports it down", async () => {
+        const proxies = ["n1", "n2", "n3"].map((n) => new FakeProxy(n));
+        const states: Record<string, string> = {};
+        proxies[2].mode = "taskGone";
+        // The manager notices a few seconds later; meanwhile the change waits, it does not fail.
+        proxies[2].onCheck = (n) => {
+            if (n === 3) states.n3 = "down";
+        };
+        const { g, logs } = group(proxies, states);
+        await g.setWeights(["green", 100], ["blue", 0]);
+        expect(proxies[0].weights.green).to.equal(100);
+        expect(proxies[1].weights.green).to.equal(100);
+        expect(proxies[2].checks).to.equal(3);
+        expect([...g.lost]).to.deep.equal(["n3"]);
+        expect(logs).to.deep.equal(["node n3 is down: its proxy is left out (its tasks stopped with its engine)"]);
+    });
+
+    it("a proxy task Swarm restarted on a ready node gets the change once it answers again", async () => {
+        const proxies = ["n1", "n2"].map((n) => new FakeProxy(n));
+        proxies[1].mode = "taskGone";
+        proxies[1].onCheck = (n) => {
+            if (n === 2) proxies[1].mode = "ok";
+        };
+        const { g } = group(proxies);
+        await g.setWeights(["green", 100], ["blue", 0]);
+        expect(proxies[1].weights.green).to.equal(100);
+        expect(g.lost.size).to.equal(0);
+    });
+
+    it("HAProxy refusing a command is final: no wait for the node, no second attempt", async () => {
+        const proxies = ["n1", "n2"].map((n) => new FakeProxy(n));
+        proxies[1].mode = "refuse";
+        const err = await group(proxies)
+            .g.maint("green")
+            .then(
+                () => undefined,
+                (e: Error) => e,
+            );
+        expect(err?.message).to.match(/maintenance of green refused by the proxy on n2 \(proxy refused/);
+        expect(proxies[1].checks).to.equal(0);
     });
 
     it("a lost node's last statistics stay in the sum, so differences over a window stay true", async () => {
