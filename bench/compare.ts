@@ -66,6 +66,7 @@ async function main(): Promise<void> {
     ];
     const versions = Array.from({ length: opts.reps + 1 }, (_, i) => `${i + 1}.0.0`);
     const rows: ReleaseRow[] = [];
+    const noChange: Record<string, number[]> = {};
     let overhead: Record<string, Awaited<ReturnType<typeof latency>>> = {};
     let ca: TestCa | undefined;
     try {
@@ -87,6 +88,13 @@ async function main(): Promise<void> {
                 );
             }
         }
+        // The fixed cost: the same command with nothing to change, as often as there were releases.
+        for (const m of methods.filter((x) => x.noChange))
+            for (let rep = 0; rep < opts.reps; rep++) {
+                log(`${m.name}: the same command with nothing to change (${rep + 1}/${opts.reps})`);
+                noChange[m.name] = [...(noChange[m.name] ?? []), await m.noChange!()];
+                log(`  wall ${(noChange[m.name].at(-1)! / 1000).toFixed(1)} s`);
+            }
         log("proxy overhead: 100 short requests/s for 15 s each, direct and through each proxy");
         await startAgent("zdt-compare-direct", versions[versions.length - 1], ports[6]);
         await waitHealthy(`http://127.0.0.1:${ports[6]}`, 250);
@@ -135,6 +143,7 @@ async function main(): Promise<void> {
         summary: summarize(rows),
         overhead,
         rows,
+        noChange,
     };
     fs.mkdirSync(path.join(ROOT, "reports"), { recursive: true });
     const file = path.join(ROOT, "reports", `compare-${report.at.replace(/[:.]/g, "-")}.json`);

@@ -20,5 +20,10 @@ export interface ReleaseMethod {
     setup(version: string): Promise<void>;
     /** Replaces the live version by `version`. */
     release(version: string): Promise<ReleaseTimings>;
+    /**
+     * Wall time (ms) of the same command when nothing changed (ours: `pulumi up` of an
+     * unchanged stack): what every release pays before any of its own work.
+     */
+    noChange?(): Promise<number>;
     teardown(): Promise<void>;
 }

@@ -20,6 +20,8 @@ export interface CompareReport {
     /** Short requests at the same rate: "direct" (an agent's own port) and through each proxy. */
     overhead: Record<string, Latency>;
     rows: ReleaseRow[];
+    /** Per method that has one: wall times (ms) of its command when nothing changed (ours: `pulumi up` of an unchanged stack). */
+    noChange?: Record<string, number[]>;
 }
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
@@ -62,8 +64,36 @@ export function markdownTable(r: CompareReport): string {
         }),
         "",
         ...phaseTable(r.rows),
+        ...besidesWindowTable(r),
     ];
     return lines.join("\n");
+}
+
+/**
+ * Each method's release wall time minus the verification window (median), and beside ours
+ * the same command with nothing to change: the fixed cost no release of that method goes
+ * under. Empty when no method measured its no-change run.
+ */
+export function besidesWindowTable(r: CompareReport): string[] {
+    if (!r.noChange || Object.keys(r.noChange).length === 0) return [];
+    const windowMs = r.windowSeconds * 1000;
+    return [
+        "",
+        `| besides the ${r.windowSeconds} s window | release wall time minus the window | the same command, nothing to change |`,
+        "| --- | --- | --- |",
+        ...r.summary
+            .filter((m) => m.figures.wallMs)
+            .map((m) => {
+                const w = m.figures.wallMs!;
+                // A method that waits no window (the naive recreate) releases in less than one.
+                const besides =
+                    w.min < windowMs
+                        ? "- (no window)"
+                        : showSpread({ median: w.median - windowMs, min: w.min - windowMs, max: w.max - windowMs }, " ms");
+                const none = r.noChange?.[m.method];
+                return `| ${m.method} | ${besides} | ${none?.length ? showSpread(spread(none), " ms") : "-"} |`;
+            }),
+    ];
 }
 
 /**

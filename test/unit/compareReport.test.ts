@@ -67,6 +67,19 @@ describe("comparison benchmark report", () => {
         expect(phaseTable(report().rows.filter((x) => !x.phasesMs))).to.deep.equal([]);
     });
 
+    it("besides the window: each method's wall time minus the window, and ours with nothing to change, when measured", () => {
+        const r = report();
+        expect(markdownTable(r)).to.not.include("besides the");
+        r.noChange = { ours: [9000, 8000] };
+        const md = markdownTable(r).split("\n");
+        const at = md.indexOf("| besides the 5 s window | release wall time minus the window | the same command, nothing to change |");
+        expect(at).to.be.above(0);
+        expect(md[at + 2]).to.equal("| nginx <recipe> | 4,000 ms (4,000-4,100) | - |");
+        expect(md[at + 3]).to.equal("| ours | 31,000 ms (31,000-33,000) | 8,000 ms (8,000-9,000) |");
+        r.summary[0].figures.wallMs = { median: 2700, min: 2600, max: 2900 };
+        expect(markdownTable(r).split("\n")[at + 2]).to.equal("| nginx <recipe> | - (no window) | - |");
+    });
+
     it("the HTML page has the tables, a bar per release and method, our phases, and escapes names", () => {
         const html = renderCompareHtml(report());
         expect(html).to.include("nginx &lt;recipe&gt;").and.not.include("<recipe>");
