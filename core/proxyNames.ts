@@ -7,6 +7,11 @@
 //   legacy       the single proxy container of versions before the port holder, which
 //                published the port itself
 
+/** The proxy's global service of an app on Docker Swarm (one task per node). */
+export function swarmProxyService(app: string): string {
+    return `${app}-proxy`;
+}
+
 /** The port the agents listen on inside their containers (HAProxy's server lines carry it). */
 export const AGENT_PORT = 8080;
 

@@ -7,7 +7,9 @@
 //   npm run abort -- [--stack <name>] [--proxy <container>] [--reason "<why>"]
 //
 // Without --proxy it finds the proxy by the stack file's app and Docker's labels
-// (ops/findProxy.ts), and asks Pulumi only when no stack file names the stack. It runs
+// (ops/findProxy.ts), and asks Pulumi only when no stack file names the stack. On a swarm
+// stack (platform: swarm) it sets weight 0 on every node's proxy, all or nothing, as the
+// switch does, through each node's engine from the stack file's swarm.nodes. It runs
 // compiled (npm run build: dist/ops/abort.js), so that weight 0 is set within a second of
 // the command's start.
 import { execFile } from "child_process";
@@ -15,7 +17,10 @@ import { ProxyCanaryControl } from "../haproxy/canaryControl";
 import { containerExec } from "../docker/cli";
 import { HaproxyAdmin } from "../haproxy/admin";
 import { servingProxy } from "../docker/servingProxy";
-import { appOfStack } from "./findProxy";
+import { appOfStack, swarmOfStack } from "./findProxy";
+import { clusterProxies } from "../platform/swarm/clusterProxies";
+import { swarmProxyService } from "../core/proxyNames";
+import type { ProxyAdmin } from "../engine/ports";
 import { type CanaryState } from "../contracts/canaryControl";
 
 export class AbortError extends Error {}
@@ -41,7 +46,8 @@ export function parseAbortArgs(argv: string[]): AbortArgs {
 
 /** The abort itself, against a proxy; resolves to what it did, in words. */
 export async function abortCanary(
-    admin: HaproxyAdmin,
+    /** One host's proxy, or every node's proxy of a swarm as one (all or nothing). */
+    admin: Pick<ProxyAdmin, "proxyName" | "slots" | "setWeights" | "unpinConversations">,
     control: Pick<ProxyCanaryControl, "state" | "requestAbort">,
     reason: string,
     now: () => number = Date.now,
@@ -50,7 +56,7 @@ export async function abortCanary(
 ): Promise<string> {
     const asked = now();
     // Both reads at once: the weights should be 0 within a second of asking.
-    const [state, slots]: [CanaryState | undefined, Awaited<ReturnType<HaproxyAdmin["slots"]>>] = await Promise.all([
+    const [state, slots]: [CanaryState | undefined, Awaited<ReturnType<ProxyAdmin["slots"]>>] = await Promise.all([
         control.state(),
         admin.slots(),
     ]);
@@ -105,10 +111,21 @@ async function proxyOf(args: AbortArgs): Promise<string> {
 
 async function main(argv: string[]): Promise<void> {
     const args = parseAbortArgs(argv);
-    const proxy = await proxyOf(args);
-    const exec = containerExec(proxy);
     // From the command's start (this process's; npm adds about 0.2 s before it).
     const started = performance.timeOrigin;
+    // A swarm stack: every node's proxy at once (weight 0 on all or on none), through each node's engine.
+    const swarm = args.proxy ? undefined : swarmOfStack(__dirname, args.stack);
+    const app = swarm && appOfStack(__dirname, args.stack);
+    if (swarm && app) {
+        const { admin, anyProxy } = clusterProxies(swarm.nodes, swarmProxyService(app), swarm, {
+            log: (m) => process.stderr.write(`abort: ${m}\n`),
+            sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        });
+        process.stdout.write((await abortCanary(admin, new ProxyCanaryControl(anyProxy), args.reason, Date.now, started)) + "\n");
+        return;
+    }
+    const proxy = await proxyOf(args);
+    const exec = containerExec(proxy);
     process.stdout.write(
         (await abortCanary(new HaproxyAdmin(exec, proxy), new ProxyCanaryControl(exec), args.reason, Date.now, started)) + "\n",
     );

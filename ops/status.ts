@@ -6,11 +6,12 @@
 //   npm run status -- [--stack <name>] [--proxy <container>] [--interval <seconds>] [--once]
 //
 // --once prints one table (after one interval) and exits: 0, or 2 when a row is ALERT
-// (the proxy's conversation table full, evicting pins, is one too).
+// (the proxy's conversation table full, evicting pins, is one too; on Swarm, a node's
+// proxy that does not answer).
 import { execFile } from "child_process";
 import { histogramDelta, parseHistogram, quantile, type Histogram } from "../core/agentMetrics";
 import { containerExec } from "../docker/cli";
-import { activeOf, fillOf, pinnedOf, type TableFill } from "../core/conversationTables";
+import { activeOf, fillOf, pinnedOf, type TableFill, type TableSummary } from "../core/conversationTables";
 import { BACKEND, HaproxyAdmin } from "../haproxy/admin";
 import { dockerContainers } from "../docker/releaseContainer";
 import { LATENCY_QUANTILE, LLM_HISTOGRAM } from "../engine/releaseReadings";
@@ -18,13 +19,26 @@ import { conversationSample } from "../core/verdict";
 import { SLOTS, type Slot, type Thresholds } from "../contracts/switchContract";
 import { ReleaseSchema } from "../config/schema";
 import { servingProxyExec } from "../docker/servingProxy";
-import { appOfStack } from "./findProxy";
-import { activeConversationTotal, certificateStatus, renderStatus, statusRows, tableStatus, type ReleaseStatus } from "./statusTable";
+import { appOfStack, swarmOfStack } from "./findProxy";
+import {
+    activeConversationTotal,
+    certificateStatus,
+    type NodeStatus,
+    nodeLines,
+    renderStatus,
+    statusRows,
+    tableStatus,
+    type ReleaseStatus,
+} from "./statusTable";
+import { clusterProxies } from "../platform/swarm/clusterProxies";
+import type { SwarmProxies } from "../platform/swarm/swarmProxies";
+import { SwarmServices } from "../platform/swarm/swarmServices";
+
 import { HaproxyCertificates, keeperStatusText } from "../haproxy/certificates";
 import { TlsSchema } from "../config/tls";
-import { type ServerStats, type ProxyProbes } from "../engine/ports";
+import { type ContainerMemory, type ProxyAdmin, type ServerStats, type ProxyProbes } from "../engine/ports";
 import { CurlProbes } from "../haproxy/probes";
-import { CERTIFICATE_FILE, PROXY_INTERNAL_PORT } from "../core/proxyNames";
+import { CERTIFICATE_FILE, PROXY_INTERNAL_PORT, swarmProxyService } from "../core/proxyNames";
 import { acmeStatusLine, parseAcmeStatus } from "../core/acmeStatus";
 import { type AgentHealth, expectedCode, HEALTH_DEFAULTS } from "../core/health";
 
@@ -76,7 +90,10 @@ interface Reading {
     hasMetrics: boolean;
 }
 
-async function read(admin: HaproxyAdmin, probes: ProxyProbes, slot: Slot): Promise<Reading> {
+/** What the view reads: one host's proxy (HaproxyAdmin), or every node's proxy of a swarm as one (SwarmProxies). */
+type StatusProxy = Pick<ProxyAdmin, "slots" | "stats"> & { tables(): Promise<Map<string, TableSummary>> };
+
+async function read(admin: StatusProxy, probes: ProxyProbes, slot: Slot): Promise<Reading> {
     const [stats, text] = await Promise.all([admin.stats(slot), probes.slotMetrics(slot)]);
     const llm = text === undefined ? undefined : parseHistogram(text, LLM_HISTOGRAM);
     return { stats, llm, hasMetrics: llm !== undefined };
@@ -88,6 +105,8 @@ async function read(admin: HaproxyAdmin, probes: ProxyProbes, slot: Slot): Promi
  */
 interface Previous {
     readings: Map<string, Reading>;
+    /** On Swarm: each node's proxy's totals over both slots at the last refresh. */
+    nodes?: Map<string, { req: number; err5xx: number }>;
     conversationsAtStart?: number | null;
     dropStreak?: number;
 }
@@ -97,11 +116,13 @@ interface Previous {
  * table's fill: the stick tables are read once (their header lines) for every count.
  */
 async function statuses(
-    admin: HaproxyAdmin,
+    admin: StatusProxy,
     probes: ProxyProbes,
     previous: Previous,
     thresholds: Thresholds,
     agentHealth: AgentHealth,
+    /** A release's memory against its limit: its container's, or on Swarm its highest task's (each node's engine). */
+    memoryOf: (fqdn: string) => Promise<ContainerMemory | undefined>,
 ): Promise<{ releases: ReleaseStatus[]; table: TableFill | undefined }> {
     const [slots, tables] = await Promise.all([admin.slots(), admin.tables()]);
     const serving = SLOTS.filter((s) => !slots[s].maint && slots[s].weight > 0).sort((a, b) => slots[b].weight - slots[a].weight);
@@ -111,7 +132,7 @@ async function statuses(
             const [now, health, memory] = await Promise.all([
                 read(admin, probes, slot),
                 probes.slotHealth(slot),
-                dockerContainers.memory(slots[slot].fqdn),
+                memoryOf(slots[slot].fqdn),
             ]);
             const [pinned, active] = [pinnedOf(tables, slot), activeOf(tables, slot)];
             const before = previous.readings.get(key);
@@ -157,13 +178,42 @@ async function statuses(
     return { releases, table: fillOf(tables, BACKEND) };
 }
 
+/** Each node's proxy on a swarm over the interval since the last refresh (both slots summed), or why it did not answer. */
+async function nodeStatuses(cluster: SwarmProxies, previous: Previous): Promise<NodeStatus[]> {
+    const [blue, green] = await Promise.all(SLOTS.map((s) => cluster.statsByNode(s)));
+    previous.nodes ??= new Map();
+    return blue.map((b, i) => {
+        const g = green[i];
+        if (!b.stats || !g.stats) return { node: b.node, why: b.why ?? g.why };
+        const now = { req: b.stats.req + g.stats.req, err5xx: b.stats.err5xx + g.stats.err5xx };
+        const before = previous.nodes!.get(b.node) ?? now;
+        previous.nodes!.set(b.node, now);
+        return { node: b.node, requests: now.req - before.req, errors5xx: now.err5xx - before.err5xx };
+    });
+}
+
 async function main(argv: string[]): Promise<void> {
     const args = parseStatusArgs(argv);
     // The proxy: the one named, or whichever of the stack's app serves at each reading (a
     // proxy image change hands over to a new container while the view runs), or, when no
-    // stack file names the app, the stack's output.
+    // stack file names the app, the stack's output. A swarm stack: every node's proxy,
+    // summed, through each node's engine (the stack file's swarm.nodes).
     const app = args.proxy ? undefined : appOfStack(__dirname, args.stack);
-    const proxy = args.proxy ?? (app ? `the serving proxy of ${app}` : JSON.parse(await pulumiOutput("proxyContainer", args.stack)));
+    const swarm = app ? swarmOfStack(__dirname, args.stack) : undefined;
+    const cluster =
+        swarm && app
+            ? clusterProxies(swarm.nodes, swarmProxyService(app), swarm, {
+                  log: () => undefined,
+                  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+              })
+            : undefined;
+    const proxy =
+        args.proxy ??
+        (cluster
+            ? `the proxies of ${app} on ${swarm!.nodes.map((n) => n.name).join(", ")}`
+            : app
+              ? `the serving proxy of ${app}`
+              : JSON.parse(await pulumiOutput("proxyContainer", args.stack)));
     let thresholds: Thresholds = ReleaseSchema.parse({}).thresholds;
     let source = "the schema's defaults";
     let agentHealth: AgentHealth = HEALTH_DEFAULTS;
@@ -175,14 +225,18 @@ async function main(argv: string[]): Promise<void> {
             source = "the stack's last release";
         }
     }
-    const exec = app ? servingProxyExec(app) : containerExec(proxy);
-    const admin = new HaproxyAdmin(exec, proxy);
+    const exec = cluster ? cluster.anyProxy : app ? servingProxyExec(app) : containerExec(proxy);
+    const admin: StatusProxy = cluster ? cluster.admin : new HaproxyAdmin(exec, proxy);
     const probes = new CurlProbes(exec, PROXY_INTERNAL_PORT, agentHealth.path);
     const previous: Previous = { readings: new Map() };
-    await statuses(admin, probes, previous, thresholds, agentHealth);
+    const services = swarm && new SwarmServices(swarm.nodes.map((n) => n.engine));
+    const memory = (fqdn: string) => (services ? services.memory(fqdn) : dockerContainers.memory(fqdn));
+    await statuses(admin, probes, previous, thresholds, agentHealth, memory);
+    if (cluster) await nodeStatuses(cluster.admin, previous);
     for (;;) {
         await new Promise((r) => setTimeout(r, args.intervalSeconds * 1000));
-        const { releases, table } = await statuses(admin, probes, previous, thresholds, agentHealth);
+        const { releases, table } = await statuses(admin, probes, previous, thresholds, agentHealth, memory);
+        const nodes = cluster ? nodeLines(await nodeStatuses(cluster.admin, previous), args.intervalSeconds) : [];
         const title = `${proxy}: the last ${args.intervalSeconds}s, judged against ${source} (${new Date().toISOString().slice(11, 19)} UTC)`;
         // The certificate HAProxy serves (proxy.tls), warned of at the schema's proxy.tls.minValidDays.
         const served = await new HaproxyCertificates(exec).served(CERTIFICATE_FILE).catch(() => undefined);
@@ -190,13 +244,14 @@ async function main(argv: string[]): Promise<void> {
         // The certificate keeper (proxy.tls.mode acme): its last attempt, from its status file in the proxy's state volume.
         const keeperFile = await keeperStatusText(exec);
         const keeper = keeperFile.trim() ? acmeStatusLine(parseAcmeStatus(keeperFile), new Date()) : undefined;
-        const text = renderStatus(title, releases, thresholds, table, certificate, keeper);
+        const text = renderStatus(title, releases, thresholds, table, certificate, keeper, nodes);
         if (args.once) {
             process.stdout.write(text + "\n");
             const alert =
                 tableStatus(table).status === "ALERT" ||
                 certificate?.status === "ALERT" ||
                 keeper?.status === "ALERT" ||
+                nodes.some((n) => n.status === "ALERT") ||
                 releases.some((r) => statusRows(r, thresholds).some((row) => row.status === "ALERT"));
             process.exit(alert ? 2 : 0);
         }

@@ -112,6 +112,26 @@ export function certificateStatus(
     return { line: `certificate: serial ${served.serial}, ${verdict.text}  ${status}`, status };
 }
 
+/** One node's proxy on a swarm, over the interval: what went through it, or why it did not answer. */
+export interface NodeStatus {
+    node: string;
+    requests?: number;
+    errors5xx?: number;
+    why?: string;
+}
+
+/** A line per node's proxy (Swarm): OK with its requests and 5xx over the interval, ALERT without an answer (pure). */
+export function nodeLines(nodes: NodeStatus[], intervalSeconds: number): { line: string; status: "OK" | "ALERT" }[] {
+    return nodes.map((n) =>
+        n.why !== undefined
+            ? { line: `proxy on ${n.node}: no answer (${n.why})  ALERT`, status: "ALERT" }
+            : {
+                  line: `proxy on ${n.node}: ${n.requests ?? 0} requests, ${n.errors5xx ?? 0} 5xx in the last ${intervalSeconds}s  OK`,
+                  status: "OK",
+              },
+    );
+}
+
 /** The whole view as text: a heading per release and an aligned table, then the proxy's pinning table. */
 export function renderStatus(
     title: string,
@@ -120,8 +140,10 @@ export function renderStatus(
     table?: TableFill,
     certificate?: { line: string },
     keeper?: { line: string },
+    /** On Swarm: a line per node's proxy (nodeLines). */
+    nodes: { line: string }[] = [],
 ): string {
-    const lines = [title, "", tableStatus(table).line, ...[certificate, keeper].flatMap((l) => (l ? [l.line] : [])), ""];
+    const lines = [title, "", tableStatus(table).line, ...[certificate, keeper, ...nodes].flatMap((l) => (l ? [l.line] : [])), ""];
     if (releases.length === 0) lines.push("no release takes traffic");
     for (const r of releases) {
         lines.push(`${r.role}: ${r.release} on ${r.slot}, weight ${r.weight}`);

@@ -5,7 +5,7 @@
 // slot's probe backend (platform/swarm/swarmSlots.ts).
 import { ADMIN_SOCKET, BACKEND, HaproxyAdmin, type Pinned, statRow } from "../../haproxy/admin";
 import type { ContainerExec } from "../../docker/cli";
-import { activeOf, pinnedOf, type TableFill, unpinCommands } from "../../core/conversationTables";
+import { activeOf, pinnedOf, type TableFill, type TableSummary, unpinCommands } from "../../core/conversationTables";
 import { parseTemplateServers, type TemplateSlotState, slotBackends, templateConnections, templateSlots } from "./swarmSlots";
 import type { Slot } from "../../contracts/switchContract";
 import { type PersistedSlot, ProxyError, type ProxyAdmin, type ServerStats } from "../../engine/ports";
@@ -114,6 +114,11 @@ export class NodeProxy implements ProxyAdmin {
             status: rows.some((r) => r.status === "UP") ? "UP" : (rows[0].status ?? ""),
             sessions: rows.reduce((t, r) => t + get(r, "scur"), 0),
         };
+    }
+
+    /** Every stick table's size and entry count (the header lines of `show table`). */
+    tables(): Promise<Map<string, TableSummary>> {
+        return this.admin.tables();
     }
 
     async pinned(slot: Slot): Promise<Pinned> {

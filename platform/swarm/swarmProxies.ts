@@ -18,7 +18,7 @@ import { engineUnreachable } from "../../docker/cli";
 import type { Pinned } from "../../haproxy/admin";
 import { ProxyGroup } from "../../engine/proxyGroup";
 import { type NodeProxy, ProxyTaskGone } from "./nodeProxy";
-import type { TableFill } from "../../core/conversationTables";
+import type { TableFill, TableSummary } from "../../core/conversationTables";
 import type { TemplateSlotState } from "./swarmSlots";
 import { SLOTS, type Slot } from "../../contracts/switchContract";
 import { type PersistedSlot, type ProxyAdmin, type ServerStats, ProxyError } from "../../engine/ports";
@@ -184,6 +184,27 @@ export class SwarmProxies implements ProxyAdmin {
     async stats(slot: Slot): Promise<ServerStats> {
         for (const { node, value } of await this.fromAnswering((p) => p.stats(slot))) this.lastStats.set(`${node}/${slot}`, value);
         return sumStats(this.members.map((m) => this.lastStats.get(`${m.node}/${slot}`)).filter((s): s is ServerStats => s !== undefined));
+    }
+
+    /** Every stick table's size and entry count, from one proxy that answers (peers share the entries). */
+    async tables(): Promise<Map<string, TableSummary>> {
+        return (await this.fromAnswering((p) => p.tables()))[0].value;
+    }
+
+    /**
+     * A slot's statistics on each node's proxy, for the operator's view: every node listed,
+     * one without an answer with the reason (lost: the manager reports it down; or the error).
+     */
+    async statsByNode(slot: Slot): Promise<{ node: string; stats?: ServerStats; why?: string }[]> {
+        const out = await this.onEach((p) => p.stats(slot)).catch(() => [] as Outcome<ServerStats>[]);
+        return this.members.map((m) => {
+            const o = out.find((x) => x.m.node === m.node);
+            if (o?.value) return { node: m.node, stats: o.value };
+            return {
+                node: m.node,
+                why: this.lost.has(m.node) ? "lost: the manager reports its node down" : (o?.error?.message ?? "no answer"),
+            };
+        });
     }
 
     async pinned(slot: Slot): Promise<Pinned> {

@@ -14,11 +14,12 @@ import * as docker from "@pulumi/docker";
 import type { SwarmConfig } from "../../config/schema";
 import { SLOT_DIR } from "../../haproxy/admin";
 import { type ConversationSettings, serviceEnvironment } from "../../config/proxySettings";
-import { PROXY_INTERNAL_PORT } from "../../core/proxyNames";
+import { PROXY_INTERNAL_PORT, swarmProxyService } from "../../core/proxyNames";
 import { proxyHealthCheck } from "../../components/healthChecks";
 import { SWARM_HEALTH_FLOOR } from "./swarmRelease";
 import type { AgentHealth } from "../../core/health";
 import type { ConversationKey } from "../../core/conversationKey";
+import { slotServers } from "./swarmSlots";
 
 export interface SwarmProxyArgs {
     app: string;
@@ -35,11 +36,6 @@ export interface SwarmProxyArgs {
     conversationKey: ConversationKey;
 }
 
-/** Servers per slot template: room for every task of a release and as many again being rescheduled. */
-export function slotServers(replicas: number): number {
-    return 2 * replicas;
-}
-
 /** The peers' "name=address" list the proxy's start script renders (pure). */
 export function peersEnv(nodes: SwarmConfig["nodes"]): string {
     return nodes.map((n) => `${n.name}=${n.address}`).join(" ");
@@ -48,7 +44,7 @@ export function peersEnv(nodes: SwarmConfig["nodes"]): string {
 export function swarmProxyArgs(args: SwarmProxyArgs): docker.ServiceArgs {
     const s = args.swarm;
     return {
-        name: `${args.app}-proxy`,
+        name: swarmProxyService(args.app),
         labels: [
             { label: "zdt.app", value: args.app },
             { label: "zdt.role", value: "proxy" },

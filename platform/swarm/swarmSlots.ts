@@ -7,6 +7,11 @@ import type { SlotConnections } from "../../haproxy/admin";
 import { SLOTS, type Slot } from "../../contracts/switchContract";
 import { type SlotState } from "../../core/slots";
 
+/** Servers per slot template: room for every task of a release and as many again being rescheduled. */
+export function slotServers(replicas: number): number {
+    return 2 * replicas;
+}
+
 /** One server of a slot's template, from `show servers state`. */
 export interface TemplateServer {
     slot: Slot;

@@ -8,6 +8,7 @@ import { TestCluster } from "../support/cluster";
 import type { LoadGenerator, LoadOptions, LoadReport } from "../../load/client";
 import { canaryLoad, standardLoad } from "../../load/profile";
 import { templateSlots } from "../../platform/swarm/swarmSlots";
+import { CANARY_FILE } from "../../haproxy/canaryControl";
 import { freePort, mustRun, run, TestStack, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
 import { underLoad as loadAround } from "../support/underLoad";
@@ -237,15 +238,94 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
         },
     );
 
+    /** A canary of two steps: 25 % of new conversations for `pauseSeconds`, then 100 %, judged from 5 requests. */
+    const canary25Then100 = async (pauseSeconds: number) => {
+        await platform!.setConfig("release.strategy", "canary");
+        await platform!.setConfig("release.canary.steps[0].weight", "25");
+        await platform!.setConfig("release.canary.steps[0].pauseSeconds", String(pauseSeconds));
+        await platform!.setConfig("release.canary.steps[1].weight", "100");
+        await platform!.setConfig("release.canary.steps[1].pauseSeconds", "0");
+        await platform!.setConfig("release.thresholds.minRequests", "5");
+    };
+
+    /** The canary's step as the switch wrote it in the first node's proxy (the one the abort reads too), if one is under way. */
+    const canaryStep = async (): Promise<number | undefined> => {
+        const n = cluster.nodes[0];
+        const id = (await cluster.mustDocker(["ps", "-q", "--filter", `label=com.docker.swarm.service.name=${app}-proxy`], n.host)).split(
+            "\n",
+        )[0];
+        const r = await run("docker", ["exec", id, "cat", CANARY_FILE], { env: { DOCKER_HOST: n.host } });
+        return r.code === 0 ? (JSON.parse(r.stdout) as { step: number }).step : undefined;
+    };
+
+    step(
+        "during a canary, npm run status --once sums every node's proxy and lists each node; npm run abort sets weight 0 on all of them: 0 failed, only the canary's conversations move",
+        async () => {
+            const v21 = (await platform!.outputs()).liveRelease as string;
+            await canary25Then100(120);
+            await release("2.2.0");
+            let up: Awaited<ReturnType<TestStack["up"]>> | undefined;
+            let status = { code: -1, stdout: "", stderr: "" };
+            let aborted = { code: -1, stdout: "", stderr: "" };
+            let abortedAt = 0;
+            const ops = { cwd: ROOT, env: platform!.env };
+            const r = await underLoad({ ...canaryLoad(urls[0]), urls }, async (load) => {
+                const running = platform!.up();
+                await cluster.until("the canary's first step", async () => ((await canaryStep()) === 1 ? true : undefined), 300_000);
+                // Some conversations under way on the canary, so the abort has some to move.
+                await cluster.until("answers from the canary", async () => {
+                    const v22 = Object.keys(load.snapshot().releases).find((x) => x.startsWith("2-2-0-"));
+                    return v22 && load.snapshot().releases[v22].answers >= 20 ? true : undefined;
+                });
+                status = await run("npm", ["run", "--silent", "status", "--", "--stack", app, "--once", "--interval", "2"], ops);
+                aborted = await run(
+                    "npm",
+                    ["run", "--silent", "abort", "--", "--stack", app, "--reason", "drill: by hand on the cluster"],
+                    ops,
+                );
+                abortedAt = Date.now();
+                up = await running;
+            });
+            console.log(
+                status.stdout
+                    .split("\n")
+                    .filter((l) => /^(live|canary):|^proxy on /.test(l))
+                    .map((l) => `      status: ${l}`)
+                    .join("\n"),
+            );
+            console.log(`      abort: ${aborted.stdout.trim()}`);
+            figures("canary 2.1.0 -> 2.2.0 aborted by hand", r);
+            // The view: the cluster's proxies summed, both releases, a line per node with traffic through it.
+            expect(status.code, status.stdout + status.stderr).to.equal(0);
+            expect(status.stdout).to.include(`the proxies of ${app} on ${cluster.nodes.map((n) => n.name).join(", ")}`);
+            expect(status.stdout).to.match(/^live: 2-1-0-\S+ on \w+, weight \d+$/m);
+            expect(status.stdout).to.match(/^canary: 2-2-0-\S+ on \w+, weight \d+$/m);
+            for (const n of cluster.nodes)
+                expect(status.stdout).to.match(new RegExp(`^proxy on ${n.name}: [1-9]\\d* requests, 0 5xx in the last 2s  OK$`, "m"));
+            // The abort: weight 0 on every node's proxy, the running update fails naming it.
+            expect(aborted.code, aborted.stdout + aborted.stderr).to.equal(0);
+            expect(aborted.stdout).to.match(/canary 2-2-0-\S+ aborted at step 1 of 2 \(25%\): weight 0 in \d+ ms/);
+            const said = up!.stdout + up!.stderr;
+            expect(up!.code, said).to.not.equal(0);
+            expect(said).to.match(/canary aborted at step 1 \(25%\): aborted by hand: drill: by hand on the cluster/);
+            expect(r.failed, JSON.stringify(r.failures)).to.equal(0);
+            expect(r.streamsTruncated).to.equal(0);
+            // Only the canary's conversations changed release, back to 2.1.0; none began on it after the abort.
+            const hops = Object.keys(r.conversationHops);
+            expect(
+                hops.every((h) => /^2-2-0-\S+ -> /.test(h) && h.endsWith(v21)),
+                JSON.stringify(r.conversationHops),
+            ).to.equal(true);
+            expect(r.conversationsBroken).to.equal(Object.values(r.conversationHops).reduce((a, b) => a + b, 0));
+            expect(r.conversationLog.filter((c) => c.release.startsWith("2-2-0-") && c.startedAt > abortedAt)).to.deep.equal([]);
+            expect(await served()).to.deep.equal(["2.1.0", "2.1.0", "2.1.0"]);
+        },
+    );
+
     step(
         "a canary (25 -> 100 %) under load: 0 failed, 0 broken through its steps; then a worker's engine stops during its verification: only what was on that node fails",
         async () => {
-            await platform!.setConfig("release.strategy", "canary");
-            await platform!.setConfig("release.canary.steps[0].weight", "25");
-            await platform!.setConfig("release.canary.steps[0].pauseSeconds", "8");
-            await platform!.setConfig("release.canary.steps[1].weight", "100");
-            await platform!.setConfig("release.canary.steps[1].pauseSeconds", "0");
-            await platform!.setConfig("release.thresholds.minRequests", "5");
+            await canary25Then100(8);
             await platform!.setConfig("release.verifyWindowSeconds", "25");
             await release("2.2.0");
             const target = urls.slice();

@@ -2,7 +2,7 @@
 // moved, the request left for the running switch; and the cases where it must change nothing.
 import { expect } from "chai";
 import { abortCanary, AbortError, parseAbortArgs } from "../../ops/abort";
-import { appOfStackFile, projectName } from "../../ops/findProxy";
+import { appOfStackFile, projectName, swarmOfStackFile } from "../../ops/findProxy";
 import { HaproxyAdmin } from "../../haproxy/admin";
 import { FakeProxy } from "../support/fakeProxy";
 import { rejection } from "../support/rejection";
@@ -93,6 +93,39 @@ describe("finding a stack's proxy without Pulumi (ops/findProxy.ts)", () => {
         // Another project's key, or a nested one, is not this stack's app.
         expect(appOfStackFile("config:\n  other:app: x\n  zdt:agent:\n    app: y\n", "zdt")).to.equal(undefined);
         expect(projectName("name: zdt\nruntime:\n  name: nodejs\n")).to.equal("zdt");
+    });
+
+    it("reads a swarm stack's nodes and slot sizes from its stack file; one host has none; a bad node is named", () => {
+        const file = (platform: string, engine = "ssh://root@10.0.0.2") =>
+            [
+                "config:",
+                "  zdt:app: shop",
+                `  zdt:platform: ${platform}`,
+                "  zdt:swarm:",
+                '    replicas: "3"',
+                "    proxyImage: 10.0.0.5:5000/shop-proxy:1.0.0@sha256:" + "a".repeat(64),
+                "    nodes:",
+                "      - name: node-1",
+                "        address: 10.0.0.1",
+                "        engine: unix:///var/run/docker.sock",
+                "      - name: node-2",
+                "        address: 10.0.0.2",
+                `        engine: ${engine}`,
+                "",
+            ].join("\n");
+        expect(swarmOfStackFile(file("swarm"), "zdt")).to.deep.equal({
+            nodes: [
+                { name: "node-1", engine: "unix:///var/run/docker.sock" },
+                { name: "node-2", engine: "ssh://root@10.0.0.2" },
+            ],
+            replicas: 3,
+            slotServers: 6,
+        });
+        expect(swarmOfStackFile(file("docker"), "zdt")).to.equal(undefined);
+        expect(swarmOfStackFile("config:\n  zdt:app: shop\n", "zdt")).to.equal(undefined);
+        expect(() => swarmOfStackFile(file("swarm", "10.0.0.2"), "zdt")).to.throw(
+            /^the stack file's swarm\.nodes\[1\]\.engine: a DOCKER_HOST/,
+        );
     });
 
     it("measures weight 0 from the command's start as well as from the abort's own start", async () => {

@@ -1,7 +1,7 @@
 // The status view: each row judged with the verification's rules, and its flags.
 import { expect } from "chai";
 import { parseStatusArgs } from "../../ops/status";
-import { activeConversationTotal, renderStatus, statusRows, tableStatus, type ReleaseStatus } from "../../ops/statusTable";
+import { activeConversationTotal, nodeLines, renderStatus, statusRows, tableStatus, type ReleaseStatus } from "../../ops/statusTable";
 import { switchInput } from "../support/switchInput";
 
 const T = switchInput().thresholds;
@@ -90,6 +90,23 @@ describe("status view", () => {
         expect(full.status).to.equal("ALERT");
         expect(full.line).to.match(/full: HAProxy is evicting the oldest pins/);
         expect(tableStatus(undefined).status).to.equal("NO DATA");
+    });
+
+    it("on Swarm, a line per node's proxy: its requests and 5xx over the interval, ALERT for one that does not answer", () => {
+        const lines = nodeLines(
+            [
+                { node: "node-1", requests: 120, errors5xx: 0 },
+                { node: "node-2", why: "lost: the manager reports its node down" },
+            ],
+            5,
+        );
+        expect(lines).to.deep.equal([
+            { line: "proxy on node-1: 120 requests, 0 5xx in the last 5s  OK", status: "OK" },
+            { line: "proxy on node-2: no answer (lost: the manager reports its node down)  ALERT", status: "ALERT" },
+        ]);
+        const text = renderStatus("the proxies of shop", [live()], T, undefined, undefined, undefined, lines).split("\n");
+        expect(text.indexOf(lines[0].line)).to.be.above(0).and.below(text.indexOf("live: 2-0-0-abcdef12 on green, weight 100"));
+        expect(text).to.include(lines[1].line);
     });
 
     it("parses its flags and names a bad one", () => {
