@@ -6,6 +6,7 @@ import { proxyConfigContract } from "../contracts/proxyConfigContract";
 import { switchContract } from "../contracts/switchContract";
 
 const CONTAINER = "docker:index/container:Container";
+const SERVICE = "docker:index/service:Service";
 const IMAGE = "docker:index/image:Image";
 const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 const COMMAND = "command:local:Command";
@@ -19,7 +20,47 @@ function labels(props: Props): Record<string, string> {
     return Object.fromEntries((props.labels ?? []).map((l: { label: string; value: string }) => [l.label, l.value]));
 }
 const role = (props: Props) => labels(props)["zdt.role"];
-const where = (args: { name: string; props: Props }) => `container "${args.props.name ?? args.name}" (resource ${args.name})`;
+
+/**
+ * A Swarm service (platform: swarm) seen as the container each of its tasks is, in the
+ * container's property names, so every container rule judges services by the same rule:
+ * its task's image, health check, memory limit, restart condition, mounts and variables,
+ * and its published ports (Swarm publishes on every address of a node: there is no
+ * address to bind). A container is itself.
+ */
+export function asContainer(type: string, props: Props): Props | undefined {
+    if (type === CONTAINER) return props;
+    if (type !== SERVICE) return undefined;
+    const task = props.taskSpec ?? {};
+    const spec = task.containerSpec ?? {};
+    const condition: string | undefined = task.restartPolicy?.condition;
+    const mounts: Props[] = spec.mounts ?? [];
+    const env: Props | undefined = spec.env;
+    return {
+        kind: "service",
+        name: props.name,
+        image: spec.image,
+        labels: props.labels,
+        healthcheck: spec.healthcheck,
+        memory: Number(task.resources?.limits?.memoryBytes ?? 0) / (1024 * 1024),
+        // Swarm's conditions: any (always), on-failure, none.
+        restart: condition === "any" ? "always" : condition === "none" ? "no" : condition,
+        ports: (props.endpointSpec?.ports ?? []).map((p: Props) => ({ internal: p.targetPort, external: p.publishedPort, ip: "0.0.0.0" })),
+        volumes: mounts.map((m) => ({
+            ...(m.type === "bind" ? { hostPath: m.source } : { volumeName: m.source }),
+            containerPath: m.target,
+            readOnly: m.readOnly === true,
+        })),
+        mounts: mounts.map((m) => ({ source: m.source })),
+        envs: env && typeof env === "object" ? Object.entries(env).map(([k, v]) => `${k}=${v}`) : undefined,
+    };
+}
+
+const where = (args: { name: string; props: Props }) =>
+    `${args.props.kind ?? "container"} "${args.props.name ?? args.name}" (resource ${args.name})`;
+
+/** The role that publishes the proxy's port: one host's port holder, or on Swarm the proxy's global service. */
+const publisher = (props: Props) => (props.kind === "service" ? "proxy" : PORT_HOLDER_ROLE);
 
 /** A tag other than "latest", or a digest. Unknown values (preview) pass: they are checked at `up`. */
 export function isPinned(image: unknown): boolean {
@@ -37,7 +78,8 @@ function containerPolicy(
         name,
         description,
         validateResource: (args, reportViolation) => {
-            if (args.type === CONTAINER) check(args, reportViolation);
+            const props = asContainer(args.type, args.props);
+            if (props) check({ ...args, props }, reportViolation);
         },
     };
 }
@@ -72,8 +114,8 @@ export const imagesPinned: ResourceValidationPolicy = {
     configSchema: { properties: { requireDigest: { type: "boolean", default: false } } },
     validateResource: (args, report) => {
         const image =
-            args.type === CONTAINER
-                ? args.props.image
+            args.type === CONTAINER || args.type === SERVICE
+                ? asContainer(args.type, args.props)!.image
                 : args.type === IMAGE
                   ? args.props.imageName
                   : args.type === REMOTE_IMAGE
@@ -88,7 +130,8 @@ export const imagesPinned: ResourceValidationPolicy = {
             return;
         }
         // A local build has no registry digest; what is pulled, and what agents run, must have one.
-        const pulled = args.type === REMOTE_IMAGE || (args.type === CONTAINER && role(args.props) === "agent");
+        // A Swarm service's image is pulled on every node.
+        const pulled = args.type === REMOTE_IMAGE || args.type === SERVICE || (args.type === CONTAINER && role(args.props) === "agent");
         if (pulled && args.getConfig<{ requireDigest?: boolean }>().requireDigest && !isDigestPinned(image)) {
             report(
                 `${kind} "${args.name}" uses image "${image}", pinned by tag only; this stack requires a digest. Fix: set agent.digest to the digest \`docker push\` printed (sha256:...).`,
@@ -99,12 +142,13 @@ export const imagesPinned: ResourceValidationPolicy = {
 
 export const onlyProxyPublished = containerPolicy(
     "only-proxy-published",
-    "Only the proxy's port holder publishes a host port; agents are reached through the proxy on the private network.",
+    "Only the proxy publishes a host port (one host's port holder; on Swarm the proxy's global service); agents are reached through the proxy on the private network.",
     (args, report) => {
         const ports: unknown[] = args.props.ports ?? [];
-        if (ports.length > 0 && role(args.props) !== PORT_HOLDER_ROLE) {
+        const allowed = publisher(args.props);
+        if (ports.length > 0 && role(args.props) !== allowed) {
             report(
-                `${where(args)} publishes ${ports.length} host port(s). Fix: remove ports; agents are reached through the proxy on the private network, and only the proxy's port holder (zdt.role=${PORT_HOLDER_ROLE}) publishes.`,
+                `${where(args)} publishes ${ports.length} host port(s). Fix: remove ports; agents are reached through the proxy on the private network, and only the proxy (zdt.role=${allowed}) publishes.`,
             );
         }
     },
@@ -143,15 +187,20 @@ export const noWorldOpenPorts: StackValidationPolicy = {
         if (args.getConfig<{ allowPublic?: boolean }>().allowPublic) return;
         const https = httpsOf(args.resources);
         for (const r of args.resources) {
-            if (r.type !== CONTAINER) continue;
-            const holder = role(r.props) === PORT_HOLDER_ROLE;
-            for (const p of r.props.ports ?? []) {
+            const props = asContainer(r.type, r.props);
+            if (!props) continue;
+            const holder = role(props) === PORT_HOLDER_ROLE;
+            for (const p of props.ports ?? []) {
                 const ip = p.ip ?? "0.0.0.0";
                 if (ip !== "0.0.0.0" && ip !== "::") continue;
                 const external = String(p.external ?? p.internal);
                 if (holder && https && (external === https.tlsPort || https.redirect)) continue;
+                const fix =
+                    props.kind === "service"
+                        ? "Swarm publishes on every address of each node (no address to bind): keep the nodes' ports behind a firewall or a TLS terminator, and set this policy's allowPublic: true for the stack."
+                        : "serve HTTPS in the proxy (proxy.tls, docs/edge.md), or set proxy.listenAddress to 127.0.0.1 and terminate TLS in front, or set this policy's allowPublic: true for the stack.";
                 report(
-                    `${where(r)} publishes port ${external} on ${ip}, open to the world without TLS. Fix: serve HTTPS in the proxy (proxy.tls, docs/edge.md), or set proxy.listenAddress to 127.0.0.1 and terminate TLS in front, or set this policy's allowPublic: true for the stack.`,
+                    `${where({ name: r.name, props })} publishes port ${external} on ${ip}, open to the world without TLS. Fix: ${fix}`,
                     r.urn,
                 );
             }
@@ -204,6 +253,21 @@ export const adminTokenFromRandom: StackValidationPolicy = {
         "The agents' admin token comes from a @pulumi/random password (a Pulumi secret) and reaches the container as a file (uploads), never as an environment variable, which `docker inspect` shows to anyone with Docker access.",
     validateStack: (args, report) => {
         for (const r of args.resources) {
+            // On Swarm agents have no admin token (knowledge is in the image); their variables must not carry one.
+            if (r.type === SERVICE && role(r.props) === "agent") {
+                let envs: unknown;
+                try {
+                    envs = asContainer(r.type, r.props)!.envs;
+                } catch {
+                    envs = undefined; // a preview's unknown secret
+                }
+                if (Array.isArray(envs) && envs.some((e) => typeof e === "string" && e.startsWith("ADMIN_TOKEN=")))
+                    report(
+                        `service "${r.props.name ?? r.name}" gets ADMIN_TOKEN as an environment variable, shown by \`docker service inspect\`. Fix: remove it; on Swarm knowledge changes are new releases and the agents need no admin token.`,
+                        r.urn,
+                    );
+                continue;
+            }
             if (r.type !== CONTAINER || role(r.props) !== "agent") continue;
             const fromRandom = (r.propertyDependencies?.uploads ?? []).some((d: PolicyResource) => d.type === RANDOM_PASSWORD);
             // During a preview the token is not known yet, and reading it throws: the

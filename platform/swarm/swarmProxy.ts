@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { SwarmConfig } from "../../config/schema";
 import { SLOT_DIR } from "../../haproxy/admin";
-import { type ConversationSettings, serviceEnvironment } from "../../config/proxySettings";
+import { type ConversationSettings, proxyMemoryMb, serviceEnvironment } from "../../config/proxySettings";
 import { PROXY_INTERNAL_PORT, swarmProxyService } from "../../core/proxyNames";
 import { proxyHealthCheck } from "../../components/healthChecks";
 import { SWARM_HEALTH_FLOOR } from "./swarmRelease";
@@ -73,6 +73,8 @@ export function swarmProxyArgs(args: SwarmProxyArgs): docker.ServiceArgs {
                 stopGracePeriod: "100s",
             },
             networksAdvanceds: [{ name: args.networkName }],
+            // As one host's proxy: HAProxy and its tables (the policy pack's limits-and-restart holds services to it too).
+            resources: { limits: { memoryBytes: proxyMemoryMb(args.conversations.tableSize) * 1024 * 1024 } },
             restartPolicy: { condition: "any", delay: "1s" },
         },
         mode: { global: true },

@@ -12,6 +12,11 @@ import {
 import * as rules from "../../policies/rules";
 import { switchContract } from "../../contracts/switchContract";
 import { switchInput } from "../support/switchInput";
+import { parseConfig } from "../../config/schema";
+import { stackReleasePlan } from "../../components/agentRelease";
+import { swarmServiceArgs } from "../../platform/swarm/swarmRelease";
+import { swarmProxyArgs } from "../../platform/swarm/swarmProxy";
+import { conversationKeyOf } from "../../core/conversationKey";
 
 const CONTAINER = "docker:index/container:Container";
 const COMMAND = "command:local:Command";
@@ -329,5 +334,125 @@ describe("per-stack policy config", () => {
         }
         const prod = JSON.parse(fs.readFileSync(`${dir}/prod.json`, "utf8"));
         expect(prod["release-verification-window"]).to.deep.equal({ minVerifyWindowSeconds: 900, maxErrorRatePercent: 1 });
+    });
+});
+
+describe("policies on Swarm services (platform: swarm): the container rules, judged on each service's task", () => {
+    const SERVICE = "docker:index/service:Service";
+    const digest = `sha256:${"c".repeat(64)}`;
+    // The services the program declares for a swarm stack, from its own functions.
+    const cfg = parseConfig({
+        platform: "swarm",
+        app: "shop",
+        agent: { version: "2.5.0", image: "10.0.0.9:5000/shop-agent", digest },
+        swarm: {
+            replicas: 2,
+            proxyImage: `10.0.0.9:5000/shop-proxy:1.0.0@${digest}`,
+            nodes: [{ name: "n1", address: "10.0.0.1", engine: "ssh://root@10.0.0.1" }],
+        },
+    });
+    const agent = JSON.parse(
+        JSON.stringify(swarmServiceArgs({ plan: stackReleasePlan(cfg, process.cwd()), replicas: 2, convergeSeconds: 60 })),
+    ) as Record<string, any>;
+    const proxy = JSON.parse(
+        JSON.stringify(
+            swarmProxyArgs({
+                app: cfg.app,
+                networkName: "shop-net",
+                port: 8080,
+                swarm: cfg.swarm!,
+                conversations: cfg.proxy.conversations,
+                agentHealth: cfg.agent.health,
+                agentPort: cfg.agent.port,
+                conversationKey: conversationKeyOf(cfg.agent.conversation),
+            }),
+        ),
+    ) as Record<string, any>;
+    const withTask = (service: Record<string, any>, task: Record<string, any>, spec: Record<string, any> = {}) => ({
+        ...service,
+        taskSpec: { ...service.taskSpec, ...task, containerSpec: { ...service.taskSpec.containerSpec, ...spec } },
+    });
+    const strict = { requireDigest: true };
+
+    it("reads a service as its task's container: image, health check, memory, restart, ports on every address, mounts, variables", () => {
+        const seen = rules.asContainer(SERVICE, agent)!;
+        expect(seen).to.include({ kind: "service", name: agent.name, image: agent.taskSpec.containerSpec.image, restart: "always" });
+        expect(seen.memory).to.equal(cfg.agent.memoryMb);
+        expect(seen.healthcheck.tests[0]).to.equal("CMD");
+        expect(rules.asContainer(SERVICE, proxy)!.ports).to.deep.equal([
+            { internal: 8080, external: 8080, ip: "0.0.0.0" },
+            { internal: 10000, external: 10000, ip: "0.0.0.0" },
+        ]);
+        expect(rules.asContainer("docker:index/network:Network", {})).to.equal(undefined);
+    });
+
+    it("the program's own services pass every resource rule, with prod's requireDigest", async () => {
+        for (const service of [agent, proxy])
+            for (const policy of [
+                rules.agentHealthGated,
+                rules.imagesPinned,
+                rules.onlyProxyPublished,
+                rules.limitsAndRestart,
+                rules.knowledgeReadOnly,
+                rules.noPrivilegeEscalation,
+            ])
+                expect(await violations(policy, SERVICE, service, strict), `${policy.name} on ${service.name}`).to.deep.equal([]);
+        expect(await stackViolations(rules.adminTokenFromRandom, [[SERVICE, agent]])).to.deep.equal([]);
+    });
+
+    it("agent-health-gated: an agent service with its check turned off is refused", async () => {
+        const v = await violations(rules.agentHealthGated, SERVICE, withTask(agent, {}, { healthcheck: { tests: ["NONE"] } }));
+        expect(v[0]).to.match(new RegExp(`^service "${agent.name}" \\(resource r\\) has no healthcheck`));
+    });
+
+    it("images-pinned: a service pinned by tag only is refused where a digest is required (every node pulls it)", async () => {
+        const tagged = withTask(agent, {}, { image: "10.0.0.9:5000/shop-agent:2.5.0" });
+        expect(await violations(rules.imagesPinned, SERVICE, tagged)).to.deep.equal([]);
+        expect((await violations(rules.imagesPinned, SERVICE, tagged, strict))[0]).to.match(
+            /pinned by tag only; this stack requires a digest/,
+        );
+        expect(await violations(rules.imagesPinned, SERVICE, withTask(agent, {}, { image: "shop-agent:latest" }))).to.have.length(1);
+    });
+
+    it("only-proxy-published: the proxy's service publishes; an agent service that publishes is refused", async () => {
+        const published = {
+            ...agent,
+            endpointSpec: { mode: "dnsrr", ports: [{ targetPort: 8080, publishedPort: 9000, publishMode: "host" }] },
+        };
+        expect((await violations(rules.onlyProxyPublished, SERVICE, published))[0]).to.match(
+            /publishes 1 host port\(s\).*only the proxy \(zdt\.role=proxy\)/,
+        );
+    });
+
+    it("no-world-open-ports: Swarm publishes on every address, so the proxy's ports are flagged unless the stack allows it", async () => {
+        const v = await stackViolations(rules.noWorldOpenPorts, [[SERVICE, proxy]]);
+        expect(v).to.have.length(2);
+        expect(v[0]).to.match(
+            /^service "shop-proxy" .* publishes port 8080 on 0\.0\.0\.0, open to the world without TLS\. Fix: Swarm publishes on every address/,
+        );
+        expect(await stackViolations(rules.noWorldOpenPorts, [[SERVICE, proxy]], { allowPublic: true })).to.deep.equal([]);
+    });
+
+    it("limits-and-restart: a service without a memory limit or with restart condition none is refused", async () => {
+        const loose = withTask(proxy, { resources: {}, restartPolicy: { condition: "none" } });
+        const v = await violations(rules.limitsAndRestart, SERVICE, loose);
+        expect(v.join("\n"))
+            .to.match(/no memory limit/)
+            .and.match(/restart policy "no"/);
+    });
+
+    it("knowledge-read-only and no-docker-socket: a writable bind on an agent service, and the Docker socket, are refused", async () => {
+        const mounted = withTask(agent, {}, { mounts: [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock" }] });
+        expect((await violations(rules.knowledgeReadOnly, SERVICE, mounted))[0]).to.match(
+            /mounts \/var\/run\/docker\.sock at \/var\/run\/docker\.sock writable/,
+        );
+        expect((await violations(rules.noPrivilegeEscalation, SERVICE, mounted))[0]).to.match(/mounts the Docker socket/);
+    });
+
+    it("admin-token-from-random: an agent service carrying ADMIN_TOKEN in its variables is refused (Swarm agents need none)", async () => {
+        const leaky = withTask(agent, {}, { env: { ...agent.taskSpec.containerSpec.env, ADMIN_TOKEN: "hunter2" } });
+        expect((await stackViolations(rules.adminTokenFromRandom, [[SERVICE, leaky]]))[0]).to.match(
+            /^service "shop-agent-2-5-0-[0-9a-f]+" gets ADMIN_TOKEN as an environment variable/,
+        );
     });
 });
