@@ -323,7 +323,7 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
     );
 
     step(
-        "a canary (25 -> 100 %) under load: 0 failed, 0 broken through its steps; then a worker's engine stops during its verification: only what was on that node fails",
+        "a canary (25 -> 100 %) under load: 0 failed, 0 broken through its steps; then a worker's engine stops as the canary takes 100 %: only what was on that node fails",
         async () => {
             await canary25Then100(8);
             await platform!.setConfig("release.verifyWindowSeconds", "25");
@@ -335,8 +335,8 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
             let up: Awaited<ReturnType<TestStack["up"]>> | undefined;
             const r = await underLoad({ ...canaryLoad(target[0]), urls: target }, async (load) => {
                 const running = platform!.up();
-                // After the canary's last step (every proxy sends every request to 2.2.0), its
-                // verification runs: kill a worker that runs one of its tasks.
+                // At the canary's last step (every proxy sends every new request to 2.2.0; its
+                // flip and verification follow): stop a worker that runs one of its tasks.
                 // Three readings in a row (at the 25 % step a reading of all three is 2.2.0 by chance one time in 64).
                 let inARow = 0;
                 await cluster.until(
@@ -364,7 +364,7 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
                 up = await running;
             });
             figures(`canary through its steps (up to the kill)`, steps!);
-            figures(`canary 2.1.0 -> 2.2.0 in all, with ${victim} stopped during the verification`, r);
+            figures(`canary 2.1.0 -> 2.2.0 in all, with ${victim} stopped at its 100 % step`, r);
             milestones(up!);
             const report = (await platform!.outputs()).releaseReport as { canarySteps: { weight: number; canary: { requests: number } }[] };
             const elsewhere = Object.entries(r.byUrl).filter(([u]) => u !== lostUrl);
