@@ -44,7 +44,16 @@ export class ProxyGroup {
      * the others get their previous weights back and the change fails naming it.
      */
     async setWeights(...weights: [Slot, number][]): Promise<void> {
-        const before = await Promise.all(this.admins.map((a) => a.slots()));
+        await this.setWeightsFrom(await Promise.all(this.admins.map((a) => a.slots())), ...weights);
+    }
+
+    /**
+     * The same, from a reading of every proxy's weights the caller has just made (`before`,
+     * one per proxy in the group's order): what a refusal restores, without reading again.
+     */
+    async setWeightsFrom(before: Record<Slot, { weight: number }>[], ...weights: [Slot, number][]): Promise<void> {
+        if (before.length !== this.admins.length)
+            throw new ProxyError(`a reading of ${before.length} proxies for a group of ${this.admins.length}`);
         const outcomes = await settle(this.admins, (a) => a.setWeights(...weights));
         const back = flipBackPlan(outcomes);
         if (outcomes.every((o) => o.ok)) return;

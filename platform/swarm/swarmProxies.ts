@@ -171,9 +171,18 @@ export class SwarmProxies implements ProxyAdmin {
     }
 
     async setWeights(...weights: [Slot, number][]): Promise<string> {
-        // Lost nodes are found (and left out) by a read first; then all or nothing.
-        await this.onEach((p) => p.slots());
-        await new ProxyGroup(this.live().map((m) => m.proxy)).setWeights(...weights);
+        // One read of every proxy finds the lost nodes (left out) and is what a refusal
+        // restores; then all or nothing (one docker exec per proxy less than reading twice).
+        const read = await this.onEach((p) => p.slots());
+        const unread = read.filter((o) => o.error);
+        if (unread.length)
+            throw new ProxyError(
+                `reading the weights refused by ${unread.map((o) => `the proxy on ${o.m.node} (${o.error!.message})`).join(", ")}`,
+            );
+        await new ProxyGroup(read.map((o) => o.m.proxy)).setWeightsFrom(
+            read.map((o) => o.value!),
+            ...weights,
+        );
         return "";
     }
 

@@ -53,6 +53,20 @@ describe("proxy group: every proxy takes a flip, or none keeps it", () => {
         expect(proxies.flatMap((p) => p.setCommands())).to.deep.equal([]);
     });
 
+    it("from the caller's reading: no read of its own, a refusal restores what that reading said, a reading of another size is refused", async () => {
+        const proxies = threeProxies();
+        const group = new ProxyGroup(admins(proxies, { proxy: 2, when: /^set server/, error: "node down" }));
+        const reading = { blue: { weight: 100 }, green: { weight: 0 } };
+        proxies.forEach((p) => (p.sessions.length = 0));
+        const err = await rejection(group.setWeightsFrom([reading, reading, reading], ["green", 100], ["blue", 0]), "refused by proxy-3");
+        expect(err.message).to.equal("weights green 100, blue 0 refused by proxy-3 (node down); flipped back on proxy-1, proxy-2");
+        expect(proxies.flatMap((p) => p.sessions).filter((x) => x.includes("show servers state"))).to.deep.equal([]);
+        expect(await weights(proxies)).to.deep.equal(["blue 100, green 0", "blue 100, green 0", "blue 100, green 0"]);
+        expect((await rejection(group.setWeightsFrom([reading], ["green", 100]), "a refusal")).message).to.equal(
+            "a reading of 1 proxies for a group of 3",
+        );
+    });
+
     it("needs at least one proxy", () => {
         expect(() => new ProxyGroup([])).to.throw("at least one proxy");
     });

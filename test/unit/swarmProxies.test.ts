@@ -40,7 +40,9 @@ class FakeProxy {
         this.onCheck(++this.checks);
         return this.mode === "ok" || this.mode === "refuse";
     }
+    reads = 0;
     async slots(): Promise<Record<Slot, TemplateSlotState>> {
+        this.reads++;
         if (this.mode === "gone" || this.mode === "taskGone") this.check();
         return { blue: slot("blue", this.weights.blue), green: slot("green", this.weights.green) };
     }
@@ -95,6 +97,12 @@ describe("Swarm proxies: every node's proxy as one", () => {
             { req: 300, err5xx: 2, rtimeMs: 30, status: "DOWN", sessions: 1 },
         ]);
         expect(s).to.deep.equal({ req: 400, err5xx: 3, rtimeMs: 25, status: "UP", sessions: 3 });
+    });
+
+    it("a weight change reads each proxy once (to find lost nodes and to restore on a refusal)", async () => {
+        const proxies = ["n1", "n2", "n3"].map((n) => new FakeProxy(n));
+        await group(proxies).g.setWeights(["green", 100], ["blue", 0]);
+        expect(proxies.map((p) => p.reads)).to.deep.equal([1, 1, 1]);
     });
 
     it("sets weights on every proxy", async () => {
