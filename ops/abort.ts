@@ -17,7 +17,7 @@ import { ProxyCanaryControl } from "../haproxy/canaryControl";
 import { containerExec } from "../docker/cli";
 import { HaproxyAdmin } from "../haproxy/admin";
 import { servingProxy } from "../docker/servingProxy";
-import { appOfStack, swarmOfStack } from "./findProxy";
+import { stackOf } from "./findProxy";
 import { clusterProxies } from "../platform/swarm/clusterProxies";
 import { swarmProxyService } from "../core/proxyNames";
 import type { ProxyAdmin } from "../engine/ports";
@@ -100,9 +100,8 @@ function proxyFromStack(stack: string | undefined): Promise<string> {
  * or PULUMI_STACK) and the app's serving proxy, found by label through Docker;
  * Pulumi's stack output only when no stack file says.
  */
-async function proxyOf(args: AbortArgs): Promise<string> {
+async function proxyOf(args: AbortArgs, app: string | undefined): Promise<string> {
     if (args.proxy) return args.proxy;
-    const app = appOfStack(__dirname, args.stack);
     if (!app) return proxyFromStack(args.stack);
     return servingProxy(app).catch((err: Error) => {
         throw new AbortError(`app ${app}: ${err.message}`);
@@ -114,17 +113,16 @@ async function main(argv: string[]): Promise<void> {
     // From the command's start (this process's; npm adds about 0.2 s before it).
     const started = performance.timeOrigin;
     // A swarm stack: every node's proxy at once (weight 0 on all or on none), through each node's engine.
-    const swarm = args.proxy ? undefined : swarmOfStack(__dirname, args.stack);
-    const app = swarm && appOfStack(__dirname, args.stack);
-    if (swarm && app) {
-        const { admin, anyProxy } = clusterProxies(swarm.nodes, swarmProxyService(app), swarm, {
+    const stack = args.proxy ? undefined : stackOf(__dirname, args.stack);
+    if (stack?.swarm) {
+        const { admin, anyProxy } = clusterProxies(stack.swarm.nodes, swarmProxyService(stack.app), stack.swarm, {
             log: (m) => process.stderr.write(`abort: ${m}\n`),
             sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
         });
         process.stdout.write((await abortCanary(admin, new ProxyCanaryControl(anyProxy), args.reason, Date.now, started)) + "\n");
         return;
     }
-    const proxy = await proxyOf(args);
+    const proxy = await proxyOf(args, stack?.app);
     const exec = containerExec(proxy);
     process.stdout.write(
         (await abortCanary(new HaproxyAdmin(exec, proxy), new ProxyCanaryControl(exec), args.reason, Date.now, started)) + "\n",

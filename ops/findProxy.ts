@@ -45,12 +45,15 @@ function stackFile(from: string, stack = process.env.PULUMI_STACK): { yaml: stri
 }
 
 /**
- * The app of a stack (`stack`, else PULUMI_STACK), read from its stack file in the project
- * folder above `from`; undefined when no stack is named or it has no stack file.
+ * A stack (`stack`, else PULUMI_STACK) as its stack file in the project folder above `from`
+ * names it, read once: its app, and its cluster when its platform is swarm; undefined when
+ * no stack is named or it has no stack file.
  */
-export function appOfStack(from: string, stack?: string): string | undefined {
+export function stackOf(from: string, stack?: string): { app: string; swarm?: StackSwarm } | undefined {
     const f = stackFile(from, stack);
-    return f && (appOfStackFile(f.yaml, f.project) ?? DEFAULT_APP);
+    if (!f) return undefined;
+    const swarm = swarmOfStackFile(f.yaml, f.project);
+    return { app: appOfStackFile(f.yaml, f.project) ?? DEFAULT_APP, ...(swarm ? { swarm } : {}) };
 }
 
 /**
@@ -70,10 +73,4 @@ export function swarmOfStackFile(yaml: string, project: string): StackSwarm | un
     }
     const { nodes, replicas } = parsed.data;
     return { nodes: nodes.map((n) => ({ name: n.name, engine: n.engine })), replicas, slotServers: slotServers(replicas) };
-}
-
-/** The cluster of a stack (`stack`, else PULUMI_STACK) from its stack file; undefined for one host or without a stack file. */
-export function swarmOfStack(from: string, stack?: string): StackSwarm | undefined {
-    const f = stackFile(from, stack);
-    return f && swarmOfStackFile(f.yaml, f.project);
 }

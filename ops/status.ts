@@ -19,7 +19,7 @@ import { conversationSample } from "../core/verdict";
 import { SLOTS, type Slot, type Thresholds } from "../contracts/switchContract";
 import { ReleaseSchema } from "../config/schema";
 import { servingProxyExec } from "../docker/servingProxy";
-import { appOfStack, swarmOfStack } from "./findProxy";
+import { stackOf } from "./findProxy";
 import {
     activeConversationTotal,
     certificateStatus,
@@ -33,7 +33,6 @@ import {
 import { clusterProxies } from "../platform/swarm/clusterProxies";
 import type { SwarmProxies } from "../platform/swarm/swarmProxies";
 import { SwarmServices } from "../platform/swarm/swarmServices";
-
 import { HaproxyCertificates, keeperStatusText } from "../haproxy/certificates";
 import { TlsSchema } from "../config/tls";
 import { type ContainerMemory, type ProxyAdmin, type ServerStats, type ProxyProbes } from "../engine/ports";
@@ -105,8 +104,8 @@ async function read(admin: StatusProxy, probes: ProxyProbes, slot: Slot): Promis
  */
 interface Previous {
     readings: Map<string, Reading>;
-    /** On Swarm: each node's proxy's totals over both slots at the last refresh. */
-    nodes?: Map<string, { req: number; err5xx: number }>;
+    /** On Swarm: each node's proxy's totals (its frontend) at the last refresh. */
+    nodes?: Map<string, { requests: number; errors5xx: number }>;
     conversationsAtStart?: number | null;
     dropStreak?: number;
 }
@@ -178,17 +177,14 @@ async function statuses(
     return { releases, table: fillOf(tables, BACKEND) };
 }
 
-/** Each node's proxy on a swarm over the interval since the last refresh (both slots summed), or why it did not answer. */
+/** Each node's proxy on a swarm over the interval since the last refresh (one `show stat` each: its frontend), or why it did not answer. */
 async function nodeStatuses(cluster: SwarmProxies, previous: Previous): Promise<NodeStatus[]> {
-    const [blue, green] = await Promise.all(SLOTS.map((s) => cluster.statsByNode(s)));
     previous.nodes ??= new Map();
-    return blue.map((b, i) => {
-        const g = green[i];
-        if (!b.stats || !g.stats) return { node: b.node, why: b.why ?? g.why };
-        const now = { req: b.stats.req + g.stats.req, err5xx: b.stats.err5xx + g.stats.err5xx };
-        const before = previous.nodes!.get(b.node) ?? now;
-        previous.nodes!.set(b.node, now);
-        return { node: b.node, requests: now.req - before.req, errors5xx: now.err5xx - before.err5xx };
+    return (await cluster.totalsByNode()).map(({ node, totals, why }) => {
+        if (!totals) return { node, why };
+        const before = previous.nodes!.get(node) ?? totals;
+        previous.nodes!.set(node, totals);
+        return { node, requests: totals.requests - before.requests, errors5xx: totals.errors5xx - before.errors5xx };
     });
 }
 
@@ -198,8 +194,8 @@ async function main(argv: string[]): Promise<void> {
     // proxy image change hands over to a new container while the view runs), or, when no
     // stack file names the app, the stack's output. A swarm stack: every node's proxy,
     // summed, through each node's engine (the stack file's swarm.nodes).
-    const app = args.proxy ? undefined : appOfStack(__dirname, args.stack);
-    const swarm = app ? swarmOfStack(__dirname, args.stack) : undefined;
+    const stack = args.proxy ? undefined : stackOf(__dirname, args.stack);
+    const [app, swarm] = [stack?.app, stack?.swarm];
     const cluster =
         swarm && app
             ? clusterProxies(swarm.nodes, swarmProxyService(app), swarm, {

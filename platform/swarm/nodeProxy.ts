@@ -116,6 +116,11 @@ export class NodeProxy implements ProxyAdmin {
         };
     }
 
+    /** Requests this node's proxy has seen (its frontend, every slot), and how many it answered with 5xx. */
+    totals(): Promise<{ requests: number; errors5xx: number }> {
+        return this.admin.totals();
+    }
+
     /** Every stick table's size and entry count (the header lines of `show table`). */
     tables(): Promise<Map<string, TableSummary>> {
         return this.admin.tables();

@@ -201,14 +201,15 @@ export class SwarmProxies implements ProxyAdmin {
     }
 
     /**
-     * A slot's statistics on each node's proxy, for the operator's view: every node listed,
-     * one without an answer with the reason (lost: the manager reports it down; or the error).
+     * Each node's proxy's totals (its frontend: requests and 5xx, every slot), for the
+     * operator's view: every node listed, one without an answer with the reason (lost: the
+     * manager reports it down; or the error).
      */
-    async statsByNode(slot: Slot): Promise<{ node: string; stats?: ServerStats; why?: string }[]> {
-        const out = await this.onEach((p) => p.stats(slot)).catch(() => [] as Outcome<ServerStats>[]);
+    async totalsByNode(): Promise<{ node: string; totals?: { requests: number; errors5xx: number }; why?: string }[]> {
+        const out = await this.onEach((p) => p.totals()).catch(() => [] as Outcome<{ requests: number; errors5xx: number }>[]);
         return this.members.map((m) => {
             const o = out.find((x) => x.m.node === m.node);
-            if (o?.value) return { node: m.node, stats: o.value };
+            if (o?.value) return { node: m.node, totals: o.value };
             return {
                 node: m.node,
                 why: this.lost.has(m.node) ? "lost: the manager reports its node down" : (o?.error?.message ?? "no answer"),
