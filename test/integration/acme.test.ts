@@ -3,6 +3,7 @@
 // a forced renewal under HTTPS load puts the new one in place (no reload, nothing lost),
 // and with the CA down a renewal fails, the old certificate keeps serving, the status view
 // says so, and an update that needs a new certificate fails clearly leaving it in place.
+import { ADMIN_SESSION } from "../../haproxy/admin";
 import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
@@ -45,7 +46,7 @@ describe("certificates over ACME (real engine, pebble, proxy.tls acme)", functio
             socket.on("error", reject);
         });
     const admin = async (command: string) =>
-        (await mustRun("docker", ["exec", "-i", proxy, "socat", "stdio", "/run/haproxy/admin.sock"], { input: `${command}\n` })).stdout;
+        (await mustRun("docker", ["exec", "-i", proxy, ...ADMIN_SESSION], { input: `${command}\n` })).stdout;
     const workerPid = async () => /^Pid: (\d+)$/m.exec(await admin("show info"))?.[1];
     const status = () =>
         run("npm", ["run", "--silent", "status", "--", "--stack", app, "--once", "--interval", "1"], { cwd: ROOT, env: stack.env });

@@ -2,6 +2,7 @@
 // pull what this machine publishes from the cluster's registry, reach each other over
 // an overlay network without IPVS (dnsrr), publish host-mode ports on every node, and
 // reschedule a stopped worker's tasks. What the Swarm platform's suites build on.
+import { ADMIN_SESSION } from "../../haproxy/admin";
 import { expect } from "chai";
 import * as path from "path";
 import { TestCluster } from "../support/cluster";
@@ -189,7 +190,7 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
                     await cluster.mustDocker(["ps", "-q", "--filter", `label=com.docker.swarm.service.name=${app}-proxy`], n.host)
                 ).split("\n")[0];
                 const out = await cluster.mustDocker(
-                    ["exec", id, "sh", "-c", "echo 'show servers state agents' | socat stdio /run/haproxy/admin.sock"],
+                    ["exec", id, "sh", "-c", `echo 'show servers state agents' | ${ADMIN_SESSION.join(" ")}`],
                     n.host,
                 );
                 const slots = Object.values(templateSlots(out, 1)).filter((x) => x.weight > 0 && !x.maint);

@@ -1,5 +1,6 @@
 // Releases with the real engine, the real Docker engine and HAProxy, with a strict
 // client loading the proxy the whole time (see test/support/load.ts).
+import { ADMIN_SESSION } from "../../haproxy/admin";
 import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
@@ -384,13 +385,7 @@ describe("blue/green release under load (real engine)", function () {
         expect(out.liveRelease).to.equal(live.liveRelease);
         expect(await servedRelease()).to.equal(live.liveRelease);
         // The pinned conversations came along (the stick table is handed over with the sockets).
-        const table = await mustRun("docker", [
-            "exec",
-            after,
-            "sh",
-            "-c",
-            "echo 'show table agents' | socat stdio UNIX-CONNECT:/run/haproxy/admin.sock",
-        ]);
+        const table = await mustRun("docker", ["exec", after, "sh", "-c", `echo 'show table agents' | ${ADMIN_SESSION.join(" ")}`]);
         expect(Number(/used:(\d+)/.exec(table.stdout)?.[1] ?? 0)).to.be.greaterThan(0);
         // And a plain update after it plans nothing.
         const again = await stack.preview();

@@ -2,6 +2,7 @@
 // certificate given as Pulumi secrets, releases under HTTPS load checked against the test
 // CA, replaces the certificate in the running proxy under load (no reload, no failed
 // request), redirects plain HTTP, and refuses a bad certificate before anything changes.
+import { ADMIN_SESSION } from "../../haproxy/admin";
 import { expect } from "chai";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -47,7 +48,7 @@ describe("HTTPS in the proxy (real engine, proxy.tls certificate)", function () 
         });
     const serialOf = (c: Issued) => new crypto.X509Certificate(c.certificate).serialNumber.toUpperCase();
     const admin = async (command: string) =>
-        (await mustRun("docker", ["exec", "-i", proxy, "socat", "stdio", "/run/haproxy/admin.sock"], { input: `${command}\n` })).stdout;
+        (await mustRun("docker", ["exec", "-i", proxy, ...ADMIN_SESSION], { input: `${command}\n` })).stdout;
     const workerPid = async () => /^Pid: (\d+)$/m.exec(await admin("show info"))?.[1];
 
     before(async () => {
