@@ -93,6 +93,9 @@ export function serviceState(rows: TaskRow[], replicas: number, image: string): 
     };
 }
 
+/** Lines of each retired task's log read for its drain's outcome (`docker service logs --tail` counts per task). */
+export const RETIRED_LOG_LINES = 50;
+
 /** The count of streams every task of a retired service ended at its drain deadline, from the service's logs. */
 export function streamsCutFromServiceLog(log: string): number {
     return [...log.matchAll(/retired: (\d+) streams ended at the drain deadline$/gm)].reduce((t, m) => t + Number(m[1]), 0);
@@ -199,7 +202,16 @@ export class SwarmServices implements ReleaseContainers {
                 );
             await this.sleep(500);
         }
-        const { stdout, stderr } = await dockerStreams(["service", "logs", "--no-task-ids", "--raw", service]).catch(() => ({
+        // The drain's last words are each task's last lines: its tail, not its whole log (which traffic grows).
+        const { stdout, stderr } = await dockerStreams([
+            "service",
+            "logs",
+            "--no-task-ids",
+            "--raw",
+            "--tail",
+            String(RETIRED_LOG_LINES),
+            service,
+        ]).catch(() => ({
             stdout: "",
             stderr: "",
         }));

@@ -6,6 +6,7 @@ import { ProxyCanaryControl } from "../../haproxy/canaryControl";
 import { exitOnFailure, exitOnSuccess, type PlatformAdapters, runSwitchProgram, type SwitchProgram } from "../../engine/switchRunner";
 import type { SwarmProxies } from "./swarmProxies";
 import { clusterProxies } from "./clusterProxies";
+import { removeImageOnNodes } from "./nodeImages";
 import { serviceLabels, SwarmServices } from "./swarmServices";
 import { swarmSwitchContract, type SwarmSwitchInput } from "../../contracts/swarmSwitchContract";
 import { probeOf } from "../../contracts/switchContract";
@@ -29,11 +30,8 @@ export const swarmSwitch: SwitchProgram<SwarmSwitchInput, PlatformAdapters & { a
             retire: (fqdn, drainMs) => services.retire(fqdn, drainMs),
             containers: services,
             canaryControl: new ProxyCanaryControl(anyProxy),
-            // Each node keeps the images it pulled; the switch removes none there.
-            removeImage: async (image) => ({
-                removed: false,
-                detail: `${image.ref} stays on the nodes that pulled it (not pruned on Swarm)`,
-            }),
+            // Each node keeps what it pulled: the single host's rule on every node's engine.
+            removeImage: (image) => removeImageOnNodes(input.nodes, image),
         };
     },
     after: ({ admin }, _result, log) => {

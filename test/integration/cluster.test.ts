@@ -387,6 +387,22 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
                 );
                 expect(report.canarySteps.map((x) => x.weight)).to.deep.equal([25, 100]);
                 expect((await served()).filter((v, i) => urls[i] !== lostUrl)).to.deep.equal(["2.2.0", "2.2.0"]);
+                // Images: 2.1.0 retired and kept for a roll back; 2.0.0 (kept at the last retirement)
+                // removed on every node that answers; the stopped node keeps what it had.
+                const ref = (v: string) => `${cluster.registry}/${app}-agent:${v}@${digests[v]}`;
+                const pruned = (up!.stdout + up!.stderr).split("\n").find((l) => l.includes(`image ${ref("2.0.0")} on`));
+                console.log(`      ${pruned?.trim()}`);
+                expect(pruned, "the release log's line on the pruned image").to.match(/removed image .* on /);
+                expect(pruned).to.match(new RegExp(`kept on ${victim}: `));
+                for (const n of cluster.nodes.filter((x) => x.name !== victim)) {
+                    const has = async (v: string) => (await cluster.docker(["image", "inspect", ref(v)], n.host)).code === 0;
+                    expect(await has("2.0.0"), `2.0.0 on ${n.name}`).to.equal(false);
+                }
+                const ranOn21 = await cluster.docker(
+                    ["image", "inspect", ref("2.1.0")],
+                    cluster.nodes.find((x) => x.name !== victim)!.host,
+                );
+                expect(ranOn21.code, "2.1.0, kept for a roll back").to.equal(0);
             } else {
                 // The update's own words, for a failure that is not the flip-back (chai shortens the actual value).
                 const out = up!.stdout + up!.stderr;
