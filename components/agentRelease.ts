@@ -16,6 +16,7 @@ import { agentHealthCheck } from "./healthChecks";
 import { type AgentHealth, type DockerCheck, HEALTH_DEFAULTS } from "../core/health";
 import { appNetworkName } from "../core/proxyNames";
 import type { AgentConfig, StackConfig } from "../config/schema";
+import { placementIsDefault, type SwarmPlacement } from "../config/swarm";
 import { folderDigest, releaseId as makeReleaseId } from "./releaseId";
 
 /**
@@ -33,6 +34,8 @@ export interface AgentReleaseInputs {
     networkName: string;
     /** Seconds a retiring container gets to finish in-flight requests and streams. */
     drainTimeoutSeconds: number;
+    /** platform: swarm: where the release's tasks may run (swarm.placement). */
+    placement?: SwarmPlacement;
 }
 
 /** Everything a release's container is made of, as plain values. */
@@ -57,6 +60,8 @@ export interface AgentReleasePlan {
     /** The port the agent listens on (agent.port; also its PORT variable, so part of the release id). */
     port: number;
     restart: AgentConfig["restart"];
+    /** platform: swarm: where the tasks may run, when it differs from Swarm's own choice. */
+    placement?: SwarmPlacement;
     /** agent.health, with the endpoint's path, status and Docker check only where they differ from the defaults (so the release id of a stack that never set them stays the same). */
     health: Omit<AgentConfig["health"], "path" | "expectStatus" | "docker"> & Partial<AgentHealth> & { docker?: DockerCheck };
     drainTimeoutSeconds: number;
@@ -70,6 +75,7 @@ export function stackReleasePlan(cfg: StackConfig, projectDir: string): AgentRel
         projectDir,
         networkName: appNetworkName(cfg.app),
         drainTimeoutSeconds: cfg.release.drainTimeoutSeconds,
+        ...(cfg.platform === "swarm" && cfg.swarm ? { placement: cfg.swarm.placement } : {}),
     });
 }
 
@@ -123,6 +129,9 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
         restart: agent.restart,
         health: digestedHealth(agent.health),
         drainTimeoutSeconds: i.drainTimeoutSeconds,
+        // Where the tasks run (Swarm): a change is a new release beside the live one, never a
+        // rolling update of it. Only when set, so the release id of a stack without it stays.
+        ...(i.placement && !placementIsDefault(i.placement) ? { placement: i.placement } : {}),
         // The names, never the values: a release id is a resource name, in plain state.
         ...(Object.keys(agent.secrets).length > 0 || agent.secretsRevision > 0
             ? { secrets: { names: Object.keys(agent.secrets).sort(), as: agent.secretsAs, revision: agent.secretsRevision } }

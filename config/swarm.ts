@@ -1,7 +1,7 @@
 // The stack config's swarm section (platform: swarm): replicas, the proxy image, the peers'
-// port and every node.
+// port, every node (and which run the proxy), and where a release's tasks may run.
 import { z } from "zod";
-import { num } from "../core/values";
+import { bool, num } from "../core/values";
 
 /** A pulled image pinned by its registry digest: what every node of a swarm runs. */
 const pinnedImage = () =>
@@ -25,6 +25,53 @@ export const SwarmNodeSchema = z
             .string()
             .regex(/^(unix|tcp|ssh):\/\/\S+$/, "a DOCKER_HOST such as ssh://root@10.0.0.2 or unix:///var/run/docker.sock")
             .describe("The node's Docker engine (a DOCKER_HOST): the switch reaches the proxy on that node through it."),
+        proxy: bool()
+            .default(true)
+            .describe(
+                "Whether the proxy runs on this node (the program labels it; the proxy's global service runs on the labelled nodes only). false: a node for the agents' tasks only, reached for their memory.",
+            ),
+    })
+    .strict();
+
+/** The node attributes a Swarm placement constraint may test (`docker service create --constraint`). */
+const CONSTRAINT =
+    /^(node\.id|node\.hostname|node\.role|node\.platform\.os|node\.platform\.arch|node\.labels\.[A-Za-z0-9_.-]+|engine\.labels\.[A-Za-z0-9_.-]+)\s*(==|!=)\s*\S+$/;
+
+/** What a spread preference may spread over: Swarm's scheduler reads node and engine labels only. */
+const SPREAD = /^(node|engine)\.labels\.[A-Za-z0-9_.-]+$/;
+
+export const PlacementSchema = z
+    .object({
+        constraints: z
+            .array(
+                z
+                    .string()
+                    .regex(
+                        CONSTRAINT,
+                        "a Swarm constraint: <attribute> == or != <value>, the attribute one of node.id, node.hostname, node.role, node.platform.os, node.platform.arch, node.labels.<name>, engine.labels.<name> (such as node.role==worker)",
+                    ),
+            )
+            .default([])
+            .describe("Where a release's tasks may run: every constraint must hold (Swarm's AND), such as node.labels.agents==true."),
+        spreadOver: z
+            .array(
+                z
+                    .string()
+                    .regex(
+                        SPREAD,
+                        "a node or engine label, such as node.labels.zone (Swarm spreads over nodes by itself; a preference spreads over a label's values)",
+                    ),
+            )
+            .default([])
+            .describe(
+                "Spread preferences, highest first: a release's tasks are spread evenly over the values of each label (such as node.labels.zone: one task per zone before a second), then over the nodes.",
+            ),
+        maxReplicasPerNode: num()
+            .pipe(z.number().int().min(0).max(32))
+            .default(0)
+            .describe(
+                "At most this many tasks of a release on one node (0: no limit). A lost node's tasks then start elsewhere only where room is left.",
+            ),
     })
     .strict();
 
@@ -51,6 +98,19 @@ export const SwarmSchema = z
                     seen.add(n.name);
                 }
             })
-            .describe("Every node of the swarm: its hostname, address and engine. The proxy is a global service, one task per node."),
+            .refine((nodes) => nodes.some((n) => n.proxy), "at least one node must run the proxy (proxy: true)")
+            .describe(
+                "Every node of the swarm: its hostname, address and engine. The proxy is a global service on the nodes with proxy: true (all by default), one task on each; a node not listed runs none.",
+            ),
+        placement: PlacementSchema.default({ constraints: [], spreadOver: [], maxReplicasPerNode: 0 }).describe(
+            "Where each release's tasks run: constraints, spread preferences and a per-node limit (a change is a new release, beside the live one).",
+        ),
     })
     .strict();
+
+export type SwarmPlacement = z.output<typeof PlacementSchema>;
+
+/** Whether a placement leaves the tasks where Swarm puts them by itself (pure). */
+export function placementIsDefault(p: SwarmPlacement): boolean {
+    return p.constraints.length === 0 && p.spreadOver.length === 0 && p.maxReplicasPerNode === 0;
+}

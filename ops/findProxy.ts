@@ -72,5 +72,5 @@ export function swarmOfStackFile(yaml: string, project: string): StackSwarm | un
         );
     }
     const { nodes, replicas } = parsed.data;
-    return { nodes: nodes.map((n) => ({ name: n.name, engine: n.engine })), replicas, slotServers: slotServers(replicas) };
+    return { nodes: nodes.map((n) => ({ name: n.name, engine: n.engine, proxy: n.proxy })), replicas, slotServers: slotServers(replicas) };
 }

@@ -206,7 +206,10 @@ async function main(argv: string[]): Promise<void> {
     const proxy =
         args.proxy ??
         (cluster
-            ? `the proxies of ${app} on ${swarm!.nodes.map((n) => n.name).join(", ")}`
+            ? `the proxies of ${app} on ${swarm!.nodes
+                  .filter((n) => n.proxy !== false)
+                  .map((n) => n.name)
+                  .join(", ")}`
             : app
               ? `the serving proxy of ${app}`
               : JSON.parse(await pulumiOutput("proxyContainer", args.stack)));

@@ -6,10 +6,11 @@ import { ProxyError } from "../../engine/ports";
 import { NodeProxy, ProxyTaskGone } from "./nodeProxy";
 import { nodeMayBeGone, SwarmProxies } from "./swarmProxies";
 
-/** A node as the stack config names it: its hostname and its engine (a DOCKER_HOST). */
+/** A node as the stack config names it: its hostname, its engine (a DOCKER_HOST), and whether it runs the proxy (default). */
 export interface ClusterNode {
     name: string;
     engine: string;
+    proxy?: boolean;
 }
 
 /** `docker exec` into the proxy service's task on one node, through that node's engine (the task is looked up again when it changed). */
@@ -56,15 +57,17 @@ export function firstAnswering(execs: ContainerExec[]): ContainerExec {
  * listed whose proxy answers, the same one for the switch and for `npm run abort`).
  */
 export function clusterProxies(
+    /** Every node of the stack; those with proxy: false run none and are not reached. */
     nodes: ClusterNode[],
     proxyService: string,
     /** Servers per slot template, and the tasks of a release (platform/swarm/swarmSlots.ts, slotServers). */
     sizes: { slotServers: number; replicas: number },
     run: { log: (message: string) => void; sleep: (ms: number) => Promise<void> },
 ): { admin: SwarmProxies; anyProxy: ContainerExec } {
-    const execs = nodes.map((n) => proxyTaskExec(n.engine, proxyService));
+    const proxied = nodes.filter((n) => n.proxy !== false);
+    const execs = proxied.map((n) => proxyTaskExec(n.engine, proxyService));
     const admin = new SwarmProxies(
-        nodes.map((n, i) => ({
+        proxied.map((n, i) => ({
             node: n.name,
             proxy: new NodeProxy(execs[i], `the proxy on ${n.name}`, sizes.slotServers, sizes.replicas),
         })),

@@ -10,7 +10,10 @@
 // shared), so clients of that node see refused connections for a moment. One host's
 // hand-over of the listening sockets has no Swarm counterpart yet (README).
 import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
+import { programCommand } from "../../components/compiledPrograms";
+import { proxyNodesContract } from "../../contracts/proxyNodesContract";
 import type { SwarmConfig } from "../../config/schema";
 import { SLOT_DIR } from "../../haproxy/admin";
 import { type ConversationSettings, proxyMemoryMb, serviceEnvironment } from "../../config/proxySettings";
@@ -36,9 +39,24 @@ export interface SwarmProxyArgs {
     conversationKey: ConversationKey;
 }
 
-/** The peers' "name=address" list the proxy's start script renders (pure). */
+/** The labeller of the nodes that run the proxy (run by a command resource). */
+export const PROXY_NODES_PROGRAM = "platform/swarm/proxyNodes.ts";
+
+/** The node label the proxy's global service is constrained to. */
+export function proxyNodeLabel(app: string): string {
+    return `zdt.proxy.${app}`;
+}
+
+/** The nodes that run the proxy (swarm.nodes with proxy: true; pure). */
+export function proxyNodes(nodes: SwarmConfig["nodes"]): SwarmConfig["nodes"] {
+    return nodes.filter((n) => n.proxy);
+}
+
+/** The peers' "name=address" list the proxy's start script renders: every proxy node (pure). */
 export function peersEnv(nodes: SwarmConfig["nodes"]): string {
-    return nodes.map((n) => `${n.name}=${n.address}`).join(" ");
+    return proxyNodes(nodes)
+        .map((n) => `${n.name}=${n.address}`)
+        .join(" ");
 }
 
 export function swarmProxyArgs(args: SwarmProxyArgs): docker.ServiceArgs {
@@ -76,6 +94,8 @@ export function swarmProxyArgs(args: SwarmProxyArgs): docker.ServiceArgs {
             // As one host's proxy: HAProxy and its tables (the policy pack's limits-and-restart holds services to it too).
             resources: { limits: { memoryBytes: proxyMemoryMb(args.conversations.tableSize) * 1024 * 1024 } },
             restartPolicy: { condition: "any", delay: "1s" },
+            // Only on the stack's proxy nodes (labelled by proxyNodes.ts): a node not listed runs none.
+            placement: { constraints: [`node.labels.${proxyNodeLabel(args.app)}==true`] },
         },
         mode: { global: true },
         endpointSpec: {
@@ -97,11 +117,25 @@ export class SwarmProxy extends pulumi.ComponentResource {
 
     constructor(name: string, args: SwarmProxyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("zdt:agents:SwarmProxy", name, {}, opts);
-        const service = new docker.Service(`${name}-service`, swarmProxyArgs(args), { parent: this });
+        const nodes = new command.local.Command(
+            `${name}-nodes`,
+            {
+                create: programCommand(PROXY_NODES_PROGRAM),
+                update: programCommand(PROXY_NODES_PROGRAM),
+                delete: `${programCommand(PROXY_NODES_PROGRAM)} remove`,
+                environment: proxyNodesContract.encode({
+                    label: proxyNodeLabel(args.app),
+                    proxyNodes: proxyNodes(args.swarm.nodes).map((n) => n.name),
+                }),
+                logging: "stderr",
+            },
+            { parent: this },
+        );
+        const service = new docker.Service(`${name}-service`, swarmProxyArgs(args), { parent: this, dependsOn: [nodes] });
         this.serviceName = service.name;
         this.serviceId = service.id;
         this.urls = pulumi.output(
-            args.swarm.nodes.map((n) => `http://${n.address.includes(":") ? `[${n.address}]` : n.address}:${args.port}`),
+            proxyNodes(args.swarm.nodes).map((n) => `http://${n.address.includes(":") ? `[${n.address}]` : n.address}:${args.port}`),
         );
         this.registerOutputs({ serviceName: this.serviceName, serviceId: this.serviceId, urls: this.urls });
     }

@@ -13,6 +13,7 @@ import * as docker from "@pulumi/docker";
 import { type AgentReleasePlan } from "../../components/agentRelease";
 import { agentHealthCheck } from "../../components/healthChecks";
 import { tasksName } from "./swarmServices";
+import type { SwarmPlacement } from "../../config/swarm";
 
 /** Seconds a task gets after the drain to end its streams and exit, before Swarm kills it. */
 export const TASK_EXIT_SLACK_SECONDS = 10;
@@ -35,6 +36,19 @@ export function swarmHealth(h: AgentReleasePlan["health"]): AgentReleasePlan["he
         startPeriodSeconds: h.startPeriodSeconds,
         ...(h.path !== undefined ? { path: h.path } : {}),
         ...(h.docker !== undefined ? { docker: h.docker } : {}),
+    };
+}
+
+/**
+ * The service's placement (pure). A preference is the spread descriptor alone: the official
+ * provider (terraform-provider-docker) passes each `prefs` string as SpreadOver's
+ * SpreadDescriptor whole, so "spread=node.labels.zone" would spread over nothing.
+ */
+export function swarmPlacement(p: SwarmPlacement): docker.types.input.ServiceTaskSpecPlacement {
+    return {
+        ...(p.constraints.length ? { constraints: p.constraints } : {}),
+        ...(p.spreadOver.length ? { prefs: p.spreadOver } : {}),
+        ...(p.maxReplicasPerNode ? { maxReplicas: p.maxReplicasPerNode } : {}),
     };
 }
 
@@ -77,6 +91,7 @@ export function swarmServiceArgs(args: SwarmReleaseArgs): docker.ServiceArgs {
                 },
             },
             restartPolicy: { condition: "any", delay: "1s" },
+            ...(plan.placement ? { placement: swarmPlacement(plan.placement) } : {}),
         },
         mode: { replicated: { replicas: args.replicas } },
         endpointSpec: { mode: "dnsrr" },

@@ -95,7 +95,7 @@ describe("finding a stack's proxy without Pulumi (ops/findProxy.ts)", () => {
         expect(projectName("name: zdt\nruntime:\n  name: nodejs\n")).to.equal("zdt");
     });
 
-    it("reads a swarm stack's nodes and slot sizes from its stack file; one host has none; a bad node is named", () => {
+    it("reads a swarm stack's nodes (which run the proxy) and slot sizes from its stack file; one host has none; a bad node is named", () => {
         const file = (platform: string, engine = "ssh://root@10.0.0.2") =>
             [
                 "config:",
@@ -111,12 +111,18 @@ describe("finding a stack's proxy without Pulumi (ops/findProxy.ts)", () => {
                 "      - name: node-2",
                 "        address: 10.0.0.2",
                 `        engine: ${engine}`,
+                "      - name: node-3",
+                "        address: 10.0.0.3",
+                "        engine: ssh://root@10.0.0.3",
+                '        proxy: "false"',
                 "",
             ].join("\n");
         expect(swarmOfStackFile(file("swarm"), "zdt")).to.deep.equal({
             nodes: [
-                { name: "node-1", engine: "unix:///var/run/docker.sock" },
-                { name: "node-2", engine: "ssh://root@10.0.0.2" },
+                { name: "node-1", engine: "unix:///var/run/docker.sock", proxy: true },
+                { name: "node-2", engine: "ssh://root@10.0.0.2", proxy: true },
+                // A node for agents only: its engine is read (memory, images), its proxy is not reached.
+                { name: "node-3", engine: "ssh://root@10.0.0.3", proxy: false },
             ],
             replicas: 3,
             slotServers: 6,

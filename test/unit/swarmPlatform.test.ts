@@ -2,7 +2,11 @@
 // service's tasks read as the switch's container state (pure parts).
 import { expect } from "chai";
 import { parseConfig } from "../../config/schema";
-import { swarmHealth } from "../../platform/swarm/swarmRelease";
+import { swarmHealth, swarmServiceArgs } from "../../platform/swarm/swarmRelease";
+import { peersEnv, proxyNodes, swarmProxyArgs } from "../../platform/swarm/swarmProxy";
+import { labelChanges } from "../../platform/swarm/proxyNodes";
+import { stackReleasePlan } from "../../components/agentRelease";
+import { conversationKeyOf } from "../../core/conversationKey";
 import {
     parseTaskRows,
     readyNodes,
@@ -127,6 +131,95 @@ describe("platform: swarm", () => {
             timeoutSeconds: 20,
             retries: 9,
             startPeriodSeconds: 0,
+        });
+    });
+
+    describe("placement", () => {
+        const agent = { version: "1.0.0", image: "10.0.0.9:5000/a", digest };
+        const nodes = [
+            { name: "n1", address: "10.0.0.1", engine: "ssh://root@10.0.0.1" },
+            { name: "n2", address: "10.0.0.2", engine: "ssh://root@10.0.0.2", proxy: false },
+            { name: "n3", address: "10.0.0.3", engine: "ssh://root@10.0.0.3", proxy: "true" },
+        ];
+        const stack = (placement?: Record<string, unknown>) =>
+            parseConfig({ platform: "swarm", app: "shop", agent, swarm: { ...swarm, nodes, ...(placement ? { placement } : {}) } });
+        const service = (placement?: Record<string, unknown>) => {
+            const cfg = stack(placement);
+            return swarmServiceArgs({ plan: stackReleasePlan(cfg, process.cwd()), replicas: 3, convergeSeconds: 60 }) as unknown as {
+                taskSpec: Record<string, unknown>;
+            };
+        };
+
+        it("a release's tasks get the constraints, the spread descriptors as the official provider passes them, and the per-node limit", () => {
+            const args = service({
+                constraints: ["node.role==worker", "node.labels.agents == true"],
+                spreadOver: ["node.labels.zone"],
+                maxReplicasPerNode: "2",
+            });
+            expect(args.taskSpec).to.deep.include({
+                placement: {
+                    constraints: ["node.role==worker", "node.labels.agents == true"],
+                    prefs: ["node.labels.zone"],
+                    maxReplicas: 2,
+                },
+            });
+            // None set: Swarm places the tasks by itself, and the release id is the one of a stack before placement existed.
+            expect(service().taskSpec.placement).to.equal(undefined);
+        });
+
+        it("a placement change is a new release beside the live one (its own service), not an update of the live service", () => {
+            const id = (p?: Record<string, unknown>) => stackReleasePlan(stack(p), process.cwd()).releaseId;
+            expect(id()).to.equal(id({ constraints: [], spreadOver: [], maxReplicasPerNode: 0 }));
+            expect(id({ constraints: ["node.role==worker"] })).to.not.equal(id());
+            expect(id({ spreadOver: ["node.labels.zone"] })).to.not.equal(id({ spreadOver: ["node.labels.rack"] }));
+        });
+
+        it("refuses a constraint without an operator or on an unknown attribute, a spread over anything but a label, naming each", () => {
+            const m = message({
+                platform: "swarm",
+                agent,
+                swarm: {
+                    ...swarm,
+                    placement: {
+                        constraints: ["node.role", "node.zone==a"],
+                        spreadOver: ["node.id", "spread=node.labels.zone"],
+                        maxReplicasPerNode: 99,
+                    },
+                },
+            });
+            expect(m).to.match(/- swarm.placement.constraints.0: a Swarm constraint: <attribute> == or != <value>/);
+            expect(m).to.match(/- swarm.placement.constraints.1: a Swarm constraint/);
+            expect(m).to.match(/- swarm.placement.spreadOver.0: a node or engine label, such as node.labels.zone/);
+            expect(m).to.match(/- swarm.placement.spreadOver.1: a node or engine label/);
+            expect(m).to.match(/- swarm.placement.maxReplicasPerNode: /);
+        });
+
+        it("the proxy runs on the labelled proxy nodes only: its constraint, its peers and its addresses leave out a node with proxy: false", () => {
+            const cfg = stack();
+            expect(proxyNodes(cfg.swarm!.nodes).map((n) => n.name)).to.deep.equal(["n1", "n3"]);
+            expect(peersEnv(cfg.swarm!.nodes)).to.equal("n1=10.0.0.1 n3=10.0.0.3");
+            const args = swarmProxyArgs({
+                app: "shop",
+                networkName: "shop-net",
+                port: 8080,
+                swarm: cfg.swarm!,
+                conversations: cfg.proxy.conversations,
+                agentHealth: cfg.agent.health,
+                agentPort: cfg.agent.port,
+                conversationKey: conversationKeyOf(cfg.agent.conversation),
+            });
+            expect((args.taskSpec as unknown as { placement: unknown }).placement).to.deep.equal({
+                constraints: ["node.labels.zdt.proxy.shop==true"],
+            });
+            expect(message({ platform: "swarm", agent, swarm: { ...swarm, nodes: [{ ...nodes[1] }] } })).to.match(
+                /- swarm.nodes: at least one node must run the proxy/,
+            );
+        });
+
+        it("the label moves to the listed proxy nodes: added where missing, removed from a node no longer listed (or never listed)", () => {
+            expect(labelChanges(["n1", "n2", "n9"], ["n1", "n3"])).to.deep.equal({ add: ["n3"], remove: ["n2", "n9"] });
+            expect(labelChanges([], ["n1"])).to.deep.equal({ add: ["n1"], remove: [] });
+            expect(labelChanges(["n1"], [])).to.deep.equal({ add: [], remove: ["n1"] });
         });
     });
 });

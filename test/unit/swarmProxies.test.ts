@@ -4,6 +4,7 @@ import { expect } from "chai";
 import type { TemplateSlotState } from "../../platform/swarm/swarmSlots";
 import { combineSlots, sumStats, SwarmProxies, type SwarmProxiesDeps } from "../../platform/swarm/swarmProxies";
 import { type NodeProxy, ProxyTaskGone } from "../../platform/swarm/nodeProxy";
+import { clusterProxies } from "../../platform/swarm/clusterProxies";
 import type { Slot } from "../../contracts/switchContract";
 import { ProxyError, type ServerStats } from "../../engine/ports";
 
@@ -199,5 +200,21 @@ describe("Swarm proxies: every node's proxy as one", () => {
         proxies[1].mode = "gone";
         proxies[0].req = 15;
         expect((await g.stats("blue")).req).to.equal(35);
+    });
+});
+
+describe("the cluster's proxies as the switch and the operator commands reach them", () => {
+    it("reaches the proxy on every node that runs one, not on a node for agents only (proxy: false)", () => {
+        const { admin } = clusterProxies(
+            [
+                { name: "vps-1", engine: "ssh://vps-1" },
+                { name: "vps-2", engine: "ssh://vps-2", proxy: false },
+                { name: "vps-3", engine: "ssh://vps-3", proxy: true },
+            ],
+            "shop-proxy",
+            { slotServers: 4, replicas: 2 },
+            { log: () => undefined, sleep: async () => undefined },
+        );
+        expect(admin.proxyName).to.equal("the proxies on vps-1, vps-3");
     });
 });

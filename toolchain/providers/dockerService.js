@@ -31,7 +31,7 @@ const CONTAINER_SPEC = new Set([
 const NESTED = [
     ["taskSpec.", (i) => i.taskSpec, TASK_SPEC],
     ["taskSpec.containerSpec.", (i) => i.taskSpec && i.taskSpec.containerSpec, CONTAINER_SPEC],
-    ["taskSpec.placement.", (i) => i.taskSpec && i.taskSpec.placement, new Set(["constraints", "maxReplicas"])],
+    ["taskSpec.placement.", (i) => i.taskSpec && i.taskSpec.placement, new Set(["constraints", "prefs", "maxReplicas"])],
     ["taskSpec.resources.", (i) => i.taskSpec && i.taskSpec.resources, new Set(["limits"])],
     [
         "taskSpec.resources.limits.",
@@ -71,6 +71,8 @@ function createArgs(i, envFile) {
     for (const m of c.mounts || [])
         a.push("--mount", `type=${m.type || "volume"},source=${m.source},target=${m.target}${m.readOnly ? ",readonly" : ""}`);
     for (const con of (i.taskSpec.placement || {}).constraints || []) a.push("--constraint", con);
+    // As the official provider: each prefs string is a spread descriptor, whole (SpreadOver.SpreadDescriptor).
+    for (const pref of (i.taskSpec.placement || {}).prefs || []) a.push("--placement-pref", `spread=${pref}`);
     if ((i.taskSpec.placement || {}).maxReplicas) a.push("--replicas-max-per-node", String(i.taskSpec.placement.maxReplicas));
     const limits = (i.taskSpec.resources || {}).limits || {};
     if (limits.memoryBytes) a.push("--limit-memory", String(limits.memoryBytes));
