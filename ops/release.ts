@@ -2,7 +2,8 @@
 // of a release (agent.version, and agent.digest for a pulled image), repairs what a killed
 // update left, runs `pulumi up` (with the policy pack when the stack has a policy config),
 // shows progress as it goes and writes a JSON report and an HTML page to reports/.
-// Without a version it re-runs `pulumi up` for the stack's current config.
+// Without a version it re-runs `pulumi up` for the stack's current config. A swarm stack
+// is read through every node's proxy (its stack file's swarm.nodes).
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -21,6 +22,9 @@ import { type ReleaseReport, reportCertificate, writeReports } from "./releaseRe
 import { TlsSchema } from "../config/tls";
 import { TimelineRecorder } from "./releaseTimeline";
 import { UpProgress } from "./upEvents";
+import { stackOf, type StackSwarm } from "./findProxy";
+import { clusterProxies } from "../platform/swarm/clusterProxies";
+import { swarmProxyService } from "../core/proxyNames";
 
 export type { ReleaseReport } from "./releaseReport";
 
@@ -39,10 +43,30 @@ function writeReleaseConfig(stack: string, version: string | undefined, digest: 
     else pulumi(["config", "rm", "--path", "agent.digest"], stack); // a no-op when unset
 }
 
-async function proxyTotals(app: string): Promise<{ requests: number; errors5xx: number }> {
-    return proxyAdmin(app)
-        .totals()
-        .catch(() => ({ requests: 0, errors5xx: 0 }));
+/**
+ * The proxies a release is read through: one host's serving proxy, or every node's proxy of a
+ * swarm stack (its stack file's swarm.nodes, reached through each node's engine as the switch
+ * and the status view reach them), summed.
+ */
+function proxiesOf(app: string, swarm: StackSwarm | undefined) {
+    if (swarm) {
+        const { admin, anyProxy } = clusterProxies(swarm.nodes, swarmProxyService(app), swarm, {
+            log: () => undefined,
+            sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        });
+        const totals = async () =>
+            (await admin.totalsByNode()).reduce(
+                (t, n) => ({ requests: t.requests + (n.totals?.requests ?? 0), errors5xx: t.errors5xx + (n.totals?.errors5xx ?? 0) }),
+                { requests: 0, errors5xx: 0 },
+            );
+        return { home: { kind: "service" as const, admin }, exec: anyProxy, totals };
+    }
+    const admin = proxyAdmin(app);
+    return { home: { kind: "container" as const, admin }, exec: servingProxyExec(app), totals: () => admin.totals() };
+}
+
+async function proxyTotals(proxies: ReturnType<typeof proxiesOf>): Promise<{ requests: number; errors5xx: number }> {
+    return proxies.totals().catch(() => ({ requests: 0, errors5xx: 0 }));
 }
 
 /** Runs `pulumi up` and follows its events; resolves to its exit code and stderr. */
@@ -130,25 +154,27 @@ export async function release(
     clearStaleLock(stack);
     for (const p of await endLeftoverPlugins(ROOT, stack))
         log(`ended ${p.command} (pid ${p.pid}): left running by a killed update of stack ${stack}`);
-    const app = configValue(stack, "app") ?? "agents";
-    for (const orphan of await removeOrphanReleases(stack, app))
+    const where = stackOf(__dirname, stack);
+    const app = where?.app ?? configValue(stack, "app") ?? "agents";
+    const proxies = proxiesOf(app, where?.swarm);
+    for (const orphan of await removeOrphanReleases(stack, app, proxies.home))
         log(`removed ${orphan}: created by an interrupted update, never recorded or served`);
     const before = stackOutputs(stack);
     // A change that would replace the proxy is refused by the proxy guard inside `pulumi up`
     // (platform/docker/trafficProxy.ts), for plain `pulumi up` and CI as much as for this helper.
-    const proxyBefore = await proxyTotals(app);
+    const proxyBefore = await proxyTotals(proxies);
 
     const t0 = Date.now();
     log(`release ${before.liveVersion ?? "(none)"} -> ${target} on stack ${stack}`);
     // The timeline of the HTML report: the proxy sampled once a second while `pulumi up` runs.
-    const recorder = new TimelineRecorder(proxyAdmin(app), new CurlProbes(servingProxyExec(app), PROXY_INTERNAL_PORT));
+    const recorder = new TimelineRecorder(proxies.home.admin, new CurlProbes(proxies.exec, PROXY_INTERNAL_PORT));
     recorder.start();
     const progress = new UpProgress(log, (label) => recorder.mark(label));
     const { code, stderr } = await runUp(stack, progress, t0);
     const wallMs = Date.now() - t0;
     const timeline = recorder.stop();
     const after = stackOutputs(stack);
-    const proxyAfter = await proxyTotals(app);
+    const proxyAfter = await proxyTotals(proxies);
     // The switch's result, as the stack exports it (releaseReport), read with its contract.
     const rr = code === 0 ? lastSwitchResult(JSON.stringify(after.releaseReport ?? null)) : undefined;
     const report = reportOf(
@@ -164,7 +190,7 @@ export async function release(
         report.certificate = reportCertificate(after.proxyCertificate, minValidDays, new Date());
     }
     // The certificate keeper (proxy.tls.mode acme): a failed renewal is said here too.
-    const keeperFile = await keeperStatusText(servingProxyExec(app));
+    const keeperFile = where?.swarm ? "" : await keeperStatusText(proxies.exec);
     if (keeperFile.trim()) report.certificateKeeper = acmeStatusLine(parseAcmeStatus(keeperFile), new Date());
     writeReports(report, rr, timeline, log);
     return report;

@@ -4,6 +4,7 @@
 // reschedule a stopped worker's tasks. What the Swarm platform's suites build on.
 import { ADMIN_SESSION } from "../../haproxy/admin";
 import { expect } from "chai";
+import * as fs from "fs";
 import * as path from "path";
 import { TestCluster } from "../support/cluster";
 import type { LoadGenerator, LoadOptions, LoadReport } from "../../load/client";
@@ -180,6 +181,20 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
         expect(await served()).to.deep.equal(["2.0.0", "2.0.0", "2.0.0"]);
         const live = (await platform.outputs()).liveRelease as string;
         expect(await cluster.runningOn(`${app}-agent-${live}`)).to.have.length(2);
+        // The proxy runs on the listed nodes only: each carries the stack's label, the service is bound to it.
+        for (const n of cluster.nodes)
+            expect(await cluster.mustDocker(["node", "inspect", "--format", `{{index .Spec.Labels "zdt.proxy.${app}"}}`, n.name])).to.equal(
+                "true",
+            );
+        expect(
+            await cluster.mustDocker([
+                "service",
+                "inspect",
+                "--format",
+                "{{json .Spec.TaskTemplate.Placement.Constraints}}",
+                `${app}-proxy`,
+            ]),
+        ).to.equal(`["node.labels.zdt.proxy.${app}==true"]`);
     });
 
     /** Each node's proxy: the tasks behind the slot that takes traffic (sorted addresses). */
@@ -220,20 +235,59 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
             );
             console.log(`      after the manager's restart, every proxy serves the live release from ${tasks}`);
             expect(await served()).to.deep.equal(["2.0.0", "2.0.0", "2.0.0"]);
-            await release("2.1.0");
-            let up: Awaited<ReturnType<TestStack["up"]>> | undefined;
+            // Placement from here on: on the workers only, spread over their zones (one each).
+            for (const [i, n] of cluster.nodes.slice(1).entries())
+                await cluster.mustDocker(["node", "update", "--label-add", `zone=z${i + 1}`, n.name]);
+            await platform!.setConfig("swarm.placement.constraints[0]", "node.role==worker");
+            await platform!.setConfig("swarm.placement.spreadOver[0]", "node.labels.zone");
+            // Through the release helper, as an operator would: it reads every node's proxy.
+            let up = { code: -1, stdout: "", stderr: "" };
             const r = await underLoad({ ...standardLoad(urls[0]), urls }, async () => {
-                up = await platform!.up();
+                up = await run("npm", ["run", "--silent", "release", "--", "2.1.0", "--stack", app, "--digest", digests["2.1.0"]], {
+                    cwd: ROOT,
+                    env: platform!.env,
+                    timeoutMs: 900_000,
+                });
             });
-            figures("blue/green 2.0.0 -> 2.1.0", r);
-            milestones(up!);
-            expect(up!.code, up!.stdout + up!.stderr).to.equal(0);
+            figures("blue/green 2.0.0 -> 2.1.0 (npm run release)", r);
+            expect(up.code, up.stdout + up.stderr).to.equal(0);
+            expect(up.stdout).to.match(/^released 2\.1\.0 \((blue|green)\) in [\d.]+s$/m);
+            const reportFile = /^report: (\S+\.json)$/m.exec(up.stdout)![1];
+            const report = JSON.parse(fs.readFileSync(path.join(ROOT, reportFile), "utf8")) as {
+                ok: boolean;
+                version: string;
+                previousVersion: string;
+                proxy: { requests: number; errors5xx: number };
+            };
+            console.log(
+                `      npm run release: ${report.proxy.requests} requests through the three proxies during the release (the load sent ${r.requests}), ${report.proxy.errors5xx} 5xx`,
+            );
+            expect(report).to.deep.include({ ok: true, version: "2.1.0", previousVersion: "2.0.0" });
+            // Summed over the nodes' proxies (one node's would be about a third of the load).
+            expect(report.proxy.requests).to.be.greaterThan(r.requests / 2);
+            expect(report.proxy.errors5xx).to.equal(0);
             expect(r.failed, JSON.stringify(r.failures)).to.equal(0);
             expect(r.streamsTruncated).to.equal(0);
             expect(r.conversationsBroken, JSON.stringify(r.conversationHops)).to.equal(0);
             expect(r.conversationsCompleted).to.be.greaterThan(10);
             for (const u of urls) expect(r.byUrl[u].requests, u).to.be.greaterThan(100);
             expect(await served()).to.deep.equal(["2.1.0", "2.1.0", "2.1.0"]);
+            const v21 = `${app}-agent-${(await platform!.outputs()).liveRelease as string}`;
+            expect((await cluster.runningOn(v21)).sort()).to.deep.equal(
+                cluster.nodes
+                    .slice(1)
+                    .map((n) => n.name)
+                    .sort(),
+            );
+            expect(
+                await cluster.mustDocker([
+                    "service",
+                    "inspect",
+                    "--format",
+                    "{{json .Spec.TaskTemplate.Placement.Constraints}} {{json .Spec.TaskTemplate.Placement.Preferences}}",
+                    v21,
+                ]),
+            ).to.equal('["node.role==worker"] [{"Spread":{"SpreadDescriptor":"node.labels.zone"}}]');
             const services = await cluster.mustDocker(["service", "ls", "--format", "{{.Name}}"]);
             expect(services.split("\n").filter((n) => n.startsWith(`${app}-agent-`))).to.have.length(1);
         },
