@@ -14,7 +14,8 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import { programCommand } from "../../components/compiledPrograms";
 import { proxyNodesContract } from "../../contracts/proxyNodesContract";
-import type { SwarmConfig } from "../../config/schema";
+import type { StackConfig, SwarmConfig } from "../../config/schema";
+import { conversationKeyOf } from "../../core/conversationKey";
 import { SLOT_DIR } from "../../haproxy/admin";
 import { type ConversationSettings, proxyMemoryMb, serviceEnvironment } from "../../config/proxySettings";
 import { PROXY_INTERNAL_PORT, swarmProxyService } from "../../core/proxyNames";
@@ -57,6 +58,20 @@ export function peersEnv(nodes: SwarmConfig["nodes"]): string {
     return proxyNodes(nodes)
         .map((n) => `${n.name}=${n.address}`)
         .join(" ");
+}
+
+/** The proxy's arguments for a swarm stack's config (pure): what swarmStack.ts declares. */
+export function stackProxyArgs(cfg: StackConfig, networkName: pulumi.Input<string>): SwarmProxyArgs {
+    return {
+        app: cfg.app,
+        networkName,
+        port: cfg.proxy.port,
+        swarm: cfg.swarm!, // the schema requires it with platform: swarm
+        conversations: cfg.proxy.conversations,
+        agentHealth: cfg.agent.health,
+        agentPort: cfg.agent.port,
+        conversationKey: conversationKeyOf(cfg.agent.conversation),
+    };
 }
 
 export function swarmProxyArgs(args: SwarmProxyArgs): docker.ServiceArgs {

@@ -6,12 +6,11 @@ import * as docker from "@pulumi/docker";
 import { stackReleasePlan } from "../../components/agentRelease";
 import { appNetworkName } from "../../core/proxyNames";
 import { probesPerTick, type StackConfig } from "../../config/schema";
-import { SwarmProxy } from "./swarmProxy";
+import { stackProxyArgs, SwarmProxy } from "./swarmProxy";
 import { slotServers } from "./swarmSlots";
 import { SwarmRelease } from "./swarmRelease";
 import { TrafficSwitch } from "../../components/trafficSwitch";
 import { type Deployed } from "../../components/deployed";
-import { conversationKeyOf } from "../../core/conversationKey";
 
 export function swarmStack(cfg: StackConfig, projectDir: string): Deployed {
     const swarm = cfg.swarm!; // the schema requires it with platform: swarm
@@ -21,16 +20,7 @@ export function swarmStack(cfg: StackConfig, projectDir: string): Deployed {
         attachable: true,
         labels: [{ label: "zdt.app", value: cfg.app }],
     });
-    const proxy = new SwarmProxy("proxy", {
-        app: cfg.app,
-        networkName: network.name,
-        port: cfg.proxy.port,
-        swarm,
-        conversations: cfg.proxy.conversations,
-        agentHealth: cfg.agent.health,
-        agentPort: cfg.agent.port,
-        conversationKey: conversationKeyOf(cfg.agent.conversation),
-    });
+    const proxy = new SwarmProxy("proxy", stackProxyArgs(cfg, network.name));
 
     const plan = stackReleasePlan(cfg, projectDir);
     const release = new SwarmRelease(

@@ -15,8 +15,7 @@ import { switchInput } from "../support/switchInput";
 import { parseConfig } from "../../config/schema";
 import { stackReleasePlan } from "../../components/agentRelease";
 import { swarmServiceArgs } from "../../platform/swarm/swarmRelease";
-import { swarmProxyArgs } from "../../platform/swarm/swarmProxy";
-import { conversationKeyOf } from "../../core/conversationKey";
+import { stackProxyArgs, swarmProxyArgs } from "../../platform/swarm/swarmProxy";
 
 const CONTAINER = "docker:index/container:Container";
 const COMMAND = "command:local:Command";
@@ -354,20 +353,7 @@ describe("policies on Swarm services (platform: swarm): the container rules, jud
     const agent = JSON.parse(
         JSON.stringify(swarmServiceArgs({ plan: stackReleasePlan(cfg, process.cwd()), replicas: 2, convergeSeconds: 60 })),
     ) as Record<string, any>;
-    const proxy = JSON.parse(
-        JSON.stringify(
-            swarmProxyArgs({
-                app: cfg.app,
-                networkName: "shop-net",
-                port: 8080,
-                swarm: cfg.swarm!,
-                conversations: cfg.proxy.conversations,
-                agentHealth: cfg.agent.health,
-                agentPort: cfg.agent.port,
-                conversationKey: conversationKeyOf(cfg.agent.conversation),
-            }),
-        ),
-    ) as Record<string, any>;
+    const proxy = JSON.parse(JSON.stringify(swarmProxyArgs(stackProxyArgs(cfg, "shop-net")))) as Record<string, any>;
     const withTask = (service: Record<string, any>, task: Record<string, any>, spec: Record<string, any> = {}) => ({
         ...service,
         taskSpec: { ...service.taskSpec, ...task, containerSpec: { ...service.taskSpec.containerSpec, ...spec } },

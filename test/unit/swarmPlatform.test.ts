@@ -3,10 +3,9 @@
 import { expect } from "chai";
 import { parseConfig } from "../../config/schema";
 import { swarmHealth, swarmServiceArgs } from "../../platform/swarm/swarmRelease";
-import { peersEnv, proxyNodes, swarmProxyArgs } from "../../platform/swarm/swarmProxy";
+import { peersEnv, proxyNodes, stackProxyArgs, swarmProxyArgs } from "../../platform/swarm/swarmProxy";
 import { labelChanges } from "../../platform/swarm/proxyNodes";
 import { stackReleasePlan } from "../../components/agentRelease";
-import { conversationKeyOf } from "../../core/conversationKey";
 import {
     parseTaskRows,
     readyNodes,
@@ -198,16 +197,7 @@ describe("platform: swarm", () => {
             const cfg = stack();
             expect(proxyNodes(cfg.swarm!.nodes).map((n) => n.name)).to.deep.equal(["n1", "n3"]);
             expect(peersEnv(cfg.swarm!.nodes)).to.equal("n1=10.0.0.1 n3=10.0.0.3");
-            const args = swarmProxyArgs({
-                app: "shop",
-                networkName: "shop-net",
-                port: 8080,
-                swarm: cfg.swarm!,
-                conversations: cfg.proxy.conversations,
-                agentHealth: cfg.agent.health,
-                agentPort: cfg.agent.port,
-                conversationKey: conversationKeyOf(cfg.agent.conversation),
-            });
+            const args = swarmProxyArgs(stackProxyArgs(cfg, "shop-net"));
             expect((args.taskSpec as unknown as { placement: unknown }).placement).to.deep.equal({
                 constraints: ["node.labels.zdt.proxy.shop==true"],
             });
