@@ -88,6 +88,12 @@ export const SwarmSchema = z
             .pipe(z.number().int().min(1024).max(65535))
             .default(10000)
             .describe("Port on every node's address where the proxies share the conversations' stick table (HAProxy peers)."),
+        proxyDrainSeconds: num()
+            .pipe(z.number().int().min(0).max(300))
+            .default(10)
+            .describe(
+                "Seconds a node's proxy keeps serving once Swarm stops it (a new proxy image, a node drained) while its readiness path (/zdt/ready) answers 503, so the load balancer in front takes the node out before it stops listening: at least the balancer's check interval times the failures it needs.",
+            ),
         nodes: z
             .array(SwarmNodeSchema)
             .min(1, "list every node of the swarm (the proxy runs on each)")

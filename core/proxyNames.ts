@@ -18,6 +18,13 @@ export const AGENT_PORT = 8080;
 /** The port HAProxy listens on inside its container (both platforms). */
 export const PROXY_INTERNAL_PORT = 8080;
 
+/**
+ * Swarm: the path on every node's proxy port a load balancer in front checks: 200 while the
+ * node's proxy serves the live release, 503 while it is stopping (its drain) or has no live
+ * task yet (proxy/haproxy-swarm.cfg.tmpl, monitor-uri).
+ */
+export const PROXY_READY_PATH = "/zdt/ready";
+
 /** The port HAProxy serves HTTPS on inside its container (proxy.tls), published as proxy.tls.port. */
 export const PROXY_TLS_INTERNAL_PORT = 8443;
 

@@ -3,6 +3,8 @@
 // an overlay network without IPVS (dnsrr), publish host-mode ports on every node, and
 // reschedule a stopped worker's tasks. What the Swarm platform's suites build on.
 import { ADMIN_SESSION } from "../../haproxy/admin";
+import { PROXY_READY_PATH } from "../../core/proxyNames";
+import { HealthBalancer } from "../support/balancer";
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
@@ -171,6 +173,8 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
             "swarm.peerPort": String(await freePort()),
             "swarm.proxyImage": `${cluster.registry}/${app}-proxy:1.0.0@${proxy.stdout.trim()}`,
             ...nodes,
+            // A node's proxy drains 3 s before it stops listening (the test's balancer checks every 200 ms).
+            "swarm.proxyDrainSeconds": "3",
             "release.verifyWindowSeconds": "6",
             "release.drainTimeoutSeconds": "5",
         });
@@ -290,6 +294,59 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
             ).to.equal('["node.role==worker"] [{"Spread":{"SpreadDescriptor":"node.labels.zone"}}]');
             const services = await cluster.mustDocker(["service", "ls", "--format", "{{.Name}}"]);
             expect(services.split("\n").filter((n) => n.startsWith(`${app}-agent-`))).to.have.length(1);
+        },
+    );
+
+    step(
+        "a new proxy image under load: each node's proxy drains (its readiness answers 503, the balancer takes the node out), is replaced, and comes back: 0 failed, 0 broken",
+        async () => {
+            // Another proxy image (the same one with a label more: another digest), in the registry.
+            const current = (await platform!.outputs()).liveRelease as string;
+            const base = `${cluster.registry}/${app}-proxy:1.0.0`;
+            const variant = `${cluster.registry}/${app}-proxy:1.0.1`;
+            await mustRun("docker", ["build", "-q", "-t", variant, "-"], {
+                input: `FROM ${base}\nLABEL zdt.test.variant=1.0.1\n`,
+                timeoutMs: 300_000,
+            });
+            const pushed = await mustRun("docker", ["push", variant], { timeoutMs: 300_000 });
+            const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed.stdout)![1];
+            const image = `${variant}@${digest}`;
+            await platform!.setConfig("swarm.proxyImage", image);
+            const target = urls.slice();
+            const balancer = new HealthBalancer(urls, target, PROXY_READY_PATH);
+            balancer.start();
+            let up: Awaited<ReturnType<TestStack["up"]>> | undefined;
+            const r = await underLoad({ ...standardLoad(urls[0]), urls: target }, async () => {
+                up = await platform!.up();
+            }).finally(() => balancer.stop());
+            figures("a new proxy image, node by node", r);
+            console.log(
+                `      the balancer took each node out: ${Object.entries(balancer.outages)
+                    .map(([u, n]) => `${u} ${n}x`)
+                    .join(", ")}; ${(up!.stdout.split("\n").find((l) => l.includes("every proxy runs")) ?? "").trim()}`,
+            );
+            expect(up!.code, up!.stdout + up!.stderr).to.equal(0);
+            expect(up!.stdout).to.include(`every proxy runs ${image}`);
+            expect(r.failed, JSON.stringify(r.failures)).to.equal(0);
+            expect(r.streamsTruncated).to.equal(0);
+            expect(r.conversationsBroken, JSON.stringify(r.conversationHops)).to.equal(0);
+            // Every node's proxy was replaced, one after the other, each drained first.
+            for (const u of urls) expect(balancer.outages[u], u).to.be.at.least(1);
+            const images = (
+                await cluster.mustDocker([
+                    "service",
+                    "ps",
+                    `${app}-proxy`,
+                    "--no-trunc",
+                    "--filter",
+                    "desired-state=running",
+                    "--format",
+                    "{{.Image}}",
+                ])
+            ).split("\n");
+            expect(images).to.deep.equal([image, image, image]);
+            expect(await served()).to.deep.equal(["2.1.0", "2.1.0", "2.1.0"]);
+            expect((await platform!.outputs()).liveRelease).to.equal(current);
         },
     );
 

@@ -3,7 +3,8 @@
 import { expect } from "chai";
 import { parseConfig } from "../../config/schema";
 import { swarmHealth, swarmServiceArgs } from "../../platform/swarm/swarmRelease";
-import { peersEnv, proxyNodes, stackProxyArgs, swarmProxyArgs } from "../../platform/swarm/swarmProxy";
+import { peersEnv, proxyNodes, rolloutTimeoutSeconds, stackProxyArgs, swarmProxyArgs } from "../../platform/swarm/swarmProxy";
+import { rolloutState } from "../../platform/swarm/proxyRollout";
 import { labelChanges } from "../../platform/swarm/proxyNodes";
 import { stackReleasePlan } from "../../components/agentRelease";
 import {
@@ -211,5 +212,54 @@ describe("platform: swarm", () => {
             expect(labelChanges([], ["n1"])).to.deep.equal({ add: ["n1"], remove: [] });
             expect(labelChanges(["n1"], [])).to.deep.equal({ add: [], remove: ["n1"] });
         });
+    });
+});
+
+describe("platform: swarm: a new proxy image, node by node", () => {
+    const IMAGE = "10.0.0.9:5000/p:1.0.1@sha256:" + "d".repeat(64);
+    const OLD = "10.0.0.9:5000/p:1.0.0@sha256:" + "c".repeat(64);
+    const running = (image: string) => ({ image, current: "Running 3 seconds ago" });
+
+    it("is over when no update is under way and every proxy that should run runs the new image", () => {
+        expect(rolloutState({ state: "completed", message: "update completed" }, [running(IMAGE), running(IMAGE)], IMAGE)).to.deep.equal({
+            done: true,
+        });
+        // A first deploy has no update status.
+        expect(rolloutState({ state: "", message: "" }, [running(IMAGE)], IMAGE)).to.deep.equal({ done: true });
+    });
+
+    it("waits while Swarm updates, while a proxy still runs the old image or is starting, and while no proxy runs", () => {
+        const w = rolloutState({ state: "updating", message: "update in progress" }, [running(IMAGE), running(OLD)], IMAGE);
+        expect(w).to.deep.equal({ done: false, waiting: "1 of 2 proxies run the new image (update updating)" });
+        // The manager may report the old status for a moment after the new spec.
+        expect(rolloutState({ state: "completed", message: "" }, [running(OLD), running(IMAGE)], IMAGE).done).to.equal(false);
+        expect(rolloutState({ state: "", message: "" }, [{ image: IMAGE, current: "Starting 1 second ago" }], IMAGE).done).to.equal(false);
+        expect(rolloutState({ state: "", message: "" }, [], IMAGE).done).to.equal(false);
+    });
+
+    it("fails, with Swarm's words, when the update was rolled back or paused", () => {
+        const r = rolloutState({ state: "rollback_completed", message: "rollback completed" }, [running(OLD)], IMAGE);
+        expect(r).to.deep.include({ done: false, failed: "Swarm rollback completed the proxy's update: rollback completed" });
+        expect(rolloutState({ state: "paused", message: "update paused due to failure" }, [running(OLD)], IMAGE)).to.deep.include({
+            failed: "Swarm paused the proxy's update: update paused due to failure",
+        });
+    });
+
+    it("each proxy drains before it stops (HAProxy's grace, its stop signal and grace period), and the wait is bounded per proxy node", () => {
+        const cfg = parseConfig({
+            platform: "swarm",
+            app: "shop",
+            agent: { version: "1.0.0", image: "10.0.0.9:5000/a", digest },
+            swarm: { ...swarm, proxyDrainSeconds: "7" },
+        });
+        const spec = (swarmProxyArgs(stackProxyArgs(cfg, "net")).taskSpec as unknown as { containerSpec: Record<string, any> })
+            .containerSpec;
+        expect(spec.env).to.include({ PROXY_GRACE: "7s", READY_PATH: "/zdt/ready" });
+        expect(spec).to.include({ stopSignal: "SIGUSR1", stopGracePeriod: "107s" });
+        expect(rolloutTimeoutSeconds(cfg.swarm!)).to.equal(1 * (7 + 100 + 30) + 60);
+        expect(
+            parseConfig({ platform: "swarm", agent: { version: "1.0.0", image: "10.0.0.9:5000/a", digest }, swarm }).swarm!
+                .proxyDrainSeconds,
+        ).to.equal(10);
     });
 });
