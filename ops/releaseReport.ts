@@ -71,7 +71,7 @@ export function writeReports(report: ReleaseReport, rr: SwitchResult | undefined
             title: `release ${report.previousVersion ?? "(none)"} -> ${report.version} on stack ${report.stack}`,
             ok: report.ok,
             summary: [
-                `${report.proxy.requests} requests through the proxy during the release, ${report.proxy.errors5xx} answered 5xx`,
+                `${report.proxy.requests} requests through the proxy during the release, ${report.proxy.errors5xx} answered 5xx (the switch's own probes included: a probe of the new release before it is up may answer 503)`,
                 `took ${(report.wallMs / 1000).toFixed(1)} s` + (report.error ? `; ${report.error.split("\n")[0]}` : ""),
                 ...(rr?.retirement ? [`conversations: ${drainLine(rr.retirement.conversations)}`] : []),
                 ...(rr?.conversationTable?.warning ? [`warning: ${rr.conversationTable.warning}`] : []),

@@ -6,6 +6,7 @@
 //   node edgeLink.js leave    leave (delete; a holder or network that is gone is fine)
 import { docker } from "../../docker/cli";
 import { type EdgeLinkInput, edgeLinkContract } from "../../contracts/edgeLinkContract";
+import { runCommandProgram } from "../../contracts/commandProgram";
 
 /** Docker's answers that mean the wanted state is already there. */
 const ALREADY = /already exists|is not connected|no such container|no such network|not found/i;
@@ -36,16 +37,8 @@ export async function leave(input: EdgeLinkInput): Promise<string> {
     }
 }
 
-if (require.main === module) {
-    const input = edgeLinkContract.decode(process.env);
-    (process.argv[2] === "leave" ? leave(input) : join(input)).then(
-        (said) => {
-            process.stderr.write(`edge link: ${said}\n`);
-            process.stdout.write(JSON.stringify({ edgeNetwork: input.edgeNetwork, alias: input.alias }) + "\n");
-        },
-        (err: Error) => {
-            process.stderr.write(`edge link: ${err.message}\n`);
-            process.exit(1);
-        },
-    );
-}
+if (require.main === module)
+    runCommandProgram("edge link", edgeLinkContract, async (input, argv) => ({
+        said: await (argv[0] === "leave" ? leave(input) : join(input)),
+        result: { edgeNetwork: input.edgeNetwork, alias: input.alias },
+    }));

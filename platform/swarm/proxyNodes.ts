@@ -8,6 +8,7 @@
 //   node proxyNodes.js remove   unlabel every node (delete)
 import { docker } from "../../docker/cli";
 import { type ProxyNodesInput, proxyNodesContract } from "../../contracts/proxyNodesContract";
+import { runCommandProgram } from "../../contracts/commandProgram";
 
 /** The label's changes (pure): add it where it is wanted and missing, remove it where it is not wanted. */
 export function labelChanges(labelled: string[], wanted: string[]): { add: string[]; remove: string[] } {
@@ -24,19 +25,11 @@ export async function apply(input: ProxyNodesInput, wanted = input.proxyNodes): 
     // Added first: a node moving in before one moves out keeps a proxy serving somewhere.
     for (const n of add) await docker(["node", "update", "--label-add", `${input.label}=true`, n]);
     for (const n of remove) await docker(["node", "update", "--label-rm", input.label, n]);
-    return `proxy nodes: ${wanted.join(", ") || "none"}${add.length ? `; labelled ${add.join(", ")}` : ""}${remove.length ? `; unlabelled ${remove.join(", ")}` : ""}`;
+    return `on ${wanted.join(", ") || "none"}${add.length ? `; labelled ${add.join(", ")}` : ""}${remove.length ? `; unlabelled ${remove.join(", ")}` : ""}`;
 }
 
-if (require.main === module) {
-    const input = proxyNodesContract.decode(process.env);
-    apply(input, process.argv[2] === "remove" ? [] : input.proxyNodes).then(
-        (said) => {
-            process.stderr.write(`${said}\n`);
-            process.stdout.write(JSON.stringify({ label: input.label, proxyNodes: input.proxyNodes }) + "\n");
-        },
-        (err: Error) => {
-            process.stderr.write(`proxy nodes: ${(err as Error).message}\n`);
-            process.exit(1);
-        },
-    );
-}
+if (require.main === module)
+    runCommandProgram("proxy nodes", proxyNodesContract, async (input, argv) => ({
+        said: await apply(input, argv[0] === "remove" ? [] : input.proxyNodes),
+        result: { label: input.label, proxyNodes: input.proxyNodes },
+    }));

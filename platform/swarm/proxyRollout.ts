@@ -7,6 +7,7 @@
 //   node proxyRollout.js
 import { docker } from "../../docker/cli";
 import { type ProxyRolloutInput, proxyRolloutContract } from "../../contracts/proxyRolloutContract";
+import { runCommandProgram } from "../../contracts/commandProgram";
 
 /** The rollout's state from the service's update status and its tasks (pure). */
 export function rolloutState(
@@ -77,16 +78,8 @@ export async function waitForRollout(
     }
 }
 
-if (require.main === module) {
-    const input = proxyRolloutContract.decode(process.env);
-    waitForRollout(input, (m) => process.stderr.write(`proxy rollout: ${m}\n`)).then(
-        (said) => {
-            process.stderr.write(`proxy rollout: ${said}\n`);
-            process.stdout.write(JSON.stringify({ service: input.service, image: input.image }) + "\n");
-        },
-        (err: Error) => {
-            process.stderr.write(`proxy rollout: ${err.message}\n`);
-            process.exit(1);
-        },
-    );
-}
+if (require.main === module)
+    runCommandProgram("proxy rollout", proxyRolloutContract, async (input) => ({
+        said: await waitForRollout(input, (m) => process.stderr.write(`proxy rollout: ${m}\n`)),
+        result: { service: input.service, image: input.image },
+    }));
