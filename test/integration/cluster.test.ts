@@ -7,6 +7,7 @@ import { PROXY_READY_PATH } from "../../core/proxyNames";
 import { HealthBalancer } from "../support/balancer";
 import { expect } from "chai";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { TestCluster } from "../support/cluster";
 import type { LoadGenerator, LoadOptions, LoadReport } from "../../load/client";
@@ -100,10 +101,10 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
     const app = `${name}r`;
     const digests: Record<string, string> = {};
     let urls: string[] = [];
-    const publish = async (version: string) => {
+    const publish = async (version: string, knowledge = "knowledge") => {
         const r = await run(
             path.join(ROOT, "scripts", "publish"),
-            ["--image", `${cluster.registry}/${app}-agent`, "--version", version, "--knowledge", "knowledge"],
+            ["--image", `${cluster.registry}/${app}-agent`, "--version", version, "--knowledge", knowledge],
             { cwd: ROOT, timeoutMs: 600_000 },
         );
         expect(r.code, r.stderr).to.equal(0);
@@ -119,6 +120,19 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
             urls.map(async (u) => {
                 const r = await fetch(`${u}/version`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
                 return r?.ok ? ((await r.json()) as { version: string; releaseId: string }).version : `no answer from ${u}`;
+            }),
+        );
+    /** Every proxy's answer to a question (the knowledge base of the release it sends new conversations to). */
+    const answers = (message: string) =>
+        Promise.all(
+            urls.map(async (u) => {
+                const r = await fetch(`${u}/v1/chat`, {
+                    method: "POST",
+                    body: JSON.stringify({ message }),
+                    headers: { "content-type": "application/json" },
+                    signal: AbortSignal.timeout(10_000),
+                }).catch(() => undefined);
+                return r?.ok ? ((await r.json()) as { answer: string }).answer : `no answer from ${u}`;
             }),
         );
     /** The load runs only while `fn` does (the cluster's drills time their own windows). */
@@ -154,7 +168,14 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
             { cwd: ROOT, timeoutMs: 600_000 },
         );
         expect(proxy.code, proxy.stderr).to.equal(0);
-        for (const v of ["2.0.0", "2.1.0", "2.2.0"]) await publish(v);
+        // 2.1.0 and after carry a changed knowledge base (on Swarm a knowledge change is a new release).
+        const kb = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-cluster-kb-"));
+        fs.cpSync(path.join(ROOT, "knowledge"), kb, { recursive: true });
+        const refunds = path.join(kb, "support", "refunds.md");
+        fs.writeFileSync(refunds, fs.readFileSync(refunds, "utf8").replace("within 30 days", "within 45 days"));
+        await publish("2.0.0");
+        for (const v of ["2.1.0", "2.2.0"]) await publish(v, kb);
+        fs.rmSync(kb, { recursive: true, force: true });
         platform = new TestStack(ROOT, app, { DOCKER_HOST: cluster.manager });
         const nodes: Record<string, string> = {};
         for (const [i, n] of cluster.nodes.entries()) {
@@ -218,7 +239,7 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
         );
 
     step(
-        "the manager restarts between two releases; then a blue/green release under load through all three proxies: 0 failed requests, 0 broken conversations",
+        "the manager restarts between two releases; then npm run release of a new version with a changed knowledge base, on the workers only, under load through all three proxies: 0 failed requests, 0 broken conversations",
         async () => {
             await mustRun("docker", ["restart", "--time", "20", cluster.nodes[0].name]);
             await cluster.until("every node Ready", async () => {
@@ -239,6 +260,7 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
             );
             console.log(`      after the manager's restart, every proxy serves the live release from ${tasks}`);
             expect(await served()).to.deep.equal(["2.0.0", "2.0.0", "2.0.0"]);
+            for (const a of await answers("refund policy for annual plans")) expect(a).to.include("within 30 days");
             // Placement from here on: on the workers only, spread over their zones (one each).
             for (const [i, n] of cluster.nodes.slice(1).entries())
                 await cluster.mustDocker(["node", "update", "--label-add", `zone=z${i + 1}`, n.name]);
@@ -278,6 +300,8 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
             expect(r.conversationsCompleted).to.be.greaterThan(10);
             for (const u of urls) expect(r.byUrl[u].requests, u).to.be.greaterThan(100);
             expect(await served()).to.deep.equal(["2.1.0", "2.1.0", "2.1.0"]);
+            // The knowledge change the release carried, through every node's proxy.
+            for (const a of await answers("refund policy for annual plans")) expect(a).to.include("within 45 days");
             const v21 = `${app}-agent-${(await platform!.outputs()).liveRelease as string}`;
             expect((await cluster.runningOn(v21)).sort()).to.deep.equal(
                 cluster.nodes
@@ -437,12 +461,15 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
     );
 
     step(
-        "a canary (25 -> 100 %) under load: 0 failed, 0 broken through its steps; then a worker's engine stops as the canary takes 100 %: only what was on that node fails",
+        "a canary (25 -> 100 %) under load: 0 failed, 0 broken through its steps; then a worker is killed hard (SIGKILL) as the canary takes 100 %: only what was on that node fails",
         async () => {
             await canary25Then100(8);
             await platform!.setConfig("release.verifyWindowSeconds", "25");
             await release("2.2.0");
             const target = urls.slice();
+            // Clients stop sending to a node whose readiness does not answer (a balancer's health check).
+            const balancer = new HealthBalancer(urls, target, PROXY_READY_PATH);
+            balancer.start();
             let victim = "";
             let lostUrl = "";
             let steps: LoadReport | undefined;
@@ -469,16 +496,13 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
                 victim = (await cluster.runningOn(service)).find((n) => workers.includes(n)) ?? workers[1];
                 lostUrl = urls[cluster.nodes.findIndex((n) => n.name === victim)];
                 const t = Date.now();
-                // A node whose engine stops (its tasks with it). A node killed hard (SIGKILL) is not
-                // yet passed: see docs/swarm.md, "a node killed hard".
-                await mustRun("docker", ["stop", "--time", "20", victim]);
-                // Clients stop sending to the lost node's address (a load balancer's health check).
-                target.splice(target.indexOf(lostUrl), 1);
-                console.log(`      stopped ${victim}'s engine in ${Date.now() - t} ms`);
+                // Killed hard: its engine and tasks gone at once, nobody told (no stop, no drain).
+                await mustRun("docker", ["kill", "--signal", "KILL", victim]);
+                console.log(`      killed ${victim} (SIGKILL) in ${Date.now() - t} ms`);
                 up = await running;
-            });
+            }).finally(() => balancer.stop());
             figures(`canary through its steps (up to the kill)`, steps!);
-            figures(`canary 2.1.0 -> 2.2.0 in all, with ${victim} stopped at its 100 % step`, r);
+            figures(`canary 2.1.0 -> 2.2.0 in all, with ${victim} killed at its 100 % step`, r);
             milestones(up!);
             const report = (await platform!.outputs()).releaseReport as { canarySteps: { weight: number; canary: { requests: number } }[] };
             const elsewhere = Object.entries(r.byUrl).filter(([u]) => u !== lostUrl);
