@@ -1,7 +1,6 @@
 #!/bin/sh
 # The proxy's entry point, its reload and its hand-over.
-#   start-proxy          render haproxy.cfg, check it, run HAProxy (master-worker) in the foreground
-#                        (on Swarm as this script's child, which drains the node when Swarm stops it);
+#   start-proxy          render haproxy.cfg, check it, run HAProxy (master-worker) in the foreground;
 #                        when another proxy of this app serves (the hand-over socket in the state
 #                        volume answers), take its listening sockets over (-x) instead of binding
 #                        new ones: no connection is refused or reset while proxies change
@@ -114,35 +113,12 @@ placeholder_certificate() {
 
 answers() { echo "show info" | socat -t 2 stdio "UNIX-CONNECT:$1" 2>/dev/null | sed -n 's/^Pid: //p'; }
 
-# Swarm: a stop (SIGUSR1, or SIGTERM) drains the node first: its readiness answers 503 for
-# PROXY_DRAIN_SECONDS while it keeps serving, so the load balancer in front takes the node
-# out; then HAProxy's soft stop (it stops listening, closes idle connections, finishes the
-# requests and streams under way). HAProxy's own `grace` would do the first part, but HAProxy
-# 2.6 then keeps idle keep-alive connections (and the task) for their whole timeout.
-drain_and_stop() {
-  echo "start-proxy: stopping: readiness 503 for ${PROXY_DRAIN_SECONDS:-0}s while serving, then HAProxy's soft stop"
-  echo "set server zdt_ready/ready state maint" | socat -t 10 stdio "UNIX-CONNECT:$SOCKET" >/dev/null 2>&1 || true
-  sleep "${PROXY_DRAIN_SECONDS:-0}"
-  kill -USR1 "$child" 2>/dev/null || true
-}
-
 case "${1:-run}" in
   run)
     render
     if [ -S "$HANDOVER" ] && [ -n "$(answers "$HANDOVER")" ]; then
       echo "start-proxy: taking the listening sockets over from $(readlink "$HANDOVER")"
       exec haproxy -W -db -f "$CFG" -x "$HANDOVER"
-    fi
-    if [ "$PLATFORM" = swarm ]; then
-      haproxy -W -db -f "$CFG" &
-      child=$!
-      trap drain_and_stop USR1 TERM
-      status=0
-      # A trapped signal interrupts the wait; HAProxy's own exit ends the loop.
-      while kill -0 "$child" 2>/dev/null; do
-        if wait "$child"; then status=0; else status=$?; fi
-      done
-      exit "$status"
     fi
     exec haproxy -W -db -f "$CFG"
     ;;

@@ -7,7 +7,7 @@
 //
 // A change of this service (a new proxy image) is a rolling update, one node at a time,
 // stop-first (host-mode ports cannot be bound twice). No client is refused: a stopping
-// task drains first (swarm.proxyDrainSeconds, proxy/start-proxy.sh): it keeps serving while its
+// task drains first (swarm.proxyDrainSeconds, HAProxy's grace): it keeps serving while its
 // readiness path answers 503, so the load balancer in front takes the node out before the
 // task stops listening; the new task's readiness answers 200 once it has a live server.
 // `pulumi up` waits for the rolling update (proxyRollout.ts) and fails if Swarm rolled it back.
@@ -108,8 +108,8 @@ export function swarmProxyArgs(args: SwarmProxyArgs): docker.ServiceArgs {
                     ZDT_NODE: "{{.Node.Hostname}}",
                     ZDT_PEERS: peersEnv(s.nodes),
                     ZDT_PEER_PORT: String(s.peerPort),
-                    // The drain when Swarm stops the task (start-proxy), and the path that says so.
-                    PROXY_DRAIN_SECONDS: String(s.proxyDrainSeconds),
+                    // The drain when Swarm stops the task (HAProxy's grace), and the path that says so.
+                    PROXY_GRACE: `${s.proxyDrainSeconds}s`,
                     READY_PATH: PROXY_READY_PATH,
                     ...serviceEnvironment({
                         conversations: args.conversations,

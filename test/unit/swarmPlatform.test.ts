@@ -245,7 +245,7 @@ describe("platform: swarm: a new proxy image, node by node", () => {
         });
     });
 
-    it("each proxy drains before it stops (start-proxy's drain, its stop signal and grace period), and the wait is bounded per proxy node", () => {
+    it("each proxy drains before it stops (HAProxy's grace, its stop signal and grace period), and the wait is bounded per proxy node", () => {
         const cfg = parseConfig({
             platform: "swarm",
             app: "shop",
@@ -254,7 +254,7 @@ describe("platform: swarm: a new proxy image, node by node", () => {
         });
         const spec = (swarmProxyArgs(stackProxyArgs(cfg, "net")).taskSpec as unknown as { containerSpec: Record<string, any> })
             .containerSpec;
-        expect(spec.env).to.include({ PROXY_DRAIN_SECONDS: "7", READY_PATH: "/zdt/ready" });
+        expect(spec.env).to.include({ PROXY_GRACE: "7s", READY_PATH: "/zdt/ready" });
         expect(spec).to.include({ stopSignal: "SIGUSR1", stopGracePeriod: "107s" });
         expect(rolloutTimeoutSeconds(cfg.swarm!)).to.equal(1 * (7 + 100 + 30) + 60);
         expect(
