@@ -4,6 +4,7 @@
 // and with the CA down a renewal fails, the old certificate keeps serving, the status view
 // says so, and an update that needs a new certificate fails clearly leaving it in place.
 import { ADMIN_SESSION } from "../../haproxy/admin";
+import { normalSerial } from "../../haproxy/certificates";
 import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
@@ -41,7 +42,7 @@ describe("certificates over ACME (real engine, pebble, proxy.tls acme)", functio
             const socket = tls.connect({ host: "127.0.0.1", port: tlsPort, servername: HOST, ca: root }, () => {
                 const serial = socket.getPeerCertificate().serialNumber;
                 socket.end();
-                resolve(serial.toUpperCase().replace(/^0+/, ""));
+                resolve(normalSerial(serial));
             });
             socket.on("error", reject);
         });

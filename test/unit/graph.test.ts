@@ -8,6 +8,7 @@ import { proxyGuardContract } from "../../contracts/proxyGuardContract";
 import { proxyHandoverContract } from "../../contracts/proxyHandoverContract";
 import { reindexContract } from "../../contracts/reindexContract";
 import { swarmSwitchContract } from "../../contracts/swarmSwitchContract";
+import { proxyNodesContract } from "../../contracts/proxyNodesContract";
 import { encodeSwitchResult, switchContract } from "../../contracts/switchContract";
 import { switchResult } from "../support/switchInput";
 import { proxyConfigContract } from "../../contracts/proxyConfigContract";
@@ -180,18 +181,27 @@ describe("resource graph (mocks)", function () {
         expect(agent.inputs.taskSpec.containerSpec.image).to.equal(`10.0.0.9:5000/shop-agent:1.0.0@${digest}`);
         expect(agent.inputs.taskSpec.containerSpec.env).to.not.have.property("ADMIN_TOKEN_FILE");
         expect(agent.inputs.convergeConfig).to.deep.equal({ delay: "1s", timeout: "120s" });
+        // The proxy nodes' label and the proxy's rollout wait come before the switch.
         const commands = byType(resources, "command:local:Command");
-        expect(commands.map((c) => c.name)).to.deep.equal(["traffic-switch"]);
+        expect(commands.map((c) => c.name)).to.deep.equal(["proxy-nodes", "proxy-rollout", "traffic-switch"]);
+        expect(proxyNodesContract.decode(commands[0].inputs.environment)).to.deep.equal({
+            label: "zdt.proxy.unit",
+            proxyNodes: ["node-1", "node-2", "node-3"],
+        });
+        expect(proxy.inputs.taskSpec.placement).to.deep.equal({ constraints: ["node.labels.zdt.proxy.unit==true"] });
+        expect(commands[1].inputs.triggers).to.include(`10.0.0.9:5000/shop-proxy:1.0.0@${digest}`);
+        const switchCommand = commands[2];
         // The switch's program runs as JavaScript, transpiled from its source when the program ran.
-        expect(commands[0].inputs.create).to.equal("node dist/run/platform/swarm/swarmSwitch.js");
+        expect(switchCommand.inputs.create).to.equal("node dist/run/platform/swarm/swarmSwitch.js");
         expect(fs.existsSync(path.join(__dirname, "..", "..", "dist", "run", "platform", "swarm", "swarmSwitch.js"))).to.equal(true);
-        const input = swarmSwitchContract.decode(commands[0].inputs.environment);
+        const input = swarmSwitchContract.decode(switchCommand.inputs.environment);
         expect(input).to.deep.include({
             proxyContainer: "unit-proxy",
             targetContainer: `tasks.${agent.inputs.name}`,
             slotServers: 4,
             replicas: 2,
-            nodes,
+            // Every node, with whether it runs the proxy (the default: yes).
+            nodes: nodes.map((n) => ({ ...n, proxy: true })),
         });
         expect(outputs.proxyUrls).to.deep.equal(["http://10.0.0.1:18999", "http://10.0.0.2:18999", "http://10.0.0.3:18999"]);
         expect(outputs.platform).to.equal("swarm");
