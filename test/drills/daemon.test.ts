@@ -20,7 +20,12 @@ async function localDaemon(): Promise<{ pid: number; argv: string[] }> {
     return { pid, argv };
 }
 
-async function restartDaemon(): Promise<number> {
+/**
+ * Stops the local dockerd, keeps it down until `met()` says the release ran into the outage
+ * (at most 15 s: a quick restart could fall between two of the switch's commands, and the
+ * drill would test nothing), then starts it again the same way. Resolves to the outage's length.
+ */
+async function restartDaemon(met: () => boolean): Promise<number> {
     const { pid, argv } = await localDaemon();
     const t0 = Date.now();
     process.kill(pid, "SIGTERM");
@@ -32,6 +37,7 @@ async function restartDaemon(): Promise<number> {
             break;
         }
     }
+    for (let i = 0; i < 150 && !met(); i++) await sleep(100);
     const log = fs.openSync(path.join(process.env.ZDT_CACHE ?? "/tmp", "dockerd.log"), "a");
     spawn(argv[0], argv.slice(1), { detached: true, stdio: ["ignore", log, log] }).unref();
     for (let i = 0; i < 300; i++) {
@@ -88,7 +94,7 @@ describe("drill: Docker daemon restart during a release", function () {
             await sleep(200);
         }
         await sleep(3000);
-        const outageMs = await restartDaemon();
+        const outageMs = await restartDaemon(() => /docker daemon unreachable, retrying/.test(out));
         console.log(`      dockerd restarted in ${outageMs} ms during the verification window`);
         expect(await code, out).to.equal(0);
         await sleep(1500);
@@ -100,6 +106,13 @@ describe("drill: Docker daemon restart during a release", function () {
         expect(report.conversationsBroken).to.equal(0);
         expect(report.streamsTruncated).to.equal(0);
         expect(report.streamsCompleted).to.be.greaterThan(0);
+        if (!/docker daemon unreachable, retrying/.test(out))
+            console.log(
+                out
+                    .split("\n")
+                    .filter((l) => /switch|daemon|verif/i.test(l))
+                    .join("\n"),
+            );
         expect(out).to.match(/docker daemon unreachable, retrying/); // the switch did meet the outage
         expect((await stack.outputs()).liveVersion).to.equal("2.0.0");
     });
