@@ -120,3 +120,8 @@ export type SwarmPlacement = z.output<typeof PlacementSchema>;
 export function placementIsDefault(p: SwarmPlacement): boolean {
     return p.constraints.length === 0 && p.spreadOver.length === 0 && p.maxReplicasPerNode === 0;
 }
+
+/** Whether a node runs the proxy (swarm.nodes[].proxy, true unless said otherwise; pure). */
+export function runsProxy(node: { proxy?: boolean }): boolean {
+    return node.proxy !== false;
+}

@@ -54,12 +54,7 @@ function proxiesOf(app: string, swarm: StackSwarm | undefined) {
             log: () => undefined,
             sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
         });
-        const totals = async () =>
-            (await admin.totalsByNode()).reduce(
-                (t, n) => ({ requests: t.requests + (n.totals?.requests ?? 0), errors5xx: t.errors5xx + (n.totals?.errors5xx ?? 0) }),
-                { requests: 0, errors5xx: 0 },
-            );
-        return { home: { kind: "service" as const, admin }, exec: anyProxy, totals };
+        return { home: { kind: "service" as const, admin }, exec: anyProxy, totals: () => admin.totals() };
     }
     const admin = proxyAdmin(app);
     return { home: { kind: "container" as const, admin }, exec: servingProxyExec(app), totals: () => admin.totals() };

@@ -31,6 +31,7 @@ import {
     type ReleaseStatus,
 } from "./statusTable";
 import { clusterProxies } from "../platform/swarm/clusterProxies";
+import { runsProxy } from "../config/swarm";
 import type { SwarmProxies } from "../platform/swarm/swarmProxies";
 import { SwarmServices } from "../platform/swarm/swarmServices";
 import { HaproxyCertificates, keeperStatusText } from "../haproxy/certificates";
@@ -207,7 +208,7 @@ async function main(argv: string[]): Promise<void> {
         args.proxy ??
         (cluster
             ? `the proxies of ${app} on ${swarm!.nodes
-                  .filter((n) => n.proxy !== false)
+                  .filter(runsProxy)
                   .map((n) => n.name)
                   .join(", ")}`
             : app

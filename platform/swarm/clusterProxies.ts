@@ -5,6 +5,7 @@ import { type ContainerExec, docker, dockerAt } from "../../docker/cli";
 import { ProxyError } from "../../engine/ports";
 import { NodeProxy, ProxyTaskGone } from "./nodeProxy";
 import { nodeMayBeGone, SwarmProxies } from "./swarmProxies";
+import { runsProxy } from "../../config/swarm";
 
 /** A node as the stack config names it: its hostname, its engine (a DOCKER_HOST), and whether it runs the proxy (default). */
 export interface ClusterNode {
@@ -64,7 +65,7 @@ export function clusterProxies(
     sizes: { slotServers: number; replicas: number },
     run: { log: (message: string) => void; sleep: (ms: number) => Promise<void> },
 ): { admin: SwarmProxies; anyProxy: ContainerExec } {
-    const proxied = nodes.filter((n) => n.proxy !== false);
+    const proxied = nodes.filter(runsProxy);
     const execs = proxied.map((n) => proxyTaskExec(n.engine, proxyService));
     const admin = new SwarmProxies(
         proxied.map((n, i) => ({

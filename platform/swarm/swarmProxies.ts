@@ -217,6 +217,14 @@ export class SwarmProxies implements ProxyAdmin {
         });
     }
 
+    /** Every node's proxy's totals summed (a node that does not answer adds nothing): one host's HaproxyAdmin.totals, for the cluster. */
+    async totals(): Promise<{ requests: number; errors5xx: number }> {
+        return (await this.totalsByNode()).reduce(
+            (t, n) => ({ requests: t.requests + (n.totals?.requests ?? 0), errors5xx: t.errors5xx + (n.totals?.errors5xx ?? 0) }),
+            { requests: 0, errors5xx: 0 },
+        );
+    }
+
     async pinned(slot: Slot): Promise<Pinned> {
         return (await this.fromAnswering((p) => p.pinned(slot)))[0].value;
     }

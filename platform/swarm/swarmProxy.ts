@@ -27,6 +27,7 @@ import { SWARM_HEALTH_FLOOR } from "./swarmRelease";
 import type { AgentHealth } from "../../core/health";
 import type { ConversationKey } from "../../core/conversationKey";
 import { slotServers } from "./swarmSlots";
+import { runsProxy } from "../../config/swarm";
 
 export interface SwarmProxyArgs {
     app: string;
@@ -64,7 +65,7 @@ export function proxyNodeLabel(app: string): string {
 
 /** The nodes that run the proxy (swarm.nodes with proxy: true; pure). */
 export function proxyNodes(nodes: SwarmConfig["nodes"]): SwarmConfig["nodes"] {
-    return nodes.filter((n) => n.proxy);
+    return nodes.filter(runsProxy);
 }
 
 /** The peers' "name=address" list the proxy's start script renders: every proxy node (pure). */
