@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { agentImageRef } from "./agentImage";
 import { stackReleasePlan } from "./agentRelease";
+import { readEvaluationSet } from "./evaluationSet";
 import type { StackConfig } from "../config/schema";
 import type { EdgeStackConfig } from "../config/edge";
 import { certificateProblems } from "../core/certificates";
@@ -105,7 +106,11 @@ export const hostProbe: PreflightProbe = {
  * is plain text in Pulumi.<stack>.yaml (pure).
  */
 export function plainSecretsProblem(
-    cfg: { agent?: Pick<StackConfig["agent"], "secrets">; proxy: Pick<StackConfig["proxy"], "tls"> },
+    cfg: {
+        agent?: Pick<StackConfig["agent"], "secrets">;
+        proxy: Pick<StackConfig["proxy"], "tls">;
+        release?: Pick<StackConfig["release"], "evaluation">;
+    },
     project: string,
     secretKeys: string[],
 ): string | undefined {
@@ -119,6 +124,11 @@ export function plainSecretsProblem(
         return (
             `proxy.tls.key: stored in plain text in the stack's config file; set it again with --secret ` +
             `(pulumi config set --secret --path proxy.tls.key < privkey.pem), so it is encrypted there and in state`
+        );
+    if (cfg.release?.evaluation?.judge?.apiKey !== undefined && !secretKeys.includes(`${project}:release`))
+        return (
+            `release.evaluation.judge.apiKey: stored in plain text in the stack's config file; set it again with --secret ` +
+            `(pulumi config set --secret --path release.evaluation.judge.apiKey, which asks for the value), so it is encrypted there and in state`
         );
     return undefined;
 }
@@ -207,6 +217,12 @@ export function preflightProblems(
     dir("agent.knowledgeDir", cfg.agent.knowledgeDir, "the knowledge base");
     problems.push(...proxyProblems(cfg.proxy, projectDir, probe, now));
     dir("agent.configDir", cfg.agent.configDir, "the agent config");
+    if (cfg.release.evaluation)
+        try {
+            readEvaluationSet(cfg.release.evaluation, projectDir, probe.readFile);
+        } catch (err) {
+            problems.push((err as Error).message);
+        }
     cfg.agent.mounts.forEach((m, i) => {
         const abs = path.resolve(projectDir, m.source);
         if (!probe.isDirectory(abs) && !probe.isFile(abs))

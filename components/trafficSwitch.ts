@@ -11,6 +11,7 @@ import { ReleaseConfig, SwarmConfig } from "../config/schema";
 import { PROXY_INTERNAL_PORT } from "../core/proxyNames";
 import { type AgentHealth, expectedCode } from "../core/health";
 import { programCommand } from "./compiledPrograms";
+import type { EvaluationInput } from "./evaluationSet";
 
 export interface TrafficSwitchArgs {
     proxyContainer: pulumi.Input<string>;
@@ -34,6 +35,8 @@ export interface TrafficSwitchArgs {
      * target the release service's tasks; every node's proxy switches together.
      */
     swarm?: { nodes: SwarmConfig["nodes"]; slotServers: number; replicas: number };
+    /** The evaluation set and its gate (components/evaluationSet.ts evaluationInput); none: nothing is replayed. */
+    evaluation?: EvaluationInput;
 }
 
 /** The switch's program, relative to the project folder (so state does not depend on where the project is checked out). */
@@ -49,7 +52,8 @@ export class TrafficSwitch extends pulumi.ComponentResource {
 
     constructor(name: string, args: TrafficSwitchArgs, opts?: pulumi.ComponentResourceOptions) {
         super("zdt:agents:TrafficSwitch", name, {}, opts);
-        const r = args.release;
+        // release.evaluation names a file; the switch gets the cases themselves (args.evaluation).
+        const { evaluation: _named, ...r } = args.release;
         const input = {
             proxyContainer: args.proxyContainer,
             proxyContainerId: args.proxyContainerId,
@@ -67,6 +71,7 @@ export class TrafficSwitch extends pulumi.ComponentResource {
             ...r,
             probeRequestsPerTick: args.probeRequestsPerTick,
             gateOnDockerHealth: args.gateOnDockerHealth ?? false,
+            ...(args.evaluation ? { evaluation: args.evaluation } : {}),
             ...(r.probe
                 ? { probeMethod: r.probe.method, probePath: r.probe.path, probeBody: r.probe.body, probeContentType: r.probe.contentType }
                 : {}),

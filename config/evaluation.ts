@@ -1,10 +1,19 @@
-// An evaluation set (issue 29, under way: the schema and the verdict are here; the switch
-// does not replay a set yet): conversations of one or more turns, each turn a request to
+// An evaluation set (docs/evaluation.md), and the stack's release.evaluation that names it:
+// conversations of one or more turns, each turn a request to
 // the agent and expectations on its answer. A turn is the reference agent's chat message,
 // or any agent's own request (a channel's webhook payload, with the JSON path of the reply
 // text in its answer). Validated by this schema: an error names the case and the field.
 import { z } from "zod";
 import { num } from "../core/values";
+import { seconds } from "./forms";
+
+/** The most cases a set may hold: each is replayed on both releases at every release (one LLM call per turn per release). */
+export const MAX_CASES = 50;
+/** The most turns of one case. */
+export const MAX_TURNS = 10;
+
+/** A required field's message when it is missing (the schema's own otherwise). */
+const required = (what: string) => (issue: { input?: unknown }) => (issue.input === undefined ? `required: ${what}` : undefined);
 
 /** A regular expression given as text: it must compile (the error says why not). */
 const regexText = () =>
@@ -72,7 +81,7 @@ export type Turn = z.output<typeof TurnSchema>;
 export const CaseSchema = z
     .object({
         name: z.string().regex(/^[a-z0-9][a-z0-9 ._-]{0,79}$/, "lower-case letters, digits, spaces, dots, dashes (up to 80)"),
-        turns: z.array(TurnSchema).min(1, "at least one turn"),
+        turns: z.array(TurnSchema).min(1, "at least one turn").max(MAX_TURNS, `at most ${MAX_TURNS} turns`),
     })
     .strict();
 export type EvaluationCase = z.output<typeof CaseSchema>;
@@ -82,6 +91,7 @@ export const EvaluationSetSchema = z
         cases: z
             .array(CaseSchema)
             .min(1, "at least one case")
+            .max(MAX_CASES, `at most ${MAX_CASES} cases (each is replayed on both releases at every release)`)
             .superRefine((cases, ctx) => {
                 const seen = new Set<string>();
                 for (const [i, c] of cases.entries()) {
@@ -114,3 +124,51 @@ export function parseEvaluationSet(raw: unknown, file: string): EvaluationSet {
         `${file}: the evaluation set is not valid:\n${parsed.error.issues.map((i) => `  - ${where(i.path)}: ${i.message}`).join("\n")}`,
     );
 }
+
+/** The judge (release.evaluation.judge): an OpenAI-compatible chat endpoint that scores rubric expectations. */
+export const JudgeSchema = z
+    .object({
+        url: z
+            .string({ error: required("the judge's base URL, such as https://api.openai.com/v1") })
+            .regex(/^https?:\/\/\S+$/, "an http(s) URL, the API's base such as https://api.openai.com/v1")
+            .describe(
+                "The judge's OpenAI-compatible base URL; the switch POSTs to <url>/chat/completions from the machine running `pulumi up`.",
+            ),
+        model: z
+            .string({ error: required("the judge's model, such as gpt-4o-mini") })
+            .min(1)
+            .describe("The judge's model."),
+        apiKey: z
+            .string()
+            .min(1)
+            .optional()
+            .describe(
+                "Its API key, if it needs one: set with `pulumi config set --secret --path release.evaluation.judge.apiKey` (it asks for the value), never in plain text.",
+            ),
+        timeoutSeconds: seconds(1, 300).default(30).describe("How long one judgement may take."),
+    })
+    .strict();
+export type JudgeConfig = z.output<typeof JudgeSchema>;
+
+/** The stack's release.evaluation: where its set is, and the gate. */
+export const EvaluationConfigSchema = z
+    .object({
+        set: z
+            .string({ error: required("the set's JSON file, such as evaluation/dev.json") })
+            .regex(/\.json$/, "a JSON file (relative paths start at the project folder), such as evaluation/dev.json")
+            .describe(
+                "The evaluation set, a JSON file (docs/evaluation.md): replayed against the new release through its pinned slot after the health gate and before any weight moves, and against the live release at the same time.",
+            ),
+        minPassPercent: num()
+            .pipe(z.number().min(0).max(100))
+            .default(100)
+            .describe("The share of cases the new release must pass (percent)."),
+        maxRegressionPoints: num()
+            .pipe(z.number().min(0).max(100))
+            .default(0)
+            .describe("How many points the new release's pass rate may be below the live release's."),
+        turnTimeoutSeconds: seconds(1, 300).default(30).describe("How long one turn's answer may take before it counts as no answer."),
+        judge: JudgeSchema.optional().describe("Scores the cases' `judge` rubrics; a set with a rubric needs one."),
+    })
+    .strict();
+export type EvaluationConfig = z.output<typeof EvaluationConfigSchema>;

@@ -1,10 +1,11 @@
 // The stack config's release section: the strategy, the canary's steps, the windows and
-// probes, the thresholds (core/thresholds.ts).
+// probes, the thresholds (core/thresholds.ts), the evaluation set (config/evaluation.ts).
 import { z } from "zod";
 import { seconds } from "./forms";
 import { num } from "../core/values";
 import { stepProblems } from "../core/canary";
 import { ThresholdsSchema } from "../core/thresholds";
+import { EvaluationConfigSchema } from "./evaluation";
 
 export const CanaryStepSchema = z
     .object({
@@ -96,5 +97,8 @@ export const ReleaseSchema = z
             "The synthetic request the verification sends through the proxy (method, path, body, Content-Type); unset: the reference agent's chat, POST /v1/chat. Its answers count in the proxy's 5xx rate and response time like any request's.",
         ),
         thresholds: ThresholdsSchema.prefault({}),
+        evaluation: EvaluationConfigSchema.optional().describe(
+            "An evaluation set that gates the release on its answers (docs/evaluation.md): unset, none is replayed.",
+        ),
     })
     .strict();

@@ -9,7 +9,9 @@ import { type AnyObject, leafPaths, leafSchema } from "../core/schemaPaths";
 
 /** The schema's input shape with every leaf allowed to be a Pulumi Input (a container name known at deploy time). */
 export type EnvInputs<T> = {
-    [K in keyof T]: T[K] extends Record<string, unknown> ? EnvInputs<T[K]> : T[K] | Input<Exclude<T[K], undefined>>;
+    [K in keyof T]: NonNullable<T[K]> extends Record<string, unknown>
+        ? EnvInputs<NonNullable<T[K]>> | Extract<T[K], undefined>
+        : T[K] | Input<Exclude<T[K], undefined>>;
 };
 
 type Tree = { [key: string]: Tree | unknown };

@@ -9,6 +9,7 @@ import { METRICS, STATUSES } from "../core/verdict";
 
 import { SLOTS } from "../core/slots";
 import { ANY_STATUS } from "../core/health";
+import { CaseSchema, EvaluationConfigSchema, JudgeSchema } from "../config/evaluation";
 
 export { SLOTS, type Slot } from "../core/slots";
 
@@ -59,6 +60,17 @@ export const SwitchInputSchema = z.object({
     probePath: ProbeSchema.shape.path,
     probeBody: ProbeSchema.shape.body,
     probeContentType: ProbeSchema.shape.contentType,
+    /** The evaluation set's cases and its gate (release.evaluation; no cases: none is replayed). */
+    evaluation: z
+        .object({
+            cases: z.array(CaseSchema).default([]),
+            ...EvaluationConfigSchema.pick({ minPassPercent: true, maxRegressionPoints: true, turnTimeoutSeconds: true }).shape,
+            judgeUrl: JudgeSchema.shape.url.optional(),
+            judgeModel: JudgeSchema.shape.model.optional(),
+            judgeApiKey: JudgeSchema.shape.apiKey,
+            judgeTimeoutSeconds: JudgeSchema.shape.timeoutSeconds,
+        })
+        .prefault({}),
 });
 export type SwitchInput = z.output<typeof SwitchInputSchema>;
 export type { Thresholds } from "../core/thresholds";
@@ -69,6 +81,30 @@ export const switchContract = new EnvContract("traffic switch", SwitchInputSchem
 export function probeOf(i: Pick<SwitchInput, "probeMethod" | "probePath" | "probeBody" | "probeContentType">) {
     return { method: i.probeMethod, path: i.probePath, body: i.probeBody, contentType: i.probeContentType };
 }
+
+/** One release's answer to a turn of the evaluation set, clipped (core/evaluation.ts clip), and what it failed. */
+export const EvaluationAnswerSchema = z.object({ status: z.number(), ms: z.number(), text: z.string(), failures: z.array(z.string()) });
+
+/** The evaluation set's replay (engine/evaluationGate.ts): each case side by side, the new release's answers and the live one's. */
+export const EvaluationRecordSchema = z.object({
+    passed: z.boolean(),
+    newPassPercent: z.number(),
+    /** null on a first deploy (no live release to compare with). */
+    livePassPercent: z.number().nullable(),
+    tookMs: z.number(),
+    cases: z.array(
+        z.object({
+            name: z.string(),
+            passed: z.boolean(),
+            livePassed: z.boolean().nullable(),
+            /** Each turn: what it asked, and each release's answer (null where that release did not get this far). */
+            turns: z.array(
+                z.object({ question: z.string(), next: EvaluationAnswerSchema.nullable(), live: EvaluationAnswerSchema.nullable() }),
+            ),
+        }),
+    ),
+});
+export type EvaluationRecord = z.output<typeof EvaluationRecordSchema>;
 
 export const SwitchResultSchema = z.object({
     /** How this release took the traffic (release.strategy). */
@@ -84,6 +120,8 @@ export const SwitchResultSchema = z.object({
     /** Durations in ms of the phases this run went through (a re-verification has no gate or flip). */
     phases: z.object({
         healthGateMs: z.number().optional(),
+        /** Replaying the evaluation set on both releases (release.evaluation), after the gate. */
+        evaluationMs: z.number().optional(),
         /** Emptying the slot's connection pool after the gate (waiting for what still ran there). */
         emptyPoolMs: z.number().optional(),
         /** A canary's steps, from its first weight to its last step's judgement. */
@@ -155,6 +193,8 @@ export const SwitchResultSchema = z.object({
         .object({ size: z.number(), used: z.number(), percent: z.number(), warning: z.string().nullable() })
         .nullable()
         .default(null),
+    /** The evaluation set's replay before any weight moved (release.evaluation); null without a set. */
+    evaluation: EvaluationRecordSchema.nullable().default(null),
     /** A canary release's steps: the weight, duration and both releases' figures of each. */
     canarySteps: z
         .array(

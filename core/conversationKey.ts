@@ -83,6 +83,9 @@ export function keyRules(key: ConversationKey, pinKeyless: boolean): string[] {
             : []),
         ...keySamples(key).map((sample) => `http-request set-var(txn.conversation) ${sample} if conversation_path !${found}`),
         `http-request unset-var(txn.conversation) if ${found} !{ var(txn.conversation) -m reg ${KEY_PATTERN} }`,
+        // The switch's own requests (probes, the evaluation set's turns: a slot named from inside
+        // the proxy) are no conversation: they count in no table and keep no release from retiring.
+        `http-request unset-var(txn.conversation) if ${found} { req.hdr(x-zdt-slot) -m found } { src 127.0.0.1 }`,
         ...(header ? [`http-response set-header ${header} %[var(txn.conversation)] if ${found}`] : []),
     ];
 }

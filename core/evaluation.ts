@@ -1,6 +1,6 @@
-// An evaluation set's verdicts (pure; issue 29, under way): a turn's answer against its
+// An evaluation set's verdicts (pure; docs/evaluation.md): a turn's answer against its
 // expectations, and a release's pass rate against the minimum and against the live
-// release's (the regression). The switch does not replay a set yet.
+// release's (the regression); a turn's request, and the judge's prompt and reply.
 
 /** A turn's expectations, as config/evaluation.ts validates them (the judge's rubric is scored elsewhere). */
 export interface TurnExpectation {
@@ -126,4 +126,86 @@ export function evaluationVerdict(next: CaseOutcome[], live: CaseOutcome[] | und
         regressed,
         ...(reasons.length ? { reason: `the evaluation set: ${reasons.join("; ")}; failed: ${failed.join(", ")}` } : {}),
     };
+}
+
+/** The header every evaluation request carries: an agent may skip side effects on it (no message sent, no order placed). */
+export const EVALUATION_HEADER = "x-zdt-evaluation";
+/** The reference agent's chat: where a `message` turn goes and where its answer's text is. */
+export const CHAT_PATH = "/v1/chat";
+export const CHAT_REPLY_PATH = "answer";
+export const CHAT_CONVERSATION_HEADER = "x-conversation-id";
+/** The most of an answer the report keeps (characters). */
+export const ANSWER_CLIP = 400;
+
+/** A turn as the switch sends it. */
+export interface TurnRequest {
+    method: string;
+    path: string;
+    /** The body's JSON text, when there is one. */
+    body?: string;
+    headers: Record<string, string>;
+    replyPath?: string;
+}
+
+/** A turn as the set has it (config/evaluation.ts). */
+export interface TurnSpec {
+    message?: string;
+    request?: { method: string; path: string; body?: unknown; replyPath?: string };
+}
+
+/**
+ * The request of a turn (pure): a message is the reference agent's chat, in the case's own
+ * conversation; a request is sent as the set gives it (a channel's payload names its chat).
+ * Both carry the evaluation header, naming the case.
+ */
+export function turnRequest(turn: TurnSpec, caseName: string, conversation: string): TurnRequest {
+    const headers: Record<string, string> = { [EVALUATION_HEADER]: caseName };
+    if (turn.message !== undefined)
+        return {
+            method: "POST",
+            path: CHAT_PATH,
+            body: JSON.stringify({ message: turn.message }),
+            headers: { ...headers, "content-type": "application/json", [CHAT_CONVERSATION_HEADER]: conversation },
+            replyPath: CHAT_REPLY_PATH,
+        };
+    const r = turn.request!;
+    return {
+        method: r.method,
+        path: r.path,
+        ...(r.body !== undefined
+            ? { body: JSON.stringify(r.body), headers: { ...headers, "content-type": "application/json" } }
+            : { headers }),
+        ...(r.replyPath ? { replyPath: r.replyPath } : {}),
+    };
+}
+
+/** What a turn asks, in a line for the report (pure): the message, or the request's method, path and clipped body. */
+export function questionOf(turn: TurnSpec): string {
+    if (turn.message !== undefined) return turn.message;
+    const r = turn.request!;
+    return clip(`${r.method} ${r.path}${r.body !== undefined ? ` ${JSON.stringify(r.body)}` : ""}`);
+}
+
+/** Text cut to the report's length (pure). */
+export function clip(text: string, max = ANSWER_CLIP): string {
+    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** A judge's reply: PASS or FAIL first, then why (pure); anything else is a failure that says what came. */
+export function judgeReply(content: string): { pass: boolean; reason: string } {
+    const m = /^\s*\**\s*(PASS|FAIL)\b[\s:.,*-]*([\s\S]*)$/i.exec(content);
+    if (!m) return { pass: false, reason: `the judge's reply is neither PASS nor FAIL: ${clip(content.trim(), 120)}` };
+    return { pass: m[1].toUpperCase() === "PASS", reason: m[2].trim() || m[1].toUpperCase() };
+}
+
+/** The judge's instructions and the question (pure): a rubric, the customer's message and the agent's answer. */
+export function judgeMessages(rubric: string, question: string, answer: string): { role: "system" | "user"; content: string }[] {
+    return [
+        {
+            role: "system",
+            content:
+                "You grade a customer-service agent's answer against a rubric. Reply with PASS or FAIL as the first word, then one sentence saying why. Judge only what the rubric asks.",
+        },
+        { role: "user", content: `Rubric: ${rubric}\nCustomer: ${question}\nAnswer: ${answer}` },
+    ];
 }

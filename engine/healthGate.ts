@@ -82,16 +82,26 @@ export async function emptyPool(run: SwitchRun): Promise<void> {
 }
 
 async function gateFailed(run: SwitchRun, why: string): Promise<never> {
-    const { deps, input, live, slot } = run;
+    const { input, live } = run;
+    return refuseRelease(run, `health gate: ${input.targetRelease} ${why}; traffic stays on ${live ?? "nothing"}.`, true);
+}
+
+/**
+ * A release refused before it had any traffic (its health gate, its evaluation): its slot in
+ * maintenance, its container stopped (so it does not crash-loop), the update failed with
+ * `message`, and the release's last log lines when they say why.
+ */
+export async function refuseRelease(run: SwitchRun, message: string, quoteLogs: boolean): Promise<never> {
+    const { deps, input, slot } = run;
     const target = input.targetContainer;
     await deps.admin.maint(slot);
-    const logs = (await deps.containers.lastLogs(target, FAILED_LOG_LINES)).trimEnd();
+    const logs = quoteLogs ? (await deps.containers.lastLogs(target, FAILED_LOG_LINES)).trimEnd() : "";
     const stopped = await deps.containers.stop(target).then(
         () => `${target} is stopped; the next \`pulumi up\` starts it again (same config) or replaces it (changed config).`,
         (err: Error) => `${target} could not be stopped: ${err.message}`,
     );
     throw new SwitchError(
-        `health gate: ${input.targetRelease} ${why}; traffic stays on ${live ?? "nothing"}. ${stopped}\n` +
-            `Last ${FAILED_LOG_LINES} log lines of ${target}:\n${logs.replace(/^/gm, "  | ") || "  | (none)"}`,
+        `${message} ${stopped}` +
+            (quoteLogs ? `\nLast ${FAILED_LOG_LINES} log lines of ${target}:\n${logs.replace(/^/gm, "  | ") || "  | (none)"}` : ""),
     );
 }

@@ -4,6 +4,7 @@
 // docker/; Docker Swarm: platform/swarm/), and the unit tests pass fakes.
 import type { Pinned, TableFill } from "../core/conversationTables";
 import type { Slot, SlotState } from "../core/slots";
+import type { TurnAnswer, TurnRequest } from "../core/evaluation";
 
 /** A refusal or an unexpected answer of a proxy (its message is for the operator as it is). */
 export class ProxyError extends Error {}
@@ -92,6 +93,19 @@ export interface ProxyProbes {
     served(n: number): Promise<Served[]>;
     /** n synthetic requests (release.probe; the reference agent's chat by default), so thresholds are judged even without traffic. */
     synthetic(n: number): Promise<void>;
+    /**
+     * One evaluation turn through the proxy, pinned to a slot like slotHealth: its status, time
+     * and body (the first EVALUATION_BODY_LIMIT bytes: an answer is never read whole).
+     */
+    slotRequest(slot: Slot, request: TurnRequest, timeoutMs: number): Promise<TurnAnswer>;
+}
+
+/** The most of an evaluation answer's body the switch reads (bytes). */
+export const EVALUATION_BODY_LIMIT = 65_536;
+
+/** Scores an answer against a rubric (release.evaluation.judge: an OpenAI-compatible endpoint). */
+export interface Judge {
+    score(rubric: string, question: string, answer: string): Promise<{ pass: boolean; reason: string }>;
 }
 
 export interface ContainerState {

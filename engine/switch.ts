@@ -4,7 +4,9 @@
 //   2. bring up: point the idle slot at the new release, weight 0 (checked, no traffic);
 //   3. health gate: /health through the proxy, pinned to the slot, answers 200 from the
 //      new release three times in a row, and the proxy's own check sees it UP
-//      (engine/healthGate.ts); then the slot's connection pool is emptied;
+//      (engine/healthGate.ts); then the slot's connection pool is emptied; with an
+//      evaluation set, its conversations are replayed on the new release and the live one
+//      and judged (engine/evaluationGate.ts), still before any weight moves;
 //   4. take the traffic: a canary's steps (engine/canaryRollout.ts), then the flip: new
 //      slot weight 100, old slot weight 0, in one admin session - no reload, no worker
 //      restart, no client connection closed;
@@ -16,6 +18,7 @@
 import type { Slot, SwitchInput, SwitchResult } from "../contracts/switchContract";
 import { fillWarning, fuller, type TableFill } from "../core/conversationTables";
 import { runCanary } from "./canaryRollout";
+import { evaluationGate } from "./evaluationGate";
 import { bringUp, emptyPool, healthGate } from "./healthGate";
 import { retire, type Retired } from "./retirement";
 import {
@@ -52,6 +55,7 @@ export async function runSwitch(input: SwitchInput, deps: SwitchDeps): Promise<S
         const restartsAtStart = await bringUp(run);
         await healthGate(run, restartsAtStart);
         await emptyPool(run);
+        await evaluationGate(run);
         await takeTraffic(run);
     }
     await confirm(run);
@@ -191,6 +195,7 @@ async function result(run: SwitchRun, verification: SwitchResult["verification"]
         retirement: retired.retirement,
         conversationTable: table ? { ...table, warning: fillWarning(table) ?? null } : null,
         canarySteps: run.canarySteps,
+        evaluation: run.evaluation,
         keptImage: retired.keptImage,
         prunedImage: retired.prunedImage,
     };

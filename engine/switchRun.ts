@@ -3,11 +3,11 @@
 // record for the result. Also the two moves every phase may make: a safe point where a run
 // whose caller is gone stops, and the flip back on a breach.
 import type { CanaryControl } from "../contracts/canaryControl";
-import type { Slot, SwitchInput, SwitchResult } from "../contracts/switchContract";
+import type { EvaluationRecord, Slot, SwitchInput, SwitchResult } from "../contracts/switchContract";
 import type { TableFill } from "../core/conversationTables";
 import type { ImageRecord } from "../core/images";
 import { liveSlot, type SlotState } from "../core/slots";
-import type { Clock, ProxyAdmin, ProxyProbes, ReleaseContainers } from "./ports";
+import type { Clock, Judge, ProxyAdmin, ProxyProbes, ReleaseContainers } from "./ports";
 import { setWeights } from "./weights";
 
 export class SwitchError extends Error {}
@@ -32,6 +32,8 @@ export interface SwitchDeps {
     removeImage(image: ImageRecord): Promise<{ removed: boolean; detail: string }>;
     /** The canary's control files in the proxy (the step under way, an abort by hand). */
     canaryControl: CanaryControl;
+    /** Scores the evaluation set's rubrics (release.evaluation.judge); absent without one. */
+    judge?: Judge;
     /** Why this run must stop now (its caller is gone), checked at every safe point; undefined to go on. */
     stopReason?(): string | undefined;
 }
@@ -69,6 +71,8 @@ export interface SwitchRun {
     /** The fullest reading of the pinning table. */
     conversationTable: TableFill | undefined;
     canarySteps: SwitchResult["canarySteps"];
+    /** The evaluation set's replay, when the stack has one (engine/evaluationGate.ts). */
+    evaluation: EvaluationRecord | null;
 }
 
 /** Reads which slot serves and which release it runs; clears a canary control file an interrupted run left. */
@@ -91,6 +95,7 @@ export async function beginRun(input: SwitchInput, deps: SwitchDeps): Promise<Sw
         conversationBaseline: null,
         conversationTable: undefined,
         canarySteps: null,
+        evaluation: null,
     };
 }
 

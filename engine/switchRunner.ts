@@ -6,6 +6,7 @@
 // platform/swarm/swarmSwitch.ts) only build their adapters.
 import { CanaryAborted } from "./canaryRollout";
 import { ancestry, goneAncestor } from "./caller";
+import { openAiJudge } from "./judge";
 import { type Clock, ProxyError } from "./ports";
 import { CONFIRM_TIMEOUT_MS, CONVERSATION_READ_MS, runSwitch, type SwitchDeps, SwitchError } from "./switch";
 import { encodeSwitchResult, lastSwitchResult, type SwitchInput, type SwitchResult } from "../contracts/switchContract";
@@ -22,15 +23,26 @@ const OVERALL_SLACK_MS = 90_000 + CONFIRM_TIMEOUT_MS + CONVERSATION_READ_MS;
  */
 export function overallTimeoutMs(
     input: Pick<SwitchInput, "healthGateTimeoutSeconds" | "verifyWindowSeconds" | "drainTimeoutSeconds"> &
-        Partial<Pick<SwitchInput, "strategy" | "canary">>,
+        Partial<Pick<SwitchInput, "strategy" | "canary" | "evaluation">>,
 ): number {
     // A canary step lasts its pause, or up to twice that (plus 10 s) while it waits for enough requests.
     const canary = input.strategy === "canary" ? (input.canary?.steps ?? []).reduce((t, s) => t + 2 * s.pauseSeconds + 10, 0) : 0;
-    return (input.healthGateTimeoutSeconds + input.verifyWindowSeconds + 2 * input.drainTimeoutSeconds + canary) * 1000 + OVERALL_SLACK_MS;
+    // The evaluation: every turn may take its timeout and, with a rubric, the judge's (both releases at once).
+    const ev = input.evaluation;
+    const evaluation = ev
+        ? ev.cases.reduce(
+              (t, c) => t + c.turns.reduce((u, x) => u + ev.turnTimeoutSeconds + (x.expect.judge ? ev.judgeTimeoutSeconds : 0) + 10, 0),
+              0,
+          )
+        : 0;
+    return (
+        (input.healthGateTimeoutSeconds + evaluation + input.verifyWindowSeconds + 2 * input.drainTimeoutSeconds + canary) * 1000 +
+        OVERALL_SLACK_MS
+    );
 }
 
 /** What a platform's entry point builds: its adapters, given the run's log and clock. */
-export type PlatformAdapters = Omit<SwitchDeps, "log" | "clock" | "lastRun" | "stopReason">;
+export type PlatformAdapters = Omit<SwitchDeps, "log" | "clock" | "lastRun" | "stopReason" | "judge">;
 
 export interface SwitchProgram<I extends SwitchInput, A extends PlatformAdapters = PlatformAdapters> {
     /** The platform's input, decoded from the environment (its contract). */
@@ -56,8 +68,12 @@ export async function runSwitchProgram<I extends SwitchInput, A extends Platform
     }, overallTimeoutMs(input));
     const callers = await ancestry(process.ppid);
     try {
+        const ev = input.evaluation;
         const result = await runSwitch(input, {
             ...adapters,
+            ...(ev.judgeUrl && ev.judgeModel
+                ? { judge: openAiJudge(ev.judgeUrl, ev.judgeModel, ev.judgeApiKey, ev.judgeTimeoutSeconds * 1000) }
+                : {}),
             lastRun: lastSwitchResult(env.PULUMI_COMMAND_STDOUT),
             clock,
             log,

@@ -2,7 +2,8 @@
 // real traffic takes. A probe that cannot run counts as "no answer", never as a pass.
 import type { ContainerExec } from "../docker/cli";
 import { type Slot, slotOfServer } from "../core/slots";
-import type { HealthAnswer, ProxyProbes, Served } from "../engine/ports";
+import { EVALUATION_BODY_LIMIT, type HealthAnswer, type ProxyProbes, type Served } from "../engine/ports";
+import type { TurnAnswer, TurnRequest } from "../core/evaluation";
 import { REFERENCE_PROBE } from "../config/release";
 
 function releaseIdOf(body: string): string | undefined {
@@ -113,6 +114,16 @@ export class CurlProbes implements ProxyProbes {
         return splitAnswers(out).map((a) => ({ slot: slotOfServer(a.headers[SERVER_HEADER]), release: releaseIdOf(a.body) }));
     }
 
+    /** One evaluation turn, pinned to a slot (the body on stdin, the answer's first bytes read). */
+    async slotRequest(slot: Slot, request: TurnRequest, timeoutMs: number): Promise<TurnAnswer> {
+        const out = await this.exec(
+            turnShell(slot, this.url(request.path), request, timeoutMs),
+            request.body ?? "",
+            timeoutMs + 10_000,
+        ).catch((err: Error) => `no answer: ${err.message}`);
+        return parseTurnOutput(out);
+    }
+
     /** n synthetic requests (release.probe), in one curl: their answers count in the proxy's statistics like any request's. */
     async synthetic(n: number): Promise<void> {
         if (n <= 0) return;
@@ -123,6 +134,42 @@ export class CurlProbes implements ProxyProbes {
             ),
         ).catch(() => undefined);
     }
+}
+
+/**
+ * The shell line of an evaluation turn inside the proxy (pure): curl's arguments come as
+ * the shell's own ("$@", never spliced into the script), its body on stdin; the headers and
+ * the write-out first, then at most `limit` bytes of the body.
+ */
+export function turnShell(slot: Slot, url: string, request: TurnRequest, timeoutMs: number, limit = EVALUATION_BODY_LIMIT): string[] {
+    const headers = Object.entries({ ...request.headers, "x-zdt-slot": slot }).flatMap(([k, v]) => ["-H", `${k}: ${v}`]);
+    const body = request.body !== undefined ? ["--data-binary", "@-"] : [];
+    const script = `f=$(mktemp) || exit 1; curl "$@" -o "$f"; head -c ${limit} "$f"; rm -f "$f"`;
+    const maxTime = String(Math.max(1, Math.ceil(timeoutMs / 1000)));
+    const args = [
+        "-sS",
+        "-D",
+        "-",
+        "--max-time",
+        maxTime,
+        "-X",
+        request.method,
+        ...headers,
+        ...body,
+        "-w",
+        `\n${WRITE_OUT}\n${ANSWER_END}\n`,
+        url,
+    ];
+    return ["sh", "-c", script, "sh", ...args];
+}
+
+/** turnShell's output: headers, the write-out line and its end mark, then the body (pure). */
+export function parseTurnOutput(out: string): TurnAnswer {
+    const mark = `\n${ANSWER_END}\n`;
+    const at = out.indexOf(mark);
+    if (at < 0) return { status: 0, ms: 0, body: out.slice(0, 200) };
+    const head = parseCurlAnswer(out.slice(0, at));
+    return { status: head.code, ms: head.ms, body: out.slice(at + mark.length) };
 }
 
 /** A synthetic request as release.probe describes it. */

@@ -11,6 +11,7 @@ import { KnowledgeReload } from "./knowledgeReload";
 import { proxySectionArgs, TrafficProxy } from "./trafficProxy";
 import type { Deployed } from "../../components/deployed";
 import { TrafficSwitch } from "../../components/trafficSwitch";
+import { evaluationInput } from "../../components/evaluationSet";
 import { conversationKeyOf } from "../../core/conversationKey";
 
 export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
@@ -51,6 +52,7 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
         agentPort: cfg.agent.port,
         health: cfg.agent.health,
         metrics: cfg.agent.metrics,
+        evaluation: evaluationInput(cfg.release.evaluation, projectDir),
     });
 
     // A content change of the knowledge base reindexes the live agent in place (the

@@ -10,6 +10,7 @@ import { stackProxyArgs, SwarmProxy } from "./swarmProxy";
 import { slotServers } from "./swarmSlots";
 import { SwarmRelease } from "./swarmRelease";
 import { TrafficSwitch } from "../../components/trafficSwitch";
+import { evaluationInput } from "../../components/evaluationSet";
 import { type Deployed } from "../../components/deployed";
 
 export function swarmStack(cfg: StackConfig, projectDir: string): Deployed {
@@ -41,6 +42,7 @@ export function swarmStack(cfg: StackConfig, projectDir: string): Deployed {
         health: cfg.agent.health,
         metrics: cfg.agent.metrics,
         swarm: { nodes: swarm.nodes, slotServers: slotServers(swarm.replicas), replicas: swarm.replicas },
+        evaluation: evaluationInput(cfg.release.evaluation, projectDir),
     });
 
     return {

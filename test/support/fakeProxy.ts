@@ -23,6 +23,8 @@ export interface FakeAgent {
     plainHealth?: boolean;
     /** Where its health endpoint is (other paths answer 404); /health by default. */
     healthPath?: string;
+    /** Its answer to an evaluation turn (haproxy/probes.ts slotRequest); none: 404. */
+    answer?: (request: { path: string; body: string; headers: Record<string, string> }) => { status?: number; body: string; ms?: number };
 }
 
 interface FakeServer {
@@ -64,6 +66,8 @@ export class FakeProxy {
      * template that does not count them (HAProxy refuses the filter).
      */
     activeConversations: (() => number) | undefined = undefined;
+    /** Evaluation turns, as they reached a slot. */
+    readonly turns: { slot: Slot; release: string; path: string; body: string; headers: Record<string, string> }[] = [];
     /** GET /metrics requests that reached an agent. */
     metricsRequests = 0;
     /** The name the proxy gives the server that answers for a slot (x-zdt-server); the slot's own by default. */
@@ -106,6 +110,7 @@ export class FakeProxy {
     readonly exec: ContainerExec = async (args, input = "") => {
         this.t += 5; // every docker exec takes a little time
         if (args.join(" ") === ADMIN_SESSION.join(" ")) return this.admin(input.trim());
+        if (args[0] === "sh" && args[1] === "-c" && args[2].includes("curl")) return this.turn(args.slice(4), input);
         if (args[0] === "sh") {
             this.persisted.push(input);
             return "";
@@ -239,6 +244,26 @@ export class FakeProxy {
                   checks: { knowledge: { ok: a.healthCode !== 503, detail: "fault (FAULT_HEALTH=fail)" } },
               })
             : "";
+    }
+
+    /** An evaluation turn (sh -c 'curl "$@" ...' sh <curl's arguments>): headers, write-out and its end, then the body. */
+    private turn(args: string[], input: string): string {
+        const headers: Record<string, string> = {};
+        args.forEach((a, i) => {
+            if (args[i - 1] !== "-H") return;
+            const at = a.indexOf(": ");
+            headers[a.slice(0, at).toLowerCase()] = a.slice(at + 2);
+        });
+        const slot = headers["x-zdt-slot"] as Slot;
+        const fqdn = this.servers[slot].fqdn;
+        const agent = this.agents.get(fqdn);
+        const path = new URL(args[args.length - 1]).pathname;
+        const body = args.includes("@-") ? input : "";
+        this.turns.push({ slot, release: agent?.release ?? fqdn, path, body, headers });
+        const a = agent?.answer?.({ path, body, headers }) ?? { status: 404, body: "no route" };
+        const status = a.status ?? 200;
+        this.t += a.ms ?? 20;
+        return `HTTP/1.1 ${status} X\r\nx-zdt-server: ${slot}\r\n\r\n\n${status} ${(a.ms ?? 20) / 1000}\n${ANSWER_END}\n${a.body}`;
     }
 
     private curl(args: string[]): string {

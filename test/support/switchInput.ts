@@ -41,6 +41,7 @@ export function switchResult(release: string, version: string): SwitchResult {
         retirement: null,
         conversationTable: null,
         canarySteps: null,
+        evaluation: null,
         keptImage: null,
         prunedImage: null,
     };

@@ -138,6 +138,7 @@ describe("the proxy's conversation settings (config/proxySettings.ts)", () => {
             "  acl conversation_path path_beg /v1/chat",
             "  http-request set-var(txn.conversation) req.hdr(x-conversation-id) if conversation_path !{ var(txn.conversation) -m found }",
             "  http-request unset-var(txn.conversation) if { var(txn.conversation) -m found } !{ var(txn.conversation) -m reg ^[A-Za-z0-9._:-]{1,64}$ }",
+            "  http-request unset-var(txn.conversation) if { var(txn.conversation) -m found } { req.hdr(x-zdt-slot) -m found } { src 127.0.0.1 }",
             "  http-response set-header X-Conversation-Id %[var(txn.conversation)] if { var(txn.conversation) -m found }",
         ]);
     });

@@ -1,7 +1,12 @@
-// Evaluation sets (issue 29, under way): the set's schema with errors naming the case and
-// field, a turn's answer against its expectations, and the gate's verdict (pure parts).
+// Evaluation sets (issue 29): the set's schema with errors naming the case and field, a
+// turn's answer against its expectations, the gate's verdict (pure parts), and the stack's
+// set as the switch gets it.
 import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
 import { parseEvaluationSet } from "../../config/evaluation";
+import { parseConfig } from "../../config/schema";
+import { evaluationInput, MAX_SET_BYTES } from "../../components/evaluationSet";
+import { plainSecretsProblem } from "../../components/preflight";
 import { type CaseOutcome, evaluationVerdict, replyText, turnFailures, valueAt } from "../../core/evaluation";
 
 const none = { contains: [], notContains: [], matches: [], notMatches: [], json: [] };
@@ -138,5 +143,70 @@ describe("evaluation sets: the gate", () => {
                 maxRegressionPoints: 50,
             }).passed,
         ).to.equal(true);
+    });
+});
+
+describe("evaluation sets: the stack's set (release.evaluation)", () => {
+    const release = (evaluation?: Record<string, unknown>) =>
+        parseConfig({ agent: { version: "1.0.0" }, release: evaluation ? { evaluation } : {} }).release;
+    const files = (text: string) => (p: string) => {
+        if (p !== "/project/evaluation/dev.json") throw new Error("ENOENT");
+        return text;
+    };
+    const set = JSON.stringify({ cases: [{ name: "plans", turns: [{ message: "Which plans?", expect: { contains: ["Business"] } }] }] });
+    const errorOf = (f: () => unknown) => {
+        try {
+            f();
+            return "";
+        } catch (err) {
+            return (err as Error).message;
+        }
+    };
+
+    it("gives the switch the cases themselves and the gate; no set, nothing", () => {
+        const input = evaluationInput(release({ set: "evaluation/dev.json", minPassPercent: 90 }).evaluation, "/project", files(set));
+        expect(input).to.deep.include({ minPassPercent: 90, maxRegressionPoints: 0, turnTimeoutSeconds: 30 });
+        expect(input!.cases.map((c) => c.name)).to.deep.equal(["plans"]);
+        expect(input).to.not.have.property("judgeUrl");
+        expect(evaluationInput(release().evaluation, "/project", files(set))).to.equal(undefined);
+    });
+
+    it("refuses a missing file, a file that is not JSON, a rubric with no judge, a set too large to pass to the switch", () => {
+        const of = (evaluation: Record<string, unknown>, text: string) =>
+            errorOf(() => evaluationInput(release(evaluation).evaluation, "/project", files(text)));
+        expect(of({ set: "evaluation/other.json" }, set)).to.match(
+            /^release\.evaluation\.set: \/project\/evaluation\/other\.json cannot be read/,
+        );
+        expect(of({ set: "evaluation/dev.json" }, "cases: []")).to.match(/^release\.evaluation\.set: .* is not JSON/);
+        const judged = JSON.stringify({
+            cases: [{ name: "refunds", turns: [{ message: "Refunds?", expect: { judge: "says 30 days" } }] }],
+        });
+        expect(of({ set: "evaluation/dev.json" }, judged)).to.match(
+            /^release\.evaluation\.judge: the set's cases refunds have a judge rubric/,
+        );
+        const long = "x".repeat(1500);
+        const big = JSON.stringify({
+            cases: Array.from({ length: 10 }, (_, i) => ({
+                name: `case ${i}`,
+                turns: Array.from({ length: 10 }, () => ({ message: long })),
+            })),
+        });
+        expect(of({ set: "evaluation/dev.json" }, big)).to.match(
+            new RegExp(`^release\\.evaluation\\.set: the set is \\d+ bytes as JSON, over ${MAX_SET_BYTES}`),
+        );
+        expect(errorOf(() => release({ judge: { model: "m" } })))
+            .to.include("release.evaluation.set: required")
+            .and.include("release.evaluation.judge.url: required");
+    });
+
+    it("keeps the judge's key a secret, and refuses it stored in plain text", async () => {
+        const judge = { url: "http://judge.test/v1", model: "m", apiKey: "sk-test-not-a-secret" };
+        const cfg = parseConfig({ agent: { version: "1.0.0" }, release: { evaluation: { set: "evaluation/dev.json", judge } } });
+        const input = evaluationInput(cfg.release.evaluation, "/project", files(set))!;
+        expect(input).to.deep.include({ judgeUrl: judge.url, judgeModel: "m", judgeTimeoutSeconds: 30 });
+        expect(await (input.judgeApiKey as unknown as { isSecret: Promise<boolean> }).isSecret).to.equal(true);
+        expect(pulumi.Output.isInstance(input.judgeApiKey)).to.equal(true);
+        expect(plainSecretsProblem(cfg, "shop", [])).to.match(/^release\.evaluation\.judge\.apiKey: stored in plain text/);
+        expect(plainSecretsProblem(cfg, "shop", ["shop:release"])).to.equal(undefined);
     });
 });

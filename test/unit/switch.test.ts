@@ -2,13 +2,12 @@
 // flip-back, a failed gate and an interrupted run send, against a fake proxy that
 // answers in HAProxy's own formats.
 import { expect } from "chai";
-import { HaproxyAdmin } from "../../haproxy/admin";
 import { overallTimeoutMs } from "../../engine/switchRunner";
 import { runSwitch, SwitchDeps, SwitchError } from "../../engine/switch";
 import type { SwitchResult } from "../../contracts/switchContract";
-import { MemoryCanaryControl } from "../support/memoryCanaryControl";
 import { rejection } from "../support/rejection";
 import { FakeContainers } from "../support/fakeContainers";
+import { fakeSwitchDeps } from "../support/fakeSwitchDeps";
 import { FakeAgent, FakeProxy } from "../support/fakeProxy";
 import { switchInput, switchResult } from "../support/switchInput";
 import { CurlProbes } from "../../haproxy/probes";
@@ -32,22 +31,10 @@ function deps(
     lastRun?: SwitchResult,
     containers = new FakeContainers(),
 ): SwitchDeps & { lines: string[]; retired: [string, number][]; containers: FakeContainers } {
-    const lines: string[] = [];
     const retired: [string, number][] = [];
     return {
-        containers,
-        canaryControl: new MemoryCanaryControl(),
-        removeImage: containers.removeImage,
-        admin: new HaproxyAdmin(proxy.exec, "app-proxy"),
-        probes: new CurlProbes(proxy.exec, 8080),
-        releaseOf: async (c) => {
-            const a = proxy.agents.get(c);
-            return a && { release: a.release, version: a.version };
-        },
+        ...fakeSwitchDeps(proxy, containers),
         lastRun,
-        clock: proxy.clock,
-        log: (l) => lines.push(l),
-        lines,
         retire: async (container, drainMs) => {
             retired.push([container, drainMs]);
             return 2;
