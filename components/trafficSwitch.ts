@@ -88,7 +88,9 @@ export class TrafficSwitch extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        this.result = run.stdout.apply(decodeSwitchResult);
+        // The result holds no secret; the judge's key in the environment would make the engine
+        // keep stdout secret (an input secret taints the outputs), and the stack's outputs unreadable.
+        this.result = pulumi.unsecret(run.stdout).apply(decodeSwitchResult);
         this.liveColor = this.result.liveColor;
         this.liveVersion = this.result.liveVersion;
         this.previousVersion = this.result.previousVersion;

@@ -3,6 +3,8 @@
 // set as the switch gets it.
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
 import { parseEvaluationSet } from "../../config/evaluation";
 import { parseConfig } from "../../config/schema";
 import { evaluationInput, MAX_SET_BYTES } from "../../components/evaluationSet";
@@ -162,6 +164,17 @@ describe("evaluation sets: the stack's set (release.evaluation)", () => {
             return (err as Error).message;
         }
     };
+
+    it("the worked set (evaluation/dev.json) is valid and is the one docs/evaluation.md shows", () => {
+        const root = path.join(__dirname, "..", "..");
+        const text = fs.readFileSync(path.join(root, "evaluation", "dev.json"), "utf8");
+        const set = parseEvaluationSet(JSON.parse(text), "evaluation/dev.json");
+        expect(set.cases.length).to.be.greaterThan(1);
+        const shown = /## A worked set[\s\S]*?```json\n([\s\S]*?)```/.exec(
+            fs.readFileSync(path.join(root, "docs", "evaluation.md"), "utf8"),
+        );
+        expect(JSON.parse(shown?.[1] ?? "null")).to.deep.equal(JSON.parse(text));
+    });
 
     it("gives the switch the cases themselves and the gate; no set, nothing", () => {
         const input = evaluationInput(release({ set: "evaluation/dev.json", minPassPercent: 90 }).evaluation, "/project", files(set));
