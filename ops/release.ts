@@ -120,6 +120,7 @@ function reportOf(
             bringUp: progress.span("bringUp"),
             switchStart: switchCommand.start,
             healthGate: rr?.phases.healthGateMs,
+            evaluation: rr?.phases.evaluationMs,
             emptyPool: rr?.phases.emptyPoolMs,
             canary: rr?.phases.canaryMs,
             flip: rr?.phases.flipMs,
@@ -134,6 +135,7 @@ function reportOf(
         verification: rr?.verification,
         retirement: rr?.retirement,
         conversationTable: rr?.conversationTable,
+        ...(rr?.evaluation ? { evaluation: rr.evaluation } : {}),
         changes: progress.changes,
     };
 }

@@ -41,6 +41,8 @@ export interface PhaseTimings {
     /** The switch's command: from its step's start to the program's first line (node and its modules starting). */
     switchStart?: number;
     healthGate?: number;
+    /** The evaluation set replayed on both releases (release.evaluation). */
+    evaluation?: number;
     emptyPool?: number;
     canary?: number;
     flip?: number;
@@ -60,6 +62,7 @@ const PHASE_NAMES: [keyof PhaseTimings, string][] = [
     ["bringUp", "bring-up"],
     ["switchStart", "switch program start"],
     ["healthGate", "health gate"],
+    ["evaluation", "evaluation set"],
     ["emptyPool", "pool emptied"],
     ["canary", "canary steps"],
     ["flip", "switch"],

@@ -29,6 +29,8 @@ export interface ReleaseReport {
     retirement?: SwitchResult["retirement"];
     /** The proxy's pinning table at its fullest during the release, with a warning from 90 %. */
     conversationTable?: SwitchResult["conversationTable"];
+    /** The evaluation set's replay: each case side by side, the live release's answers and the new one's (release.evaluation). */
+    evaluation?: NonNullable<SwitchResult["evaluation"]>;
     /** The certificate the proxy serves after the release (proxy.tls): its serial, expiry and verdict. */
     certificate?: { serial: string; notAfter: string; line: string; status: "OK" | "WARN" | "ALERT" };
     /** The certificate keeper's last attempt (proxy.tls.mode acme): ALERT when it failed. */
@@ -79,6 +81,7 @@ export function writeReports(report: ReleaseReport, rr: SwitchResult | undefined
                 ...(report.certificateKeeper ? [report.certificateKeeper.line] : []),
             ],
             gates: rr?.verification.gates ?? [],
+            ...(report.evaluation ? { evaluation: report.evaluation } : {}),
             timeline,
         }),
     );

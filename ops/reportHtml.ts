@@ -28,7 +28,11 @@ export interface ReportPage {
     summary: string[];
     gates: GateRow[];
     timeline: Timeline;
+    /** The evaluation set's replay (contracts/switchContract.ts EvaluationRecord), shown case by case, turn by turn. */
+    evaluation?: EvaluationRecord;
 }
+
+import type { EvaluationRecord } from "../contracts/switchContract";
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
@@ -53,7 +57,7 @@ export function renderReportHtml(page: ReportPage): string {
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
 h1 { font-size: 1.3em; } .verdict { font-weight: bold; color: ${page.ok ? "#176d2c" : "#b3261e"}; }
 table { border-collapse: collapse; margin-top: 1em; } td, th { border: 1px solid #ccc; padding: 4px 8px; text-align: left; }
-tr.breach td { background: #fde7e7; } tr.warn td { background: #fff6d6; } tr.no-data td, tr.inconclusive td { color: #777; }
+tr.breach td, td.fail { background: #fde7e7; } td.none { color: #777; } tr.warn td { background: #fff6d6; } tr.no-data td, tr.inconclusive td { color: #777; }
 svg { border: 1px solid #ddd; margin-top: 1em; } .legend span { margin-right: 1.5em; }
 </style>
 </head>
@@ -69,6 +73,7 @@ svg { border: 1px solid #ddd; margin-top: 1em; } .legend span { margin-right: 1.
 <tbody>
 ${rows || '<tr><td colspan="3">no verification ran</td></tr>'}
 </tbody></table>
+${page.evaluation ? evaluationSection(page.evaluation) : ""}
 <script type="application/json" id="data">${embedded(page.timeline)}</script>
 <script>
 ${PLOT_SCRIPT}
@@ -76,6 +81,31 @@ ${PLOT_SCRIPT}
 </body>
 </html>
 `;
+}
+
+type Answer = EvaluationRecord["cases"][number]["turns"][number]["next"];
+
+/** The evaluation set side by side (pure): each turn's question, the live answer, the new answer, the verdicts. */
+function evaluationSection(e: EvaluationRecord): string {
+    const answer = (a: Answer) =>
+        a === null
+            ? '<td class="none">not asked</td>'
+            : `<td class="${a.failures.length ? "fail" : "pass"}">${escape(a.text)}${a.failures.length ? `<br><em>${escape(a.failures.join("; "))}</em>` : ""}<br><small>${a.status}, ${Math.round(a.ms)} ms</small></td>`;
+    const verdict = (p: boolean | null) => (p === null ? "-" : p ? "pass" : "fail");
+    const rows = e.cases.flatMap((c) =>
+        c.turns.map(
+            (t, i) =>
+                `<tr class="case-${c.passed ? "pass" : "fail"}"><td>${i === 0 ? escape(c.name) : ""}</td><td>${escape(t.question)}</td>` +
+                `${answer(t.live)}${answer(t.next)}<td>${i === 0 ? `${verdict(c.livePassed)} / ${verdict(c.passed)}` : ""}</td></tr>`,
+        ),
+    );
+    const live = e.livePassPercent === null ? "no live release" : `live ${Math.round(e.livePassPercent)} %`;
+    return `<h2>Evaluation set</h2>
+<p id="evaluation-verdict">${e.passed ? "passed" : "failed"}: new ${Math.round(e.newPassPercent)} % of the cases, ${live}; ${(e.tookMs / 1000).toFixed(1)} s</p>
+<table id="evaluation"><thead><tr><th>case</th><th>question</th><th>live answer</th><th>new answer</th><th>verdict (live / new)</th></tr></thead>
+<tbody>
+${rows.join("\n")}
+</tbody></table>`;
 }
 
 /** Draws the timeline into #timeline from #data (kept small and dependency-free). */

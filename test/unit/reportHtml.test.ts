@@ -55,4 +55,47 @@ describe("HTML release report", () => {
         expect(html).to.include('<p class="verdict">released</p>');
         expect(renderReportHtml(page({ ok: false }))).to.include('<p class="verdict">failed: the previous release kept serving</p>');
     });
+
+    it("shows the evaluation set side by side: each turn's question, the live answer, the new answer, the verdicts", () => {
+        const a = (text: string, failures: string[] = []) => ({ status: 200, ms: 41.6, text, failures });
+        const html = renderReportHtml(
+            page({
+                ok: false,
+                evaluation: {
+                    passed: false,
+                    newPassPercent: 50,
+                    livePassPercent: 100,
+                    tookMs: 1234,
+                    cases: [
+                        {
+                            name: "business plan",
+                            passed: false,
+                            livePassed: true,
+                            turns: [
+                                { question: "Starter?", next: a("19 EUR"), live: a("19 EUR") },
+                                { question: "And <Business>?", next: a("I don't know", ['does not contain "79 EUR"']), live: a("79 EUR") },
+                            ],
+                        },
+                        {
+                            name: "refunds",
+                            passed: true,
+                            livePassed: true,
+                            turns: [{ question: "Refund?", next: a("30 days"), live: a("30 days") }],
+                        },
+                    ],
+                },
+            }),
+        );
+        expect(html).to.include('<p id="evaluation-verdict">failed: new 50 % of the cases, live 100 %; 1.2 s</p>');
+        const rows = /<table id="evaluation">[\s\S]*?<tbody>\n([\s\S]*?)\n<\/tbody>/.exec(html)![1].split("\n");
+        expect(rows).to.have.length(3);
+        expect(rows[0]).to.match(/^<tr class="case-fail"><td>business plan<\/td><td>Starter\?<\/td><td class="pass">19 EUR/);
+        expect(rows[0]).to.match(/<td>pass \/ fail<\/td><\/tr>$/);
+        expect(rows[1]).to.include("<td>And &lt;Business&gt;?</td>");
+        expect(rows[1]).to.include(
+            '<td class="pass">79 EUR<br><small>200, 42 ms</small></td><td class="fail">I don&#39;t know<br><em>does not contain &quot;79 EUR&quot;</em>',
+        );
+        expect(rows[2]).to.match(/^<tr class="case-pass"><td>refunds<\/td>/);
+        expect(renderReportHtml(page())).to.not.include('id="evaluation"');
+    });
 });
