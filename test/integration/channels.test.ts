@@ -13,7 +13,8 @@
 // engine: what a user with two agents on one machine does). A chat whose session restarted
 // means its message reached a release that never saw it: the proxy pins each chat by the
 // key its channel carries (agent.conversation presets). No synthetic request may reach
-// either (synthetic requests are off for an agent whose key is not our header).
+// either (synthetic requests are off for an agent whose key is not our header). The Telegram
+// bot has an evaluation set of its own: Telegram updates, the reply read from its webhook answer.
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
@@ -111,6 +112,12 @@ describe("third-party agents released unchanged, side by side: a grammY Telegram
                 );
                 expect(out.releaseReport.verification.requests, a.name).to.be.greaterThan(0);
             }
+            // The Telegram bot's evaluation set (channel payloads, two turns of one chat) passed on
+            // the new release and the live one before any weight moved.
+            const evaluation = (await telegram.stack.outputs()).releaseReport.evaluation;
+            expect(evaluation, JSON.stringify(evaluation)).to.deep.include({ passed: true, newPassPercent: 100, livePassPercent: 100 });
+            expect(evaluation.cases[0].turns[1].next.text).to.include('(before: "What are your prices?")');
+            console.log(`      the Telegram bot's evaluation set: ${evaluation.cases.length} case, 2 turns, ${evaluation.tookMs} ms`);
             expect(whatsapp.graph.unauthorized, "every reply carried the token the stack's secret gave the app").to.equal(0);
             expect(whatsapp.graph.unexpected, "no reply without a message, none twice").to.equal(0);
             await expectSecretsKept(runs[1].up.stdout + runs[1].up.stderr);

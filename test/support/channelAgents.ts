@@ -81,6 +81,9 @@ export function telegramBot(): ChannelAgent {
                     // (the bot answers 404 there) is a good one.
                     "agent.health.path": "/",
                     "agent.health.expectStatus": "any",
+                    // Its own evaluation set: Telegram updates as the Bot API delivers them, the
+                    // reply read from the webhook's answer (docs/evaluation.md).
+                    "release.evaluation.set": path.relative(ROOT, path.join(dir, "evaluation.json")),
                     ...channelAgentSettings(port),
                     ...edge.config,
                 },
