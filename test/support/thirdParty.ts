@@ -25,7 +25,7 @@ export function channelAgentSettings(proxyPort: number): Record<string, string> 
     };
 }
 
-/** A canary of two steps: `weight` % for `pauseSeconds`, then 100 % (a small threshold sample, for a short test). */
+/** A canary of two steps: `weight` % for `pauseSeconds`, then 100 % (a small threshold sample and a wide latency ratio, for a short test on a loaded machine). */
 export async function twoStepCanary(stack: TestStack, weight: number, pauseSeconds: number): Promise<void> {
     await stack.setConfig("release.strategy", "canary");
     await stack.setConfig("release.canary.steps[0].weight", String(weight));
@@ -33,6 +33,11 @@ export async function twoStepCanary(stack: TestStack, weight: number, pauseSecon
     await stack.setConfig("release.canary.steps[1].weight", "100");
     await stack.setConfig("release.canary.steps[1].pauseSeconds", "0");
     await stack.setConfig("release.thresholds.minRequests", "5");
+    // These steps prove stickiness and no lost chat, not the latency comparison (unit tests
+    // do): two fresh Node processes answering their first chats on a loaded 2-core machine
+    // are several times slower than the warm live one (CI saw 197 ms against 58 ms), which
+    // the default 2 x refuses. The 5xx comparison and the absolute gates still judge.
+    await stack.setConfig("release.canary.maxLatencyRatio", "20");
 }
 
 export function printChannel(what: string, r: ChannelReport): void {
