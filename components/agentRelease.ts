@@ -14,7 +14,7 @@ import * as path from "path";
 import { agentImageRef } from "./agentImage";
 import { agentHealthCheck } from "./healthChecks";
 import { type AgentHealth, type DockerCheck, HEALTH_DEFAULTS } from "../core/health";
-import { appNetworkName } from "../core/proxyNames";
+import { appNetworkName, knowledgeVolumeName } from "../core/proxyNames";
 import type { AgentConfig, StackConfig } from "../config/schema";
 import { placementIsDefault, type SwarmPlacement } from "../config/swarm";
 import { folderDigest, releaseId as makeReleaseId } from "./releaseId";
@@ -47,7 +47,11 @@ export interface AgentReleasePlan {
     build?: { context: string; args: Record<string, string> };
     env: Record<string, string>;
     labels: Record<string, string>;
-    volumes: { hostPath: string; containerPath: string; readOnly: boolean }[];
+    /** A host folder (hostPath) or a volume of the stack's (volumeName: the knowledge base, when it is hot-reloaded). */
+    volumes: (({ hostPath: string; volumeName?: undefined } | { volumeName: string; hostPath?: undefined }) & {
+        containerPath: string;
+        readOnly: boolean;
+    })[];
     networkName: string;
     memoryMb: number;
     /** CPU and GPU limits (agent.cpus, agent.gpus), when set. */
@@ -118,7 +122,11 @@ export function planAgentRelease(i: AgentReleaseInputs): AgentReleasePlan {
         build,
         env,
         volumes: [
-            { hostPath: path.resolve(i.projectDir, agent.knowledgeDir), containerPath: agent.knowledgePath, readOnly: true },
+            // Hot-reloaded knowledge is the stack's volume (what `pulumi up` last accepted, so a
+            // reload that regresses can put the previous files back); read at start only, it is the folder.
+            agent.reindex.mode === "release"
+                ? { hostPath: path.resolve(i.projectDir, agent.knowledgeDir), containerPath: agent.knowledgePath, readOnly: true }
+                : { volumeName: knowledgeVolumeName(i.app), containerPath: agent.knowledgePath, readOnly: true },
             { hostPath: configDir, containerPath: "/app/config", readOnly: true },
             ...agent.mounts.map((m) => ({ hostPath: path.resolve(i.projectDir, m.source), containerPath: m.target, readOnly: m.readOnly })),
         ],

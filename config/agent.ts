@@ -231,7 +231,12 @@ export const AgentSchema = z
                 "GPUs each agent container gets (Docker's --gpus; the engine needs the NVIDIA runtime). A release runs beside the live one: with device=, both share those GPUs' memory, which is not checked before a release.",
             ),
         restart: z.enum(["no", "on-failure", "always", "unless-stopped"]).default("unless-stopped").describe("Docker restart policy."),
-        knowledgeDir: z.string().default("knowledge").describe("Knowledge base folder, mounted read-only at agent.knowledgePath."),
+        knowledgeDir: z
+            .string()
+            .default("knowledge")
+            .describe(
+                "Knowledge base folder. Hot-reloaded (agent.reindex.mode endpoint or hook): `pulumi up` copies it into the stack's volume <app>-knowledge, which the agents mount read-only at agent.knowledgePath, so editing the folder changes nothing until a reload accepts it (and a reload that fails the evaluation set puts the previous files back); with mode release the folder itself is mounted.",
+            ),
         knowledgePath: z
             .string()
             .regex(/^\/[A-Za-z0-9._/-]{1,200}$/, "an absolute path inside the container, such as /app/knowledge")

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { ReindexSchema, ReloadHookSchema } from "../config/schema";
 import { EnvContract } from "./envContract";
+import { EvaluationInputSchema, EvaluationRecordSchema } from "./switchContract";
 
 export const ReindexInputSchema = z.object({
     /** Content digest of the knowledge folder: the value whose change triggers a reindex. */
@@ -18,6 +19,17 @@ export const ReindexInputSchema = z.object({
     app: z.string().min(1),
     /** The port the agents listen on. */
     agentPort: z.coerce.number().int().min(1).max(65535),
+    /** The knowledge folder on the machine that runs `pulumi up`: the files this reload puts in the volume. */
+    knowledgeDir: z.string().min(1),
+    /** The volume the agents mount (KnowledgeVolume): its files before the reload are kept for a rollback. */
+    volume: z.string().min(1),
+    /** The proxy's port inside its container: the evaluation's turns go through it, pinned to the live slot. */
+    proxyPort: z.coerce.number().int().min(1).max(65535),
+    /**
+     * The evaluation set (release.evaluation), replayed on the live release before the reindex
+     * and after it: a regression puts the previous files back, reindexes them, and fails the update.
+     */
+    evaluation: EvaluationInputSchema.prefault({}),
     reindexScope: ReindexSchema.shape.scope,
     reindexTimeoutSeconds: ReindexSchema.shape.timeoutSeconds,
     /** endpoint: the reference agent's /admin/reindex (asynchronous, its status polled); hook: the request below, done at a 2xx answer. */
@@ -42,5 +54,7 @@ export const ReindexResultSchema = z.object({
     agentMs: z.number().optional(),
     totalMs: z.number(),
     reparsed: z.array(z.string()),
+    /** The set before the reindex ("live") and after it ("next"), side by side; null without a set. */
+    evaluation: EvaluationRecordSchema.nullable().default(null),
 });
 export type ReindexResult = z.output<typeof ReindexResultSchema>;

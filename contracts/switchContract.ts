@@ -15,6 +15,17 @@ export { SLOTS, type Slot } from "../core/slots";
 
 const port = z.coerce.number().int().min(1).max(65535);
 
+/** The evaluation set as the switch and the knowledge reload get it: its cases, its gate, its judge (release.evaluation). */
+export const EvaluationInputSchema = z.object({
+    cases: z.array(CaseSchema).default([]),
+    ...EvaluationConfigSchema.pick({ minPassPercent: true, maxRegressionPoints: true, turnTimeoutSeconds: true }).shape,
+    judgeUrl: JudgeSchema.shape.url.optional(),
+    judgeModel: JudgeSchema.shape.model.optional(),
+    judgeApiKey: JudgeSchema.shape.apiKey,
+    judgeTimeoutSeconds: JudgeSchema.shape.timeoutSeconds,
+});
+export type EvaluationInput = z.output<typeof EvaluationInputSchema>;
+
 export const SwitchInputSchema = z.object({
     /** The proxy container; every probe and admin command runs inside it (`docker exec`). */
     proxyContainer: z.string().min(1),
@@ -61,16 +72,7 @@ export const SwitchInputSchema = z.object({
     probeBody: ProbeSchema.shape.body,
     probeContentType: ProbeSchema.shape.contentType,
     /** The evaluation set's cases and its gate (release.evaluation; no cases: none is replayed). */
-    evaluation: z
-        .object({
-            cases: z.array(CaseSchema).default([]),
-            ...EvaluationConfigSchema.pick({ minPassPercent: true, maxRegressionPoints: true, turnTimeoutSeconds: true }).shape,
-            judgeUrl: JudgeSchema.shape.url.optional(),
-            judgeModel: JudgeSchema.shape.model.optional(),
-            judgeApiKey: JudgeSchema.shape.apiKey,
-            judgeTimeoutSeconds: JudgeSchema.shape.timeoutSeconds,
-        })
-        .prefault({}),
+    evaluation: EvaluationInputSchema.prefault({}),
 });
 export type SwitchInput = z.output<typeof SwitchInputSchema>;
 export type { Thresholds } from "../core/thresholds";

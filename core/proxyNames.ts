@@ -78,3 +78,12 @@ export function proxyContainerName(app: string, tag: string): string {
 export function legacyProxyName(app: string): string {
     return `${app}-proxy`;
 }
+
+/**
+ * The Docker volume that holds the knowledge base the app's agents serve (one host, hot
+ * reload): written only by the stack (the files `pulumi up` accepted), never the working
+ * folder, so a reload that regresses can put the previous files back.
+ */
+export function knowledgeVolumeName(app: string): string {
+    return `${app}-knowledge`;
+}

@@ -4,16 +4,25 @@
 // release must pass minPassPercent of the cases and be at most maxRegressionPoints below
 // the live one; if not, it is refused like a release that failed its health gate (no
 // customer traffic, the update fails naming each failed case with both answers).
-import type { EvaluationRecord, Slot } from "../contracts/switchContract";
-import { type CaseOutcome, clip, evaluationVerdict, questionOf, replyText, turnFailures, turnRequest } from "../core/evaluation";
+import type { EvaluationInput, EvaluationRecord, Slot } from "../contracts/switchContract";
+import {
+    type CaseOutcome,
+    clip,
+    evaluationVerdict,
+    type EvaluationVerdict,
+    questionOf,
+    replyText,
+    turnFailures,
+    turnRequest,
+} from "../core/evaluation";
 import { refuseRelease } from "./healthGate";
-import type { Judge } from "./ports";
+import type { Judge, ProxyProbes } from "./ports";
 import { checkpoint, type SwitchRun } from "./switchRun";
 
 type Answer = NonNullable<EvaluationRecord["cases"][number]["turns"][number]["next"]>;
 
 /** One release's replay of the set: each case's outcome and its answers, turn by turn (a case stops at its first failed turn). */
-interface Replay {
+export interface Replay {
     outcomes: CaseOutcome[];
     answers: Answer[][];
 }
@@ -30,11 +39,37 @@ export async function evaluationGate(run: SwitchRun): Promise<void> {
             (live ? ` and on the live release (${run.liveInfo?.release ?? live})` : ""),
     );
     const stamp = start.toString(36);
-    const [next, old] = await Promise.all([replay(run, slot, stamp), live ? replay(run, live, stamp) : Promise.resolve(undefined)]);
-    const verdict = evaluationVerdict(next.outcomes, old?.outcomes, ev);
+    const [next, old] = await Promise.all([
+        replaySet(deps, ev, slot, `${stamp}-${slot}`),
+        live ? replaySet(deps, ev, live, `${stamp}-${live}`) : Promise.resolve(undefined),
+    ]);
     const tookMs = deps.clock.now() - start;
+    const { record, verdict } = sideBySide(ev, next, old, tookMs);
     run.phases.evaluationMs = tookMs;
-    run.evaluation = {
+    run.evaluation = record;
+    const rate = `${Math.round(verdict.newPassPercent)} %${verdict.livePassPercent !== undefined ? ` (live ${Math.round(verdict.livePassPercent)} %)` : ""}`;
+    if (verdict.passed) {
+        deps.log(`evaluation passed in ${tookMs} ms: ${rate} of the cases`);
+        return;
+    }
+    await refuseRelease(
+        run,
+        `evaluation: ${input.targetRelease} ${verdict.reason}; no customer request reached it, traffic stays on ${live ?? "nothing"}.\n` +
+            failedCases(record) +
+            "\n",
+        false,
+    );
+}
+
+/** Both replays judged (core/evaluation.ts evaluationVerdict) and side by side, case by case, turn by turn. */
+export function sideBySide(
+    ev: EvaluationInput,
+    next: Replay,
+    old: Replay | undefined,
+    tookMs: number,
+): { record: EvaluationRecord; verdict: EvaluationVerdict } {
+    const verdict = evaluationVerdict(next.outcomes, old?.outcomes, ev);
+    const record: EvaluationRecord = {
         passed: verdict.passed,
         newPassPercent: verdict.newPassPercent,
         livePassPercent: verdict.livePassPercent ?? null,
@@ -46,22 +81,12 @@ export async function evaluationGate(run: SwitchRun): Promise<void> {
             turns: c.turns.map((t, j) => ({ question: questionOf(t), next: next.answers[i][j] ?? null, live: old?.answers[i][j] ?? null })),
         })),
     };
-    const rate = `${Math.round(verdict.newPassPercent)} %${verdict.livePassPercent !== undefined ? ` (live ${Math.round(verdict.livePassPercent)} %)` : ""}`;
-    if (verdict.passed) {
-        deps.log(`evaluation passed in ${tookMs} ms: ${rate} of the cases`);
-        return;
-    }
-    await refuseRelease(
-        run,
-        `evaluation: ${input.targetRelease} ${verdict.reason}; no customer request reached it, traffic stays on ${live ?? "nothing"}.\n` +
-            failedCases(run.evaluation) +
-            "\n",
-        false,
-    );
+    return { record, verdict };
 }
 
-/** The failed cases, each turn with both releases' answers (the update's error). */
-function failedCases(record: EvaluationRecord): string {
+/** The failed cases, each turn with both answers (the update's error); `labels` name the two sides. */
+export function failedCases(record: EvaluationRecord, labels: { next: string; live: string } = { next: "new", live: "live" }): string {
+    const width = Math.max(labels.next.length, labels.live.length) + 2;
     const answer = (a: Answer | null) =>
         a === null
             ? "(not asked: an earlier turn failed)"
@@ -75,22 +100,28 @@ function failedCases(record: EvaluationRecord): string {
                     .filter((t) => t.next !== null || t.live !== null)
                     .map(
                         (t, j) =>
-                            `    turn ${j + 1}: ${clip(t.question, 160)}\n      new:  ${answer(t.next)}` +
-                            (record.livePassPercent !== null ? `\n      live: ${answer(t.live)}` : ""),
+                            `    turn ${j + 1}: ${clip(t.question, 160)}\n      ${`${labels.next}:`.padEnd(width)}${answer(t.next)}` +
+                            (record.livePassPercent !== null ? `\n      ${`${labels.live}:`.padEnd(width)}${answer(t.live)}` : ""),
                     )
                     .join("\n"),
         )
         .join("\n");
 }
 
-/** The set on one slot, case after case, turn after turn: the case's own conversation, the evaluation header on every request. */
-async function replay(run: SwitchRun, slot: Slot, stamp: string): Promise<Replay> {
-    const { deps, input } = run;
-    const ev = input.evaluation;
+/**
+ * The set on one slot, case after case, turn after turn: each case its own conversation
+ * (named after `stamp`, unique per replay), the evaluation header on every request.
+ */
+export async function replaySet(
+    deps: { probes: ProxyProbes; judge?: Judge },
+    ev: EvaluationInput,
+    slot: Slot,
+    stamp: string,
+): Promise<Replay> {
     const outcomes: CaseOutcome[] = [];
     const answers: Answer[][] = [];
     for (const [i, c] of ev.cases.entries()) {
-        const conversation = `zdt-eval-${stamp}-${slot}-${i + 1}`;
+        const conversation = `zdt-eval-${stamp}-${i + 1}`;
         const got: Answer[] = [];
         let failure: CaseOutcome["failure"];
         for (const [j, turn] of c.turns.entries()) {

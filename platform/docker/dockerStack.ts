@@ -8,6 +8,7 @@ import { AgentRelease, stackReleasePlan } from "../../components/agentRelease";
 import { appNetworkName } from "../../core/proxyNames";
 import { probesPerTick, type StackConfig } from "../../config/schema";
 import { KnowledgeReload } from "./knowledgeReload";
+import { KnowledgeVolume } from "./knowledgeVolume";
 import { proxySectionArgs, TrafficProxy } from "./trafficProxy";
 import type { Deployed } from "../../components/deployed";
 import { TrafficSwitch } from "../../components/trafficSwitch";
@@ -32,13 +33,20 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
         { dependsOn: [network] },
     );
 
+    // Hot-reloaded knowledge is the stack's volume, filled before the first agent mounts it.
+    const mode = cfg.agent.reindex.mode;
+    const knowledgeDir = path.resolve(projectDir, cfg.agent.knowledgeDir);
+    const volume =
+        mode !== "release" ? new KnowledgeVolume("knowledge", { app: cfg.app, knowledgeDir, helperImage: proxy.imageName }) : undefined;
+
     // Named by its release id, so it never replaces the live one.
     const plan = stackReleasePlan(cfg, projectDir);
     const release = new AgentRelease(
         `agent-${plan.releaseId}`,
         { plan, adminToken: adminToken.result, secrets: cfg.agent.secrets },
-        { dependsOn: [network, proxy.guard] },
+        { dependsOn: [network, proxy.guard, ...(volume ? [volume.seeded] : [])] },
     );
+    const evaluation = evaluationInput(cfg.release.evaluation, projectDir);
 
     const traffic = new TrafficSwitch("traffic", {
         proxyContainer: proxy.containerName,
@@ -52,19 +60,21 @@ export function dockerStack(cfg: StackConfig, projectDir: string): Deployed {
         agentPort: cfg.agent.port,
         health: cfg.agent.health,
         metrics: cfg.agent.metrics,
-        evaluation: evaluationInput(cfg.release.evaluation, projectDir),
+        evaluation,
     });
 
     // A content change of the knowledge base reindexes the live agent in place (the
-    // reference agent's endpoint, or the agent's own reload hook); with agent.reindex.mode
-    // release it is part of the release id instead (a new release).
-    const mode = cfg.agent.reindex.mode;
+    // reference agent's endpoint, or the agent's own reload hook), the evaluation set
+    // replayed before and after; with agent.reindex.mode release it is part of the release
+    // id instead (a new release).
     const knowledge =
-        mode !== "release"
+        mode !== "release" && volume
             ? new KnowledgeReload(
                   "knowledge",
                   {
-                      knowledgeDir: path.resolve(projectDir, cfg.agent.knowledgeDir),
+                      knowledgeDir,
+                      volume: volume.volumeName,
+                      evaluation,
                       app: cfg.app,
                       agentPort: cfg.agent.port,
                       adminToken: adminToken.result,

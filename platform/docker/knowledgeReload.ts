@@ -1,5 +1,7 @@
 // Knowledge-base hot reload as a declarative diff: the content digest of the
-// knowledge folder drives a command that reindexes the live agent in place. A
+// knowledge folder drives a command that puts the folder in the stack's knowledge volume
+// (KnowledgeVolume) and reindexes the live agent in place, the evaluation set replayed
+// before and after (a regression puts the previous files back). A
 // knowledge change therefore plans exactly one update (this command) and replaces
 // no container. Its inputs name neither the live container nor the proxy (the program
 // finds the serving proxy and asks it which release serves), so a release or a new proxy
@@ -12,11 +14,17 @@ import { reindexContract } from "../../contracts/reindexContract";
 import { folderDigest } from "../../components/releaseId";
 import type { AgentConfig } from "../../config/schema";
 import { programCommand } from "../../components/compiledPrograms";
+import type { EvaluationInput } from "../../components/evaluationSet";
+import { PROXY_INTERNAL_PORT } from "../../core/proxyNames";
 
 type ReloadHook = AgentConfig["reindex"]["hook"];
 
 export interface KnowledgeReloadArgs {
     knowledgeDir: string;
+    /** The volume the agents mount (KnowledgeVolume). */
+    volume: pulumi.Input<string>;
+    /** The evaluation set, replayed before and after the reindex (components/evaluationSet.ts); none: nothing is replayed. */
+    evaluation?: EvaluationInput;
     /** The app: the program reaches the live agent through whichever proxy serves it. */
     app: string;
     /** The port the agent listens on (agent.port). */
@@ -48,6 +56,10 @@ export class KnowledgeReload extends pulumi.ComponentResource {
                     knowledgeDigest: this.digest,
                     app: args.app,
                     agentPort: args.agentPort,
+                    knowledgeDir: args.knowledgeDir,
+                    volume: args.volume,
+                    proxyPort: PROXY_INTERNAL_PORT,
+                    ...(args.evaluation ? { evaluation: args.evaluation } : {}),
                     reindexScope: args.scope,
                     reindexTimeoutSeconds: args.timeoutSeconds,
                     reindexMode: args.mode,
@@ -66,9 +78,11 @@ export class KnowledgeReload extends pulumi.ComponentResource {
                 stdin: pulumi.secret(args.adminToken),
                 logging: "none",
             },
-            { parent: this, additionalSecretOutputs: ["stdout", "stderr"] },
+            { parent: this, additionalSecretOutputs: ["stderr"] },
         );
-        this.lastReindex = reindex.stdout;
+        // The result holds no secret (file names, timings, the evaluation's answers); the
+        // judge's key and the token among the inputs would keep it secret, unreadable in outputs.
+        this.lastReindex = pulumi.unsecret(reindex.stdout);
         this.registerOutputs({ digest: this.digest, lastReindex: this.lastReindex });
     }
 }

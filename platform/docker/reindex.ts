@@ -1,10 +1,21 @@
 // Knowledge-base hot reload, run by the KnowledgeReload command resource when the
-// knowledge folder's content digest changes: POST /admin/reindex on the live agent
-// (through the proxy container's network, so it works with a remote Docker host),
-// then wait until the agent reports that reindex done or failed. Input: the reindex
-// contract in the environment, the admin token on stdin. The token reaches curl on
-// its stdin (`-H @-`), never on a command line.
+// knowledge folder's content digest changes: the evaluation set on the live release (its
+// answers with the knowledge that serves), the volume's files kept, the folder put in the
+// volume, POST /admin/reindex on the live agent (through the proxy container's network, so
+// it works with a remote Docker host) and its status polled (or the agent's own reload
+// hook), then the set again. A regression (core/evaluation.ts evaluationVerdict, as a
+// release's) puts the kept files back, reindexes them, and fails the update naming each
+// case with both answers. Input: the reindex contract in the environment, the admin token
+// on stdin. The token reaches curl on its stdin (`-H @-`), never on a command line.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { containerExec, docker } from "../../docker/cli";
+import { imageOf, restoreFrom, saveTo, writeFolder } from "../../docker/knowledgeVolume";
+import { failedCases, replaySet, sideBySide } from "../../engine/evaluationGate";
+import { openAiJudge } from "../../engine/judge";
+import { CurlProbes } from "../../haproxy/probes";
+import type { Slot } from "../../core/slots";
 import { HaproxyAdmin } from "../../haproxy/admin";
 import { servingProxy } from "../../docker/servingProxy";
 import { ReindexInput, reindexContract, ReindexResult, ReindexResultSchema } from "../../contracts/reindexContract";
@@ -22,12 +33,12 @@ interface Status {
     scope?: string;
 }
 
-/** The agent container the proxy serves now. */
-async function liveAgent(proxy: string): Promise<string> {
+/** The agent container the proxy serves now, and its slot. */
+async function liveAgent(proxy: string): Promise<{ slot: Slot; fqdn: string }> {
     const slots = await new HaproxyAdmin(containerExec(proxy), proxy).slots();
     const live = liveSlot(slots);
     if (!live) throw new Error(`the proxy ${proxy} serves no release: nothing to reindex`);
-    return slots[live].fqdn;
+    return { slot: live, fqdn: slots[live].fqdn };
 }
 
 async function admin(
@@ -78,9 +89,8 @@ async function hook(input: ReindexInput, proxy: string, target: string, token: s
     return ReindexResultSchema.parse({ status, totalMs: Date.now() - t0, reparsed: [] });
 }
 
-export async function reindex(input: ReindexInput, token: string, t0 = Date.now()): Promise<ReindexResult> {
-    const proxy = await servingProxy(input.app);
-    const target = await liveAgent(proxy);
+/** The live agent reindexes what its knowledge folder holds now (its endpoint, or its own reload hook). */
+async function reindexLive(input: ReindexInput, proxy: string, target: string, token: string, t0: number): Promise<ReindexResult> {
     if (input.reindexMode === "hook") return hook(input, proxy, target, token, t0);
     const started = await admin(input, proxy, target, token, "POST", JSON.stringify({ scope: input.reindexScope }));
     if (started.code === 401) throw new Error(`the agent ${target} rejected the admin token (401)`);
@@ -105,6 +115,63 @@ export async function reindex(input: ReindexInput, token: string, t0 = Date.now(
         if (Date.now() - t0 > input.reindexTimeoutSeconds * 1000)
             throw new Error(`reindex of ${target} did not finish within ${input.reindexTimeoutSeconds}s (state: ${json.state})`);
         await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+}
+
+/**
+ * The reload: the set on the live release (the knowledge that serves), its files kept, the
+ * folder in the volume, the reindex, the set again; a regression puts the kept files back.
+ */
+export async function reindex(input: ReindexInput, token: string, t0 = Date.now()): Promise<ReindexResult> {
+    const proxy = await servingProxy(input.app);
+    const live = await liveAgent(proxy);
+    const ev = input.evaluation;
+    const evaluate = ev.cases.length > 0;
+    const deps = {
+        probes: new CurlProbes(containerExec(proxy), input.proxyPort),
+        ...(ev.judgeUrl && ev.judgeModel
+            ? { judge: openAiJudge(ev.judgeUrl, ev.judgeModel, ev.judgeApiKey, ev.judgeTimeoutSeconds * 1000) }
+            : {}),
+    };
+    const stamp = `${t0.toString(36)}-reload`;
+    const evalStart = Date.now();
+    const before = evaluate ? await replaySet(deps, ev, live.slot, `${stamp}-before`) : undefined;
+    const beforeMs = Date.now() - evalStart;
+    const helper = await imageOf(proxy);
+    const kept = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-knowledge-"));
+    const keptFile = path.join(kept, "previous.tar");
+    try {
+        await saveTo(input.volume, helper, keptFile);
+        await writeFolder(input.volume, helper, input.knowledgeDir);
+        let result: ReindexResult;
+        try {
+            result = await reindexLive(input, proxy, live.fqdn, token, t0);
+        } catch (err) {
+            // The agent keeps its previous index; the volume gets the previous files back, so
+            // what it holds is what serves (a later restart reads the same).
+            await restoreFrom(input.volume, helper, keptFile);
+            throw err;
+        }
+        if (!evaluate) return result;
+        const afterStart = Date.now();
+        const after = await replaySet(deps, ev, live.slot, `${stamp}-after`);
+        const { record, verdict } = sideBySide(ev, after, before, beforeMs + Date.now() - afterStart);
+        if (verdict.passed) {
+            process.stderr.write(
+                `evaluation after the reindex passed: ${Math.round(verdict.newPassPercent)} % (before ${Math.round(verdict.livePassPercent ?? 0)} %)\n`,
+            );
+            return { ...result, totalMs: Date.now() - t0, evaluation: record };
+        }
+        const back = Date.now();
+        await restoreFrom(input.volume, helper, keptFile);
+        await reindexLive({ ...input, reindexScope: "full" }, proxy, live.fqdn, token, back);
+        throw new Error(
+            `knowledge reload rolled back: with the new knowledge ${live.fqdn} ${verdict.reason} (the live release: the same agent with the previous knowledge, before the reindex). ` +
+                `The previous knowledge is back in ${input.volume} and reindexed in ${Date.now() - back} ms; it serves again.\n` +
+                failedCases(record, { next: "new knowledge", live: "previous" }),
+        );
+    } finally {
+        fs.rmSync(kept, { recursive: true, force: true });
     }
 }
 

@@ -113,6 +113,8 @@ export class TrafficProxy extends pulumi.ComponentResource {
     /** Its id, once it serves (after the hand-over): a new one means a new proxy (the switch re-applies the slots). */
     readonly containerId: pulumi.Output<string>;
     readonly url: pulumi.Output<string>;
+    /** The proxy's image (Debian, with sh and tar: the knowledge volume's copies run in it). */
+    readonly imageName: pulumi.Output<string>;
     /** Fails an update that would replace the port holder, before anything changes. */
     readonly guard: command.local.Command;
     /** The edge network this proxy joined (proxy.edgeNetwork), once joined; null when none. */
@@ -336,6 +338,7 @@ export class TrafficProxy extends pulumi.ComponentResource {
                   ? `[${args.listenAddress}]`
                   : args.listenAddress;
         this.containerName = container.name;
+        this.imageName = image.imageName;
         this.edgeNetwork = edgeLink ? edgeLink.stdout.apply(() => args.edgeNetwork ?? null) : pulumi.output(null);
         this.containerId = pulumi.all([container.id, handover.stdout]).apply(([id]) => id);
         this.url = pulumi.output(

@@ -1,9 +1,10 @@
-// Evaluation sets with the real engine (issue 29): the reference agent's knowledge is part
-// of its release (agent.reindex.mode release), and the stack's set asks what customers
-// ask. A release whose knowledge lost a product is refused before any weight moves (no
+// Evaluation sets with the real engine (issue 29): the reference agent's knowledge is first
+// part of its release (agent.reindex.mode release), then hot-reloaded (endpoint), and the
+// stack's set asks what customers ask. A release whose knowledge lost a product is refused before any weight moves (no
 // customer request reaches it), a correct one passes, and a rubric is scored by a judge
 // of the suite's own (an OpenAI-compatible server: PASS when every number the rubric
-// names is in the answer). Under load throughout; the time the evaluation adds is printed.
+// names is in the answer). A hot reload that breaks a case is rolled back to the previous
+// files. Under load throughout; the time the evaluation adds is printed.
 import { expect } from "chai";
 import * as fs from "fs";
 import * as http from "http";
@@ -14,6 +15,7 @@ import type { LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
 import { agentStack, TestStack, freePort, mustRun, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
+import { askAgent } from "../support/http";
 import { underLoad } from "../support/underLoad";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -91,6 +93,18 @@ describe("evaluation sets (real engine)", function () {
         const { result: up, report } = await underLoad(standardLoad(url), () => stack.up(), { beforeSeconds: 1, afterSeconds: 1 });
         return { up, load: report };
     }
+    const agentContainer = async () =>
+        (
+            await mustRun("docker", ["ps", "-q", "--no-trunc", "--filter", `label=zdt.app=${app}`, "--filter", "label=zdt.role=agent"])
+        ).stdout.trim();
+    /** A file of the stack's knowledge volume, read through a container of the proxy's image (as the reload does). */
+    const volumeFile = async (rel: string) => {
+        const proxy = (await stack.outputs()).proxyContainer as string;
+        const image = (await mustRun("docker", ["inspect", "--format", "{{.Config.Image}}", proxy])).stdout.trim();
+        const args = ["run", "--rm", "--network", "none", "-v", `${app}-knowledge:/k:ro`, "--entrypoint", "cat", image, `/k/${rel}`];
+        return (await mustRun("docker", args)).stdout;
+    };
+    const ask = (message: string) => askAgent(url, message);
     const edit = (file: string, from: string | RegExp, to: string) => {
         const text = fs.readFileSync(file, "utf8");
         expect(text).to.match(typeof from === "string" ? new RegExp(from.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")) : from);
@@ -184,5 +198,64 @@ describe("evaluation sets (real engine)", function () {
         expect(judge.calls).to.be.greaterThan(calls);
         expect(load.failed, JSON.stringify(load.failures)).to.equal(0);
         expect(Object.keys(load.releases)).to.deep.equal([live]);
+    });
+
+    step(
+        "hot reload (agent.reindex.mode endpoint): one release moves the agent onto the stack's knowledge volume, its set passed",
+        async () => {
+            edit(refunds, "within 45 days", "within 30 days");
+            await stack.setConfig("agent.reindex.mode", "endpoint");
+            const live = (await stack.outputs()).liveRelease as string;
+            const { up, load } = await upUnderLoad();
+            expect(up.code, up.stdout + up.stderr).to.equal(0);
+            expect(load.failed, JSON.stringify(load.failures)).to.equal(0);
+            const out = await stack.outputs();
+            expect(out.liveRelease).to.not.equal(live);
+            expect(out.releaseReport.evaluation).to.deep.include({ passed: true, newPassPercent: 100 });
+            expect(await volumeFile("products/catalog.md")).to.match(/^The Business plan/m);
+        },
+    );
+
+    step(
+        "a knowledge change that loses the Business plan is reloaded in place, fails the set, and is rolled back: 0 failed, the previous files serve again",
+        async () => {
+            const live = (await stack.outputs()).liveRelease as string;
+            const container = await agentContainer();
+            edit(catalog, /^The Business plan.*$/m, "");
+            const { up, load } = await upUnderLoad();
+            const out = up.stdout + up.stderr;
+            expect(up.code, out).to.not.equal(0);
+            expect(out).to.include("knowledge reload rolled back");
+            console.log(`    ${/knowledge reload rolled back.*?reindexed in \d+ ms/.exec(out)?.[0] ?? "(no rollback line)"}`);
+            expect(out).to.include("business plan").and.include("starter then business");
+            expect(out).to.match(/previous: +passed: "[^"]*79 EUR/); // the answer before the reindex, beside the new one's
+            expect(load.failed, JSON.stringify(load.failures)).to.equal(0);
+            expect(load.conversationsBroken).to.equal(0);
+            expect(load.streamsTruncated).to.equal(0);
+            // The same release and container; the volume and the agent's index hold the previous knowledge.
+            expect((await stack.outputs()).liveRelease).to.equal(live);
+            expect(await agentContainer()).to.equal(container);
+            expect(await volumeFile("products/catalog.md")).to.match(/^The Business plan/m);
+            expect(await ask("How much is the Business plan?")).to.include("79 EUR");
+            // The failed update recorded nothing: the next `pulumi up` tries the same change again.
+            const preview = await stack.preview();
+            expect(preview.stdout).to.match(/~\s+command:local:Command knowledge-reindex update/);
+        },
+    );
+
+    step("a knowledge change that keeps every case passing is reloaded in place; the time the evaluation adds is printed", async () => {
+        fs.cpSync(path.join(ROOT, "knowledge", "products", "catalog.md"), catalog);
+        fs.appendFileSync(catalog, "\nEvery plan includes email support.\n");
+        const container = await agentContainer();
+        const { up, load } = await upUnderLoad();
+        expect(up.code, up.stdout + up.stderr).to.equal(0);
+        expect(load.failed, JSON.stringify(load.failures)).to.equal(0);
+        expect(await agentContainer()).to.equal(container);
+        const reload = JSON.parse((await stack.outputs()).lastReindex as string);
+        expect(reload.evaluation).to.deep.include({ passed: true, newPassPercent: 100, livePassPercent: 100 });
+        expect(await volumeFile("products/catalog.md")).to.include("Every plan includes email support.");
+        console.log(
+            `    knowledge reload: the set before and after the reindex took ${reload.evaluation.tookMs} ms of a ${reload.totalMs} ms reload`,
+        );
     });
 });

@@ -8,6 +8,7 @@ import type { LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
 import { agentStack, TestStack, freePort, mustRun, run, uniqueName } from "../support/pulumi";
 import { stepByStep } from "../support/steps";
+import { askAgent } from "../support/http";
 import { underLoad } from "../support/underLoad";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -24,14 +25,7 @@ describe("knowledge-base hot reload (real engine)", function () {
         (
             await mustRun("docker", ["ps", "-q", "--no-trunc", "--filter", `label=zdt.app=${app}`, "--filter", "label=zdt.role=agent"])
         ).stdout.trim();
-    async function ask(message: string): Promise<string> {
-        const res = await fetch(`${url}/v1/chat`, {
-            method: "POST",
-            body: JSON.stringify({ message }),
-            headers: { "content-type": "application/json" },
-        });
-        return ((await res.json()) as { answer: string }).answer;
-    }
+    const ask = (message: string) => askAgent(url, message);
     async function upUnderLoad(): Promise<{ up: Awaited<ReturnType<TestStack["up"]>>; load: LoadReport }> {
         const { result: up, report } = await underLoad(standardLoad(url), () => stack.up(), { beforeSeconds: 1, afterSeconds: 1 });
         return { up, load: report };

@@ -18,3 +18,13 @@ export function getOnce(url: string, timeoutMs = 10_000): Promise<{ status: numb
         req.on("error", reject);
     });
 }
+
+/** One question to the reference agent through the proxy at `url` (POST /v1/chat): its answer. */
+export async function askAgent(url: string, message: string): Promise<string> {
+    const res = await fetch(`${url}/v1/chat`, {
+        method: "POST",
+        body: JSON.stringify({ message }),
+        headers: { "content-type": "application/json" },
+    });
+    return ((await res.json()) as { answer: string }).answer;
+}

@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { parseTurnOutput, turnShell } from "../../haproxy/probes";
 import { runSwitch, type SwitchDeps } from "../../engine/switch";
 import { overallTimeoutMs } from "../../engine/switchRunner";
+import { failedCases, replaySet, sideBySide } from "../../engine/evaluationGate";
 import type { Judge } from "../../engine/ports";
 import { parseEvaluationSet } from "../../config/evaluation";
 import { EVALUATION_HEADER, judgeReply, turnRequest } from "../../core/evaluation";
@@ -221,6 +222,34 @@ describe("evaluation gate (fake proxy)", () => {
         const base = input({ cases: [] });
         const withSet = input({ turnTimeoutSeconds: 30 });
         expect(overallTimeoutMs(withSet) - overallTimeoutMs(base)).to.equal(3 * (30 + 10) * 1000);
+    });
+});
+
+describe("a knowledge reload's evaluation (fake proxy)", () => {
+    it("the live slot before and after the reindex, side by side: a lost product is a regression, named with both answers", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: C1 });
+        proxy.agents.set(C1, chatAgent("1-0-0-aaaaaaaa", CATALOG));
+        const d = deps(proxy);
+        const ev = input().evaluation;
+        const before = await replaySet(d, ev, "blue", "t-before");
+        // The same container, reindexed: its catalog lost the Business plan.
+        proxy.agents.set(C1, chatAgent("1-0-0-aaaaaaaa", "The Starter plan costs 19 EUR per month."));
+        const after = await replaySet(d, ev, "blue", "t-after");
+        const { record, verdict } = sideBySide(ev, after, before, 5);
+        expect(verdict).to.deep.include({ passed: false, newPassPercent: 0, livePassPercent: 100 });
+        expect(verdict.regressed).to.deep.equal(["business plan", "starter then business"]);
+        expect(record.cases[0]).to.deep.include({ name: "business plan", passed: false, livePassed: true });
+        const text = failedCases(record, { next: "new knowledge", live: "previous" });
+        expect(text).to.match(/new knowledge: does not contain "79 EUR": "I could not find/);
+        expect(text).to.match(/previous: +passed: "From our knowledge base: The Business plan costs 79 EUR/);
+        // Each replay is its own conversation per case, never a customer's.
+        const conversations = new Set(proxy.turns.map((t) => t.headers["x-conversation-id"]));
+        expect([...conversations].sort()).to.deep.equal([
+            "zdt-eval-t-after-1",
+            "zdt-eval-t-after-2",
+            "zdt-eval-t-before-1",
+            "zdt-eval-t-before-2",
+        ]);
     });
 });
 

@@ -7,6 +7,7 @@ import * as path from "path";
 import { proxyGuardContract } from "../../contracts/proxyGuardContract";
 import { proxyHandoverContract } from "../../contracts/proxyHandoverContract";
 import { reindexContract } from "../../contracts/reindexContract";
+import { knowledgeSeedContract } from "../../contracts/knowledgeSeedContract";
 import { swarmSwitchContract } from "../../contracts/swarmSwitchContract";
 import { proxyNodesContract } from "../../contracts/proxyNodesContract";
 import { encodeSwitchResult, switchContract } from "../../contracts/switchContract";
@@ -117,11 +118,25 @@ describe("resource graph (mocks)", function () {
         const commands = byType(resources, "command:local:Command");
         expect(commands.map((c) => c.name).sort()).to.deep.equal([
             "knowledge-reindex",
+            "knowledge-seed",
             "proxy-config",
             "proxy-guard",
             "proxy-handover",
             "traffic-switch",
         ]);
+        // The hot-reloaded knowledge is the stack's volume, filled from the folder when it is
+        // created (a content change is the reload's, never the fill's), mounted read-only.
+        expect(agent.inputs.volumes).to.deep.include({ volumeName: "unit-knowledge", containerPath: "/app/knowledge", readOnly: true });
+        expect(agent.inputs.volumes.some((v: any) => /knowledge/.test(v.hostPath ?? ""))).to.equal(false);
+        const seed = commands.find((c) => c.name === "knowledge-seed")!;
+        expect(knowledgeSeedContract.decode(seed.inputs.environment)).to.deep.include({
+            volume: "unit-knowledge",
+            helperImage: proxy.inputs.image,
+        });
+        expect(seed.inputs.update).to.not.match(/knowledgeSeed/);
+        const reload = reindexOf(commands.find((c) => c.name === "knowledge-reindex")!);
+        expect(reload).to.deep.include({ volume: "unit-knowledge", proxyPort: 8080 });
+        expect(reload.knowledgeDir).to.equal(path.resolve("knowledge"));
         // The proxy keeps its slots in a volume, and a guard refuses to replace it unless allowed.
         expect(proxy.inputs.volumes).to.deep.equal([{ volumeName: "unit-proxy-state", containerPath: "/var/lib/zdt" }]);
         const guard = proxyGuardContract.decode(commands.find((c) => c.name === "proxy-guard")!.inputs.environment);
@@ -429,6 +444,10 @@ describe("resource graph (mocks)", function () {
         const cfg = { ...base, agent: { ...base.agent, knowledgeDir: kb, reindex: { mode: "release" } } };
         const before = await program(cfg);
         expect(before.resources.map((r) => r.name)).to.not.include("knowledge-reindex");
+        // Read at start only: the folder itself is mounted, no knowledge volume.
+        for (const name of ["knowledge-seed", "knowledge-volume"]) expect(before.resources.map((r) => r.name)).to.not.include(name);
+        const mounted = byType(before.resources, "docker:index/container:Container").find((c) => c.inputs.name.includes("-agent-"))!;
+        expect(mounted.inputs.volumes).to.deep.include({ hostPath: kb, containerPath: "/app/knowledge", readOnly: true });
         fs.writeFileSync(path.join(kb, "faq.md"), "Refunds take 5 days.\n");
         const after = await program(cfg);
         const agentName = (p: typeof before) =>
