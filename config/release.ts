@@ -43,6 +43,19 @@ export const ProbeSchema = z
     })
     .strict();
 
+export const AnswerSignalSchema = z
+    .object({
+        metric: z
+            .string()
+            .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$/, "a Prometheus counter name such as agent_fallback_answers_total")
+            .describe("The counter's name (its samples summed over their labels), e.g. agent_fallback_answers_total."),
+        maxDeltaPercent: num()
+            .pipe(z.number().min(0).max(100))
+            .default(5)
+            .describe("How many more per 100 requests the canary may count than stable over the same interval."),
+    })
+    .strict();
+
 /** The blueprint's canary: 5 -> 25 -> 50 -> 100 %, an hour per step. */
 export const BLUEPRINT_CANARY_STEPS = [5, 25, 50]
     .map((weight) => ({ weight, pauseSeconds: 3600 }))
@@ -65,6 +78,9 @@ export const CanarySchema = z
             .pipe(z.number().min(1))
             .default(2)
             .describe("How many times stable's average response time the canary's may be over the same interval."),
+        answerSignal: AnswerSignalSchema.optional().describe(
+            "An answer-quality counter the agent exports on agent.metrics.path (fallbacks, hand-offs to a human): at each step the canary's count per 100 requests is compared with stable's over the same interval. Unset: not judged.",
+        ),
     })
     .strict();
 

@@ -33,6 +33,21 @@ export const ConfigSchema = z
     .strict()
     .superRefine((c, ctx) => {
         for (const issue of platformProblems(c)) ctx.addIssue({ code: "custom", ...issue });
+        if (c.release.canary.answerSignal) {
+            const path = ["release", "canary", "answerSignal"];
+            if (!c.agent.metrics.path)
+                ctx.addIssue({
+                    code: "custom",
+                    path,
+                    message: "needs the agent's metrics: agent.metrics.path is empty (the counter is read there)",
+                });
+            if (c.platform === "swarm")
+                ctx.addIssue({
+                    code: "custom",
+                    path,
+                    message: "not with platform: swarm yet (a slot's metrics come from one of its tasks, not their sum)",
+                });
+        }
     });
 
 /**

@@ -33,6 +33,16 @@ export function parseGauge(text: string, name: string): number | undefined {
     return Number.isNaN(v) ? undefined : v;
 }
 
+/** A counter's value, its samples summed over their labels; undefined when the text has none. */
+export function parseCounter(text: string, name: string): number | undefined {
+    let sum: number | undefined;
+    for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+(\\S+)`, "gm"))) {
+        const v = Number(m[1]);
+        if (!Number.isNaN(v)) sum = (sum ?? 0) + v;
+    }
+    return sum;
+}
+
 /**
  * What was observed between two readings of one histogram. A restarted agent (counts
  * going down) or different buckets give the later reading whole.

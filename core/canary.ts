@@ -84,3 +84,47 @@ export function compareWithStable(canary: Interval, stable: Interval, c: Compari
             : { metric: "latency", status: "ok", message: `canary ${canary.avgResponseMs} ms, stable ${stable.avgResponseMs} ms` },
     ];
 }
+
+/** One release's answer signal over an interval: its requests (HAProxy's) and the counter's increase (undefined: not exported). */
+export interface SignalInterval {
+    requests: number;
+    count: number | undefined;
+}
+
+export interface AnswerSignal {
+    /** The counter (release.canary.answerSignal.metric). */
+    metric: string;
+    /** How many more per 100 requests the canary may count than stable. */
+    maxDeltaPercent: number;
+    minRequests: number;
+}
+
+/**
+ * The canary's answer signal (fallbacks, hand-offs) per 100 requests against stable's over
+ * the same interval: a breach when it is more than maxDeltaPercent above; inconclusive
+ * while either side has too few requests; no-data when either release does not export it.
+ */
+export function compareAnswerSignal(canary: SignalInterval, stable: SignalInterval, s: AnswerSignal): MetricResult {
+    const metric = "answer-signal" as const;
+    const missing = [canary.count === undefined && "the canary", stable.count === undefined && "stable"].filter(Boolean);
+    if (missing.length)
+        return { metric, status: "no-data", message: `${missing.join(" and ")} export${missing.length > 1 ? "" : "s"} no ${s.metric}` };
+    if (canary.requests < s.minRequests || stable.requests < s.minRequests)
+        return {
+            metric,
+            status: "inconclusive",
+            message: `canary ${canary.requests}, stable ${stable.requests} of the ${s.minRequests} requests each needed to compare ${s.metric}`,
+        };
+    const per100 = (i: SignalInterval) => (100 * i.count!) / i.requests;
+    const [c, st] = [per100(canary), per100(stable)];
+    const said = `canary ${s.metric} ${c.toFixed(1)} per 100 requests (${canary.count} in ${canary.requests}), stable ${st.toFixed(1)} (${stable.count} in ${stable.requests})`;
+    return c - st > s.maxDeltaPercent
+        ? { metric, status: "breach", message: `${said}: ${(c - st).toFixed(1)} above (allowed: ${s.maxDeltaPercent})` }
+        : { metric, status: "ok", message: said };
+}
+
+/** A counter's increase between two readings; a lower second reading (a restarted agent) counts whole. */
+export function counterIncrease(before: number | undefined, after: number | undefined): number | undefined {
+    if (after === undefined) return undefined;
+    return before === undefined || after < before ? after : after - before;
+}

@@ -48,7 +48,7 @@ export interface Sample {
     conversations?: { active: number; baseline: number | null; dropStreak: number } | null;
 }
 
-export const METRICS = ["health", "health-response-time", "error-rate", "latency", "memory", "conversations"] as const;
+export const METRICS = ["health", "health-response-time", "error-rate", "latency", "memory", "conversations", "answer-signal"] as const;
 /**
  * "warn": within the alert threshold but outside the acceptable range; "inconclusive":
  * too small a sample to judge yet; "no-data": the release does not expose it.

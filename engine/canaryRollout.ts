@@ -6,7 +6,16 @@
 // breach, or an abort by hand (`npm run abort`, ops/abort.ts), the canary's weight goes
 // to 0 at once, its conversations move to stable (the one allowed move, counted) and the
 // release fails naming the breach.
-import { compareWithStable, type CanaryStep, type Comparison, stepWeights } from "../core/canary";
+import {
+    type AnswerSignal,
+    compareAnswerSignal,
+    compareWithStable,
+    counterIncrease,
+    type CanaryStep,
+    type Comparison,
+    stepWeights,
+} from "../core/canary";
+import { parseCounter } from "../core/agentMetrics";
 import { ReleaseReadings } from "./releaseReadings";
 import type { Slot, Thresholds } from "../contracts/switchContract";
 import { badHealth, judge } from "../core/verdict";
@@ -37,6 +46,8 @@ export interface CanaryRun {
     /** The agent's LLM latency histogram (agent.metrics.llmHistogram). */
     llmHistogram?: string;
     comparison: Omit<Comparison, "minRequests">;
+    /** An answer-quality counter the agent exports (release.canary.answerSignal): canary against stable; none: not judged. */
+    answerSignal?: Omit<AnswerSignal, "minRequests">;
     probeIntervalMs: number;
     probeRequestsPerTick: number;
 }
@@ -78,6 +89,7 @@ export async function runCanary(r: CanaryRun): Promise<StepReport[]> {
         await readings.start();
         const c0 = await admin.stats(r.canary.slot);
         const s0 = await admin.stats(r.stable.slot);
+        const signal0 = w.stable > 0 ? await readSignal(r) : undefined;
         let report: StepReport = {
             weight: step.weight,
             startedAt,
@@ -116,6 +128,16 @@ export async function runCanary(r: CanaryRun): Promise<StepReport[]> {
                 w.stable > 0
                     ? compareWithStable(report.canary, report.stable, { ...r.comparison, minRequests: r.thresholds.minRequests })
                     : [];
+            if (r.answerSignal && signal0) {
+                const now = await readSignal(r);
+                relative.push(
+                    compareAnswerSignal(
+                        { requests: report.canary.requests, count: counterIncrease(signal0?.canary, now?.canary) },
+                        { requests: report.stable.requests, count: counterIncrease(signal0?.stable, now?.stable) },
+                        { ...r.answerSignal, minRequests: r.thresholds.minRequests },
+                    ),
+                );
+            }
             const breach = (absolute.ok ? undefined : absolute.breach) ?? relative.find((m) => m.status === "breach");
             if (breach) await abort(r, i, breach.message);
             const elapsed = clock.now() - startedAt;
@@ -136,6 +158,17 @@ export async function runCanary(r: CanaryRun): Promise<StepReport[]> {
     }
     await r.control.end();
     return reports;
+}
+
+/** Both slots' answer-signal counters now (undefined without release.canary.answerSignal; a side without it: undefined). */
+async function readSignal(r: CanaryRun): Promise<{ canary?: number; stable?: number } | undefined> {
+    if (!r.answerSignal) return undefined;
+    const metric = r.answerSignal.metric;
+    const [c, st] = await Promise.all([r.probes.slotMetrics(r.canary.slot), r.probes.slotMetrics(r.stable.slot)]);
+    return {
+        canary: c === undefined ? undefined : parseCounter(c, metric),
+        stable: st === undefined ? undefined : parseCounter(st, metric),
+    };
 }
 
 /** Aborts when `npm run abort` asked for it (it has already set the weights and moved the conversations). */

@@ -105,6 +105,7 @@ async function takeTraffic(run: SwitchRun): Promise<void> {
             healthStatus: input.healthStatus,
             llmHistogram: input.llmHistogram,
             comparison: input.canary,
+            ...(input.canary.answerSignal ? { answerSignal: input.canary.answerSignal } : {}),
             probeIntervalMs: input.probeIntervalMs,
             probeRequestsPerTick: input.probeRequestsPerTick,
         });

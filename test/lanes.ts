@@ -18,7 +18,7 @@ export const MEASURED_SECONDS: Record<string, number> = {
     "test/integration/channels.test.ts": 166,
     "test/integration/conversations.test.ts": 146,
     "test/integration/knowledge.test.ts": 136,
-    "test/integration/evaluation.test.ts": 115,
+    "test/integration/evaluation.test.ts": 130,
     "test/integration/tls.test.ts": 129,
     "test/integration/edge.test.ts": 156,
     "test/integration/acme.test.ts": 81,

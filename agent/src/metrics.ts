@@ -26,6 +26,8 @@ export class Metrics {
     readonly requestDuration = new Histogram();
     readonly llmLatency = new Histogram();
     activeConversations = 0;
+    /** Answers the knowledge base had nothing for (the answer-signal gate's example counter). */
+    fallbackAnswers = 0;
 
     countRequest(status: number): void {
         const key = String(status);
@@ -37,6 +39,11 @@ export class Metrics {
         for (const [status, n] of [...this.requests].sort()) out.push(`agent_http_requests_total{status="${status}"} ${n}`);
         out.push(this.requestDuration.render("agent_http_request_duration_seconds", "HTTP request latency."));
         out.push(this.llmLatency.render("agent_llm_latency_seconds", "Time to produce an answer from the LLM backend."));
+        out.push(
+            "# HELP agent_fallback_answers_total Chat answers the knowledge base had no passage for.",
+            "# TYPE agent_fallback_answers_total counter",
+            `agent_fallback_answers_total ${this.fallbackAnswers}`,
+        );
         out.push(
             "# HELP agent_active_conversations Chat requests in flight.",
             "# TYPE agent_active_conversations gauge",

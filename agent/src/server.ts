@@ -218,6 +218,7 @@ async function chat(req: http.IncomingMessage, res: http.ServerResponse): Promis
     const conversationHeader = { "x-conversation-id": conversationId };
     const t0 = process.hrtime.bigint();
     const passage = index ? search(index, body.message) : undefined;
+    if (!passage) metrics.fallbackAnswers++;
     if (faultLlmDelayMs > 0) await new Promise((r) => setTimeout(r, faultLlmDelayMs));
     const answer = await llm.answer(body.message, passage?.text);
     metrics.llmLatency.observe(Number(process.hrtime.bigint() - t0) / 1e9);

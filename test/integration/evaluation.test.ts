@@ -201,9 +201,52 @@ describe("evaluation sets (real engine)", function () {
     });
 
     step(
+        "with no set case about it, the canary's answer signal (agent_fallback_answers_total) aborts a release that lost its refund policy: 0 failed",
+        async () => {
+            const live = (await stack.outputs()).liveRelease as string;
+            fs.rmSync(refunds);
+            // A set that asks nothing about refunds: only the Business plan.
+            const narrow = path.join(dir, "narrow.json");
+            fs.writeFileSync(narrow, JSON.stringify({ cases: [set.cases[0]] }));
+            await stack.setConfig("release.evaluation.set", narrow);
+            const settings: Record<string, string> = {
+                "release.strategy": "canary",
+                "release.canary.steps[0].weight": "50",
+                "release.canary.steps[0].pauseSeconds": "10",
+                "release.canary.steps[1].weight": "100",
+                "release.canary.steps[1].pauseSeconds": "0",
+                "release.canary.maxLatencyRatio": "20", // a cold canary on a loaded machine; the signal is what is judged here
+                "release.canary.answerSignal.metric": "agent_fallback_answers_total",
+                "release.canary.answerSignal.maxDeltaPercent": "10",
+                "release.thresholds.minRequests": "5",
+            };
+            for (const [k, v] of Object.entries(settings)) await stack.setConfig(k, v);
+            const { up, load } = await upUnderLoad();
+            const out = up.stdout + up.stderr;
+            expect(up.code, out).to.not.equal(0);
+            const m = /canary aborted at step 1 \(50%\): canary agent_fallback_answers_total [\d.]+ per 100 requests[^\n]*/.exec(out);
+            expect(m, out).to.not.equal(null);
+            console.log(`    ${m![0].slice(0, 260)}`);
+            expect(load.failed, JSON.stringify(load.failures)).to.equal(0);
+            expect(load.streamsTruncated).to.equal(0);
+            // Only the abort moved conversations, from the canary to the live release.
+            const hops = Object.keys(load.conversationHops);
+            expect(
+                hops.every((h) => h.endsWith(` -> ${live}`)),
+                JSON.stringify(load.conversationHops),
+            ).to.equal(true);
+            expect(load.conversationsBroken).to.equal(Object.values(load.conversationHops).reduce((a, b) => a + b, 0));
+            expect((await stack.outputs()).liveRelease).to.equal(live);
+            // Back to the set and blue/green for the steps that follow.
+            fs.cpSync(path.join(ROOT, "knowledge", "support", "refunds.md"), refunds);
+            for (const k of ["release.strategy", "release.canary", "release.thresholds"]) await stack.rmConfig(k);
+            await stack.setConfig("release.evaluation.set", setFile);
+        },
+    );
+
+    step(
         "hot reload (agent.reindex.mode endpoint): one release moves the agent onto the stack's knowledge volume, its set passed",
         async () => {
-            edit(refunds, "within 45 days", "within 30 days");
             await stack.setConfig("agent.reindex.mode", "endpoint");
             const live = (await stack.outputs()).liveRelease as string;
             const { up, load } = await upUnderLoad();

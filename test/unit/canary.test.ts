@@ -1,6 +1,7 @@
 // Canary decisions: step weights, step lists, and the canary compared with stable.
 import { expect } from "chai";
-import { compareWithStable, LATENCY_NOISE_MS, stepProblems, stepWeights } from "../../core/canary";
+import { compareAnswerSignal, compareWithStable, counterIncrease, LATENCY_NOISE_MS, stepProblems, stepWeights } from "../../core/canary";
+import { parseCounter } from "../../core/agentMetrics";
 
 const c = { maxErrorRateDeltaPercent: 1, maxLatencyRatio: 2, minRequests: 20 };
 
@@ -70,5 +71,38 @@ describe("canary decisions", () => {
             c,
         );
         expect(slower[1]).to.deep.include({ status: "breach" });
+    });
+});
+
+describe("the canary's answer signal against stable (release.canary.answerSignal)", () => {
+    const s = { metric: "agent_fallback_answers_total", maxDeltaPercent: 5, minRequests: 20 };
+
+    it("a canary that falls back much more often than stable breaches, naming both rates and the allowance", () => {
+        const r = compareAnswerSignal({ requests: 100, count: 30 }, { requests: 200, count: 4 }, s);
+        expect(r.status).to.equal("breach");
+        expect(r.message).to.equal(
+            "canary agent_fallback_answers_total 30.0 per 100 requests (30 in 100), stable 2.0 (4 in 200): 28.0 above (allowed: 5)",
+        );
+        expect(compareAnswerSignal({ requests: 100, count: 6 }, { requests: 200, count: 4 }, s).status).to.equal("ok");
+    });
+
+    it("too few requests is inconclusive; a release without the counter is said, not passed silently", () => {
+        expect(compareAnswerSignal({ requests: 5, count: 5 }, { requests: 200, count: 0 }, s).status).to.equal("inconclusive");
+        const none = compareAnswerSignal({ requests: 100, count: undefined }, { requests: 200, count: 0 }, s);
+        expect(none).to.deep.equal({
+            metric: "answer-signal",
+            status: "no-data",
+            message: "the canary exports no agent_fallback_answers_total",
+        });
+    });
+
+    it("the counter: summed over its labels, its increase between readings, a restart counted whole", () => {
+        const text = '# TYPE x_total counter\nx_total{reason="none"} 3\nx_total{reason="handoff"} 4\nx_total_other 9\n';
+        expect(parseCounter(text, "x_total")).to.equal(7);
+        expect(parseCounter("y 1\n", "x_total")).to.equal(undefined);
+        expect(counterIncrease(7, 10)).to.equal(3);
+        expect(counterIncrease(7, 2)).to.equal(2);
+        expect(counterIncrease(undefined, 4)).to.equal(4);
+        expect(counterIncrease(3, undefined)).to.equal(undefined);
     });
 });

@@ -66,6 +66,28 @@ describe("canary rollout (fake proxy)", () => {
         expect(lines[0]).to.equal("canary step 1 of 4: 5% of new conversations (stable 95%) for 30s");
     });
 
+    it("an answer signal (release.canary.answerSignal): a canary that falls back far more than stable is aborted, naming both rates", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: STABLE });
+        let fallbacks = 0;
+        // The canary's counter grows at every reading (it lost what customers ask about); stable's stays.
+        const counter = (n: number) => `# TYPE agent_fallback_answers_total counter\nagent_fallback_answers_total{reason="none"} ${n}\n`;
+        proxy.agents.set(STABLE, { ...V1, metrics: () => counter(2) }).set(CANARY, { ...V2, metrics: () => counter((fallbacks += 10)) });
+        const run = { ...(await canaryRun(proxy)), answerSignal: { metric: "agent_fallback_answers_total", maxDeltaPercent: 5 } };
+        const err = await aborted(runCanary(run));
+        expect(err.message).to.match(
+            /^canary aborted at step 1 \(5%\): canary agent_fallback_answers_total [\d.]+ per 100 requests \(\d+ in \d+\), stable 0\.0 \(0 in \d+\): [\d.]+ above \(allowed: 5\)/,
+        );
+        expect(proxy.serving()).to.equal("blue");
+    });
+
+    it("an answer signal the releases do not export (no data) is no breach and does not hold the canary back", async () => {
+        const proxy = new FakeProxy({ slot: "blue", agent: STABLE });
+        proxy.agents.set(STABLE, V1).set(CANARY, V2);
+        const run = { ...(await canaryRun(proxy)), answerSignal: { metric: "agent_fallback_answers_total", maxDeltaPercent: 5 } };
+        const reports = await runCanary(run);
+        expect(reports.map((r) => r.weight)).to.deep.equal([5, 25, 50, 100]);
+    });
+
     it("a canary over the 5xx threshold is aborted at its first step: weight 0, its conversations back on stable", async () => {
         const proxy = new FakeProxy({ slot: "blue", agent: STABLE });
         proxy.agents.set(STABLE, V1).set(CANARY, { ...V2, errorRate: 0.5 });

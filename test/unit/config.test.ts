@@ -19,6 +19,24 @@ describe("config schema", () => {
         expect(c.agent.health.startPeriodSeconds).to.equal(0);
     });
 
+    it("the canary's answer signal: a counter name and its allowance, read where the agent serves metrics, one host only", () => {
+        const c = parseConfig({
+            agent: { version: "1.0.0" },
+            release: { canary: { answerSignal: { metric: "agent_fallback_answers_total" } } },
+        });
+        expect(c.release.canary.answerSignal).to.deep.equal({ metric: "agent_fallback_answers_total", maxDeltaPercent: 5 });
+        expect(parseConfig({ agent: { version: "1.0.0" } }).release.canary.answerSignal).to.equal(undefined);
+        expect(() =>
+            parseConfig({ agent: { version: "1.0.0" }, release: { canary: { answerSignal: { metric: "fall backs" } } } }),
+        ).to.throw(/release\.canary\.answerSignal\.metric: a Prometheus counter name/);
+        expect(() =>
+            parseConfig({
+                agent: { version: "1.0.0", metrics: { path: "" } },
+                release: { canary: { answerSignal: { metric: "x_total" } } },
+            }),
+        ).to.throw(/release\.canary\.answerSignal: needs the agent's metrics: agent\.metrics\.path is empty/);
+    });
+
     it("accepts numbers and booleans stored as strings by `pulumi config set --path`", () => {
         const c = parseConfig({
             agent: { version: "1.0.0", faults: { errorRate: "0.25", failHealth: "true" }, env: { N: 5 } },
