@@ -132,8 +132,8 @@ export async function runCanary(r: CanaryRun): Promise<StepReport[]> {
                 const now = await readSignal(r);
                 relative.push(
                     compareAnswerSignal(
-                        { requests: report.canary.requests, count: counterIncrease(signal0?.canary, now?.canary) },
-                        { requests: report.stable.requests, count: counterIncrease(signal0?.stable, now?.stable) },
+                        { requests: report.canary.requests, count: counterIncrease(signal0.canary, now?.canary) },
+                        { requests: report.stable.requests, count: counterIncrease(signal0.stable, now?.stable) },
                         { ...r.answerSignal, minRequests: r.thresholds.minRequests },
                     ),
                 );

@@ -2,6 +2,7 @@
 // machine running `pulumi up` to score a turn's answer against its rubric. It answers PASS
 // or FAIL and why (core/evaluation.ts judgeMessages, judgeReply).
 import { judgeMessages, judgeReply } from "../core/evaluation";
+import type { EvaluationInput } from "../contracts/switchContract";
 import type { Judge } from "./ports";
 
 /** The most of the judge's reply read (bytes): a grade and a sentence. */
@@ -31,6 +32,13 @@ export function openAiJudge(url: string, model: string, apiKey: string | undefin
             return judgeReply(content);
         },
     };
+}
+
+/** The judge release.evaluation.judge describes, or none without one (the switch and the knowledge reload alike). */
+export function judgeOf(ev: EvaluationInput): { judge?: Judge } {
+    return ev.judgeUrl && ev.judgeModel
+        ? { judge: openAiJudge(ev.judgeUrl, ev.judgeModel, ev.judgeApiKey, ev.judgeTimeoutSeconds * 1000) }
+        : {};
 }
 
 /** At most `limit` bytes of a response's body, the rest left unread. */

@@ -6,7 +6,7 @@
 // platform/swarm/swarmSwitch.ts) only build their adapters.
 import { CanaryAborted } from "./canaryRollout";
 import { ancestry, goneAncestor } from "./caller";
-import { openAiJudge } from "./judge";
+import { judgeOf } from "./judge";
 import { type Clock, ProxyError } from "./ports";
 import { CONFIRM_TIMEOUT_MS, CONVERSATION_READ_MS, runSwitch, type SwitchDeps, SwitchError } from "./switch";
 import { encodeSwitchResult, lastSwitchResult, type SwitchInput, type SwitchResult } from "../contracts/switchContract";
@@ -68,12 +68,9 @@ export async function runSwitchProgram<I extends SwitchInput, A extends Platform
     }, overallTimeoutMs(input));
     const callers = await ancestry(process.ppid);
     try {
-        const ev = input.evaluation;
         const result = await runSwitch(input, {
             ...adapters,
-            ...(ev.judgeUrl && ev.judgeModel
-                ? { judge: openAiJudge(ev.judgeUrl, ev.judgeModel, ev.judgeApiKey, ev.judgeTimeoutSeconds * 1000) }
-                : {}),
+            ...judgeOf(input.evaluation),
             lastRun: lastSwitchResult(env.PULUMI_COMMAND_STDOUT),
             clock,
             log,

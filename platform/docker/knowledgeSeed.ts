@@ -3,15 +3,10 @@
 // reach it through the reload (platform/docker/reindex.ts), evaluated, never through here.
 import { writeFolder } from "../../docker/knowledgeVolume";
 import { knowledgeSeedContract } from "../../contracts/knowledgeSeedContract";
-import { folderDigest } from "../../components/releaseId";
+import { runCommandProgram } from "../../contracts/commandProgram";
 
-if (require.main === module) {
-    (async () => {
-        const input = knowledgeSeedContract.decode(process.env);
+if (require.main === module)
+    runCommandProgram("knowledge seed", knowledgeSeedContract, async (input) => {
         await writeFolder(input.volume, input.helperImage, input.knowledgeDir);
-        process.stdout.write(JSON.stringify({ volume: input.volume, digest: folderDigest(input.knowledgeDir) }) + "\n");
-    })().catch((err: Error) => {
-        process.stderr.write(`knowledge seed: ${err.message}\n`);
-        process.exit(1);
+        return { said: `${input.volume} holds ${input.knowledgeDir}`, result: { volume: input.volume } };
     });
-}

@@ -13,7 +13,7 @@ import * as path from "path";
 import { containerExec, docker } from "../../docker/cli";
 import { imageOf, restoreFrom, saveTo, writeFolder } from "../../docker/knowledgeVolume";
 import { failedCases, replaySet, sideBySide } from "../../engine/evaluationGate";
-import { openAiJudge } from "../../engine/judge";
+import { judgeOf } from "../../engine/judge";
 import { CurlProbes } from "../../haproxy/probes";
 import type { Slot } from "../../core/slots";
 import { HaproxyAdmin } from "../../haproxy/admin";
@@ -129,9 +129,7 @@ export async function reindex(input: ReindexInput, token: string, t0 = Date.now(
     const evaluate = ev.cases.length > 0;
     const deps = {
         probes: new CurlProbes(containerExec(proxy), input.proxyPort),
-        ...(ev.judgeUrl && ev.judgeModel
-            ? { judge: openAiJudge(ev.judgeUrl, ev.judgeModel, ev.judgeApiKey, ev.judgeTimeoutSeconds * 1000) }
-            : {}),
+        ...judgeOf(ev),
     };
     const stamp = `${t0.toString(36)}-reload`;
     const evalStart = Date.now();
