@@ -32,6 +32,29 @@ export const ADMIN_SESSION = ["socat", "-t", String(ADMIN_ANSWER_SECONDS), "stdi
 /** The proxy's state folder (a volume, so a replaced proxy keeps it) and the slot file in it. */
 export const SLOT_DIR = "/var/lib/zdt";
 export const SLOT_FILE = `${SLOT_DIR}/slots`;
+/**
+ * How many times, and for how long, a read is asked again while its session fails or its
+ * answer lacks the agents backend. A session that a proxy accepts as it stops (a reload's
+ * old worker, a handed-over proxy) answers without its stopped proxies; after the stop
+ * that proxy refuses sessions. The next session reaches the proxy that serves.
+ */
+export const READ_ATTEMPTS = 25;
+export const READ_RETRY_MS = 10_000;
+
+/** What a complete answer of each read holds: the agents backend, which every template of the proxy image has. */
+export const HOLDS_BACKEND = {
+    stat: (out: string): boolean => statRow(out, BACKEND, "BACKEND") !== undefined,
+    servers: (out: string): boolean => out.split("\n").some((l) => !l.startsWith("#") && l.trim().split(/\s+/)[1] === BACKEND),
+    conn: (out: string): boolean => out.split("\n").some((l) => l.trim().startsWith(`${BACKEND}/`)),
+    table: (out: string): boolean => parseTableSummaries(out).has(BACKEND),
+};
+
+/** An admin session's answer, or the error HAProxy's refusal in it makes. */
+function refusedOrNot(commands: string[], out: string): string {
+    if (/^(Unknown command|No such|Require|Invalid|Can't|Cannot|Filter entry|'[^']*' expects)/im.test(out))
+        throw new ProxyError(`proxy refused "${commands.join("; ")}": ${out.trim()}`);
+    return out;
+}
 
 /** One row of `show stat` CSV (the header line names the columns). */
 export function statRow(csv: string, proxy: string, server: string): Record<string, string> | undefined {
@@ -135,18 +158,43 @@ export class HaproxyAdmin implements ProxyAdmin {
 
     /** Sends commands in one admin-socket session; HAProxy runs them in order, with no gap for traffic in between. */
     async send(...commands: string[]): Promise<string> {
-        const out = await this.exec(ADMIN_SESSION, commands.join(";") + "\n");
-        if (/^(Unknown command|No such|Require|Invalid|Can't|Cannot|Filter entry|'[^']*' expects)/im.test(out)) {
-            throw new ProxyError(`proxy refused "${commands.join("; ")}": ${out.trim()}`);
+        return refusedOrNot(commands, await this.exec(ADMIN_SESSION, commands.join(";") + "\n"));
+    }
+
+    /**
+     * Commands ending in a read, in one session, asked again (200 ms apart, READ_ATTEMPTS
+     * times, within READ_RETRY_MS) while the session fails or its answer is not `complete`:
+     * a session that met a reload or a hand-over (the old proxy answers without its stopped
+     * proxies, then refuses sessions; an exec that follows the serving proxy finds the new
+     * one). What precedes the read must be safe to repeat (state and weight commands are).
+     * The last answer is judged as `send` judges it; an empty one is an error saying so.
+     */
+    async read(complete: (out: string) => boolean, ...commands: string[]): Promise<string> {
+        const started = Date.now();
+        let out = "";
+        let failure: unknown;
+        for (let attempt = 1; ; attempt++) {
+            try {
+                out = await this.exec(ADMIN_SESSION, commands.join(";") + "\n");
+                failure = undefined;
+                if (complete(out)) break;
+            } catch (e) {
+                failure = e;
+            }
+            if (attempt >= READ_ATTEMPTS || Date.now() - started >= READ_RETRY_MS) break;
+            await this.sleep(200);
         }
-        return out;
+        if (failure !== undefined) throw failure;
+        if (!out.trim())
+            throw new ProxyError(
+                `proxy ${this.proxyName} did not answer "${commands[commands.length - 1]}" (asked again for ${READ_RETRY_MS / 1000} s, each session given ${ADMIN_ANSWER_SECONDS} s)`,
+            );
+        return refusedOrNot(commands, out);
     }
 
     /** Both slots as the proxy has them, read after `before` (commands of the same admin session, whose answers are empty). */
     async slots(...before: string[]): Promise<Record<Slot, SlotState>> {
-        const out = await this.send(...before, `show servers state ${BACKEND}`);
-        if (!out.trim())
-            throw new ProxyError(`proxy ${this.proxyName} did not answer "show servers state" within ${ADMIN_ANSWER_SECONDS} s`);
+        const out = await this.read(HOLDS_BACKEND.servers, ...before, `show servers state ${BACKEND}`);
         const found = parseServersState(out);
         for (const s of SLOTS)
             if (!found[s])
@@ -228,7 +276,7 @@ export class HaproxyAdmin implements ProxyAdmin {
 
     /** A slot's connections, read after `before` (commands of the same admin session). */
     private async connectionsOf(slot: Slot, ...before: string[]): Promise<SlotConnections> {
-        const found = parseServersConn(await this.send(...before, `show servers conn ${BACKEND}`))[slot];
+        const found = parseServersConn(await this.read(HOLDS_BACKEND.conn, ...before, `show servers conn ${BACKEND}`))[slot];
         if (!found) throw new ProxyError(`proxy ${this.proxyName}: no connection counts for ${BACKEND}/${slot} in show servers conn`);
         return found;
     }
@@ -247,7 +295,7 @@ export class HaproxyAdmin implements ProxyAdmin {
     }
 
     async stats(slot: Slot): Promise<ServerStats> {
-        const row = statRow(await this.send("show stat"), BACKEND, slot);
+        const row = statRow(await this.read(HOLDS_BACKEND.stat, "show stat"), BACKEND, slot);
         if (!row) throw new ProxyError(`no statistics for ${BACKEND}/${slot}`);
         const get = (c: string) => Number(row[c] || 0);
         return { req: get("req_tot"), err5xx: get("hrsp_5xx"), rtimeMs: get("rtime"), status: row.status, sessions: get("scur") };
@@ -255,13 +303,13 @@ export class HaproxyAdmin implements ProxyAdmin {
 
     /** Requests the frontend has seen, and how many it answered with 5xx. */
     async totals(): Promise<{ requests: number; errors5xx: number }> {
-        const fe = statRow(await this.send("show stat"), BACKEND, "FRONTEND");
+        const fe = statRow(await this.read(HOLDS_BACKEND.stat, "show stat"), BACKEND, "FRONTEND");
         return fe ? { requests: Number(fe.req_tot), errors5xx: Number(fe.hrsp_5xx) } : { requests: 0, errors5xx: 0 };
     }
 
     /** Every stick table's size and entry count: one header line per table, whatever the traffic. */
     async tables(): Promise<Map<string, TableSummary>> {
-        return parseTableSummaries(await this.send("show table"));
+        return parseTableSummaries(await this.read(HOLDS_BACKEND.table, "show table"));
     }
 
     /** The conversations pinned to a slot (the count tables of the config template; none without them). */
@@ -293,7 +341,7 @@ export class HaproxyAdmin implements ProxyAdmin {
     /** Persists the slots, with the ports the proxy has for them, so a proxy restart comes back with the same live release. */
     async persist(state: Record<Slot, PersistedSlot>): Promise<void> {
         // The ports of the slots the proxy has as plain servers (Swarm's templates have none: their port is AGENT_PORT).
-        const now = parseServersState(await this.send(`show servers state ${BACKEND}`));
+        const now = parseServersState(await this.read(HOLDS_BACKEND.servers, `show servers state ${BACKEND}`));
         const ports = Object.fromEntries(SLOTS.filter((s) => now[s]?.fqdn === state[s].fqdn).map((s) => [s, now[s]?.port]));
         await this.exec(["sh", "-c", `cat > ${SLOT_FILE}.new && mv ${SLOT_FILE}.new ${SLOT_FILE}`], slotFile(state, ports));
     }

@@ -3,7 +3,7 @@
 // manager). The same admin API as one host's proxy (ProxyAdmin), over server templates:
 // every command to a slot goes to each of its servers, in the agents backend and in the
 // slot's probe backend (platform/swarm/swarmSlots.ts).
-import { ADMIN_SOCKET, BACKEND, HaproxyAdmin, type Pinned, statRow } from "../../haproxy/admin";
+import { ADMIN_SOCKET, BACKEND, HaproxyAdmin, HOLDS_BACKEND, type Pinned, statRow } from "../../haproxy/admin";
 import type { ContainerExec } from "../../docker/cli";
 import { activeOf, pinnedOf, type TableFill, type TableSummary, unpinCommands } from "../../core/conversationTables";
 import { parseTemplateServers, type TemplateSlotState, slotBackends, templateConnections, templateSlots } from "./swarmSlots";
@@ -43,11 +43,11 @@ export class NodeProxy implements ProxyAdmin {
     }
 
     async slots(): Promise<Record<Slot, TemplateSlotState>> {
-        return templateSlots(await this.send(`show servers state ${BACKEND}`), this.replicas);
+        return templateSlots(await this.admin.read(HOLDS_BACKEND.servers, `show servers state ${BACKEND}`), this.replicas);
     }
 
     private async ids(slot: Slot): Promise<number[]> {
-        return parseTemplateServers(await this.send(`show servers state ${BACKEND}`))[slot].map((s) => s.id);
+        return parseTemplateServers(await this.admin.read(HOLDS_BACKEND.servers, `show servers state ${BACKEND}`))[slot].map((s) => s.id);
     }
 
     assign(slot: Slot, fqdn: string): Promise<string> {
@@ -66,7 +66,7 @@ export class NodeProxy implements ProxyAdmin {
      */
     async emptyPool(slot: Slot, drainMs: number, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<string> {
         await this.each(slot, [BACKEND], (s) => [`set server ${s} state maint`]);
-        const used = async () => templateConnections(await this.send(`show servers conn ${BACKEND}`))[slot].used;
+        const used = async () => templateConnections(await this.admin.read(HOLDS_BACKEND.conn, `show servers conn ${BACKEND}`))[slot].used;
         let inUse = await used();
         const first = inUse;
         let shut = false;
@@ -99,7 +99,7 @@ export class NodeProxy implements ProxyAdmin {
 
     /** A slot's statistics summed over its servers (the response time weighted by requests). */
     async stats(slot: Slot): Promise<ServerStats> {
-        const csv = await this.send("show stat");
+        const csv = await this.admin.read(HOLDS_BACKEND.stat, "show stat");
         const rows = this.names(slot)
             .map((n) => statRow(csv, BACKEND, n))
             .filter((r): r is Record<string, string> => r !== undefined);

@@ -221,6 +221,7 @@ export class FakeProxy {
                     const s = this.servers[slot];
                     out.push(row(slot, s.req, s.err5xx, this.agents.get(s.fqdn)?.rtimeMs ?? 3));
                 }
+                out.push(row("BACKEND", total("req"), total("err5xx"), 0));
             } else {
                 return `Unknown command: '${cmd}'\n`;
             }

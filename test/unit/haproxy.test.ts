@@ -10,6 +10,8 @@ import {
     parseServersConn,
     parseServersState,
     purgeCommands,
+    READ_ATTEMPTS,
+    READ_RETRY_MS,
     SLOT_DIR,
     SLOT_FILE,
     slotFile,
@@ -137,13 +139,112 @@ describe("re-pointing a slot never leaves a pooled connection to its previous ta
         expect(Number(ADMIN_SESSION[wait + 1]))
             .to.equal(ADMIN_ANSWER_SECONDS)
             .and.be.at.least(5);
-        const silent = new HaproxyAdmin(async () => "", "the proxy on node-2");
+        let sessions = 0;
+        const silent = new HaproxyAdmin(
+            async () => {
+                sessions++;
+                return "";
+            },
+            "the proxy on node-2",
+            undefined,
+            async () => {},
+        );
         const err = await silent.slots().then(
             () => undefined,
             (e: Error) => e,
         );
         expect(err).to.be.instanceOf(ProxyError);
-        expect(err!.message).to.equal(`proxy the proxy on node-2 did not answer "show servers state" within ${ADMIN_ANSWER_SECONDS} s`);
+        expect(err!.message).to.equal(
+            `proxy the proxy on node-2 did not answer "show servers state agents" (asked again for ${READ_RETRY_MS / 1000} s, each session given ${ADMIN_ANSWER_SECONDS} s)`,
+        );
+        expect(sessions).to.equal(READ_ATTEMPTS);
+    });
+
+    it("a read that met a reload (the old worker answers without its stopped proxies) is asked again; a write is sent once", async () => {
+        // What HAProxy 2.6's old worker answers a session it accepted just before it stopped.
+        const oldWorker: Record<string, string> = {
+            "show stat": "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status\n\n",
+            "show servers state agents": "Can't find backend.\n",
+            "show servers conn agents": "",
+            "show table": "",
+        };
+        const proxy = new FakeProxy({ slot: "blue", agent: "app-agent-1" });
+        let reloading = 0;
+        const sessions: string[] = [];
+        const exec: typeof proxy.exec = async (args, input = "") => {
+            sessions.push(input.trim());
+            const command = input.trim().split(";").pop()!;
+            if (args[0] === "socat" && reloading > 0 && command in oldWorker) {
+                reloading--;
+                return oldWorker[command];
+            }
+            return proxy.exec(args, input);
+        };
+        const slept: number[] = [];
+        const admin = new HaproxyAdmin(exec, "p", undefined, async (ms) => {
+            slept.push(ms);
+        });
+        for (const [read, command] of [
+            [() => admin.stats("blue"), "show stat"],
+            [() => admin.totals(), "show stat"],
+            [() => admin.slots(), "show servers state agents"],
+            [() => admin.tables(), "show table"],
+            [() => admin.pinned("blue"), "show table"],
+        ] as const) {
+            reloading = 2;
+            sessions.length = slept.length = 0;
+            const value = await read();
+            expect(sessions, command).to.deep.equal([command, command, command]);
+            expect(slept, command).to.deep.equal([200, 200]);
+            expect(value, command).to.deep.equal(await read()); // what the new worker answers
+        }
+        expect((await admin.stats("blue")).status).to.equal("UP");
+        expect((await admin.slots()).blue.fqdn).to.equal("app-agent-1");
+
+        // A session refused (the old proxy of a hand-over, stopped): the next one reaches the new proxy.
+        let refused = 1;
+        const handedOver = new HaproxyAdmin(
+            async (args, input) => {
+                if (refused-- > 0) throw new Error("socat: UNIX-CLIENT:/run/haproxy/admin.sock: Connection refused");
+                return proxy.exec(args, input);
+            },
+            "p",
+            undefined,
+            async () => {},
+        );
+        expect((await handedOver.stats("blue")).status).to.equal("UP");
+        // Refused every time: that error, after the attempts.
+        const gone = new HaproxyAdmin(
+            async () => Promise.reject(new Error("Connection refused")),
+            "p",
+            undefined,
+            async () => {},
+        );
+        expect(
+            await gone.tables().then(
+                () => "",
+                (e: Error) => e.message,
+            ),
+        ).to.equal("Connection refused");
+
+        // A proxy without the agents backend at all still says so, after the attempts.
+        const foreign = new HaproxyAdmin(
+            async () => "# pxname,svname\nweb,FRONTEND\n",
+            "p",
+            undefined,
+            async () => {},
+        );
+        const err = await foreign.stats("blue").then(
+            () => undefined,
+            (e: Error) => e,
+        );
+        expect(err!.message).to.equal("no statistics for agents/blue");
+
+        // Writes are not repeated, whatever they answer.
+        reloading = 0;
+        sessions.length = 0;
+        await admin.setWeights(["blue", 100]);
+        expect(sessions).to.deep.equal(["set server agents/blue weight 100"]);
     });
 
     it("persisting on a Swarm proxy (server templates blue1.., no plain slot server) writes the slot file without ports", async () => {
