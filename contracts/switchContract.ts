@@ -108,6 +108,10 @@ export const EvaluationRecordSchema = z.object({
 });
 export type EvaluationRecord = z.output<typeof EvaluationRecordSchema>;
 
+/** A node found lost by the switch: its name, the manager's word for it, and when (epoch ms). */
+export const LostNodeSchema = z.object({ node: z.string(), state: z.string(), foundAt: z.number() });
+export type LostNode = z.output<typeof LostNodeSchema>;
+
 export const SwitchResultSchema = z.object({
     /** How this release took the traffic (release.strategy). */
     strategy: z.enum(["blue-green", "canary"]).default("blue-green"),
@@ -211,6 +215,12 @@ export const SwitchResultSchema = z.object({
         )
         .nullable()
         .default(null),
+    /**
+     * Swarm: the nodes found lost during the run (their engine silent, the manager reporting
+     * them down) and when: their proxies were left out from then on, and what was in flight
+     * through them or on their tasks failed. Empty on one host.
+     */
+    nodesLost: z.array(LostNodeSchema).default([]),
     /** The image of the last retired release, kept for a roll back (docker/images.ts). */
     keptImage: z.object({ id: z.string(), ref: z.string() }).nullable().default(null),
     /** The image this run removed: the one kept before keptImage. */

@@ -197,6 +197,7 @@ async function result(run: SwitchRun, verification: SwitchResult["verification"]
         conversationTable: table ? { ...table, warning: fillWarning(table) ?? null } : null,
         canarySteps: run.canarySteps,
         evaluation: run.evaluation,
+        nodesLost: [],
         keptImage: retired.keptImage,
         prunedImage: retired.prunedImage,
     };

@@ -48,8 +48,8 @@ export interface SwitchProgram<I extends SwitchInput, A extends PlatformAdapters
     /** The platform's input, decoded from the environment (its contract). */
     decode(env: NodeJS.ProcessEnv): I;
     adapters(input: I, run: { log: (message: string) => void; clock: Clock }): A;
-    /** Called after a successful release, before the result is printed (a platform's own remarks). */
-    after?(adapters: A, result: SwitchResult, log: (message: string) => void): void;
+    /** Called after a successful release, before the result is printed: a platform's own remarks, and its additions to the result. */
+    after?(adapters: A, result: SwitchResult, log: (message: string) => void): SwitchResult;
 }
 
 /** One run of the switch program; resolves when the result is on stdout. */
@@ -79,8 +79,8 @@ export async function runSwitchProgram<I extends SwitchInput, A extends Platform
                 return gone === undefined ? undefined : `the process that started it (pid ${gone}) is gone; was \`pulumi up\` killed?`;
             },
         });
-        program.after?.(adapters, result, log);
-        await new Promise<void>((resolve) => process.stdout.write(encodeSwitchResult(result) + "\n", () => resolve()));
+        const final = program.after ? program.after(adapters, result, log) : result;
+        await new Promise<void>((resolve) => process.stdout.write(encodeSwitchResult(final) + "\n", () => resolve()));
     } finally {
         clearTimeout(deadline);
     }

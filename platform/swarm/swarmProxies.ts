@@ -20,7 +20,7 @@ import { ProxyGroup } from "../../engine/proxyGroup";
 import { type NodeProxy, ProxyTaskGone } from "./nodeProxy";
 import type { TableFill, TableSummary } from "../../core/conversationTables";
 import type { TemplateSlotState } from "./swarmSlots";
-import { SLOTS, type Slot } from "../../contracts/switchContract";
+import { type LostNode, SLOTS, type Slot } from "../../contracts/switchContract";
 import { type PersistedSlot, type ProxyAdmin, type ServerStats, ProxyError } from "../../engine/ports";
 import { type SlotState } from "../../core/slots";
 
@@ -85,8 +85,8 @@ export function sumStats(each: ServerStats[]): ServerStats {
 
 export class SwarmProxies implements ProxyAdmin {
     readonly proxyName: string;
-    /** Nodes found lost (engine silent, manager reports them down), left out from then on. */
-    readonly lost = new Set<string>();
+    /** Nodes found lost (engine silent, manager reports them down), left out from then on; by node. */
+    readonly lost = new Map<string, LostNode>();
     private readonly lastStats = new Map<string, ServerStats>();
 
     constructor(
@@ -109,9 +109,10 @@ export class SwarmProxies implements ProxyAdmin {
         for (let waited = 0; waited <= LOST_NODE_WAIT_MS; waited += 1000) {
             const state = await this.deps.nodeState(m.node).catch(() => "unknown");
             if (state !== "ready") {
-                if (!this.lost.has(m.node))
+                if (!this.lost.has(m.node)) {
                     this.deps.log(`node ${m.node} is ${state}: its proxy is left out (its tasks stopped with its engine)`);
-                this.lost.add(m.node);
+                    this.lost.set(m.node, { node: m.node, state, foundAt: Date.now() });
+                }
                 return "lost";
             }
             if (await m.proxy.answers()) return "back";
@@ -138,7 +139,7 @@ export class SwarmProxies implements ProxyAdmin {
             }),
         );
         const out = results.filter((r): r is Outcome<T> => r !== undefined);
-        if (out.length === 0) throw new ProxyError(`no proxy answers (${[...this.lost].join(", ")} lost)`);
+        if (out.length === 0) throw new ProxyError(`no proxy answers (${[...this.lost.keys()].join(", ")} lost)`);
         return out;
     }
 

@@ -34,8 +34,9 @@ export const swarmSwitch: SwitchProgram<SwarmSwitchInput, PlatformAdapters & { a
             removeImage: (image) => removeImageOnNodes(input.nodes, image),
         };
     },
-    after: ({ admin }, _result, log) => {
-        if (admin.lost.size) log(`nodes lost during the release: ${[...admin.lost].join(", ")}`);
+    after: ({ admin }, result, log) => {
+        if (admin.lost.size) log(`nodes lost during the release: ${[...admin.lost.keys()].join(", ")}`);
+        return { ...result, nodesLost: [...admin.lost.values()] };
     },
 };
 

@@ -42,6 +42,7 @@ export function switchResult(release: string, version: string): SwitchResult {
         conversationTable: null,
         canarySteps: null,
         evaluation: null,
+        nodesLost: [],
         keptImage: null,
         prunedImage: null,
     };

@@ -5,6 +5,8 @@ import type { TemplateSlotState } from "../../platform/swarm/swarmSlots";
 import { combineSlots, sumStats, SwarmProxies, type SwarmProxiesDeps } from "../../platform/swarm/swarmProxies";
 import { type NodeProxy, ProxyTaskGone } from "../../platform/swarm/nodeProxy";
 import { clusterProxies } from "../../platform/swarm/clusterProxies";
+import { swarmSwitch } from "../../platform/swarm/swarmSwitch";
+import { switchResult } from "../support/switchInput";
 import type { Slot } from "../../contracts/switchContract";
 import { ProxyError, type ServerStats } from "../../engine/ports";
 
@@ -133,8 +135,18 @@ describe("Swarm proxies: every node's proxy as one", () => {
         await g.setWeights(["green", 100], ["blue", 0]);
         expect(proxies[0].weights.green).to.equal(100);
         expect(proxies[1].weights.green).to.equal(100);
-        expect([...g.lost]).to.deep.equal(["n3"]);
+        expect([...g.lost.keys()]).to.deep.equal(["n3"]);
         expect(logs).to.deep.equal(["node n3 is down: its proxy is left out (its tasks stopped with its engine)"]);
+        // The release's result names it, with the manager's word and when it was found.
+        const before = Date.now();
+        const result = swarmSwitch.after!({ admin: g } as never, switchResult("app-agent-2", "2.0.0"), (l) => logs.push(l));
+        expect(result.nodesLost).to.have.length(1);
+        expect(result.nodesLost[0]).to.include({ node: "n3", state: "down" });
+        expect(result.nodesLost[0].foundAt).to.be.at.most(before);
+        expect(logs[1]).to.equal("nodes lost during the release: n3");
+        expect(
+            swarmSwitch.after!({ admin: group(proxies.slice(0, 2)).g } as never, switchResult("a", "1"), () => {}).nodesLost,
+        ).to.deep.equal([]);
     });
 
     it("a silent engine on a node the manager still reports ready fails the change instead", async () => {
@@ -162,7 +174,7 @@ describe("Swarm proxies: every node's proxy as one", () => {
         expect(proxies[0].weights.green).to.equal(100);
         expect(proxies[1].weights.green).to.equal(100);
         expect(proxies[2].checks).to.equal(3);
-        expect([...g.lost]).to.deep.equal(["n3"]);
+        expect([...g.lost.keys()]).to.deep.equal(["n3"]);
         expect(logs).to.deep.equal(["node n3 is down: its proxy is left out (its tasks stopped with its engine)"]);
     });
 
