@@ -49,6 +49,15 @@ export const HOLDS_BACKEND = {
     table: (out: string): boolean => parseTableSummaries(out).has(BACKEND),
 };
 
+/**
+ * Whether a session failed because the proxy's admin socket refused it or was gone (a proxy
+ * that has stopped, or has not started yet), not because its container or engine is: only
+ * such a read is asked again, so a lost node is found as quickly as before.
+ */
+export function sessionRefused(err: unknown): boolean {
+    return err instanceof Error && /socat.*(Connection refused|No such file or directory)/s.test(err.message);
+}
+
 /** An admin session's answer, or the error HAProxy's refusal in it makes. */
 function refusedOrNot(commands: string[], out: string): string {
     if (/^(Unknown command|No such|Require|Invalid|Can't|Cannot|Filter entry|'[^']*' expects)/im.test(out))
@@ -163,7 +172,7 @@ export class HaproxyAdmin implements ProxyAdmin {
 
     /**
      * Commands ending in a read, in one session, asked again (200 ms apart, READ_ATTEMPTS
-     * times, within READ_RETRY_MS) while the session fails or its answer is not `complete`:
+     * times, within READ_RETRY_MS) while the socket refuses it or its answer is not `complete`:
      * a session that met a reload or a hand-over (the old proxy answers without its stopped
      * proxies, then refuses sessions; an exec that follows the serving proxy finds the new
      * one). What precedes the read must be safe to repeat (state and weight commands are).
@@ -179,6 +188,7 @@ export class HaproxyAdmin implements ProxyAdmin {
                 failure = undefined;
                 if (complete(out)) break;
             } catch (e) {
+                if (!sessionRefused(e)) throw e;
                 failure = e;
             }
             if (attempt >= READ_ATTEMPTS || Date.now() - started >= READ_RETRY_MS) break;

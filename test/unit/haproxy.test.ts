@@ -205,7 +205,8 @@ describe("re-pointing a slot never leaves a pooled connection to its previous ta
         let refused = 1;
         const handedOver = new HaproxyAdmin(
             async (args, input) => {
-                if (refused-- > 0) throw new Error("socat: UNIX-CLIENT:/run/haproxy/admin.sock: Connection refused");
+                if (refused-- > 0)
+                    throw new Error('docker exec -i p: socat[9] E connect(5, AF=1 "/run/haproxy/admin.sock", 25): Connection refused');
                 return proxy.exec(args, input);
             },
             "p",
@@ -213,19 +214,30 @@ describe("re-pointing a slot never leaves a pooled connection to its previous ta
             async () => {},
         );
         expect((await handedOver.stats("blue")).status).to.equal("UP");
-        // Refused every time: that error, after the attempts.
-        const gone = new HaproxyAdmin(
-            async () => Promise.reject(new Error("Connection refused")),
-            "p",
-            undefined,
-            async () => {},
-        );
-        expect(
-            await gone.tables().then(
+        // Refused every time: that error, after the attempts. An engine or container that does
+        // not answer is no session refused: its error at once (a lost Swarm node is found as before).
+        for (const [error, attempts] of [
+            ['docker exec -i p: socat[7] E connect(5, AF=1 "/run/haproxy/admin.sock", 25): Connection refused', READ_ATTEMPTS],
+            ["docker exec -i p: Cannot connect to the Docker daemon at unix:///var/run/docker.sock", 1],
+            ["docker exec -i p: Error response from daemon: No such container: p", 1],
+        ] as const) {
+            let tries = 0;
+            const gone = new HaproxyAdmin(
+                async () => {
+                    tries++;
+                    throw new Error(error);
+                },
+                "p",
+                undefined,
+                async () => {},
+            );
+            const message = await gone.tables().then(
                 () => "",
                 (e: Error) => e.message,
-            ),
-        ).to.equal("Connection refused");
+            );
+            expect(message).to.equal(error);
+            expect(tries, error).to.equal(attempts);
+        }
 
         // A proxy without the agents backend at all still says so, after the attempts.
         const foreign = new HaproxyAdmin(
