@@ -16,15 +16,28 @@ export interface RunResult {
 export function run(
     file: string,
     args: string[],
-    opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
+    opts: {
+        cwd?: string;
+        env?: NodeJS.ProcessEnv;
+        timeoutMs?: number;
+        input?: string;
+        /** Each chunk of either stream as it comes (a test that acts when a line appears). */
+        onOutput?: (chunk: string) => void;
+    } = {},
 ): Promise<RunResult> {
     return new Promise((resolve, reject) => {
         const child = spawn(file, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env } });
         let stdout = "";
         let stderr = "";
         const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 600_000);
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
+        child.stdout.on("data", (d) => {
+            stdout += d;
+            opts.onOutput?.(String(d));
+        });
+        child.stderr.on("data", (d) => {
+            stderr += d;
+            opts.onOutput?.(String(d));
+        });
         child.on("error", (err) => {
             clearTimeout(timer);
             reject(new Error(`cannot run ${file}: ${err.message} (did scripts/setup run, and is its env.sh loaded?)`));
@@ -136,7 +149,7 @@ export class TestStack {
     }
 
     /** `pulumi up`, its process tree marked as the release helper marks it (ops/leftoverPlugins.ts). */
-    up(timeoutMs = 900_000, env?: NodeJS.ProcessEnv, extra: string[] = []): Promise<RunResult> {
+    up(timeoutMs = 900_000, env?: NodeJS.ProcessEnv, extra: string[] = [], onOutput?: (chunk: string) => void): Promise<RunResult> {
         const cmd = updateCommand(
             this.dir,
             this.name,
@@ -146,7 +159,7 @@ export class TestStack {
                 ...env,
             },
         );
-        return run(cmd.file, cmd.args, { cwd: this.dir, timeoutMs, env: cmd.env });
+        return run(cmd.file, cmd.args, { cwd: this.dir, timeoutMs, env: cmd.env, onOutput });
     }
 
     preview(extra: string[] = []): Promise<RunResult> {
