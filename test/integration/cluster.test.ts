@@ -513,9 +513,12 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
             expect(steps!.failed, JSON.stringify(steps!.failures)).to.equal(0);
             expect(steps!.conversationsBroken).to.equal(0);
             expect(steps!.streamsTruncated).to.equal(0);
-            // The node loss: requests in flight on its tasks may fail; nothing else does beyond them.
+            // The node loss: requests in flight on its tasks fail. Through the nodes left that was
+            // 1 to 14 requests per run (up to 14 client timeouts in a loaded CI run, more than were in
+            // flight: not explained yet, issue 28); the bound is 1 % of what they carried.
             const failedElsewhere = elsewhere.reduce((t, [, c]) => t + c.failed, 0);
-            expect(failedElsewhere, JSON.stringify(r.failures)).to.be.at.most(20);
+            const carriedElsewhere = elsewhere.reduce((t, [, c]) => t + c.requests, 0);
+            expect(failedElsewhere, JSON.stringify(r.failures)).to.be.at.most(Math.ceil(carriedElsewhere / 100));
             if (up!.code === 0) {
                 console.log(
                     `      canary steps: ${report.canarySteps.map((x) => `${x.weight} % (${x.canary.requests} requests to the canary)`).join(", ")}`,
