@@ -502,7 +502,10 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
             figures(`canary through its steps and the flip (up to the kill)`, steps!);
             figures(`canary 2.1.0 -> 2.2.0 in all, with ${victim} killed during its verification`, r);
             milestones(up!);
-            const report = (await platform!.outputs()).releaseReport as { canarySteps: { weight: number; canary: { requests: number } }[] };
+            const report = (await platform!.outputs()).releaseReport as {
+                canarySteps: { weight: number; canary: { requests: number } }[];
+                nodesLost: { node: string; state: string }[];
+            };
             const elsewhere = Object.entries(r.byUrl).filter(([u]) => u !== lostUrl);
             console.log(
                 `      through ${victim}'s proxy: ${r.byUrl[lostUrl].failed} of ${r.byUrl[lostUrl].requests} failed; through the others: ` +
@@ -525,8 +528,7 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
                 );
                 expect(report.canarySteps.map((x) => x.weight)).to.deep.equal([25, 100]);
                 // What was lost, in the release's own report.
-                const lost = (await platform!.outputs()).releaseReport.nodesLost as { node: string; state: string }[];
-                expect(lost.map((n) => n.node)).to.deep.equal([victim]);
+                expect(report.nodesLost.map((n) => n.node)).to.deep.equal([victim]);
                 // New requests through the nodes left are served by the new release (requests still
                 // held on the dead node's tasks end at the proxy's server timeout; they are the load's failures above).
                 const survivors = await cluster.until(
