@@ -76,8 +76,14 @@ export interface LoadReport {
     conversationHops: Record<string, number>;
     /** Every conversation: when its first message was sent (epoch ms), the release that answered it, and its verdict. */
     conversationLog: { startedAt: number; release: string; verdict: "completed" | "broken" | "failed" }[];
-    /** Requests and failed requests by the entry point they were sent to (LoadOptions.urls). */
-    byUrl: Record<string, { requests: number; failed: number }>;
+    /** Requests and failed requests (by reason) by the entry point they were sent to (LoadOptions.urls). */
+    byUrl: Record<string, { requests: number; failed: number; failures: Record<string, number> }>;
+    /**
+     * The first FAILURE_LOG_LIMIT failures, each with when its request was sent and when it
+     * failed (epoch ms), its entry point, reason, kind and the release that answered it: a
+     * test can tell the requests in flight at an event from those sent after it.
+     */
+    failureLog: FailedRequest[];
     /** Failed requests by the release that answered them ("none": no answer from a release, e.g. a socket error). */
     failuresByRelease: Record<string, number>;
     /** Answers per release id, and the time (ms since start) of the first and last answer of each. */
@@ -88,6 +94,22 @@ export interface LoadReport {
     /** Response times of the short requests that were answered (ms, from sending to the whole body). */
     shortLatencyMs: { p50: number | undefined; p99: number | undefined; samples: number };
 }
+
+/** One failed request of LoadReport.failureLog. */
+export interface FailedRequest {
+    sentAt: number;
+    failedAt: number;
+    url: string;
+    reason: string;
+    kind: RequestKind;
+    release: string;
+}
+
+/** A short request, a streaming chat, or a conversation's turn. */
+export type RequestKind = "short" | "stream" | "turn";
+
+/** How many failures LoadReport.failureLog keeps (the count of all is LoadReport.failed). */
+export const FAILURE_LOG_LIMIT = 200;
 
 export class LoadGenerator {
     private readonly agent: http.Agent;
@@ -115,6 +137,7 @@ export class LoadGenerator {
         failureWindowMs: null,
         shortLatencyMs: { p50: undefined, p99: undefined, samples: 0 },
         byUrl: {},
+        failureLog: [],
     };
     private nextUrl = 0;
     private readonly shortLatencies: number[] = [];
@@ -173,7 +196,7 @@ export class LoadGenerator {
         let next = Date.now();
         while (this.running) {
             const sent = performance.now(); // sub-millisecond: a proxy's overhead is about a millisecond
-            if (await this.one(false, `load probe ${n} refund policy`)) this.shortLatencies.push(performance.now() - sent);
+            if (await this.one("short", `load probe ${n} refund policy`)) this.shortLatencies.push(performance.now() - sent);
             next += intervalMs;
             await sleep(Math.max(0, next - Date.now()));
         }
@@ -183,7 +206,7 @@ export class LoadGenerator {
         await sleep(200 * n);
         while (this.running) {
             const failedBefore = this.report.failed;
-            await this.one(true, `stream ${n}: which channels does the agent support`);
+            await this.one("stream", `stream ${n}: which channels does the agent support`);
             // A customer whose chat failed opens it again after a moment, not in a tight loop
             // (a refused connection fails at once: without the pause one outage counts thousands).
             if (this.report.failed > failedBefore) await sleep(1000);
@@ -201,7 +224,7 @@ export class LoadGenerator {
             let verdict: "completed" | "broken" | "failed" = "completed";
             for (let turn = 1; turn <= turns; turn++) {
                 if (turn > 1) await sleep(pauseMs);
-                const a = await this.one(false, `conversation ${n} turn ${turn}: when are refunds paid`, id);
+                const a = await this.one("turn", `conversation ${n} turn ${turn}: when are refunds paid`, id);
                 if (!a) {
                     verdict = "failed";
                     break;
@@ -224,21 +247,25 @@ export class LoadGenerator {
         }
     }
 
-    private one(stream: boolean, message: string, conversationId?: string): Promise<Answer | undefined> {
+    private one(kind: RequestKind, message: string, conversationId?: string): Promise<Answer | undefined> {
         this.report.requests++;
+        const stream = kind === "stream";
         const urls = this.opts.urls?.length ? this.opts.urls : [this.opts.url];
         const base = urls[this.nextUrl++ % urls.length];
-        const at = (this.report.byUrl[base] ??= { requests: 0, failed: 0 });
+        const at = (this.report.byUrl[base] ??= { requests: 0, failed: 0, failures: {} });
         at.requests++;
-        const fail = (reason: string, release?: string) => {
+        const sentAt = Date.now();
+        const fail = (reason: string, release = "none") => {
             at.failed++;
+            at.failures[reason] = (at.failures[reason] ?? 0) + 1;
+            if (this.report.failureLog.length < FAILURE_LOG_LIMIT)
+                this.report.failureLog.push({ sentAt, failedAt: Date.now(), url: base, reason, kind, release });
             this.fail(reason, release);
         };
         const body = JSON.stringify({
             message,
             stream,
         });
-        const sentAt = Date.now();
         return new Promise((resolve) => {
             const req = requestFor(base)(
                 `${base}/v1/chat`,

@@ -1,0 +1,79 @@
+// The load client says, for every entry point, what failed and why, and keeps the first
+// failures with when each request was sent and failed: a drill can tell what was in flight
+// at an event (a node killed) from what was sent after it.
+import { expect } from "chai";
+import * as http from "http";
+import type { AddressInfo } from "net";
+import { FAILURE_LOG_LIMIT, LoadGenerator } from "../../load/client";
+
+function server(handler: http.RequestListener): Promise<{ url: string; close: () => void }> {
+    const s = http.createServer(handler);
+    return new Promise((resolve) =>
+        s.listen(0, "127.0.0.1", () =>
+            resolve({
+                url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`,
+                close: () => {
+                    s.closeAllConnections();
+                    s.close();
+                },
+            }),
+        ),
+    );
+}
+
+const answering = () =>
+    server((req, res) => {
+        req.resume();
+        req.on("end", () => {
+            res.writeHead(200, { "content-type": "application/json" });
+            res.end(JSON.stringify({ conversationId: "c", turn: 1, releaseId: "r1", answer: "ok" }));
+        });
+    });
+
+describe("load client: failures by entry point", () => {
+    it("counts each entry point's failures by reason and logs each with its times, kind and entry point", async () => {
+        const good = await answering();
+        const bad = await server((req, res) => {
+            req.resume();
+            req.on("end", () => {
+                res.writeHead(503);
+                res.end();
+            });
+        });
+        const load = new LoadGenerator({ url: good.url, urls: [good.url, bad.url], shortRps: 40, shortLoops: 2, streams: 0 });
+        const before = Date.now();
+        load.start();
+        await new Promise((r) => setTimeout(r, 400));
+        const report = await load.stop();
+        good.close();
+        bad.close();
+        expect(report.byUrl[good.url].failed).to.equal(0);
+        expect(report.byUrl[good.url].failures).to.deep.equal({});
+        expect(report.byUrl[bad.url].failed).to.be.greaterThan(0);
+        expect(report.byUrl[bad.url].failures).to.deep.equal({ "HTTP 503": report.byUrl[bad.url].failed });
+        expect(report.failureLog).to.have.length(report.failed);
+        for (const f of report.failureLog) {
+            expect(f).to.include({ url: bad.url, reason: "HTTP 503", kind: "short" });
+            expect(f.sentAt).to.be.at.least(before);
+            expect(f.failedAt).to.be.at.least(f.sentAt);
+        }
+    });
+
+    it("keeps the first FAILURE_LOG_LIMIT failures and counts them all", async () => {
+        const bad = await server((req, res) => {
+            req.resume();
+            req.on("end", () => {
+                res.writeHead(500);
+                res.end();
+            });
+        });
+        const load = new LoadGenerator({ url: bad.url, shortRps: 2000, shortLoops: 8, streams: 0 });
+        load.start();
+        const deadline = Date.now() + 20_000;
+        while (load.snapshot().failed <= FAILURE_LOG_LIMIT && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        const report = await load.stop();
+        bad.close();
+        expect(report.failed).to.be.greaterThan(FAILURE_LOG_LIMIT);
+        expect(report.failureLog).to.have.length(FAILURE_LOG_LIMIT);
+    });
+});
