@@ -255,12 +255,17 @@ export class LoadGenerator {
         const at = (this.report.byUrl[base] ??= { requests: 0, failed: 0, failures: {} });
         at.requests++;
         const sentAt = Date.now();
-        const fail = (reason: string, release = "none") => {
+        let failed = false;
+        /** Counts the request as failed, once (a reset stream is both aborted and an error); false if it already was. */
+        const fail = (reason: string, release = "none"): boolean => {
+            if (failed) return false;
+            failed = true;
             at.failed++;
             at.failures[reason] = (at.failures[reason] ?? 0) + 1;
             if (this.report.failureLog.length < FAILURE_LOG_LIMIT)
                 this.report.failureLog.push({ sentAt, failedAt: Date.now(), url: base, reason, kind, release });
             this.fail(reason, release);
+            return true;
         };
         const body = JSON.stringify({
             message,
@@ -290,8 +295,7 @@ export class LoadGenerator {
                         resolve(undefined);
                     });
                     res.on("aborted", () => {
-                        fail(stream ? "stream aborted" : "response aborted", release);
-                        if (stream) this.report.streamsTruncated++;
+                        if (fail(stream ? "stream aborted" : "response aborted", release) && stream) this.report.streamsTruncated++;
                         resolve(undefined);
                     });
                     res.on("end", () => {
@@ -303,8 +307,7 @@ export class LoadGenerator {
                                 this.report.streamsRetired++;
                                 this.seen(JSON.parse(meta[1]).releaseId);
                             } else if (!meta || !text.includes("event: done\n")) {
-                                fail("stream truncated", release);
-                                this.report.streamsTruncated++;
+                                if (fail("stream truncated", release)) this.report.streamsTruncated++;
                             } else {
                                 this.report.ok++;
                                 this.report.streamsCompleted++;

@@ -77,3 +77,28 @@ describe("load client: failures by entry point", () => {
         expect(report.failureLog).to.have.length(FAILURE_LOG_LIMIT);
     });
 });
+
+describe("load client: a stream cut mid-answer", () => {
+    it("counts one failure and one truncated stream, not one per event of the reset", async () => {
+        const cut = await server((req, res) => {
+            req.resume();
+            req.on("end", () => {
+                res.writeHead(200, { "content-type": "text/event-stream", "x-release-id": "r1" });
+                res.write('event: meta\ndata: {"releaseId":"r1"}\n\n', () => setTimeout(() => res.socket?.destroy(), 20));
+            });
+        });
+        // One stream; after a failure the client waits 1 s before opening it again.
+        const load = new LoadGenerator({ url: cut.url, shortRps: 1, shortLoops: 0, streams: 1 });
+        load.start();
+        const deadline = Date.now() + 5000;
+        while (load.snapshot().failed === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 100));
+        const report = await load.stop();
+        cut.close();
+        expect(report.requests).to.equal(1);
+        expect(report.failed).to.equal(1);
+        expect(report.streamsTruncated).to.equal(1);
+        expect(report.failureLog).to.have.length(1);
+        expect(report.failureLog[0]).to.include({ kind: "stream", release: "r1" });
+    });
+});
