@@ -61,8 +61,9 @@ export class NodeProxy implements ProxyAdmin {
 
     /**
      * Waits for the requests still running on a slot's servers before it gets weight
-     * (closed after drainMs). Swarm's proxies pool no server connections (http-reuse never
-     * in proxy/haproxy-swarm.cfg.tmpl), so there is no pool to purge.
+     * (closed after drainMs). Swarm's proxies keep no server connection after its answer
+     * (http-reuse never, option http-server-close in proxy/haproxy-swarm.cfg.tmpl), so there
+     * is no pool to purge.
      */
     async emptyPool(slot: Slot, drainMs: number, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<string> {
         await this.each(slot, [BACKEND], (s) => [`set server ${s} state maint`]);

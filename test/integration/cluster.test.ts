@@ -461,7 +461,7 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
     );
 
     step(
-        "a canary (25 -> 100 %) under load: 0 failed, 0 broken through its steps; then a worker is killed hard (SIGKILL) during its verification: only what was on that node fails, and the report names it",
+        "a canary (25 -> 100 %) under load: 0 failed, 0 broken through its steps; then a worker dies hard (its network cut, then SIGKILL) during its verification: through the nodes left only a stream it was answering fails, and the report names it",
         async () => {
             await canary25Then100(8);
             await platform!.setConfig("release.verifyWindowSeconds", "25");
@@ -472,6 +472,8 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
             balancer.start();
             let victim = "";
             let lostUrl = "";
+            let killedAt = 0;
+            let silentAt = 0;
             let steps: LoadReport | undefined;
             let up: Awaited<ReturnType<TestStack["up"]>> | undefined;
             const r = await underLoad({ ...canaryLoad(target[0]), urls: target }, async (load) => {
@@ -492,11 +494,13 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
                 const workers = cluster.nodes.slice(1).map((n) => n.name);
                 victim = (await cluster.runningOn(service)).find((n) => workers.includes(n)) ?? workers[1];
                 lostUrl = urls[cluster.nodes.findIndex((n) => n.name === victim)];
-                const t = Date.now();
-                // The node dies without telling anyone: its engine and every task on it killed at
-                // once (SIGKILL), nothing drained; see docs/swarm.md, "A node killed hard".
-                await mustRun("docker", ["kill", "--signal", "KILL", victim]);
-                console.log(`      killed ${victim} (SIGKILL) in ${Date.now() - t} ms`);
+                killedAt = Date.now();
+                // The node dies without telling anyone: its network silent, then its engine and every
+                // task on it killed at once (SIGKILL), nothing drained; see docs/swarm.md, "A node killed hard".
+                silentAt = await cluster.killHard(victim);
+                console.log(
+                    `      killed ${victim}: network down in ${silentAt - killedAt} ms, SIGKILL done in ${Date.now() - killedAt} ms`,
+                );
                 up = await running;
             }).finally(() => balancer.stop());
             figures(`canary through its steps and the flip (up to the kill)`, steps!);
@@ -512,16 +516,26 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
                     elsewhere.map(([, c]) => `${c.failed} of ${c.requests}`).join(", ") +
                     `; the release: ${up!.code === 0 ? "completed" : "failed"}`,
             );
+            // What failed through the nodes left, each with when it was sent and failed (from the kill).
+            const failedElsewhere = r.failureLog.filter((f) => f.url !== lostUrl);
+            for (const f of failedElsewhere)
+                console.log(
+                    `        ${f.kind} through ${f.url}: ${f.reason} (answered by ${f.release}), sent ${f.sentAt - killedAt} ms, failed ${f.failedAt - killedAt} ms from the kill`,
+                );
             // The canary's steps: nothing lost.
             expect(steps!.failed, JSON.stringify(steps!.failures)).to.equal(0);
             expect(steps!.conversationsBroken).to.equal(0);
             expect(steps!.streamsTruncated).to.equal(0);
-            // The node loss: requests in flight on its tasks fail. Through the nodes left that was
-            // 1 to 14 requests per run (up to 14 client timeouts in a loaded CI run, more than were in
-            // flight: not explained yet, issue 28); the bound is 1 % of what they carried.
-            const failedElsewhere = elsewhere.reduce((t, [, c]) => t + c.failed, 0);
-            const carriedElsewhere = elsewhere.reduce((t, [, c]) => t + c.requests, 0);
-            expect(failedElsewhere, JSON.stringify(r.failures)).to.be.at.most(Math.ceil(carriedElsewhere / 100));
+            // The node loss, through the nodes left: a request already sent to a dead task is sent
+            // again to another once TCP keep-alive finds the connection dead (docs/swarm.md), and a
+            // new one that meets a dead task goes to another after its 1 s connect. Only a stream whose
+            // answer a dead task had begun cannot be sent again: at most one per streaming chat.
+            expect(r.failureLog.length, "every failure logged").to.equal(r.failed);
+            expect(
+                failedElsewhere.filter((f) => f.kind !== "stream" || f.sentAt > silentAt),
+                "failures through the nodes left, other than streams the dead node was answering",
+            ).to.deep.equal([]);
+            expect(failedElsewhere.length).to.be.at.most(canaryLoad(target[0]).streams);
             if (up!.code === 0) {
                 console.log(
                     `      canary steps: ${report.canarySteps.map((x) => `${x.weight} % (${x.canary.requests} requests to the canary)`).join(", ")}`,
@@ -529,8 +543,7 @@ describe("Swarm test cluster: 3 engines, a registry, overlay networking without 
                 expect(report.canarySteps.map((x) => x.weight)).to.deep.equal([25, 100]);
                 // What was lost, in the release's own report.
                 expect(report.nodesLost.map((n) => n.node)).to.deep.equal([victim]);
-                // New requests through the nodes left are served by the new release (requests still
-                // held on the dead node's tasks end at the proxy's server timeout; they are the load's failures above).
+                // New requests through the nodes left are served by the new release.
                 const survivors = await cluster.until(
                     "both proxies left serving 2.2.0",
                     async () => {

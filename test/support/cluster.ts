@@ -97,6 +97,23 @@ export class TestCluster {
         });
     }
 
+    /**
+     * A node dies as a machine loses its power: its network goes silent first (its interface
+     * down, from the host, in the node's network namespace: no reset or FIN of its dying
+     * processes gets out, and nothing sent to it is answered), then its engine and every task
+     * on it are killed (SIGKILL). A `docker kill` alone lets the node's kernel close its tasks'
+     * connections, which a real machine that dies never does. Returns when its network was
+     * down (epoch ms, once the command returned).
+     */
+    async killHard(node: string): Promise<number> {
+        const pid = (await mustRun("docker", ["inspect", "--format", "{{.State.Pid}}", node])).stdout.trim();
+        if (!/^[1-9]\d*$/.test(pid)) throw new Error(`${node} is not running (pid ${pid})`);
+        await mustRun("nsenter", ["--target", pid, "--net", "ip", "link", "set", "eth0", "down"]);
+        const silentAt = Date.now();
+        await mustRun("docker", ["kill", "--signal", "KILL", node]);
+        return silentAt;
+    }
+
     /** A node's state as the manager sees it (ready, down, unknown). */
     nodeState(node: string): Promise<string> {
         return this.mustDocker(["node", "inspect", "--format", "{{.Status.State}}", node]);
