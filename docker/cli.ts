@@ -38,13 +38,45 @@ export async function ridingOutDaemonOutage<T>(
     }
 }
 
+/** A docker command that failed without a word on stderr (Node's "Command failed: docker ..."). */
+const SILENT_FAILURE = /Command failed: docker /;
+
+/**
+ * A command under way when the daemon stops (an exec's stream cut) fails without saying why.
+ * When the daemon then does not answer (`answers`, asked only for such a failure), the error
+ * says so, and the outage is ridden out like any other; otherwise it is the command's own.
+ */
+export async function cutByOutage(err: Error, answers: () => Promise<boolean>): Promise<Error> {
+    if (DAEMON_DOWN.test(err.message) || !SILENT_FAILURE.test(err.message) || (await answers())) return err;
+    return new Error(`${err.message} (the Docker daemon stopped during the command: Cannot connect to the Docker daemon)`);
+}
+
+/** Whether the engine of DOCKER_HOST answers at all (false only when it is unreachable). */
+async function daemonAnswers(): Promise<boolean> {
+    try {
+        await dockerOnce(["version", "--format", "{{.Server.Version}}"], undefined, 5_000);
+        return true;
+    } catch (err) {
+        return !DAEMON_DOWN.test((err as Error).message);
+    }
+}
+
+/** One attempt of a command against DOCKER_HOST's engine, a cut by a stopping daemon said as such. */
+async function dockerAttempt(args: string[], input: string | undefined, timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
+    try {
+        return await dockerOnce(args, input, timeoutMs);
+    } catch (err) {
+        throw await cutByOutage(err as Error, daemonAnswers);
+    }
+}
+
 export function docker(args: string[], input?: string, timeoutMs = EXEC_TIMEOUT_MS): Promise<string> {
-    return ridingOutDaemonOutage(() => dockerOnce(args, input, timeoutMs)).then((r) => r.stdout);
+    return ridingOutDaemonOutage(() => dockerAttempt(args, input, timeoutMs)).then((r) => r.stdout);
 }
 
 /** Both output streams of a docker command (`docker logs` replays a container's stderr on its own). */
 export function dockerStreams(args: string[], timeoutMs = EXEC_TIMEOUT_MS): Promise<{ stdout: string; stderr: string }> {
-    return ridingOutDaemonOutage(() => dockerOnce(args, undefined, timeoutMs));
+    return ridingOutDaemonOutage(() => dockerAttempt(args, undefined, timeoutMs));
 }
 
 /**

@@ -1,6 +1,6 @@
 // The rollout programs ride out a short Docker daemon outage (a restart or upgrade).
 import { expect } from "chai";
-import { ridingOutDaemonOutage } from "../../docker/cli";
+import { cutByOutage, engineUnreachable, ridingOutDaemonOutage } from "../../docker/cli";
 import { gatewayOf } from "../support/containers";
 
 describe("Docker daemon outages", () => {
@@ -55,6 +55,44 @@ describe("Docker daemon outages", () => {
             10_000,
         ).catch(() => undefined);
         expect(calls).to.equal(1);
+    });
+});
+
+describe("a command cut by the daemon's stop", () => {
+    // What an exec under way printed when the daemon drill stopped dockerd (CI, 2026-12-07).
+    const cut = new Error("docker exec -i app-proxy: Command failed: docker exec -i app-proxy socat -t 10 stdio /run/haproxy/admin.sock");
+
+    it("is an outage when the daemon no longer answers, ridden out like any other", async () => {
+        const said = await cutByOutage(cut, async () => false);
+        expect(engineUnreachable(said)).to.equal(true);
+        expect(said.message).to.include(cut.message);
+        let calls = 0;
+        let t = 0;
+        const out = await ridingOutDaemonOutage(
+            async () => {
+                if (++calls === 1) throw await cutByOutage(cut, async () => false);
+                return "show stat";
+            },
+            { now: () => t, sleep: async (ms) => void (t += ms) },
+            90_000,
+            () => undefined,
+        );
+        expect(out).to.equal("show stat");
+        expect(calls).to.equal(2);
+    });
+
+    it("is the command's own failure when the daemon answers, and a failure that says why is never probed", async () => {
+        expect(await cutByOutage(cut, async () => true)).to.equal(cut);
+        let asked = 0;
+        const probe = async () => {
+            asked++;
+            return false;
+        };
+        const missing = new Error("docker exec -i app-proxy: Error: No such container: app-proxy");
+        expect(await cutByOutage(missing, probe)).to.equal(missing);
+        const down = new Error("docker exec -i app-proxy: Cannot connect to the Docker daemon at unix:///var/run/docker.sock");
+        expect(await cutByOutage(down, probe)).to.equal(down);
+        expect(asked).to.equal(0);
     });
 });
 
