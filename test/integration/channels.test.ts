@@ -19,6 +19,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import type { ChannelReport } from "../../load/channel";
+import { AgentLogFollower } from "../support/agentLogFollower";
 import { agentContainers, agentLogs } from "../support/containers";
 import { type ChannelAgent, telegramBot, whatsappApp } from "../support/channelAgents";
 import { mustRun, run, type TestStack } from "../support/pulumi";
@@ -37,6 +38,11 @@ describe("third-party agents released unchanged, side by side: a grammY Telegram
     const telegram = telegramBot();
     const whatsapp = whatsappApp();
     const agents: ChannelAgent[] = [telegram, whatsapp];
+    // Each agent's logs, its retired releases' too (a failure's account, and no request of ours in any).
+    const logs = new Map(agents.map((a) => [a, new AgentLogFollower(a.app)]));
+    /** What the WhatsApp side knows of replies: those that came after their message had failed. */
+    const graphDetail = (a: ChannelAgent) =>
+        a === whatsapp ? `replies the Graph API got late or unasked: ${whatsapp.graph.unexpected}` : "";
 
     /** `pulumi up` of every agent at once, each with its chats under way before, during and after it. */
     function upUnderChats(of: ChannelAgent[] = agents): Promise<{ up: Up; report: ChannelReport }[]> {
@@ -65,9 +71,11 @@ describe("third-party agents released unchanged, side by side: a grammY Telegram
     before(async function () {
         this.timeout(300_000);
         await Promise.all(agents.map((a) => a.init()));
+        await Promise.all([...logs.values()].map((l) => l.start()));
     });
 
     after(async () => {
+        for (const l of logs.values()) l.stop();
         await Promise.all(agents.map((a) => a.close()));
     });
 
@@ -98,7 +106,7 @@ describe("third-party agents released unchanged, side by side: a grammY Telegram
             for (const a of agents) await a.stack.setConfig("agent.version", "2.0.0");
             const runs = await upUnderChats();
             for (const [i, a] of agents.entries()) {
-                await expectNoChatLost(a.app, `${a.name}, blue/green`, runs[i].up, runs[i].report, unknown);
+                await expectNoChatLost(logs.get(a)!, `${a.name}, blue/green`, runs[i].up, runs[i].report, unknown, graphDetail(a));
                 expect(runs[i].report.chatsCompleted, a.name).to.be.greaterThan(30);
                 const out = await a.stack.outputs();
                 expect(out.liveVersion, a.name).to.equal("2.0.0");
@@ -131,7 +139,7 @@ describe("third-party agents released unchanged, side by side: a grammY Telegram
         }
         const runs = await upUnderChats();
         for (const [i, a] of agents.entries()) {
-            await expectNoChatLost(a.app, `${a.name}, canary`, runs[i].up, runs[i].report, unknown);
+            await expectNoChatLost(logs.get(a)!, `${a.name}, canary`, runs[i].up, runs[i].report, unknown, graphDetail(a));
             const out = await a.stack.outputs();
             expect(out.liveVersion, a.name).to.equal("3.0.0");
             expect(
@@ -148,7 +156,7 @@ describe("third-party agents released unchanged, side by side: a grammY Telegram
             const before = await whatsapp.stack.outputs();
             whatsapp.writeFaq("v2: refunds take 5 days");
             const [{ up, report }] = await upUnderChats([whatsapp]);
-            await expectNoChatLost(whatsapp.app, "the WhatsApp app, FAQ reload", up, report, unknown);
+            await expectNoChatLost(logs.get(whatsapp)!, "the WhatsApp app, FAQ reload", up, report, unknown, graphDetail(whatsapp));
             const after = await whatsapp.stack.outputs(true); // lastReindex and the token are secret outputs
             expect(after.liveRelease, "the same release serves").to.equal(before.liveRelease);
             expect(after.knowledgeDigest).to.not.equal(before.knowledgeDigest);

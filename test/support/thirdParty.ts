@@ -4,7 +4,8 @@
 import { expect } from "chai";
 import type { ChannelReport } from "../../load/channel";
 import type { TestStack } from "./pulumi";
-import { agentLogs, proxyLogTail } from "./containers";
+import type { AgentLogFollower } from "./agentLogFollower";
+import { proxyLogTail } from "./containers";
 
 /**
  * What a channel agent's test stack sets besides the agent itself: no reindex endpoint (a
@@ -50,24 +51,29 @@ export function printChannel(what: string, r: ChannelReport): void {
 /**
  * The release went through with every delivery answered and no chat restarted, and no
  * request of ours (a synthetic chat, /version, /metrics, the reindex endpoint) reached the
- * agent: `unknownPath` matches the line the agent logs for a path it does not serve.
+ * agent: `unknownPath` matches the line the agent logs for a path it does not serve. The
+ * agent's logs are those of every release it ran (`logs` follows them: a retired release's
+ * container is gone by now); `detail` adds what the channel's side knows to a failure.
  */
 export async function expectNoChatLost(
-    app: string,
+    logs: AgentLogFollower,
     what: string,
     up: { code: number; stdout: string; stderr: string },
     report: ChannelReport,
     unknownPath: (path: string) => RegExp,
+    detail = "",
 ): Promise<void> {
     printChannel(what, report);
     expect(up.code, up.stdout + up.stderr).to.equal(0);
-    // A failed delivery: what the proxy logged (a server's state changes, and why) and the
-    // agent's last lines (a reply it could not send) say where.
-    const logs = await agentLogs(app);
+    // A failed delivery: what the proxy logged (a server's state changes, and why) and each
+    // release's last lines (a reply it could not send, what it had under way when it stopped) say where.
     const where =
-        report.failed > 0 ? `\n${await proxyLogTail(app)}\n--- the agents' last lines\n${logs.split("\n").slice(-30).join("\n")}` : "";
+        report.failed > 0 || report.chatsRestarted > 0 || report.chatsFailed > 0
+            ? `\n${detail}\n${await proxyLogTail(logs.app)}\n--- the agents' last lines\n${logs.text(30)}`
+            : "";
     expect(report.failed, JSON.stringify(report.failures) + where).to.equal(0);
-    expect(report.chatsRestarted).to.equal(0);
-    expect(report.chatsFailed).to.equal(0);
-    for (const ours of ["/v1/chat", "/version", "/metrics", "/admin/reindex"]) expect(logs).to.not.match(unknownPath(ours));
+    expect(report.chatsRestarted, where).to.equal(0);
+    expect(report.chatsFailed, where).to.equal(0);
+    const all = logs.text();
+    for (const ours of ["/v1/chat", "/version", "/metrics", "/admin/reindex"]) expect(all).to.not.match(unknownPath(ours));
 }
