@@ -47,10 +47,14 @@ export function agentHealthCheck(
     };
 }
 
-/** The proxy's check: its admin socket answers as HAProxy. */
+/** The command that exits 0 when the proxy serves: its admin socket answers as HAProxy (run in the proxy's container). */
+export const PROXY_ANSWERS = [
+    "sh",
+    "-c",
+    "echo 'show info' | socat -t 2 stdio UNIX-CONNECT:/run/haproxy/admin.sock | grep -q '^Name: HAProxy'",
+];
+
+/** The proxy's check: PROXY_ANSWERS. */
 export function proxyHealthCheck(t: HealthTiming): HealthCheck {
-    return {
-        tests: ["CMD", "sh", "-c", "echo 'show info' | socat -t 2 stdio UNIX-CONNECT:/run/haproxy/admin.sock | grep -q '^Name: HAProxy'"],
-        ...timing(t),
-    };
+    return { tests: ["CMD", ...PROXY_ANSWERS], ...timing(t) };
 }

@@ -86,6 +86,9 @@ export interface ProxyTls {
     acme?: AcmeConfig & { email: string };
 }
 
+/** How often Docker checks a running proxy (its health in `docker ps`). */
+export const PROXY_HEALTH_INTERVAL_SECONDS = 30;
+
 /** The programs of the proxy's command resources, relative to the project folder: the proxy guard, */
 export const PROXY_GUARD_PROGRAM = "platform/docker/proxyGuard.ts";
 /** the config delivery and reload, */
@@ -266,9 +269,12 @@ export class TrafficProxy extends pulumi.ComponentResource {
                 restart: "unless-stopped",
                 memory: memoryMb,
                 memorySwap: memoryMb, // explicit: see AgentRelease (no perpetual diff with the official provider)
-                healthcheck: proxyHealthCheck({ intervalSeconds: 1, retries: 10 }),
-                wait: true,
-                waitTimeout: 60,
+                // For `docker ps` and monitoring only: Docker runs the check in the container every
+                // interval for the proxy's whole life (a process each time, about 80 ms of CPU on a
+                // 2-core machine), so not every second. The hand-over waits for the new proxy to
+                // answer before anything depends on it (platform/docker/proxyHandover.ts).
+                healthcheck: proxyHealthCheck({ intervalSeconds: PROXY_HEALTH_INTERVAL_SECONDS, retries: 3 }),
+                wait: false,
                 // A replaced proxy is deleted at the end of the update, after the hand-over
                 // soft-stopped it: `docker stop` waits for its last requests and streams.
                 destroyGraceSeconds: PROXY_STOP_GRACE_SECONDS,
@@ -337,7 +343,8 @@ export class TrafficProxy extends pulumi.ComponentResource {
                 : args.listenAddress.includes(":")
                   ? `[${args.listenAddress}]`
                   : args.listenAddress;
-        this.containerName = container.name;
+        // Known once the hand-over saw the proxy serve: whatever acts on the proxy comes after.
+        this.containerName = pulumi.all([container.name, handover.stdout]).apply(([n]) => n);
         this.imageName = image.imageName;
         this.edgeNetwork = edgeLink ? edgeLink.stdout.apply(() => args.edgeNetwork ?? null) : pulumi.output(null);
         this.containerId = pulumi.all([container.id, handover.stdout]).apply(([id]) => id);

@@ -105,6 +105,10 @@ describe("resource graph (mocks)", function () {
         // provider's wait cannot name the failed check); knowledge and config are read-only.
         expect(agent.inputs.wait).to.equal(false);
         expect(agent.inputs.healthcheck.tests).to.include("http://127.0.0.1:8080/health");
+        // The proxy's Docker check is a process in its container, for `docker ps`: not every
+        // second; the hand-over, not the provider's wait, waits for a new proxy to serve.
+        expect(proxy.inputs.healthcheck.interval).to.equal("30s");
+        expect(proxy.inputs.wait).to.equal(false);
         expect(agent.inputs.volumes.every((v: any) => v.readOnly)).to.equal(true);
         // memorySwap explicit: Docker would store 2 x memory, a perpetual diff with the official provider.
         expect(agent.inputs.memory).to.equal(512);
