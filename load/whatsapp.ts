@@ -22,7 +22,7 @@ export interface WhatsAppLoadOptions extends ChatLoadOptions {
     /** The app secret the notifications are signed with, and the access token the app's Graph API calls must carry. */
     appSecret: string;
     accessToken: string;
-    /** How long a reply through the Graph API may take before the message counts as failed. */
+    /** How long a reply through the Graph API may take, from the webhook's 200, before the message counts as failed. */
     replyTimeoutMs?: number;
 }
 
@@ -46,22 +46,27 @@ export class GraphApi {
         return (this.server.address() as AddressInfo).port;
     }
 
-    /** Resolves to the next reply to `to`, or undefined after timeoutMs. */
-    replyTo(to: string, timeoutMs: number): { reply: Promise<string | undefined>; cancel: () => void } {
-        let timer: NodeJS.Timeout;
-        const reply = new Promise<string | undefined>((resolve) => {
-            this.waiting.set(to, resolve);
-            timer = setTimeout(() => {
-                this.waiting.delete(to);
-                resolve(undefined);
-            }, timeoutMs);
-        }).finally(() => clearTimeout(timer));
+    /**
+     * The next reply to `to`, awaited from now on (a reply may come before the webhook's 200
+     * does): `within(ms)` resolves to its text, or to undefined `ms` after it was called.
+     */
+    replyTo(to: string): { within: (timeoutMs: number) => Promise<string | undefined>; cancel: () => void } {
+        let arrived: (text: string | undefined) => void = () => undefined;
+        const reply = new Promise<string | undefined>((resolve) => (arrived = resolve));
+        this.waiting.set(to, arrived);
         const cancel = () => {
-            const waiter = this.waiting.get(to);
-            this.waiting.delete(to);
-            waiter?.(undefined);
+            if (this.waiting.get(to) === arrived) this.waiting.delete(to);
+            arrived(undefined);
         };
-        return { reply, cancel };
+        const within = async (timeoutMs: number) => {
+            const timer = setTimeout(cancel, timeoutMs);
+            try {
+                return await reply;
+            } finally {
+                clearTimeout(timer);
+            }
+        };
+        return { within, cancel };
     }
 
     async close(): Promise<void> {
@@ -132,7 +137,7 @@ export class WhatsAppSimulator extends ChannelSimulator {
 
     protected async deliver(from: string, n: number): Promise<ChatReply | undefined> {
         const wamid = `wamid.${crypto.randomBytes(12).toString("hex")}`;
-        const waiting = this.graph.replyTo(from, this.opts.replyTimeoutMs ?? 20_000);
+        const waiting = this.graph.replyTo(from);
         const ok = await this.post(
             this.notification({
                 contacts: [{ profile: { name: "Customer" }, wa_id: from }],
@@ -143,8 +148,10 @@ export class WhatsAppSimulator extends ChannelSimulator {
             waiting.cancel();
             return undefined;
         }
-        const text = await waiting.reply;
-        if (text === undefined) return this.fail("no reply through the Graph API in time");
+        // The app's time to reply counts from its 200 (the webhook's own time is bounded by requestTimeoutMs).
+        const replyMs = this.opts.replyTimeoutMs ?? 20_000;
+        const text = await waiting.within(replyMs);
+        if (text === undefined) return this.fail(`no reply through the Graph API within ${replyMs / 1000} s of the webhook's 200`);
         // The reply's delivery receipt, pinned by its recipient like the chat's messages.
         const delivered = await this.post(
             this.notification({
