@@ -338,8 +338,8 @@ describe("blue/green release under load (real engine)", function () {
         const idBefore = await containerId(proxy);
         fs.writeFileSync(template, fs.readFileSync(template, "utf8").replace("timeout http-request 10s", "timeout http-request 11s"));
         const preview = await stack.preview();
-        expect(preview.stdout).to.match(/~\s+command:local:Command proxy-config update/);
-        expect(preview.stdout).to.match(/~ 1 to update/);
+        expect(preview.stdout, preview.stdout).to.match(/~\s+command:local:Command proxy-config update/);
+        expect(preview.stdout, preview.stdout).to.match(/~ 1 to update/);
         let up = { code: -1, stdout: "", stderr: "" };
         const report = await underLoad(async () => {
             up = await stack.up();
