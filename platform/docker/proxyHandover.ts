@@ -1,11 +1,11 @@
 // The proxy hand-over, run by a command resource right after a proxy container starts
 // (before the traffic switch acts on it). It waits until the new proxy serves. The new proxy
 // took the listening sockets over from the one before it when it started (start-proxy,
-// HAProxy's -x), so both accept on the same sockets; this makes the new one the proxy the next one takes them from, and soft-stops
-// every other proxy of the app: it stops accepting, finishes its requests and streams,
-// answers its idle keep-alive connections' next request with "Connection: close", hands its
-// stick table (pinned conversations) to the new proxy and exits. Pulumi then deletes its
-// container. No connection is refused or reset.
+// HAProxy's -x), so both accept on the same sockets; this makes the new one the proxy the
+// next one takes them from, and soft-stops every other proxy of the app: it stops accepting,
+// finishes its requests and streams, answers its idle keep-alive connections' next request
+// with "Connection: close", hands its stick table (pinned conversations) to the new proxy
+// and exits. Pulumi then deletes its container. No connection is refused or reset.
 import { docker, dockerStreams } from "../../docker/cli";
 import { type ProxyHandoverInput, proxyHandoverContract } from "../../contracts/proxyHandoverContract";
 import { runningProxies } from "../../docker/servingProxy";
@@ -30,7 +30,7 @@ export interface ServeProbe {
 /**
  * Waits until the new proxy serves; resolves to how long that took. A proxy that stops or
  * restarts first (HAProxy refused its config), or does not answer within the timeout, fails
- * the hand-over with its last log lines, and no other proxy has been touched.
+ * the hand-over with its last log lines, before any other proxy is stopped.
  */
 export async function untilServing(container: string, probe: ServeProbe, timeoutMs = PROXY_SERVE_TIMEOUT_MS): Promise<number> {
     const start = probe.now();
@@ -45,7 +45,7 @@ export async function untilServing(container: string, probe: ServeProbe, timeout
         if (why) {
             const logs = (await probe.lastLogs()).trimEnd();
             throw new Error(
-                `${container} ${why}; the other proxies keep serving. Its last log lines:\n${logs.replace(/^/gm, "  | ") || "  | (none)"}`,
+                `${container} ${why}; no other proxy was stopped. Its last log lines:\n${logs.replace(/^/gm, "  | ") || "  | (none)"}`,
             );
         }
         await probe.sleep(SERVE_POLL_MS);

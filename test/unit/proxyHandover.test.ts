@@ -46,11 +46,11 @@ describe("proxy hand-over: the wait until the new proxy serves", () => {
         expect(p.asked()).to.equal(4);
         expect(await untilServing("app-proxy-b", probe(0))).to.equal(0);
     });
-    it("fails at once when the proxy stopped or restarts, quoting its log, and says the others keep serving", async () => {
+    it("fails at once when the proxy stopped or restarts, quoting its log (before any other proxy is stopped)", async () => {
         for (const status of ["exited", "restarting", "dead"]) {
             const p = probe(Infinity, status);
             const message = await failure(untilServing("app-proxy-b", p));
-            expect(message).to.include(`app-proxy-b stopped before it served (${status}); the other proxies keep serving`);
+            expect(message).to.include(`app-proxy-b stopped before it served (${status}); no other proxy was stopped`);
             expect(message).to.include("  | [ALERT] config : parsing [/etc/haproxy/haproxy.cfg:12] : unknown keyword 'frontnd'");
             expect(p.asked()).to.equal(1);
         }
