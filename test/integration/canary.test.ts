@@ -64,13 +64,16 @@ describe("canary release under load (real engine)", function () {
         await stack.init(
             agentStack(app, port, {
                 // A conversation idle timeout of 5 s (10 min in production), so the conversation
-                // drain after the last step ends within the suite's drain.
+                // drain after the last step ends within the suite's drain: a conversation begun on
+                // the live release just before the last flip talks for about 9 s (4 turns 2.5 s
+                // apart) and 5 s more until it is quiet, longer when the machine is loaded (a CI
+                // rehearsal with a 12 s drain moved 8 of 627 while they still talked).
                 "proxy.conversations.idleTimeoutSeconds": "5",
                 "release.strategy": "canary",
                 ...steps,
                 "release.verifyWindowSeconds": "5",
                 "release.healthGateTimeoutSeconds": "30",
-                "release.drainTimeoutSeconds": "12",
+                "release.drainTimeoutSeconds": "20",
             }),
         );
     });
@@ -115,7 +118,9 @@ describe("canary release under load (real engine)", function () {
             );
         expect(report.failed, JSON.stringify(report.failures)).to.equal(0);
         expect(report.streamsTruncated).to.equal(0);
-        expect(report.conversationsBroken, JSON.stringify(report.conversationHops)).to.equal(0);
+        // A hop: the switch's word on its conversation drain (how long it waited, how many it moved while talking).
+        const drained = (up.stdout + up.stderr).split("\n").filter((l) => /conversation drain|waiting for \d+/.test(l));
+        expect(report.conversationsBroken, `${JSON.stringify(report.conversationHops)}\n${drained.join("\n")}`).to.equal(0);
         for (const s of shares) {
             expect(s.conversations, `step ${s.weight}%`).to.be.greaterThan(20);
             expect(
