@@ -15,6 +15,7 @@ import {
     type Comparison,
     stepWeights,
 } from "../core/canary";
+import { counted, CountsOverWindow } from "../core/counters";
 import { parseCounter } from "../core/agentMetrics";
 import { ReleaseReadings } from "./releaseReadings";
 import type { Slot, Thresholds } from "../contracts/switchContract";
@@ -87,8 +88,9 @@ export async function runCanary(r: CanaryRun): Promise<StepReport[]> {
         log(`canary step ${i + 1} of ${r.steps.length}: ${w.canary}% of new conversations (stable ${w.stable}%) for ${step.pauseSeconds}s`);
         const readings = new ReleaseReadings(r.probes, r.containers, r.canary.slot, r.canary.fqdn, r.llmHistogram);
         await readings.start();
-        const c0 = await admin.stats(r.canary.slot);
-        const s0 = await admin.stats(r.stable.slot);
+        // Each slot's requests and 5xx since the step began (a proxy reload in it restarts the proxy's counters).
+        const canaryCounts = new CountsOverWindow(counted(await admin.stats(r.canary.slot)));
+        const stableCounts = new CountsOverWindow(counted(await admin.stats(r.stable.slot)));
         const signal0 = w.stable > 0 ? await readSignal(r) : undefined;
         let report: StepReport = {
             weight: step.weight,
@@ -107,12 +109,13 @@ export async function runCanary(r: CanaryRun): Promise<StepReport[]> {
                 admin.stats(r.stable.slot),
                 r.probes.slotHealth(r.canary.slot),
             ]);
+            const [cc, sc] = [canaryCounts.add(counted(c)), stableCounts.add(counted(s))];
             report = {
                 weight: step.weight,
                 startedAt,
                 tookMs: clock.now() - startedAt,
-                canary: { requests: c.req - c0.req, errors5xx: c.err5xx - c0.err5xx, avgResponseMs: c.rtimeMs },
-                stable: { requests: s.req - s0.req, errors5xx: s.err5xx - s0.err5xx, avgResponseMs: s.rtimeMs },
+                canary: { requests: cc.req, errors5xx: cc.err5xx, avgResponseMs: c.rtimeMs },
+                stable: { requests: sc.req, errors5xx: sc.err5xx, avgResponseMs: s.rtimeMs },
             };
             badStreak = badHealth({ ...h, expected: r.healthStatus }, r.thresholds) ? badStreak + 1 : 0;
             const absolute = judge(

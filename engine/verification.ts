@@ -3,6 +3,7 @@
 // a breach flips back at once. A drop of active conversations seen in one reading when the
 // window ends keeps the verification going until the next reading decides.
 import type { SwitchResult } from "../contracts/switchContract";
+import { counted, CountsOverWindow } from "../core/counters";
 import { failedChecks } from "../core/health";
 import { badHealth, conversationSample, judge, type MetricResult, type Sample } from "../core/verdict";
 import { ReleaseReadings } from "./releaseReadings";
@@ -14,8 +15,10 @@ export async function verify(run: SwitchRun): Promise<SwitchResult["verification
     const t = input.thresholds;
     const windowMs = input.verifyWindowSeconds * 1000;
     const verifyStart = clock.now();
-    const base = await admin.stats(slot);
-    let current = base;
+    // The slot's requests and 5xx since the window began (a proxy reload in it restarts the proxy's counters).
+    let current = await admin.stats(slot);
+    const window = new CountsOverWindow(counted(current));
+    let counts = window.counts;
     let maxHealthMs = 0;
     let badStreak = 0;
     let lastProgress = verifyStart;
@@ -39,11 +42,12 @@ export async function verify(run: SwitchRun): Promise<SwitchResult["verification
         if (clock.now() - lastProgress >= PROGRESS_EVERY_MS) {
             lastProgress = clock.now();
             log(
-                `verifying: ${Math.round((clock.now() - verifyStart) / 1000)}s of ${input.verifyWindowSeconds}s, ${current.req - base.req} requests, ${current.err5xx - base.err5xx} 5xx`,
+                `verifying: ${Math.round((clock.now() - verifyStart) / 1000)}s of ${input.verifyWindowSeconds}s, ${counts.req} requests, ${counts.err5xx} 5xx`,
             );
         }
         const h = await probes.slotHealth(slot);
         current = await admin.stats(slot);
+        counts = window.add(counted(current));
         maxHealthMs = Math.max(maxHealthMs, h.ms);
         badStreak = badHealth({ ...h, expected: input.healthStatus }, t) ? badStreak + 1 : 0;
         // Counting them reads the proxy's count tables: every few seconds is enough.
@@ -58,8 +62,8 @@ export async function verify(run: SwitchRun): Promise<SwitchResult["verification
         }
         const sample: Sample = {
             conversations,
-            requests: current.req - base.req,
-            errors5xx: current.err5xx - base.err5xx,
+            requests: counts.req,
+            errors5xx: counts.err5xx,
             avgResponseMs: current.rtimeMs,
             health: { code: h.code, ms: h.ms, failedChecks: failedChecks(h.body), badStreak, expected: input.healthStatus },
             ...(await readings.sample()),
@@ -72,8 +76,7 @@ export async function verify(run: SwitchRun): Promise<SwitchResult["verification
         }
     }
     run.phases.verifyMs = clock.now() - verifyStart;
-    const requests = current.req - base.req;
-    const errors = current.err5xx - base.err5xx;
+    const { req: requests, err5xx: errors } = counts;
     log(`verification passed: ${requests} requests, ${errors} 5xx, avg response ${current.rtimeMs} ms, max /health ${maxHealthMs} ms`);
     for (const g of gates) if (g.status !== "ok") log(`  ${g.metric}: ${g.status}: ${g.message}`);
     return { requests, errors5xx: errors, avgResponseMs: current.rtimeMs, maxHealthMs, gates };

@@ -4,6 +4,7 @@
 // shows progress as it goes and writes a JSON report and an HTML page to reports/.
 // Without a version it re-runs `pulumi up` for the stack's current config. A swarm stack
 // is read through every node's proxy (its stack file's swarm.nodes).
+import { countsSince } from "../core/counters";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -178,7 +179,8 @@ export async function release(
         { stack, target, t0, wallMs, code, stderr, progress },
         before,
         after,
-        { requests: proxyAfter.requests - proxyBefore.requests, errors5xx: proxyAfter.errors5xx - proxyBefore.errors5xx },
+        // A proxy reload or hand-over in the update restarted the counters: then only those since.
+        countsSince(proxyBefore, proxyAfter).counts,
         rr,
     );
     // The certificate the proxy serves now (proxy.tls), judged as the status view judges it.

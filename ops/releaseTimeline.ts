@@ -2,6 +2,7 @@
 // per release, requests per second and 5xx (HAProxy's statistics of its slot), the p95 of
 // its LLM latency over the second (its histogram) and its weight; a weight change is
 // marked on the plot. Reaches the proxy through `docker exec`, as the switch does.
+import { countsSince } from "../core/counters";
 import { histogramDelta, parseHistogram, quantile, type Histogram } from "../core/agentMetrics";
 import type { HaproxyAdmin } from "../haproxy/admin";
 import { LATENCY_QUANTILE, LLM_HISTOGRAM } from "../engine/releaseReadings";
@@ -63,9 +64,11 @@ export class TimelineRecorder {
                 this.timeline.marks.push({ t: at - this.started, label: `${slot} weight ${before.weight} -> ${weight}` });
             const seconds = Math.max(0.001, (at - before.at) / 1000);
             const q = llm ? quantile(histogramDelta(before.llm, llm), LATENCY_QUANTILE) : undefined;
+            // A proxy reload or hand-over between the two readings restarted the counters.
+            const counts = countsSince({ req: before.req, err: before.err }, { req: stats.req, err: stats.err5xx }).counts;
             releases[release] = {
-                rps: Math.round(((stats.req - before.req) / seconds) * 10) / 10,
-                errors5xx: stats.err5xx - before.err,
+                rps: Math.round((counts.req / seconds) * 10) / 10,
+                errors5xx: counts.err,
                 ...(q === undefined ? {} : { p95Ms: Math.round(q * 1000) }),
                 weight,
             };

@@ -9,6 +9,7 @@
 // (the proxy's conversation table full, evicting pins, is one too; on Swarm, a node's
 // proxy that does not answer).
 import { execFile } from "child_process";
+import { countsSince } from "../core/counters";
 import { histogramDelta, parseHistogram, quantile, type Histogram } from "../core/agentMetrics";
 import { containerExec } from "../docker/cli";
 import { activeOf, fillOf, pinnedOf, type TableFill, type TableSummary } from "../core/conversationTables";
@@ -138,6 +139,11 @@ async function statuses(
             const before = previous.readings.get(key);
             previous.readings.set(key, now);
             const window = now.llm && histogramDelta(before?.llm, now.llm);
+            // The proxy's counters since the last refresh: a reload or a hand-over between the two restarted them.
+            const counts = countsSince(before && { req: before.stats.req, err5xx: before.stats.err5xx }, {
+                req: now.stats.req,
+                err5xx: now.stats.err5xx,
+            }).counts;
             const q = window && quantile(window, LATENCY_QUANTILE);
             return {
                 slot,
@@ -147,8 +153,8 @@ async function statuses(
                 conversations: pinned.count,
                 activeConversations: active,
                 sample: {
-                    requests: now.stats.req - (before?.stats.req ?? now.stats.req),
-                    errors5xx: now.stats.err5xx - (before?.stats.err5xx ?? now.stats.err5xx),
+                    requests: counts.req,
+                    errors5xx: counts.err5xx,
                     avgResponseMs: now.stats.rtimeMs,
                     health: {
                         code: health.code,
@@ -183,9 +189,9 @@ async function nodeStatuses(cluster: SwarmProxies, previous: Previous): Promise<
     previous.nodes ??= new Map();
     return (await cluster.totalsByNode()).map(({ node, totals, why }) => {
         if (!totals) return { node, why };
-        const before = previous.nodes!.get(node) ?? totals;
+        const before = previous.nodes!.get(node);
         previous.nodes!.set(node, totals);
-        return { node, requests: totals.requests - before.requests, errors5xx: totals.errors5xx - before.errors5xx };
+        return { node, ...countsSince(before, totals).counts };
     });
 }
 

@@ -1,0 +1,61 @@
+// Counts over an interval from two readings of a proxy's counters (requests, 5xx). The
+// counters are a process's: a proxy reload (a config change, an ACME certificate's first
+// issuance) starts a new HAProxy worker, and a proxy hand-over a new container, each
+// counting from zero. A reading below the one before it is such a restart: the counts since
+// then are the new reading itself (as Prometheus' rate() reads a counter reset), never a
+// negative count.
+
+/** Counts since `before` (none: nothing yet, 0 each); `restarted` when the counters went back (pure). */
+export function countsSince<K extends string>(
+    before: Readonly<Record<K, number>> | undefined,
+    now: Readonly<Record<K, number>>,
+): { counts: Record<K, number>; restarted: boolean } {
+    const keys = Object.keys(now) as K[];
+    const counts = {} as Record<K, number>;
+    if (!before) {
+        for (const k of keys) counts[k] = 0;
+        return { counts, restarted: false };
+    }
+    const restarted = keys.some((k) => now[k] < before[k]);
+    for (const k of keys) counts[k] = restarted ? now[k] : now[k] - before[k];
+    return { counts, restarted };
+}
+
+/**
+ * Counts over a window read many times (a verification, a canary step): each reading adds
+ * what it counted since the one before, so a restart in the window loses only the requests
+ * between the last reading before it and the restart, and never makes a count go back.
+ */
+export class CountsOverWindow<K extends string> {
+    private last: Record<K, number>;
+    private readonly total: Record<K, number>;
+    private restarts = 0;
+
+    constructor(start: Readonly<Record<K, number>>) {
+        this.last = { ...start };
+        this.total = countsSince(start, start).counts;
+    }
+
+    /** Adds a reading; the counts since the window's start. */
+    add(now: Readonly<Record<K, number>>): Record<K, number> {
+        const { counts, restarted } = countsSince(this.last, now);
+        for (const k of Object.keys(counts) as K[]) this.total[k] += counts[k];
+        if (restarted) this.restarts++;
+        this.last = { ...now };
+        return { ...this.total };
+    }
+
+    get counts(): Record<K, number> {
+        return { ...this.total };
+    }
+
+    /** How many times the counters restarted in the window. */
+    get restartCount(): number {
+        return this.restarts;
+    }
+}
+
+/** The counted part of a slot's reading (a proxy's ServerStats). */
+export function counted(stats: { req: number; err5xx: number }): { req: number; err5xx: number } {
+    return { req: stats.req, err5xx: stats.err5xx };
+}
