@@ -41,7 +41,7 @@ import { type ContainerMemory, type ProxyAdmin, type ServerStats, type ProxyProb
 import { CurlProbes } from "../haproxy/probes";
 import { CERTIFICATE_FILE, PROXY_INTERNAL_PORT, swarmProxyService } from "../core/proxyNames";
 import { acmeStatusLine, parseAcmeStatus } from "../core/acmeStatus";
-import { type AgentHealth, expectedCode, HEALTH_DEFAULTS } from "../core/health";
+import { type AgentHealth, expectedCode, failedChecks, HEALTH_DEFAULTS } from "../core/health";
 
 export class StatusError extends Error {}
 
@@ -159,7 +159,11 @@ async function statuses(
                     health: {
                         code: health.code,
                         ms: health.ms,
-                        failedChecks: "",
+                        // What a failing answer said (its failed checks, or its first words), on one line.
+                        failedChecks:
+                            health.code === expectedCode(agentHealth.expectStatus)
+                                ? ""
+                                : failedChecks(health.body).replace(/\s+/g, " ").slice(0, 80),
                         badStreak: 0,
                         expected: expectedCode(agentHealth.expectStatus),
                     },
