@@ -24,6 +24,7 @@ HANDOVER=$STATE/handover.sock
 CFG=/etc/haproxy/haproxy.cfg
 SOCKET=/run/haproxy/admin.sock
 INSTANCE_FILE=/run/haproxy/instance
+SERVER_STATE=/run/haproxy/server-state
 
 # docker (one host): the template comes from the state volume (the proxy-config command
 # delivers it); swarm: it is the image's own, and every slot is a server template.
@@ -113,11 +114,21 @@ placeholder_certificate() {
 
 answers() { echo "show info" | socat -t 2 stdio "UNIX-CONNECT:$1" 2>/dev/null | sed -n 's/^Pid: //p'; }
 
+# The servers' state (address, port, weight, maintenance, health) of the HAProxy behind
+# socket $1, which the next worker starts from (the templates' server-state-file). Without
+# it a new worker's servers have no address until Docker's DNS answers, and a new
+# connection in that moment got a 503 (5 of 3,000 over 8 reloads; 0 of 3,000 with it).
+save_server_state() {
+  echo "show servers state" | socat -t 2 stdio "UNIX-CONNECT:$1" > "$SERVER_STATE.new" 2>/dev/null || true
+  if [ -s "$SERVER_STATE.new" ]; then mv "$SERVER_STATE.new" "$SERVER_STATE"; else rm -f "$SERVER_STATE.new"; fi
+}
+
 case "${1:-run}" in
   run)
     render
     if [ -S "$HANDOVER" ] && [ -n "$(answers "$HANDOVER")" ]; then
       echo "start-proxy: taking the listening sockets over from $(readlink "$HANDOVER")"
+      save_server_state "$HANDOVER"
       exec haproxy -W -db -f "$CFG" -x "$HANDOVER"
     fi
     exec haproxy -W -db -f "$CFG"
@@ -125,6 +136,7 @@ case "${1:-run}" in
   reload)
     before=$(answers "$SOCKET")
     render
+    save_server_state "$SOCKET"
     kill -USR2 1 # PID 1 is HAProxy's master: it starts a new worker with the new config
     for _ in $(seq 1 100); do
       now=$(answers "$SOCKET")
