@@ -5,7 +5,7 @@
 import * as crypto from "crypto";
 import * as http from "http";
 import { percentile } from "./stats";
-import { keepAliveAgent, requestFor, type TlsTrust } from "./transport";
+import { connectionAgent, requestFor, type TlsTrust } from "./transport";
 
 export interface LoadOptions {
     url: string;
@@ -17,6 +17,13 @@ export interface LoadOptions {
     /** Short requests per second, spread over `shortLoops` keep-alive loops. */
     shortRps: number;
     shortLoops: number;
+    /**
+     * Of the short loops, how many open a new connection for every request and close it after
+     * the answer (default 0), as webhook deliveries from many senders arrive: each reaches
+     * whichever HAProxy worker, or proxy, accepts at that moment, so a new worker's or a new
+     * proxy's first moments are measured, which keep-alive connections to the old one skip.
+     */
+    freshConnectionLoops?: number;
     /** Concurrent streaming conversations, each restarted as soon as it ends. */
     streams: number;
     /**
@@ -113,6 +120,8 @@ export const FAILURE_LOG_LIMIT = 200;
 
 export class LoadGenerator {
     private readonly agent: http.Agent;
+    /** The fresh-connection loops' agent: no keep-alive. */
+    private readonly freshAgent: http.Agent;
     private running = false;
     private started = 0;
     private loops: Promise<void>[] = [];
@@ -143,11 +152,12 @@ export class LoadGenerator {
     private readonly shortLatencies: number[] = [];
 
     constructor(private readonly opts: LoadOptions) {
-        this.agent = keepAliveAgent(
+        this.agent = connectionAgent(
             opts.urls?.[0] ?? opts.url,
             opts.shortLoops + opts.streams + (opts.conversations?.concurrent ?? 0) + 4,
             opts.tls,
         );
+        this.freshAgent = connectionAgent(opts.urls?.[0] ?? opts.url, opts.shortLoops + 4, opts.tls, false);
     }
 
     start(): void {
@@ -163,6 +173,7 @@ export class LoadGenerator {
         this.running = false;
         await Promise.all(this.loops);
         this.agent.destroy();
+        this.freshAgent.destroy();
         this.report.durationMs = Date.now() - this.started;
         this.report.achievedRps = Math.round((1000 * this.report.requests) / this.report.durationMs);
         const l = this.shortLatencies;
@@ -196,7 +207,8 @@ export class LoadGenerator {
         let next = Date.now();
         while (this.running) {
             const sent = performance.now(); // sub-millisecond: a proxy's overhead is about a millisecond
-            if (await this.one("short", `load probe ${n} refund policy`)) this.shortLatencies.push(performance.now() - sent);
+            if (await this.one("short", `load probe ${n} refund policy`, undefined, n < (this.opts.freshConnectionLoops ?? 0)))
+                this.shortLatencies.push(performance.now() - sent);
             next += intervalMs;
             await sleep(Math.max(0, next - Date.now()));
         }
@@ -247,7 +259,8 @@ export class LoadGenerator {
         }
     }
 
-    private one(kind: RequestKind, message: string, conversationId?: string): Promise<Answer | undefined> {
+    /** One request; `fresh`: on a connection of its own, closed after the answer. */
+    private one(kind: RequestKind, message: string, conversationId?: string, fresh = false): Promise<Answer | undefined> {
         this.report.requests++;
         const stream = kind === "stream";
         const urls = this.opts.urls?.length ? this.opts.urls : [this.opts.url];
@@ -276,7 +289,7 @@ export class LoadGenerator {
                 `${base}/v1/chat`,
                 {
                     method: "POST",
-                    agent: this.agent,
+                    agent: fresh ? this.freshAgent : this.agent,
                     headers: {
                         "content-type": "application/json",
                         "content-length": Buffer.byteLength(body),

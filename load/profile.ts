@@ -1,11 +1,20 @@
 // The one load profile of the tests, the benchmarks and the demo: the strict client at
-// about 120 short requests/s over 6 keep-alive loops, 4 streaming chats of several
+// about 120 short requests/s over 6 loops (2 of them on a new connection per request, as
+// webhook deliveries come; 4 on keep-alive connections), 4 streaming chats of several
 // seconds that span every flip, and 6 conversations of 4 turns a second apart, each
 // checked turn by turn for the release and the turn number (a hop loses its context).
 import type { LoadOptions } from "./client";
 
 export function standardLoad(url: string): LoadOptions {
-    return { url, shortRps: 120, shortLoops: 6, streams: 4, conversations: { concurrent: 6, turns: 4, pauseMs: 1000 } };
+    return {
+        url,
+        shortRps: 120,
+        shortLoops: 6,
+        // 40 of the 120 a second each on a connection of its own, as webhook deliveries come.
+        freshConnectionLoops: 2,
+        streams: 4,
+        conversations: { concurrent: 6, turns: 4, pauseMs: 1000 },
+    };
 }
 
 /**

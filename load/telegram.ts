@@ -3,7 +3,7 @@
 // chat, from, text) posted to the bot's webhook path through the proxy; the bot's reply is
 // its webhook answer (a sendMessage call).
 // https://core.telegram.org/bots/api#update, https://core.telegram.org/bots/api#making-requests-when-getting-updates
-import { keepAliveAgent } from "./transport";
+import { connectionAgent } from "./transport";
 import { ChannelSimulator, type ChatLoadOptions, type ChatReply, postJson } from "./channel";
 
 export type { ChannelReport } from "./channel";
@@ -21,7 +21,7 @@ export class TelegramSimulator extends ChannelSimulator {
 
     constructor(private readonly opts: TelegramLoadOptions) {
         super(opts);
-        this.agent = keepAliveAgent(opts.webhook, 64, opts.tls);
+        this.agent = connectionAgent(opts.webhook, 64, opts.tls);
     }
 
     protected newChat(): string {

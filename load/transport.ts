@@ -14,11 +14,15 @@ export interface TlsTrust {
     hosts?: Record<string, string>;
 }
 
-/** A keep-alive agent for `url`: HTTPS with `tls` trusted when the URL says https. */
-export function keepAliveAgent(url: string, maxSockets: number, tls?: TlsTrust): http.Agent {
-    if (!url.startsWith("https:")) return new http.Agent({ keepAlive: true, maxSockets });
+/**
+ * An agent for `url`: HTTPS with `tls` trusted when the URL says https. Keep-alive reuses a
+ * connection for the next request; without it every request opens a connection of its own
+ * (and a TLS handshake) and closes it after the answer.
+ */
+export function connectionAgent(url: string, maxSockets: number, tls?: TlsTrust, keepAlive = true): http.Agent {
+    if (!url.startsWith("https:")) return new http.Agent({ keepAlive, maxSockets });
     if (!tls) throw new Error(`${url}: an https URL needs the CA to trust (tls.ca)`);
-    return new https.Agent({ keepAlive: true, maxSockets, ca: tls.ca, lookup: mappedLookup(tls.hosts ?? {}) });
+    return new https.Agent({ keepAlive, maxSockets, ca: tls.ca, lookup: mappedLookup(tls.hosts ?? {}) });
 }
 
 /** http.request or https.request, as the URL says. */

@@ -14,7 +14,7 @@ import * as crypto from "crypto";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import { ChannelSimulator, type ChatLoadOptions, type ChatReply, postJson, requestText } from "./channel";
-import { keepAliveAgent } from "./transport";
+import { connectionAgent } from "./transport";
 
 export interface WhatsAppLoadOptions extends ChatLoadOptions {
     /** The webhook's URL through the proxy, e.g. http://127.0.0.1:8080/webhook. */
@@ -116,7 +116,7 @@ export class WhatsAppSimulator extends ChannelSimulator {
         private readonly graph: GraphApi,
     ) {
         super(opts);
-        this.agent = keepAliveAgent(opts.webhook, 64, opts.tls);
+        this.agent = connectionAgent(opts.webhook, 64, opts.tls);
     }
 
     protected newChat(): string {

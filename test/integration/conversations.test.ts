@@ -177,6 +177,8 @@ describe("the conversation table at scale and under a flood (real engine)", func
         url,
         shortRps: 300,
         shortLoops: 10,
+        // 60 a second each on a new connection: a reload's new worker is reached at once.
+        freshConnectionLoops: 2,
         streams: 0,
         conversations: { concurrent: 20, turns: 4, pauseMs: 1000 },
     });

@@ -9,6 +9,7 @@ import { LoadGenerator, LoadReport } from "../../load/client";
 import { standardLoad } from "../../load/profile";
 import { release, ReleaseReport } from "../../ops/release";
 import { servingProxy } from "../../docker/servingProxy";
+import { PROXY_INTERNAL_PORT } from "../../core/proxyNames";
 import { compiledPath } from "../../components/compiledPrograms";
 import { SWITCH_PROGRAM } from "../../components/trafficSwitch";
 import { getOnce } from "../support/http";
@@ -352,6 +353,34 @@ describe("blue/green release under load (real engine)", function () {
         const cfg = await mustRun("docker", ["exec", proxy, "cat", "/etc/haproxy/haproxy.cfg"]);
         expect(cfg.stdout).to.include("timeout http-request 11s");
         expect(await servedRelease()).to.equal(live.liveRelease);
+        // Reloads under requests that each open a connection of their own (curl in the proxy's
+        // namespace, as a webhook delivery comes), plain and pinned to the live slot (the
+        // switch's and the status view's probes): a new worker serves from its first request
+        // (it starts from the servers' saved state), never a 503 while Docker's DNS has not
+        // answered it yet. Before that, 5 of 3,000 such requests got a 503 over 8 reloads.
+        const slots = await mustRun("docker", ["exec", proxy, "cat", "/var/lib/zdt/slots"]);
+        const liveSlot = slots.stdout
+            .split("\n")
+            .find((l) => / ready/.test(l) && !/^\S+ \S+ 0 /.test(l))!
+            .split(" ")[0];
+        const stop = `/tmp/zdt-test-stop-${process.pid}`;
+        const loop = (pin: string) =>
+            mustRun("docker", [
+                "exec",
+                proxy,
+                "sh",
+                "-c",
+                `while [ ! -e ${stop} ]; do curl -s -o /dev/null -w "%{http_code}\\n" --max-time 5 ${pin} http://127.0.0.1:${PROXY_INTERNAL_PORT}/health; done | sort | uniq -c`,
+            ]);
+        const loops = [loop(""), loop(`-H "x-zdt-slot: ${liveSlot}"`)];
+        for (let i = 0; i < 6; i++) expect((await mustRun("docker", ["exec", proxy, "start-proxy", "reload"])).stdout).to.match(/reloaded/);
+        await mustRun("docker", ["exec", proxy, "touch", stop]);
+        const [plain, pinned] = (await Promise.all(loops)).map((r) => r.stdout.trim());
+        console.log(
+            `      6 reloads under new connections: plain ${plain.replace(/\s+/g, " ")}; pinned to ${liveSlot} ${pinned.replace(/\s+/g, " ")}`,
+        );
+        for (const counts of [plain, pinned]) expect(counts, counts).to.match(/^\d+ 200$/);
+        await mustRun("docker", ["exec", proxy, "rm", "-f", stop]);
     });
 
     step("a new proxy image takes over from the old proxy under load: no failed request, no broken conversation", async () => {

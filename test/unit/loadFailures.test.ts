@@ -6,12 +6,15 @@ import * as http from "http";
 import type { AddressInfo } from "net";
 import { FAILURE_LOG_LIMIT, LoadGenerator } from "../../load/client";
 
-function server(handler: http.RequestListener): Promise<{ url: string; close: () => void }> {
+function server(handler: http.RequestListener): Promise<{ url: string; close: () => void; connections: () => number }> {
     const s = http.createServer(handler);
+    let connections = 0;
+    s.on("connection", () => connections++);
     return new Promise((resolve) =>
         s.listen(0, "127.0.0.1", () =>
             resolve({
                 url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`,
+                connections: () => connections,
                 close: () => {
                     s.closeAllConnections();
                     s.close();
@@ -100,5 +103,28 @@ describe("load client: a stream cut mid-answer", () => {
         expect(report.streamsTruncated).to.equal(1);
         expect(report.failureLog).to.have.length(1);
         expect(report.failureLog[0]).to.include({ kind: "stream", release: "r1" });
+    });
+});
+
+describe("load client: fresh connections", () => {
+    it("a fresh-connection loop opens a connection for every request; a keep-alive loop reuses one", async () => {
+        const run = async (freshConnectionLoops: number) => {
+            const s = await answering();
+            const load = new LoadGenerator({ url: s.url, shortRps: 40, shortLoops: 1, streams: 0, freshConnectionLoops });
+            load.start();
+            const deadline = Date.now() + 10_000;
+            while (load.snapshot().ok < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+            const report = await load.stop();
+            s.close();
+            return { report, connections: s.connections() };
+        };
+        const fresh = await run(1);
+        expect(fresh.report.failed).to.equal(0);
+        expect(fresh.report.requests).to.be.at.least(10);
+        expect(fresh.connections).to.equal(fresh.report.requests);
+        const kept = await run(0);
+        expect(kept.report.failed).to.equal(0);
+        expect(kept.report.requests).to.be.at.least(10);
+        expect(kept.connections).to.equal(1);
     });
 });
