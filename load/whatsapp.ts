@@ -39,7 +39,14 @@ export class GraphApi {
     /** The latest replies' texts (the last 200), oldest first. */
     readonly recent: string[] = [];
 
-    constructor(private readonly accessToken: string) {}
+    constructor(private readonly accessToken: string) {
+        // Meta's edge keeps an idle connection open far longer than Node's 5 s default. With
+        // that default the app's fetch (undici, which reuses a connection for 4 s of a
+        // 5 s hint) can write a reply onto a connection this server is closing: EPIPE, and
+        // the reply is lost for a reason the real API never gives (CI saw it once).
+        this.server.keepAliveTimeout = 65_000;
+        this.server.headersTimeout = 66_000;
+    }
 
     async listen(host: string): Promise<number> {
         await new Promise<void>((r) => this.server.listen(0, host, r));
