@@ -5,30 +5,31 @@
 // least work so far, from each file's wall time in a full CI run.
 
 /**
- * Seconds per test file, from `files of 10 s or more` of a full CI run (2026-12-06, two
- * lanes, a loaded machine; the channels suite, cut short there, from its own run). Others:
- * a unit test file 1 s, a real-engine one 60 s (a new suite is rarely less).
+ * Seconds per test file, from `files of 10 s or more` of a full CI run (2026-12-07, two
+ * lanes, a loaded machine; the channels suite, cut short there, from a rehearsal, and the
+ * release suite with the reload check added since). Others: a unit test file 1 s, a
+ * real-engine one 60 s (a new suite is rarely less).
  */
 export const MEASURED_SECONDS: Record<string, number> = {
-    "test/integration/cluster.test.ts": 831,
-    "test/integration/workflow.test.ts": 824,
-    "test/integration/release.test.ts": 727,
-    "test/integration/evaluation.test.ts": 370,
-    "test/integration/gates.test.ts": 367,
-    "test/integration/canary.test.ts": 365,
-    "test/integration/edge.test.ts": 304,
-    "test/integration/registry.test.ts": 251,
-    "test/integration/channels.test.ts": 250,
-    "test/integration/conversations.test.ts": 246,
-    "test/integration/knowledge.test.ts": 200,
-    "test/integration/tls.test.ts": 198,
-    "test/integration/acme.test.ts": 158,
-    "test/integration/policy.test.ts": 102,
-    "test/unit/graph.test.ts": 40,
-    "test/integration/smoke.test.ts": 39,
-    "test/integration/importCompose.test.ts": 30,
-    "test/integration/preflight.test.ts": 20,
-    "test/unit/runner.test.ts": 15,
+    "test/integration/cluster.test.ts": 734,
+    "test/integration/workflow.test.ts": 597,
+    "test/integration/release.test.ts": 590,
+    "test/integration/gates.test.ts": 334,
+    "test/integration/channels.test.ts": 320,
+    "test/integration/canary.test.ts": 303,
+    "test/integration/evaluation.test.ts": 258,
+    "test/integration/edge.test.ts": 234,
+    "test/integration/conversations.test.ts": 220,
+    "test/integration/knowledge.test.ts": 198,
+    "test/integration/registry.test.ts": 178,
+    "test/integration/tls.test.ts": 150,
+    "test/integration/acme.test.ts": 108,
+    "test/integration/policy.test.ts": 105,
+    "test/integration/preflight.test.ts": 38,
+    "test/integration/smoke.test.ts": 32,
+    "test/unit/graph.test.ts": 31,
+    "test/integration/importCompose.test.ts": 25,
+    "test/unit/runner.test.ts": 11,
 };
 
 function unmeasured(file: string): number {
