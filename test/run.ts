@@ -114,7 +114,15 @@ async function runLanes(lanes: string[][], grep: string | undefined): Promise<Su
                         const file = path.join(dir, `lane-${i + 1}.json`);
                         const child = spawn(
                             process.execPath,
-                            ["-r", "ts-node/register/transpile-only", __filename, "--summary", file, ...(grep ? ["--grep", grep] : []), ...files],
+                            [
+                                "-r",
+                                "ts-node/register/transpile-only",
+                                __filename,
+                                "--summary",
+                                file,
+                                ...(grep ? ["--grep", grep] : []),
+                                ...files,
+                            ],
                             { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
                         );
                         for (const stream of [child.stdout, child.stderr])
