@@ -15,14 +15,25 @@ export interface TlsTrust {
 }
 
 /**
+ * How long a kept connection may sit idle before the client closes it: well under the
+ * proxy's `timeout http-keep-alive` (60 s), as a well-behaved client does (Node's agent
+ * does it by itself only from a server's `Keep-Alive: timeout=` hint, which HAProxy does not
+ * send). Otherwise the server closes it, and a request the client writes onto it in that
+ * moment is reset: the client's race, not the release's (the pipeline's dev load met it once).
+ * The agent's timeout applies to a request in progress too: the same 30 s as its own.
+ */
+export const IDLE_CLOSE_MS = 30_000;
+
+/**
  * An agent for `url`: HTTPS with `tls` trusted when the URL says https. Keep-alive reuses a
  * connection for the next request; without it every request opens a connection of its own
  * (and a TLS handshake) and closes it after the answer.
  */
 export function connectionAgent(url: string, maxSockets: number, tls?: TlsTrust, keepAlive = true): http.Agent {
-    if (!url.startsWith("https:")) return new http.Agent({ keepAlive, maxSockets });
+    const timeout = IDLE_CLOSE_MS;
+    if (!url.startsWith("https:")) return new http.Agent({ keepAlive, maxSockets, timeout });
     if (!tls) throw new Error(`${url}: an https URL needs the CA to trust (tls.ca)`);
-    return new https.Agent({ keepAlive, maxSockets, ca: tls.ca, lookup: mappedLookup(tls.hosts ?? {}) });
+    return new https.Agent({ keepAlive, maxSockets, timeout, ca: tls.ca, lookup: mappedLookup(tls.hosts ?? {}) });
 }
 
 /** http.request or https.request, as the URL says. */

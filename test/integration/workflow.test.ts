@@ -231,7 +231,10 @@ describe("the release workflow, run by nektos/act (host mode, real engine and re
         expect(r.code, r.out.slice(-6000)).to.equal(0);
         for (const stack of ["dev", "prod"] as const) {
             const report = reports[stack];
-            expect(report.failed, `${stack}: ${JSON.stringify(report.failures)}`).to.equal(0);
+            const when = report.failureLog.map(
+                (f) => `${f.kind} ${f.reason} sent ${f.sentAt - t0} ms, failed ${f.failedAt - t0} ms from the commit`,
+            );
+            expect(report.failed, `${stack}: ${JSON.stringify(report.failures)} ${when.join("; ")}`).to.equal(0);
             expect(report.streamsTruncated).to.equal(0);
             expect(report.conversationsBroken).to.equal(0);
             expect(report.ok).to.be.greaterThan(100);
