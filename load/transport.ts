@@ -30,10 +30,9 @@ export const IDLE_CLOSE_MS = 30_000;
  * (and a TLS handshake) and closes it after the answer.
  */
 export function connectionAgent(url: string, maxSockets: number, tls?: TlsTrust, keepAlive = true): http.Agent {
-    const timeout = IDLE_CLOSE_MS;
-    if (!url.startsWith("https:")) return new http.Agent({ keepAlive, maxSockets, timeout });
+    if (!url.startsWith("https:")) return new http.Agent({ keepAlive, maxSockets, timeout: IDLE_CLOSE_MS });
     if (!tls) throw new Error(`${url}: an https URL needs the CA to trust (tls.ca)`);
-    return new https.Agent({ keepAlive, maxSockets, timeout, ca: tls.ca, lookup: mappedLookup(tls.hosts ?? {}) });
+    return new https.Agent({ keepAlive, maxSockets, timeout: IDLE_CLOSE_MS, ca: tls.ca, lookup: mappedLookup(tls.hosts ?? {}) });
 }
 
 /** http.request or https.request, as the URL says. */
