@@ -13,7 +13,11 @@ const STATUS_FORM = "a status from 200 to 399 such as 200 or 204, or any (any an
 
 export const HealthSchema = z
     .object({
-        intervalSeconds: seconds(1, 60).default(1).describe("Docker healthcheck interval."),
+        intervalSeconds: seconds(1, 60)
+            .default(5)
+            .describe(
+                "Docker healthcheck interval. Each check is an exec in the container (about 80 ms of CPU each on a small VPS). The release gate asks the proxy, not this check (except with agent.health.docker image, whose interval is the image's); on one host it feeds `docker ps`, on Swarm the task health (at least 5 s there).",
+            ),
         timeoutSeconds: seconds(1, 60).default(2).describe("Docker healthcheck timeout."),
         retries: seconds(1, 20).default(3).describe("Failed checks before the container counts as unhealthy."),
         startPeriodSeconds: seconds(0, 600).default(0).describe("Grace period for slow starts."),
