@@ -5,31 +5,29 @@
 // least work so far, from each file's wall time in a full CI run.
 
 /**
- * Seconds per test file, from `files of 10 s or more` of a full CI run (2026-12-07, two
- * lanes, a loaded machine; the channels suite, cut short there, from a rehearsal, and the
- * release suite with the reload check added since). Others: a unit test file 1 s, a
+ * Seconds per test file, from `files of 10 s or more` of a full CI run (a rehearsal of
+ * 2026-12-07 at 15fbc0e, two lanes, a loaded machine). Others: a unit test file 1 s, a
  * real-engine one 60 s (a new suite is rarely less).
  */
 export const MEASURED_SECONDS: Record<string, number> = {
-    "test/integration/cluster.test.ts": 734,
-    "test/integration/workflow.test.ts": 597,
-    "test/integration/release.test.ts": 590,
-    "test/integration/gates.test.ts": 334,
-    "test/integration/channels.test.ts": 320,
-    "test/integration/canary.test.ts": 303,
-    "test/integration/evaluation.test.ts": 258,
-    "test/integration/edge.test.ts": 234,
-    "test/integration/conversations.test.ts": 220,
-    "test/integration/knowledge.test.ts": 198,
-    "test/integration/registry.test.ts": 178,
-    "test/integration/tls.test.ts": 150,
-    "test/integration/acme.test.ts": 108,
-    "test/integration/policy.test.ts": 105,
-    "test/integration/preflight.test.ts": 38,
-    "test/integration/smoke.test.ts": 32,
-    "test/unit/graph.test.ts": 31,
-    "test/integration/importCompose.test.ts": 25,
-    "test/unit/runner.test.ts": 11,
+    "test/integration/cluster.test.ts": 607,
+    "test/integration/release.test.ts": 571,
+    "test/integration/workflow.test.ts": 410,
+    "test/integration/gates.test.ts": 319,
+    "test/integration/canary.test.ts": 289,
+    "test/integration/channels.test.ts": 279,
+    "test/integration/evaluation.test.ts": 274,
+    "test/integration/edge.test.ts": 246,
+    "test/integration/conversations.test.ts": 197,
+    "test/integration/knowledge.test.ts": 175,
+    "test/integration/registry.test.ts": 172,
+    "test/integration/tls.test.ts": 144,
+    "test/integration/acme.test.ts": 110,
+    "test/integration/policy.test.ts": 69,
+    "test/unit/graph.test.ts": 46,
+    "test/integration/smoke.test.ts": 24,
+    "test/integration/preflight.test.ts": 19,
+    "test/integration/importCompose.test.ts": 14,
 };
 
 function unmeasured(file: string): number {
