@@ -55,6 +55,42 @@ export class CountsOverWindow<K extends string> {
     }
 }
 
+/**
+ * Several processes' counters (each node's proxy on a swarm) as one counter that only goes
+ * up: each source is differenced on its own, a restart counted from the reading after it
+ * (countsSince), and the differences summed. Summing the readings first would not do: one
+ * proxy's restart would lower the sum (read downstream as every proxy restarting, so the
+ * others' whole history counted again) or hide inside the others' growth.
+ */
+export class SummedCounters<K extends string> {
+    private readonly each = new Map<string, { last: Record<K, number>; total: Record<K, number> }>();
+
+    /** `zero`: the counters' names, each 0. */
+    constructor(private readonly zero: Readonly<Record<K, number>>) {}
+
+    /** Records `source`'s reading; its first counts whole (a counter's value, as a single source's would). */
+    add(source: string, now: Readonly<Record<K, number>>): void {
+        const e = this.each.get(source);
+        if (!e) {
+            this.each.set(source, { last: { ...now }, total: { ...now } });
+            return;
+        }
+        const { counts } = countsSince(e.last, now);
+        for (const k of Object.keys(this.zero) as K[]) e.total[k] += counts[k];
+        e.last = { ...now };
+    }
+
+    /** The summed counters of `sources` (one never read adds nothing). */
+    sum(sources: readonly string[]): Record<K, number> {
+        const out = { ...this.zero } as Record<K, number>;
+        for (const src of sources) {
+            const e = this.each.get(src);
+            if (e) for (const k of Object.keys(out) as K[]) out[k] += e.total[k];
+        }
+        return out;
+    }
+}
+
 /** The counted part of a slot's reading (a proxy's ServerStats). */
 export function counted(stats: { req: number; err5xx: number }): { req: number; err5xx: number } {
     return { req: stats.req, err5xx: stats.err5xx };

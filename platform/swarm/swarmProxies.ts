@@ -12,6 +12,9 @@
 //   be reported down or for its proxy to answer again (a task Swarm restarted: the change
 //   is sent to it once more), then fails. Its last statistics stay in the sums, so the
 //   switch's differences stay true.
+// - Requests and 5xx are summed as one counter of each proxy's own differences
+//   (SummedCounters): a proxy that starts again (a new image, its node back) counts from
+//   its new start, and the sum never goes back.
 // - Conversations: the proxies share one stick table (HAProxy peers), so the pinned and
 //   active conversations are read from one proxy that answers.
 import { engineUnreachable } from "../../docker/cli";
@@ -23,6 +26,7 @@ import type { TemplateSlotState } from "./swarmSlots";
 import { type LostNode, SLOTS, type Slot } from "../../contracts/switchContract";
 import { type PersistedSlot, type ProxyAdmin, type ServerStats, ProxyError } from "../../engine/ports";
 import { type SlotState } from "../../core/slots";
+import { counted, SummedCounters } from "../../core/counters";
 
 /** How long a change waits for a node whose proxy cannot be reached to be reported down, or to answer again. */
 export const LOST_NODE_WAIT_MS = 45_000;
@@ -88,6 +92,9 @@ export class SwarmProxies implements ProxyAdmin {
     /** Nodes found lost (engine silent, manager reports them down), left out from then on; by node. */
     readonly lost = new Map<string, LostNode>();
     private readonly lastStats = new Map<string, ServerStats>();
+    /** Each node's proxy's requests and 5xx, per slot (`node/slot`) and in all (`node`), summed across its restarts. */
+    private readonly slotCounts = new SummedCounters({ req: 0, err5xx: 0 });
+    private readonly nodeTotals = new SummedCounters({ requests: 0, errors5xx: 0 });
 
     constructor(
         private readonly members: Member[],
@@ -192,8 +199,14 @@ export class SwarmProxies implements ProxyAdmin {
     }
 
     async stats(slot: Slot): Promise<ServerStats> {
-        for (const { node, value } of await this.fromAnswering((p) => p.stats(slot))) this.lastStats.set(`${node}/${slot}`, value);
-        return sumStats(this.members.map((m) => this.lastStats.get(`${m.node}/${slot}`)).filter((s): s is ServerStats => s !== undefined));
+        for (const { node, value } of await this.fromAnswering((p) => p.stats(slot))) {
+            this.lastStats.set(`${node}/${slot}`, value);
+            this.slotCounts.add(`${node}/${slot}`, counted(value));
+        }
+        const keys = this.members.map((m) => `${m.node}/${slot}`);
+        const summed = sumStats(keys.map((k) => this.lastStats.get(k)).filter((s): s is ServerStats => s !== undefined));
+        // Requests and 5xx: each proxy's own differences summed, so one proxy's restart neither lowers the sum nor hides in it.
+        return { ...summed, ...this.slotCounts.sum(keys) };
     }
 
     /** Every stick table's size and entry count, from one proxy that answers (peers share the entries). */
@@ -218,12 +231,10 @@ export class SwarmProxies implements ProxyAdmin {
         });
     }
 
-    /** Every node's proxy's totals summed (a node that does not answer adds nothing): one host's HaproxyAdmin.totals, for the cluster. */
+    /** Every node's proxy's totals as one counter (each node's differences summed; a node that does not answer adds nothing since its last answer): one host's HaproxyAdmin.totals, for the cluster. */
     async totals(): Promise<{ requests: number; errors5xx: number }> {
-        return (await this.totalsByNode()).reduce(
-            (t, n) => ({ requests: t.requests + (n.totals?.requests ?? 0), errors5xx: t.errors5xx + (n.totals?.errors5xx ?? 0) }),
-            { requests: 0, errors5xx: 0 },
-        );
+        for (const n of await this.totalsByNode()) if (n.totals) this.nodeTotals.add(n.node, n.totals);
+        return this.nodeTotals.sum(this.members.map((m) => m.node));
     }
 
     async pinned(slot: Slot): Promise<Pinned> {

@@ -2,7 +2,7 @@
 // (a proxy reload or hand-over): never a negative count (the CI run of stop 46 printed
 // "-6968 of the 20 requests needed to judge" after a reload in the status view's interval).
 import { expect } from "chai";
-import { countsSince, CountsOverWindow } from "../../core/counters";
+import { countsSince, CountsOverWindow, SummedCounters } from "../../core/counters";
 
 describe("proxy counters", () => {
     it("counts the difference of two readings", () => {
@@ -43,5 +43,28 @@ describe("proxy counters", () => {
         c.req = 999;
         expect(w.counts).to.deep.equal({ req: 4, err5xx: 0 });
         expect(start).to.deep.equal({ req: 5, err5xx: 0 });
+    });
+
+    it("several sources summed: one source's restart counts from its new start, and the sum never goes back", () => {
+        const c = new SummedCounters({ req: 0, err5xx: 0 });
+        c.add("n1", { req: 5000, err5xx: 7 });
+        c.add("n2", { req: 3000, err5xx: 2 });
+        expect(c.sum(["n1", "n2"])).to.deep.equal({ req: 8000, err5xx: 9 });
+        // n2's proxy starts again and serves 40; n1 serves 100 more.
+        c.add("n1", { req: 5100, err5xx: 7 });
+        c.add("n2", { req: 40, err5xx: 1 });
+        // Summing the readings (5140) would read as a restart of everything, or, had n1 grown
+        // past 8000, hide n2's restart; each source's own difference is 140 requests, 1 5xx.
+        expect(c.sum(["n1", "n2"])).to.deep.equal({ req: 8140, err5xx: 10 });
+        const w = new CountsOverWindow({ req: 8000, err5xx: 9 });
+        expect(w.add(c.sum(["n1", "n2"]))).to.deep.equal({ req: 140, err5xx: 1 });
+        expect(w.restartCount).to.equal(0);
+    });
+
+    it("a source never read adds nothing, and the names are the zero's", () => {
+        const c = new SummedCounters({ requests: 0, errors5xx: 0 });
+        expect(c.sum(["n1"])).to.deep.equal({ requests: 0, errors5xx: 0 });
+        c.add("n1", { requests: 3, errors5xx: 0 });
+        expect(c.sum(["n1", "n9"])).to.deep.equal({ requests: 3, errors5xx: 0 });
     });
 });

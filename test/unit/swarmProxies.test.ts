@@ -62,6 +62,11 @@ class FakeProxy {
         if (this.mode === "gone") this.check();
         return { req: this.req, err5xx: 0, rtimeMs: 10, status: "UP", sessions: 0 };
     }
+    totalRequests = 0;
+    async totals(): Promise<{ requests: number; errors5xx: number }> {
+        if (this.mode === "gone") this.check();
+        return { requests: this.totalRequests, errors5xx: 0 };
+    }
 }
 
 function group(proxies: FakeProxy[], states: Record<string, string> = {}) {
@@ -212,6 +217,24 @@ describe("Swarm proxies: every node's proxy as one", () => {
         proxies[1].mode = "gone";
         proxies[0].req = 15;
         expect((await g.stats("blue")).req).to.equal(35);
+    });
+
+    it("a node's proxy that starts again counts from its new start: the sums over a window stay true", async () => {
+        const proxies = ["n1", "n2"].map((n) => new FakeProxy(n));
+        const { g } = group(proxies);
+        proxies[0].req = 5000;
+        proxies[1].req = 3000;
+        const before = await g.stats("blue");
+        expect(before.req).to.equal(8000);
+        // n2's proxy is replaced (a new image): its counters start at 0 and it serves 40.
+        proxies[0].req = 5100;
+        proxies[1].req = 40;
+        expect((await g.stats("blue")).req - before.req).to.equal(140);
+        proxies[1].totalRequests = 40;
+        proxies[0].totalRequests = 5100;
+        const t0 = await g.totals();
+        proxies[1].totalRequests = 10; // replaced again
+        expect((await g.totals()).requests - t0.requests).to.equal(10);
     });
 });
 
