@@ -36,6 +36,19 @@ export const HEALTH_DEFAULTS: AgentHealth = { path: "/health", expectStatus: 200
 export const DOCKER_CHECKS = ["curl", "image", "none"] as const;
 export type DockerCheck = (typeof DOCKER_CHECKS)[number];
 
+/**
+ * What to do about Docker's health check output when it timed out (pure), or "" for any
+ * other output: the check's timeout is `agent.health.timeoutSeconds`, or the image's own
+ * HEALTHCHECK `--timeout` with agent.health.docker image, and an engine before Docker 23.0
+ * (Debian 12's docker.io is 20.10) counts the exec's set-up in it (moby PR #43480), which a
+ * busy host makes slow.
+ */
+export function dockerTimeoutHint(lastOutput: string, imageCheck: boolean): string {
+    if (!/exceeded timeout/i.test(lastOutput)) return "";
+    const knob = imageCheck ? "the image's HEALTHCHECK --timeout" : "agent.health.timeoutSeconds";
+    return ` (a check that times out on an agent that answers: Docker before 23.0 counts the exec's set-up in the timeout, slow on a busy host; give ${knob} more)`;
+}
+
 /** The names of the failing checks of a /health answer, or what came back instead. */
 export function failedChecks(body: string): string {
     try {

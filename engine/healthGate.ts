@@ -4,7 +4,7 @@
 // proxy's own check sees it UP. A container that exits or is restarted fails at once; one
 // that stays unhealthy fails at healthGateTimeoutSeconds. A failed gate stops the
 // container (it never had traffic) and quotes its last log lines.
-import { failedChecks, healthOk } from "../core/health";
+import { dockerTimeoutHint, failedChecks, healthOk } from "../core/health";
 import { slotOfServer } from "../core/slots";
 import { crashOf } from "./crash";
 import type { HealthAnswer } from "./ports";
@@ -58,7 +58,8 @@ export async function healthGate(run: SwitchRun, restartsAtStart: number): Promi
                       ? ` (answered by the proxy's server ${last.server ?? "(unnamed)"}, not ${slot})`
                       : "";
             const dockerHealth = state?.health
-                ? `; Docker's health check: ${state.health.status}${state.health.lastOutput ? `, last output ${state.health.lastOutput}` : ""}`
+                ? `; Docker's health check: ${state.health.status}${state.health.lastOutput ? `, last output ${state.health.lastOutput}` : ""}` +
+                  dockerTimeoutHint(state.health.lastOutput, input.gateOnDockerHealth)
                 : "";
             await gateFailed(
                 run,
