@@ -81,6 +81,13 @@ const base = { app: "unit", agent: { version: "1.0.0", buildContext: "agent" }, 
 
 describe("resource graph (mocks)", function () {
     this.timeout(60_000);
+    /** Knowledge folders the tests make, removed when the file's tests end. */
+    const folders: string[] = [];
+    const knowledgeFolder = (): string => {
+        folders.push(fs.mkdtempSync(path.join(os.tmpdir(), "zdt-kb-")));
+        return folders[folders.length - 1];
+    };
+    after(() => folders.forEach((f) => fs.rmSync(f, { recursive: true, force: true })));
 
     it("a first deploy declares network, token, proxy, one release and the switch", async () => {
         const { resources, outputs } = await program(base);
@@ -443,7 +450,7 @@ describe("resource graph (mocks)", function () {
     });
 
     it("an agent without a reindex endpoint (agent.reindex.mode release): no reindex command, a knowledge change is a new release", async () => {
-        const kb = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-kb-"));
+        const kb = knowledgeFolder();
         fs.writeFileSync(path.join(kb, "faq.md"), "Refunds take 10 days.\n");
         const cfg = { ...base, agent: { ...base.agent, knowledgeDir: kb, reindex: { mode: "release" } } };
         const before = await program(cfg);
@@ -461,7 +468,7 @@ describe("resource graph (mocks)", function () {
     });
 
     it("a knowledge change plans only the reindex: no new release, no other input changes", async () => {
-        const kb = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-kb-"));
+        const kb = knowledgeFolder();
         fs.writeFileSync(path.join(kb, "faq.md"), "Refunds take 10 days.\n");
         const cfg = { ...base, agent: { ...base.agent, knowledgeDir: kb } };
         const before = await program(cfg);
