@@ -63,21 +63,17 @@ export class CountsOverWindow<K extends string> {
  * others' whole history counted again) or hide inside the others' growth.
  */
 export class SummedCounters<K extends string> {
-    private readonly each = new Map<string, { last: Record<K, number>; total: Record<K, number> }>();
+    /** Each source's first reading (counted whole, as a single source's counter would be) and its window since. */
+    private readonly each = new Map<string, { first: Record<K, number>; since: CountsOverWindow<K> }>();
 
     /** `zero`: the counters' names, each 0. */
     constructor(private readonly zero: Readonly<Record<K, number>>) {}
 
-    /** Records `source`'s reading; its first counts whole (a counter's value, as a single source's would). */
+    /** Records `source`'s reading. */
     add(source: string, now: Readonly<Record<K, number>>): void {
         const e = this.each.get(source);
-        if (!e) {
-            this.each.set(source, { last: { ...now }, total: { ...now } });
-            return;
-        }
-        const { counts } = countsSince(e.last, now);
-        for (const k of Object.keys(this.zero) as K[]) e.total[k] += counts[k];
-        e.last = { ...now };
+        if (e) e.since.add(now);
+        else this.each.set(source, { first: { ...now }, since: new CountsOverWindow(now) });
     }
 
     /** The summed counters of `sources` (one never read adds nothing). */
@@ -85,7 +81,9 @@ export class SummedCounters<K extends string> {
         const out = { ...this.zero } as Record<K, number>;
         for (const src of sources) {
             const e = this.each.get(src);
-            if (e) for (const k of Object.keys(out) as K[]) out[k] += e.total[k];
+            if (!e) continue;
+            const since = e.since.counts;
+            for (const k of Object.keys(out) as K[]) out[k] += e.first[k] + since[k];
         }
         return out;
     }

@@ -84,8 +84,9 @@ describe("resource graph (mocks)", function () {
     /** Knowledge folders the tests make, removed when the file's tests end. */
     const folders: string[] = [];
     const knowledgeFolder = (): string => {
-        folders.push(fs.mkdtempSync(path.join(os.tmpdir(), "zdt-kb-")));
-        return folders[folders.length - 1];
+        const folder = fs.mkdtempSync(path.join(os.tmpdir(), "zdt-kb-"));
+        folders.push(folder);
+        return folder;
     };
     after(() => folders.forEach((f) => fs.rmSync(f, { recursive: true, force: true })));
 
